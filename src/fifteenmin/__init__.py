@@ -1,0 +1,81 @@
+"""fifteenmin: 15-minute-city walkability analysis.
+
+The pipeline, one module per stage, data flowing one way::
+
+    network     OSM file / osmnx graph  -> WalkNetwork (CSR arrays, metric CRS)
+    catalogue   basic-service catalogue  -> Catalogue (items, tiers, OSM tag filters)
+    facilities  OSM features             -> facilities GeoDataFrame (one row per item match)
+    routing     network + facilities     -> TravelTimes (nearest facility per node and item)
+    communities communities + buildings  -> weighted resident origins
+    coverage    origins x items          -> CoverageResult (per item, per community, rate)
+    report      all of the above         -> summary.json, coverage.csv, GeoPackages
+
+Map data © OpenStreetMap contributors, ODbL 1.0.
+"""
+
+from ._errors import (
+    CatalogueError,
+    CommunityFileError,
+    FifteenminError,
+    InputFileError,
+    NetworkError,
+    OSMFileError,
+    OutputError,
+)
+from ._osm import read_osm
+from ._version import __version__
+from .catalogue import Catalogue, Item, available_catalogues, load_catalogue
+from .communities import communities_from_file, communities_from_osm, residents
+from .coverage import CoverageResult, score_coverage
+from .facilities import facilities_from_osm, facilities_from_polygon, facility_counts
+from .network import (
+    DEFAULT_SPEED_M_S,
+    WalkNetwork,
+    from_networkx,
+    network_from_bbox,
+    network_from_file,
+    network_from_place,
+    network_from_polygon,
+    snap_points,
+)
+from .report import ATTRIBUTION, Report, run_report, sample_path
+from .routing import TravelTimes, origin_times, travel_times
+
+__all__ = [
+    "ATTRIBUTION",
+    "DEFAULT_SPEED_M_S",
+    "Catalogue",
+    "CatalogueError",
+    "CommunityFileError",
+    "CoverageResult",
+    "FifteenminError",
+    "InputFileError",
+    "Item",
+    "NetworkError",
+    "OSMFileError",
+    "OutputError",
+    "Report",
+    "TravelTimes",
+    "WalkNetwork",
+    "__version__",
+    "available_catalogues",
+    "communities_from_file",
+    "communities_from_osm",
+    "facilities_from_osm",
+    "facilities_from_polygon",
+    "facility_counts",
+    "from_networkx",
+    "load_catalogue",
+    "network_from_bbox",
+    "network_from_file",
+    "network_from_place",
+    "network_from_polygon",
+    "origin_times",
+    "read_osm",
+    "residents",
+    "run_report",
+    "sample_path",
+    "score_coverage",
+    "snap_points",
+    "travel_times",
+]

@@ -1,0 +1,46 @@
+"""Exceptions raised by fifteenmin.
+
+Every error names the problem and the fix. They subclass built-in ``ValueError`` or
+``OSError`` so code that already catches those keeps working, and they all subclass
+:class:`FifteenminError` so callers can catch everything fifteenmin raises at once.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CatalogueError",
+    "CommunityFileError",
+    "FifteenminError",
+    "InputFileError",
+    "NetworkError",
+    "OSMFileError",
+    "OutputError",
+]
+
+
+class FifteenminError(Exception):
+    """Base class of every error fifteenmin raises on purpose."""
+
+
+class InputFileError(FifteenminError, OSError):
+    """An input file is missing or cannot be read."""
+
+
+class OSMFileError(FifteenminError, ValueError):
+    """A file is not OpenStreetMap data fifteenmin can read (.osm, .osm.bz2, .osm.pbf)."""
+
+
+class NetworkError(FifteenminError, ValueError):
+    """The walking network cannot be built or used (e.g. no walkable ways)."""
+
+
+class CatalogueError(FifteenminError, ValueError):
+    """A service catalogue is invalid; the message names the item and the field."""
+
+
+class CommunityFileError(FifteenminError, ValueError):
+    """A community (or population) layer is unusable: no polygons, no CRS, missing column."""
+
+
+class OutputError(FifteenminError, OSError):
+    """An output folder or file cannot be written."""

@@ -1,0 +1,352 @@
+"""Read OpenStreetMap files (.osm, .osm.bz2, .osm.pbf) with pyosmium.
+
+One pass over the file collects everything the later stages need:
+
+* the walkable ways (osmnx's ``"walk"`` filter, see :func:`is_walkable`) as runs of node ids
+  with their coordinates. Extracts are often clipped: a way may reference nodes that are not
+  in the file. Such ways keep the parts whose nodes are present (each maximal run of present
+  nodes with at least two nodes) and :class:`OSMData` counts what was dropped;
+* tagged features (nodes, ways, multipolygons) that carry one of the keys of interest
+  (services, buildings, land use, boundaries, entrances), as a GeoDataFrame in WGS-84.
+
+This module is private: :mod:`fifteenmin.network`, :mod:`fifteenmin.facilities` and
+:mod:`fifteenmin.communities` read through it, so a file is parsed once per run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from ._errors import InputFileError, OSMFileError
+
+__all__ = ["OSMData", "is_walkable", "read_osm"]
+
+OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf", ".xml", ".osm.xml")
+
+#: Keys whose elements are kept as features (the catalogue adds its own keys).
+BASE_FEATURE_KEYS = frozenset(
+    {
+        "amenity",
+        "shop",
+        "leisure",
+        "healthcare",
+        "office",
+        "social_facility",
+        "craft",
+        "tourism",
+        "public_transport",
+        "railway",
+        "sport",
+        "club",
+        "building",
+        "landuse",
+        "boundary",
+        "entrance",
+        "barrier",
+        "place",
+    }
+)
+
+# osmnx 2.x "walk" network filter (osmnx/_overpass.py, _get_network_filter), with its default
+# access filter ["access"!~"private"]. Overpass `!~` is an unanchored regex test that is also
+# true when the key is absent; the same semantics are used here.
+_WALK_EXCLUDE: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("area", re.compile("yes")),
+    ("access", re.compile("private")),
+    (
+        "highway",
+        re.compile(
+            "abandoned|bus_guideway|construction|cycleway|motor|no|planned|platform|"
+            "proposed|raceway|razed|rest_area|services"
+        ),
+    ),
+    ("foot", re.compile("no")),
+    ("service", re.compile("private")),
+    ("sidewalk", re.compile("separate")),
+    ("sidewalk:both", re.compile("separate")),
+    ("sidewalk:left", re.compile("separate")),
+    ("sidewalk:right", re.compile("separate")),
+)
+
+_WAY_TAGS_KEPT = ("highway", "name", "footway", "sidewalk", "access", "foot")
+
+
+def is_walkable(tags: Mapping[str, str]) -> bool:
+    """Tell whether a way belongs to the walking network.
+
+    The rule is osmnx's ``network_type="walk"`` filter: a ``highway=*`` way that is not an
+    area, not ``access=private``, not a motorway/cycleway/construction/platform (and the
+    other excluded values), not ``foot=no``, not ``service=private`` and not a carriageway
+    whose sidewalks are mapped separately (``sidewalk*=separate``).
+
+    Parameters
+    ----------
+    tags
+        The way's tags.
+
+    Returns
+    -------
+    bool
+        True if pedestrians can use the way.
+
+    Examples
+    --------
+    >>> is_walkable({"highway": "footway"})
+    True
+    >>> is_walkable({"highway": "motorway"})
+    False
+    """
+    if "highway" not in tags:
+        return False
+    for key, pattern in _WALK_EXCLUDE:
+        value = tags.get(key)
+        if value is not None and pattern.search(value):
+            return False
+    return True
+
+
+@dataclass
+class WalkWays:
+    """Walkable way parts: node ids and coordinates, concatenated (CSR-like)."""
+
+    ptr: np.ndarray  # (n_parts + 1,) int64 offsets into node_id/lon/lat
+    node_id: np.ndarray  # int64 OSM node ids
+    lon: np.ndarray
+    lat: np.ndarray
+    way_id: np.ndarray  # (n_parts,) int64 OSM way id of each part
+    tags: list[dict[str, str]]  # (n_parts,) a few tags of each part's way
+
+
+@dataclass
+class OSMData:
+    """What one pass over an OSM file yields.
+
+    Attributes
+    ----------
+    source
+        The file read (or a description of the online query).
+    bbox
+        The header's bounding box ``(lon_min, lat_min, lon_max, lat_max)``, or None.
+    ways
+        The walkable way parts.
+    features
+        Tagged features (``osm_type``, ``osm_id``, ``name``, ``tags``, geometry in EPSG:4326).
+    clipped_ways
+        Number of walkable ways that referenced nodes missing from the file.
+    missing_nodes
+        Number of node references of walkable ways that were missing.
+    """
+
+    source: str
+    bbox: tuple[float, float, float, float] | None
+    ways: WalkWays
+    features: gpd.GeoDataFrame
+    clipped_ways: int = 0
+    missing_nodes: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _check_path(path: str | os.PathLike[str]) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise InputFileError(
+            f"OSM file not found: '{p}'. Check the path, or run without a file to use the "
+            "bundled sample."
+        )
+    if p.is_dir():
+        raise InputFileError(f"'{p}' is a folder; give the path of an .osm, .osm.bz2 or .osm.pbf file.")
+    name = p.name.lower()
+    if not name.endswith(OSM_SUFFIXES):
+        raise OSMFileError(
+            f"'{p}' does not look like an OpenStreetMap file: expected a name ending in "
+            ".osm, .osm.bz2 or .osm.pbf. Export OSM data (e.g. from openstreetmap.org or "
+            "Geofabrik) in one of these formats."
+        )
+    if p.stat().st_size == 0:
+        raise OSMFileError(f"'{p}' is empty: it holds no OpenStreetMap data.")
+    return p
+
+
+def read_osm(path: str | os.PathLike[str], keys: Iterable[str] = ()) -> OSMData:
+    """Read an OSM file once: walkable ways and tagged features.
+
+    Parameters
+    ----------
+    path
+        An ``.osm``, ``.osm.bz2`` or ``.osm.pbf`` file.
+    keys
+        Extra tag keys whose elements should be kept as features (for example every key a
+        service catalogue tests), on top of :data:`BASE_FEATURE_KEYS`.
+
+    Returns
+    -------
+    OSMData
+
+    Raises
+    ------
+    InputFileError
+        The file does not exist.
+    OSMFileError
+        The file is not OSM data pyosmium can parse, or holds no data.
+
+    Examples
+    --------
+    >>> data = read_osm("data/sample/helsinki_kamppi_2019.osm.pbf")  # doctest: +SKIP
+    >>> len(data.ways.way_id) > 0  # doctest: +SKIP
+    True
+    """
+    import osmium
+
+    p = _check_path(path)
+    feature_keys = set(BASE_FEATURE_KEYS) | set(keys)
+
+    part_ptr: list[int] = [0]
+    node_ids: list[int] = []
+    lons: list[float] = []
+    lats: list[float] = []
+    part_way: list[int] = []
+    part_tags: list[dict[str, str]] = []
+    clipped_ways = 0
+    missing_nodes = 0
+
+    feat_type: list[str] = []
+    feat_id: list[int] = []
+    feat_tags: list[dict[str, str]] = []
+    feat_wkb: list[bytes] = []
+    wkb = osmium.geom.WKBFactory()
+    counts = {"nodes": 0, "ways": 0, "relations": 0}
+
+    def interesting(tags: dict[str, str]) -> bool:
+        return any(k in feature_keys for k in tags)
+
+    try:
+        fp = osmium.FileProcessor(str(p)).with_locations().with_areas()
+        bbox = None
+        try:
+            box = fp.header.box()
+            if box.valid():
+                bbox = (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)
+        except Exception:  # header without a box  # noqa: BLE001
+            bbox = None
+        for obj in fp:
+            if obj.is_node():
+                counts["nodes"] += 1
+                if len(obj.tags) == 0:
+                    continue
+                tags = dict(obj.tags)
+                if interesting(tags) or tags.get("highway") == "bus_stop":
+                    loc = obj.location
+                    feat_type.append("node")
+                    feat_id.append(obj.id)
+                    feat_tags.append(tags)
+                    feat_wkb.append(shapely.to_wkb(shapely.Point(loc.lon, loc.lat)))
+            elif obj.is_way():
+                counts["ways"] += 1
+                tags = dict(obj.tags)
+                if is_walkable(tags):
+                    run_ids: list[int] = []
+                    run_lon: list[float] = []
+                    run_lat: list[float] = []
+                    clipped = False
+
+                    def flush(ids: list[int], lo: list[float], la: list[float]) -> None:
+                        if len(ids) >= 2:
+                            node_ids.extend(ids)
+                            lons.extend(lo)
+                            lats.extend(la)
+                            part_ptr.append(len(node_ids))
+                            part_way.append(obj.id)
+                            part_tags.append({k: tags[k] for k in _WAY_TAGS_KEPT if k in tags})
+
+                    for nd in obj.nodes:
+                        loc = nd.location
+                        if loc.valid():
+                            run_ids.append(nd.ref)
+                            run_lon.append(loc.lon)
+                            run_lat.append(loc.lat)
+                        else:
+                            clipped = True
+                            missing_nodes += 1
+                            flush(run_ids, run_lon, run_lat)
+                            run_ids, run_lon, run_lat = [], [], []
+                    flush(run_ids, run_lon, run_lat)
+                    clipped_ways += clipped
+                elif interesting(tags) and not obj.is_closed():
+                    coords = [(nd.location.lon, nd.location.lat) for nd in obj.nodes if nd.location.valid()]
+                    if len(coords) >= 2:
+                        feat_type.append("way")
+                        feat_id.append(obj.id)
+                        feat_tags.append(tags)
+                        feat_wkb.append(shapely.to_wkb(shapely.LineString(coords)))
+            elif obj.is_relation():
+                counts["relations"] += 1
+            elif obj.is_area():
+                tags = dict(obj.tags)
+                if not interesting(tags):
+                    continue
+                try:
+                    geom = wkb.create_multipolygon(obj)
+                except Exception:  # broken ring geometry: skip the area  # noqa: BLE001
+                    continue
+                feat_type.append("way" if obj.from_way() else "relation")
+                feat_id.append(obj.orig_id())
+                feat_tags.append(tags)
+                feat_wkb.append(bytes.fromhex(geom) if isinstance(geom, str) else geom)
+    except RuntimeError as exc:
+        raise OSMFileError(
+            f"'{p}' could not be read as OpenStreetMap data ({exc}). Check that the file is a "
+            "complete .osm (XML), .osm.bz2 or .osm.pbf export."
+        ) from exc
+
+    if counts["nodes"] == 0:
+        raise OSMFileError(
+            f"'{p}' holds no OpenStreetMap nodes: it is empty or not OSM data. Export OSM data "
+            "as .osm, .osm.bz2 or .osm.pbf."
+        )
+    if clipped_ways:
+        warnings.warn(
+            f"{p.name}: {clipped_ways} walkable ways reference {missing_nodes} nodes that are not "
+            "in the file (a clipped extract); the parts of those ways inside the file were kept.",
+            stacklevel=2,
+        )
+
+    ways = WalkWays(
+        ptr=np.asarray(part_ptr, dtype=np.int64),
+        node_id=np.asarray(node_ids, dtype=np.int64),
+        lon=np.asarray(lons, dtype=np.float64),
+        lat=np.asarray(lats, dtype=np.float64),
+        way_id=np.asarray(part_way, dtype=np.int64),
+        tags=part_tags,
+    )
+    geoms = shapely.from_wkb(feat_wkb) if feat_wkb else np.array([], dtype=object)
+    features = gpd.GeoDataFrame(
+        {
+            "osm_type": feat_type,
+            "osm_id": np.asarray(feat_id, dtype=np.int64),
+            "name": [t.get("name", t.get("name:zh", "")) for t in feat_tags],
+            "tags": feat_tags,
+        },
+        geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"),
+        crs="EPSG:4326",
+    )
+    # multipolygon relations and their closed member ways can both appear: keep both (they
+    # are different OSM elements) but drop exact duplicates of the same element.
+    features = features.drop_duplicates(subset=["osm_type", "osm_id"]).reset_index(drop=True)
+    return OSMData(
+        source=str(p),
+        bbox=bbox,
+        ways=ways,
+        features=features,
+        clipped_ways=clipped_ways,
+        missing_nodes=missing_nodes,
+        counts=counts,
+    )

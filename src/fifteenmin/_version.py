@@ -1,0 +1,3 @@
+"""Version of fifteenmin."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,357 @@
+"""Communities (社区, residential compounds) and their residents as weighted origin points.
+
+Communities come from the user's vector file (:func:`communities_from_file`), or are derived
+from the OSM file (:func:`communities_from_osm`), in this order of preference:
+
+1. ``boundary=administrative`` + ``admin_level=10`` polygons (Beijing's 社区居委会 level), when
+   they assemble into polygons that hold at least half of the network's nodes;
+2. ``landuse=residential`` areas (in Beijing, mostly the named compounds, 小区);
+3. a regular grid over the network (cells holding at least one network node).
+
+Residents (:func:`residents`) are origin points with weights: residential building footprints
+inside the community (weight = footprint area x ``building:levels``, i.e. floor area in m²)
+when there are any, else points every 50 m along the streets inside it (weight = metres of
+street each point stands for), else the community's representative point.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ._errors import CommunityFileError, InputFileError
+from ._osm import OSMData
+from .network import WalkNetwork
+
+__all__ = [
+    "RESIDENTIAL_BUILDINGS",
+    "communities_from_file",
+    "communities_from_osm",
+    "residents",
+]
+
+#: ``building=*`` values counted as homes everywhere. ``building=yes`` counts only inside a
+#: ``landuse=residential`` area (or a community derived from one).
+RESIDENTIAL_BUILDINGS = frozenset(
+    {
+        "residential",
+        "apartments",
+        "house",
+        "detached",
+        "semidetached_house",
+        "terrace",
+        "dormitory",
+        "bungalow",
+        "cabin",
+        "farm",
+        "houseboat",
+        "static_caravan",
+    }
+)
+_NON_RESIDENTIAL_KEYS = ("amenity", "shop", "office", "tourism", "craft", "industrial")
+NETWORK_SPACING_M = 50.0
+COMMUNITY_COLUMNS = ["community_id", "community_name", "source", "geometry"]
+
+
+def _polygons_only(gdf: gpd.GeoDataFrame, where: str) -> gpd.GeoDataFrame:
+    tid = shapely.get_type_id(gdf.geometry.values)
+    keep = np.isin(tid, (3, 6))
+    if not keep.any():
+        raise CommunityFileError(
+            f"{where} holds no polygons (found {sorted(set(gdf.geom_type.dropna()))}); "
+            "communities must be Polygon or MultiPolygon features."
+        )
+    return gdf[keep]
+
+
+def communities_from_file(
+    path: str | os.PathLike[str],
+    *,
+    id_column: str | None = None,
+    name_column: str | None = None,
+    layer: str | int | None = None,
+) -> gpd.GeoDataFrame:
+    """Read community polygons from a vector file (GeoJSON, GeoPackage, Shapefile, …).
+
+    Parameters
+    ----------
+    path
+        The file; any CRS (it must declare one).
+    id_column
+        Column holding a unique id; default: the row number.
+    name_column
+        Column holding the name; default: ``name`` if present, else the id.
+    layer
+        Layer of a multi-layer file (GeoPackage).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``community_id`` (str), ``community_name`` (str), ``source`` ("file") and polygons in
+        EPSG:4326.
+
+    Raises
+    ------
+    InputFileError
+        Missing or unreadable file.
+    CommunityFileError
+        No polygons, no CRS, unknown column, duplicate ids.
+
+    Examples
+    --------
+    >>> com = communities_from_file("communities.geojson", name_column="名称")  # doctest: +SKIP
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputFileError(f"community file not found: '{p}'. Check the path.")
+    try:
+        gdf = gpd.read_file(p, layer=layer) if layer is not None else gpd.read_file(p)
+    except Exception as exc:  # pyogrio raises several kinds of errors  # noqa: BLE001
+        raise InputFileError(
+            f"'{p}' could not be read as a vector file ({exc}). Use GeoJSON, GeoPackage or "
+            "Shapefile."
+        ) from exc
+    where = f"community file '{p}'"
+    if len(gdf) == 0:
+        raise CommunityFileError(f"{where} is empty: it holds no features.")
+    if gdf.crs is None:
+        raise CommunityFileError(
+            f"{where} has no coordinate reference system. Set one in your GIS, or in Python: "
+            "gdf.set_crs('EPSG:4326').to_file(...) (use the CRS the coordinates are really in)."
+        )
+    gdf = _polygons_only(gdf, where)
+    for col, what in ((id_column, "id_column"), (name_column, "name_column")):
+        if col is not None and col not in gdf.columns:
+            raise CommunityFileError(
+                f"{where} has no column '{col}' (given as {what}); columns are: "
+                f"{[c for c in gdf.columns if c != gdf.geometry.name]}."
+            )
+    ids = gdf[id_column].astype(str) if id_column else pd.Series(np.arange(len(gdf)).astype(str), index=gdf.index)
+    if ids.duplicated().any():
+        dup = ids[ids.duplicated()].iloc[0]
+        raise CommunityFileError(f"{where}: id '{dup}' in column '{id_column}' is not unique.")
+    if name_column is None and "name" in gdf.columns:
+        name_column = "name"
+    names = gdf[name_column].fillna("").astype(str) if name_column else ids
+    out = gpd.GeoDataFrame(
+        {
+            "community_id": ids.to_numpy(),
+            "community_name": names.to_numpy(),
+            "source": "file",
+        },
+        geometry=gdf.geometry.to_crs("EPSG:4326").make_valid().values,
+        crs="EPSG:4326",
+    )
+    return out.reset_index(drop=True)
+
+
+def _named(osm_type: str, osm_id: int, name: str) -> str:
+    return name if name else f"unnamed {osm_type}/{osm_id}"
+
+
+def communities_from_osm(
+    data: OSMData, net: WalkNetwork, *, grid_size_m: float = 500.0
+) -> gpd.GeoDataFrame:
+    """Derive communities from an OSM file (admin level 10, else residential areas, else a grid).
+
+    Parameters
+    ----------
+    data
+        The OSM data (from :func:`fifteenmin._osm.read_osm`).
+    net
+        The walking network of the same area (decides completeness and the grid).
+    grid_size_m
+        Cell size of the fallback grid.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``community_id``, ``community_name``, ``source`` (``admin_level_10``,
+        ``landuse_residential`` or ``grid``), polygons in EPSG:4326.
+
+    Examples
+    --------
+    >>> from fifteenmin._osm import read_osm
+    >>> com = communities_from_osm(read_osm(path), net)  # doctest: +SKIP
+    """
+    f = data.features
+    is_poly = np.isin(shapely.get_type_id(f.geometry.values), (3, 6)) if len(f) else np.zeros(0, bool)
+    tags = f["tags"] if len(f) else pd.Series([], dtype=object)
+
+    def pick(pred) -> gpd.GeoDataFrame:
+        mask = np.array([bool(pred(t)) for t in tags], dtype=bool) & is_poly
+        return f[mask]
+
+    nodes = gpd.GeoSeries(gpd.points_from_xy(net.lon, net.lat), crs="EPSG:4326")
+    admin = pick(lambda t: t.get("boundary") == "administrative" and t.get("admin_level") == "10")
+    if len(admin):
+        inside = shapely.STRtree(admin.geometry.values).query(nodes.values, predicate="within")[0]
+        if len(np.unique(inside)) >= 0.5 * net.n_nodes:
+            return _osm_communities(admin, "admin_level_10")
+    res = pick(lambda t: t.get("landuse") == "residential")
+    if len(res):
+        return _osm_communities(res, "landuse_residential")
+    return _grid_communities(net, grid_size_m)
+
+
+def _osm_communities(f: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
+    f = f.sort_values(["osm_type", "osm_id"], kind="stable")
+    ids = [f"{t}/{i}" for t, i in zip(f["osm_type"], f["osm_id"], strict=True)]
+    names = [_named(t, i, n) for t, i, n in zip(f["osm_type"], f["osm_id"], f["name"], strict=True)]
+    return gpd.GeoDataFrame(
+        {"community_id": ids, "community_name": names, "source": source},
+        geometry=f.geometry.make_valid().values,
+        crs="EPSG:4326",
+    ).reset_index(drop=True)
+
+
+def _grid_communities(net: WalkNetwork, size: float) -> gpd.GeoDataFrame:
+    x0 = np.floor(net.x.min() / size) * size
+    y0 = np.floor(net.y.min() / size) * size
+    ix = ((net.x - x0) // size).astype(np.int64)
+    iy = ((net.y - y0) // size).astype(np.int64)
+    cells = np.unique(np.column_stack([iy, ix]), axis=0)
+    boxes = shapely.box(x0 + cells[:, 1] * size, y0 + cells[:, 0] * size, x0 + (cells[:, 1] + 1) * size, y0 + (cells[:, 0] + 1) * size)
+    ids = [f"grid/{r}_{c}" for r, c in cells]
+    g = gpd.GeoDataFrame(
+        {"community_id": ids, "community_name": ids, "source": "grid"},
+        geometry=boxes,
+        crs=net.crs,
+    )
+    return g.to_crs("EPSG:4326")
+
+
+def _building_floor_area(b: gpd.GeoDataFrame) -> np.ndarray:
+    levels = []
+    for t in b["tags"]:
+        raw = str(t.get("building:levels", "")).replace(",", ".")
+        try:
+            lv = float(raw.split(";")[0])
+        except ValueError:
+            lv = 1.0
+        levels.append(lv if np.isfinite(lv) and lv > 0 else 1.0)
+    return np.asarray(b.geometry.area, dtype=np.float64) * np.asarray(levels)
+
+
+def residents(
+    communities: gpd.GeoDataFrame,
+    net: WalkNetwork,
+    data: OSMData | None = None,
+    *,
+    spacing_m: float = NETWORK_SPACING_M,
+) -> gpd.GeoDataFrame:
+    """Weighted origin points (residents) of every community.
+
+    Parameters
+    ----------
+    communities
+        ``community_id`` + polygons (any CRS).
+    net
+        The walking network (its CRS is used for the output).
+    data
+        OSM data holding buildings; without it every community uses street points.
+    spacing_m
+        Spacing of street points where there are no residential buildings.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``community_id``, ``weight``, ``kind`` (``building``, ``street`` or ``centroid``) and
+        points in ``net.crs``.
+
+    Examples
+    --------
+    >>> homes = residents(communities, net, data)  # doctest: +SKIP
+    >>> homes.groupby("community_id")["weight"].sum()  # doctest: +SKIP
+    """
+    com = communities.to_crs(net.crs).reset_index(drop=True)
+    polys = np.asarray(com.geometry.values, dtype=object)
+    parts: list[pd.DataFrame] = []
+    done = np.zeros(len(com), dtype=bool)
+
+    if data is not None and len(data.features):
+        f = data.features
+        is_poly = np.isin(shapely.get_type_id(f.geometry.values), (3, 6))
+        bmask = np.array(["building" in t for t in f["tags"]], dtype=bool) & is_poly
+        b = f[bmask].to_crs(net.crs)
+        if len(b):
+            resmask = np.array(
+                [t.get("landuse") == "residential" for t in f["tags"]], dtype=bool
+            ) & is_poly
+            res_areas = f[resmask].to_crs(net.crs)
+            values = np.array([t.get("building", "") for t in b["tags"]], dtype=object)
+            nonres = np.array([any(k in t for k in _NON_RESIDENTIAL_KEYS) for t in b["tags"]])
+            pts = shapely.point_on_surface(b.geometry.values)
+            in_res_area = np.zeros(len(b), dtype=bool)
+            if len(res_areas):
+                hit = shapely.STRtree(res_areas.geometry.values).query(pts, predicate="within")[0]
+                in_res_area[hit] = True
+            homes = np.isin(values, list(RESIDENTIAL_BUILDINGS)) | ((values == "yes") & in_res_area & ~nonres)
+            weight = _building_floor_area(b)
+            pi, ci = shapely.STRtree(pts).query(polys, predicate="contains")
+            # community ci contains building pi; a community derived from a residential area
+            # also counts its building=yes
+            from_res = (com["source"].to_numpy() == "landuse_residential")[pi]
+            ok = homes[ci] | ((values[ci] == "yes") & from_res & ~nonres[ci])
+            pi, ci = pi[ok], ci[ok]
+            if len(pi):
+                parts.append(
+                    pd.DataFrame(
+                        {
+                            "community": pi,
+                            "weight": weight[ci],
+                            "kind": "building",
+                            "x": shapely.get_x(pts[ci]),
+                            "y": shapely.get_y(pts[ci]),
+                        }
+                    )
+                )
+                done[np.unique(pi)] = True
+
+    todo = np.flatnonzero(~done)
+    if len(todo):
+        pi, ei = net.edge_tree.query(polys[todo], predicate="intersects")
+        if len(pi):
+            pieces = shapely.intersection(net.edge_geometry[ei], polys[todo][pi])
+            # split multi-part intersections into lines
+            lines, owner = shapely.get_parts(pieces, return_index=True)
+            keep = np.isin(shapely.get_type_id(lines), (1, 2))
+            lines, owner = lines[keep], owner[keep]
+            lens = shapely.length(lines)
+            keep = lens > 0
+            lines, owner, lens = lines[keep], owner[keep], lens[keep]
+            n = np.maximum(1, np.floor(lens / spacing_m).astype(np.int64))
+            k = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+            step = np.repeat(lens / n, n)
+            p = shapely.line_interpolate_point(np.repeat(lines, n), (k + 0.5) * step)
+            comm = todo[pi[np.repeat(owner, n)]]
+            parts.append(
+                pd.DataFrame(
+                    {"community": comm, "weight": step, "kind": "street", "x": shapely.get_x(p), "y": shapely.get_y(p)}
+                )
+            )
+            done[np.unique(comm)] = True
+    rest = np.flatnonzero(~done)
+    if len(rest):
+        p = shapely.point_on_surface(polys[rest])
+        parts.append(
+            pd.DataFrame(
+                {"community": rest, "weight": 1.0, "kind": "centroid", "x": shapely.get_x(p), "y": shapely.get_y(p)}
+            )
+        )
+    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["community", "weight", "kind", "x", "y"])
+    df = df.sort_values(["community", "kind", "x", "y"], kind="stable").reset_index(drop=True)
+    return gpd.GeoDataFrame(
+        {
+            "community_id": com["community_id"].to_numpy()[df["community"].to_numpy().astype(np.int64)],
+            "weight": df["weight"].to_numpy(dtype=np.float64),
+            "kind": df["kind"].to_numpy(),
+        },
+        geometry=shapely.points(df["x"].to_numpy(dtype=float), df["y"].to_numpy(dtype=float)),
+        crs=net.crs,
+    )

@@ -1,0 +1,349 @@
+"""The whole pipeline, and the coverage report files it writes.
+
+:func:`run_report` runs network → facilities → travel times → communities/residents →
+coverage on one OSM file; :meth:`Report.write` writes, into an output folder:
+
+* ``summary.json``: parameters, network size, facility counts per item, number of
+  communities, coverage rates (plain and resident-weighted), the OSM attribution;
+* ``coverage.csv``: one row per community and item
+  (:data:`fifteenmin.coverage.COVERAGE_COLUMNS`); its first line is a ``#`` comment with the
+  attribution (read it with ``pandas.read_csv(path, skiprows=1)``);
+* ``communities.gpkg`` (polygons, score, missing items) and ``facilities.gpkg``, with the
+  attribution in the GeoPackage metadata.
+
+Nothing is written until every result is computed; every file is written to a temporary
+name in the output folder and renamed into place, so a failure never leaves a half-written
+file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ._version import __version__
+from ._errors import OutputError
+from ._osm import OSMData, read_osm
+from .catalogue import Catalogue, load_catalogue
+from .communities import communities_from_file, communities_from_osm, residents
+from .coverage import DEFAULT_THRESHOLD, CoverageResult, score_coverage
+from .facilities import entrances_from_osm, facilities_from_osm, facility_counts
+from .network import DEFAULT_SPEED_M_S, WalkNetwork, network_from_file
+from .routing import TravelTimes, origin_times, travel_times
+
+__all__ = ["ATTRIBUTION", "Report", "prepare_output_dir", "run_report", "sample_path"]
+
+ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0 (https://www.openstreetmap.org/copyright)"
+SAMPLE_NAME = "helsinki_centre_2019_extract.osm.pbf"
+
+
+def sample_path() -> Path:
+    """Path of the bundled sample OSM extract (Helsinki centre, 2019; ODbL).
+
+    Examples
+    --------
+    >>> sample_path().name
+    'helsinki_centre_2019_extract.osm.pbf'
+    """
+    env = os.environ.get("FIFTEENMIN_SAMPLE")
+    candidates = [Path(env)] if env else []
+    candidates.append(Path(__file__).resolve().parents[2] / "data" / "sample" / SAMPLE_NAME)
+    for c in candidates:
+        if c.exists():
+            return c
+    from ._errors import InputFileError
+
+    raise InputFileError(
+        f"the bundled sample {SAMPLE_NAME} was not found (looked in {[str(c) for c in candidates]}). "
+        "Install fifteenmin from a clone of its repository (pip install -e .), or set "
+        "FIFTEENMIN_SAMPLE to the file's path."
+    )
+
+
+def _stderr_progress(msg: str) -> None:
+    print(f"[fifteenmin] {msg}", file=sys.stderr, flush=True)
+
+
+@dataclass(eq=False)
+class Report:
+    """Everything one coverage run produced.
+
+    Attributes
+    ----------
+    network, facilities, travel, communities, residents, origin_minutes, coverage, catalogue
+        The results of each stage.
+    params
+        The parameters of the run.
+    timings
+        Seconds spent per stage.
+    """
+
+    network: WalkNetwork
+    facilities: gpd.GeoDataFrame
+    travel: TravelTimes
+    communities: gpd.GeoDataFrame
+    residents: gpd.GeoDataFrame
+    origin_minutes: np.ndarray
+    coverage: CoverageResult
+    catalogue: Catalogue
+    params: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        """The content of ``summary.json``."""
+        counts = facility_counts(self.facilities, self.catalogue)
+        return {
+            "fifteenmin_version": __version__,
+            "attribution": ATTRIBUTION,
+            "parameters": self.params,
+            "network": self.network.summary(),
+            "facilities": {
+                "total": len(self.facilities),
+                "per_item": dict(zip(counts["item_id"], counts["facilities"].astype(int).tolist(), strict=True)),
+            },
+            "communities": len(self.communities),
+            "community_source": sorted(set(self.communities["source"])) if len(self.communities) else [],
+            "residents": {
+                "origins": len(self.residents),
+                "kinds": {k: int(v) for k, v in self.residents["kind"].value_counts().sort_index().items()},
+            },
+            "coverage": self.coverage.summary,
+            "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+
+    def __repr__(self) -> str:
+        return f"Report({self.network!r}, {len(self.facilities)} facilities, {self.coverage!r})"
+
+    def _repr_html_(self) -> str:
+        return self.network._repr_html_() + self.coverage._repr_html_()
+
+    def write(self, out_dir: str | os.PathLike[str]) -> list[Path]:
+        """Write the report files into ``out_dir`` (created if needed).
+
+        Returns
+        -------
+        list of pathlib.Path
+            The files written.
+
+        Raises
+        ------
+        OutputError
+            The folder cannot be created or written.
+        """
+        out = prepare_output_dir(out_dir)
+        summary = self.summary()
+        # timings vary from run to run: keep them out of the file so that outputs are
+        # byte-for-byte reproducible
+        summary.pop("timings_s")
+        staged: list[tuple[Path, Path]] = []
+        try:
+            staged.append(_stage(out, "summary.json", lambda p: _write_json(p, summary)))
+            staged.append(_stage(out, "coverage.csv", lambda p: _write_csv(p, self.coverage.table)))
+            com = self.coverage.communities.copy()
+            staged.append(_stage(out, "communities.gpkg", lambda p: _write_gpkg(p, com, "communities")))
+            fac = self.facilities.drop(columns=["tags"], errors="ignore")
+            staged.append(_stage(out, "facilities.gpkg", lambda p: _write_gpkg(p, fac, "facilities")))
+        except BaseException:
+            for tmp, _ in staged:
+                tmp.unlink(missing_ok=True)
+            raise
+        done = []
+        for tmp, final in staged:
+            os.replace(tmp, final)
+            done.append(final)
+        return done
+
+
+def prepare_output_dir(out_dir: str | os.PathLike[str]) -> Path:
+    """Create ``out_dir`` if needed and check that files can be written in it.
+
+    Raises
+    ------
+    OutputError
+        Naming the folder and the reason.
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"output path '{out}' is a file, not a folder: choose another --out.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".fifteenmin-probe-", dir=out)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write into output folder '{out}' ({exc.strerror or exc}). Choose a folder you "
+            "may write to with --out."
+        ) from exc
+    return out
+
+
+def _stage(out: Path, name: str, writer: Callable[[Path], None]) -> tuple[Path, Path]:
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=Path(name).suffix, dir=out)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        if tmp_path.suffix == ".gpkg":
+            tmp_path.unlink()  # the GeoPackage driver wants to create the file itself
+        writer(tmp_path)
+    except OSError as exc:
+        tmp_path.unlink(missing_ok=True)
+        raise OutputError(f"cannot write '{out / name}': {exc}") from exc
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+    return tmp_path, out / name
+
+
+def _write_json(path: Path, obj: dict[str, Any]) -> None:
+    path.write_text(json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+
+def _write_csv(path: Path, df: pd.DataFrame) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.write(f"# {ATTRIBUTION}\n")
+        df.to_csv(fh, index=False, float_format="%.4f", lineterminator="\n")
+
+
+def _write_gpkg(path: Path, gdf: gpd.GeoDataFrame, layer: str) -> None:
+    gdf = gdf.copy()
+    for col in gdf.columns:
+        if col != gdf.geometry.name and gdf[col].dtype == object:
+            gdf[col] = gdf[col].astype(str)
+    gdf.to_file(
+        path,
+        layer=layer,
+        driver="GPKG",
+        engine="pyogrio",
+        metadata={"attribution": ATTRIBUTION, "generator": f"fifteenmin {__version__}"},
+        layer_options={"DESCRIPTION": f"fifteenmin {layer}. {ATTRIBUTION}"},
+    )
+
+
+def run_report(
+    osm_file: str | os.PathLike[str] | OSMData | None = None,
+    *,
+    communities: str | os.PathLike[str] | gpd.GeoDataFrame | None = None,
+    id_column: str | None = None,
+    name_column: str | None = None,
+    catalogue: str | os.PathLike[str] | Catalogue = "beijing",
+    speed: float = DEFAULT_SPEED_M_S,
+    threshold: float = DEFAULT_THRESHOLD,
+    engine: str = "auto",
+    progress: Callable[[str], None] | None = None,
+) -> Report:
+    """Run the whole coverage pipeline on one OSM file.
+
+    Parameters
+    ----------
+    osm_file
+        An ``.osm``/``.osm.bz2``/``.osm.pbf`` file; default: the bundled sample.
+    communities
+        A community vector file or GeoDataFrame; default: derived from the OSM file.
+    id_column, name_column
+        Columns of the community file holding ids and names.
+    catalogue
+        Catalogue name or file.
+    speed
+        Walking speed in m/s (default 1.11 m/s: 1,000 m in 15 minutes).
+    threshold
+        Share of residents within the tier for an item to count as met.
+    engine
+        Shortest-path engine: ``"auto"``, ``"numba"`` or ``"scipy"``.
+    progress
+        Called with a message at each step (the CLI prints them on stderr).
+
+    Returns
+    -------
+    Report
+
+    Examples
+    --------
+    >>> from fifteenmin import run_report
+    >>> rep = run_report()  # the bundled sample
+    >>> 0.0 <= rep.coverage.summary["coverage_rate"] <= 1.0
+    True
+    """
+    say = progress or (lambda _msg: None)
+    if not (isinstance(speed, int | float) and np.isfinite(speed) and speed > 0):
+        raise ValueError(f"walking speed must be a positive number of m/s, got {speed!r}")
+    cat = load_catalogue(catalogue)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    if osm_file is None:
+        osm_file = sample_path()
+    com_user = None
+    if communities is not None and not isinstance(communities, gpd.GeoDataFrame):
+        # read (and validate) the community file before the long steps
+        com_user = communities_from_file(communities, id_column=id_column, name_column=name_column)
+    elif isinstance(communities, gpd.GeoDataFrame):
+        com_user = communities
+    data = osm_file if isinstance(osm_file, OSMData) else read_osm(osm_file, keys=cat.osm_keys())
+    timings["read_osm"] = time.perf_counter() - t0
+    say(f"read {data.source}: {data.counts.get('nodes', 0):,} nodes, {data.counts.get('ways', 0):,} ways")
+
+    t = time.perf_counter()
+    net = network_from_file(data)
+    timings["network"] = time.perf_counter() - t
+    say(f"walking network: {net.n_nodes:,} nodes, {net.n_edges:,} edges, {net.total_length_km:,.1f} km")
+
+    t = time.perf_counter()
+    fac = facilities_from_osm(data, cat)
+    timings["facilities"] = time.perf_counter() - t
+    n_items = fac["item_id"].nunique() if len(fac) else 0
+    say(f"facilities: {len(fac):,} matched for {n_items} of {len(cat)} catalogue items")
+
+    t = time.perf_counter()
+    tt = travel_times(net, fac, cat, speed=speed, entrances=entrances_from_osm(data), engine=engine)
+    timings["travel_times"] = time.perf_counter() - t
+    say(f"travel times: {len(cat)} items x {net.n_nodes:,} nodes in {timings['travel_times']:.2f} s")
+
+    t = time.perf_counter()
+    com = com_user if com_user is not None else communities_from_osm(data, net)
+    homes = residents(com, net, data)
+    minutes, _ = origin_times(net, tt, homes)
+    timings["residents"] = time.perf_counter() - t
+    src = ", ".join(sorted(set(com["source"]))) if len(com) else "none"
+    say(f"communities: {len(com):,} ({src}); resident origins: {len(homes):,}")
+
+    t = time.perf_counter()
+    cov = score_coverage(com, homes, minutes, cat.items, threshold=threshold)
+    timings["coverage"] = time.perf_counter() - t
+    s = cov.summary
+    say(
+        f"coverage rate: {s['communities_all_met']} of {s['communities']} communities meet every "
+        f"required item ({s['coverage_rate']:.0%}; resident-weighted {s['coverage_rate_weighted']:.0%})"
+    )
+    params = {
+        "osm_file": Path(data.source).name,
+        "communities": (
+            str(communities) if communities is not None and not isinstance(communities, gpd.GeoDataFrame) else None
+        ),
+        "catalogue": cat.name,
+        "speed_m_s": round(float(speed), 6),
+        "threshold": threshold,
+        "cutoff_minutes": round(float(tt.cutoff_m.max(initial=0) / speed / 60.0), 6),
+    }
+    return Report(
+        network=net,
+        facilities=fac,
+        travel=tt,
+        communities=com,
+        residents=homes,
+        origin_minutes=minutes,
+        coverage=cov,
+        catalogue=cat,
+        params=params,
+        timings=timings,
+    )

@@ -1,0 +1,291 @@
+"""Walking times to the nearest facility of every catalogue item.
+
+One multi-source shortest-path search per item, from all of that item's facilities at once,
+gives for every network node the distance to the nearest facility and which facility it is
+(:func:`travel_times`). Facilities and origins (homes) are snapped onto the nearest *edge*:
+the walk along the edge to its end nodes and the straight-line access distance between the
+point and the street both count (:func:`origin_times`). A facility and an origin on the same
+edge also connect directly along it.
+
+The search runs in :mod:`fifteenmin._kernel` (a compiled bucket-queue Dijkstra, with
+``scipy.sparse.csgraph`` as reference and fallback), with a cutoff just above the largest
+tier so that the work stays local.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from . import _kernel
+from .catalogue import Catalogue, Item, load_catalogue
+from .facilities import access_points
+from .network import DEFAULT_SPEED_M_S, WalkNetwork, snap_points
+
+__all__ = [
+    "DEFAULT_MAX_SNAP_M",
+    "TravelTimes",
+    "origin_times",
+    "travel_times",
+]
+
+#: Points farther than this from every street are left unconnected (with a warning).
+DEFAULT_MAX_SNAP_M = 500.0
+#: Minutes added to the largest tier for the search cutoff (so medians and 90th percentiles
+#: a little beyond the tier are still reported).
+CUTOFF_MARGIN_MIN = 10.0
+
+
+def _speeds(items: Sequence[Item], speed: float | Mapping[str, float]) -> np.ndarray:
+    if isinstance(speed, Mapping):
+        out = np.array([float(speed.get(it.id, DEFAULT_SPEED_M_S)) for it in items])
+    else:
+        out = np.full(len(items), float(speed))
+    if not np.all(np.isfinite(out)) or np.any(out <= 0):
+        raise ValueError(f"walking speeds must be positive numbers of m/s, got {out.tolist()}")
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class TravelTimes:
+    """Distances from every network node to the nearest facility of every item.
+
+    Attributes
+    ----------
+    items
+        The catalogue items, in row order.
+    metres
+        ``(n_items, n_nodes)`` walking distance in metres to the nearest facility
+        (``inf`` beyond the item's cutoff or with no facility).
+    facility
+        ``(n_items, n_nodes)`` row position in :attr:`facilities` of that facility, or -1.
+    speed
+        Walking speed per item (m/s).
+    cutoff_m
+        Search cutoff per item (metres).
+    facilities
+        The facilities searched from.
+    access
+        Facility access points snapped onto edges: ``facility``, ``item``, ``edge``,
+        ``offset``, ``access``.
+    """
+
+    items: tuple[Item, ...]
+    metres: np.ndarray
+    facility: np.ndarray
+    speed: np.ndarray
+    cutoff_m: np.ndarray
+    facilities: gpd.GeoDataFrame
+    access: pd.DataFrame = field(repr=False)
+
+    @property
+    def item_ids(self) -> list[str]:
+        """Item ids in row order."""
+        return [it.id for it in self.items]
+
+    def minutes(self) -> np.ndarray:
+        """``(n_items, n_nodes)`` walking minutes to the nearest facility."""
+        return self.metres / self.speed[:, None] / 60.0
+
+    def to_frame(self, net: WalkNetwork) -> pd.DataFrame:
+        """Walking minutes per node (rows: OSM node ids) and item (columns).
+
+        Examples
+        --------
+        >>> tt.to_frame(net).describe()  # doctest: +SKIP
+        """
+        return pd.DataFrame(self.minutes().T, index=pd.Index(net.node_id, name="node_id"), columns=self.item_ids)
+
+
+def travel_times(
+    net: WalkNetwork,
+    facilities: gpd.GeoDataFrame,
+    catalogue: str | Catalogue = "beijing",
+    *,
+    speed: float | Mapping[str, float] = DEFAULT_SPEED_M_S,
+    cutoff_minutes: float | None = None,
+    entrances: gpd.GeoSeries | None = None,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    engine: str = "auto",
+) -> TravelTimes:
+    """Walking distance from every node to the nearest facility of every catalogue item.
+
+    Parameters
+    ----------
+    net
+        The walking network.
+    facilities
+        From :func:`fifteenmin.facilities.facilities_from_osm` (``item_id`` + geometry).
+    catalogue
+        The catalogue whose items are searched (in its order).
+    speed
+        Walking speed in m/s, one for all items or a mapping ``item_id -> m/s``.
+    cutoff_minutes
+        Search cutoff; default: the largest tier plus 10 minutes.
+    entrances
+        Entrance points through which polygon facilities are reached.
+    max_snap_m
+        Facility access points farther than this from every street are ignored.
+    engine
+        ``"auto"`` (compiled kernel if numba is available), ``"numba"`` or ``"scipy"``.
+
+    Returns
+    -------
+    TravelTimes
+
+    Examples
+    --------
+    >>> from fifteenmin import network_from_file, facilities_from_osm, travel_times, sample_path
+    >>> net = network_from_file(sample_path())
+    >>> fac = facilities_from_osm(sample_path(), "beijing")
+    >>> tt = travel_times(net, fac, "beijing")
+    >>> tt.metres.shape[1] == net.n_nodes
+    True
+    """
+    cat = load_catalogue(catalogue)
+    items = tuple(cat.items)
+    speeds = _speeds(items, speed)
+    tiers = np.array([it.tier_minutes for it in items], dtype=np.float64)
+    if cutoff_minutes is None:
+        cutoff_min = np.full(len(items), float(tiers.max(initial=0.0)) + CUTOFF_MARGIN_MIN)
+    else:
+        if not cutoff_minutes > 0:
+            raise ValueError(f"cutoff_minutes must be positive, got {cutoff_minutes}")
+        cutoff_min = np.full(len(items), float(cutoff_minutes))
+    cutoff_m = cutoff_min * 60.0 * speeds
+
+    k_of = {it.id: k for k, it in enumerate(items)}
+    fac = facilities.reset_index(drop=True)
+    fac_k = fac["item_id"].map(k_of) if len(fac) else pd.Series([], dtype=float)
+    usable = fac_k.notna().to_numpy()
+    pts = access_points(fac[usable], net.crs, entrances=entrances)
+    pts["facility"] = np.flatnonzero(usable)[pts["facility"].to_numpy()]
+    snapped = snap_points(net, pts[["x", "y"]].to_numpy())
+    acc = pd.DataFrame(
+        {
+            "facility": pts["facility"].to_numpy(),
+            "item": fac_k.to_numpy()[pts["facility"].to_numpy()].astype(np.int64),
+            "edge": snapped.edge,
+            "offset": snapped.offset,
+            "access": snapped.access,
+        }
+    )
+    before = acc["facility"].nunique()
+    acc = acc[acc["access"].to_numpy() <= max_snap_m]
+    lost = before - acc["facility"].nunique()
+    if lost:
+        warnings.warn(
+            f"{lost} facilities lie more than {max_snap_m:g} m from every walkable street "
+            "and cannot be reached; they are left out.",
+            stacklevel=2,
+        )
+    acc = acc.sort_values(["item", "facility", "edge", "offset"], kind="stable").reset_index(drop=True)
+
+    # two seeds per access point: the edge's u end and v end
+    e = acc["edge"].to_numpy()
+    length = net.edge_length[e]
+    a = acc["access"].to_numpy()
+    s = acc["offset"].to_numpy()
+    item_of_seed = np.repeat(acc["item"].to_numpy(), 2)
+    seed_node = np.column_stack([net.edge_u[e], net.edge_v[e]]).ravel().astype(np.int32)
+    seed_dist = np.column_stack([a + s, a + (length - s)]).ravel()
+    seed_label = np.repeat(acc["facility"].to_numpy(), 2).astype(np.int32)
+    seed_ptr = np.zeros(len(items) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(item_of_seed, minlength=len(items)), out=seed_ptr[1:])
+
+    metres, label = _kernel.multi_source_nearest(
+        net.indptr,
+        net.indices,
+        net.lengths,
+        seed_ptr,
+        seed_node,
+        seed_dist,
+        seed_label,
+        cutoff_m,
+        engine=engine,
+    )
+    return TravelTimes(
+        items=items,
+        metres=metres,
+        facility=label,
+        speed=speeds,
+        cutoff_m=cutoff_m,
+        facilities=fac,
+        access=acc,
+    )
+
+
+def origin_times(
+    net: WalkNetwork,
+    tt: TravelTimes,
+    origins: gpd.GeoDataFrame | gpd.GeoSeries,
+    *,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Walking minutes from origin points (homes) to the nearest facility of every item.
+
+    Each origin is snapped onto its nearest edge; its time to an item is the best of walking
+    to either end of that edge and on from there, or straight along the edge to a facility on
+    the same edge; the straight-line access distance counts in both cases.
+
+    Parameters
+    ----------
+    net
+        The walking network.
+    tt
+        From :func:`travel_times`.
+    origins
+        Points (with a CRS).
+    max_snap_m
+        Origins farther than this from every street get ``inf``.
+
+    Returns
+    -------
+    minutes : numpy.ndarray
+        ``(n_origins, n_items)`` walking minutes, ``inf`` beyond the cutoff.
+    facility : numpy.ndarray
+        ``(n_origins, n_items)`` row position of the nearest facility in ``tt.facilities``,
+        or -1.
+
+    Examples
+    --------
+    >>> minutes, which = origin_times(net, tt, homes)  # doctest: +SKIP
+    """
+    snap = snap_points(net, origins)
+    n_o, n_k = len(snap), len(tt.items)
+    e = snap.edge
+    a = snap.access
+    s = snap.offset
+    length = net.edge_length[e]
+    du = tt.metres[:, net.edge_u[e]] + (a + s)[None, :]  # (K, n_o)
+    dv = tt.metres[:, net.edge_v[e]] + (a + (length - s))[None, :]
+    use_v = dv < du
+    best = np.where(use_v, dv, du)
+    fac = np.where(use_v, tt.facility[:, net.edge_v[e]], tt.facility[:, net.edge_u[e]])
+
+    # facilities on the same edge: straight along it
+    if len(tt.access) and n_o:
+        o = pd.DataFrame({"o": np.arange(n_o), "edge": e, "s": s, "a": a})
+        m = o.merge(tt.access, on="edge", how="inner")
+        if len(m):
+            direct = m["a"].to_numpy() + np.abs(m["s"].to_numpy() - m["offset"].to_numpy()) + m["access"].to_numpy()
+            m = m.assign(direct=direct).sort_values(["o", "item", "direct", "facility"], kind="stable")
+            m = m.drop_duplicates(["o", "item"])
+            oi = m["o"].to_numpy()
+            ki = m["item"].to_numpy()
+            d = m["direct"].to_numpy()
+            better = d < best[ki, oi]
+            best[ki[better], oi[better]] = d[better]
+            fac[ki[better], oi[better]] = m["facility"].to_numpy()[better]
+
+    best[best > tt.cutoff_m[:, None]] = np.inf
+    far = a > max_snap_m
+    best[:, far] = np.inf
+    fac[~np.isfinite(best)] = -1
+    minutes = best / tt.speed[:, None] / 60.0
+    return minutes.T.copy(), fac.T.astype(np.int64)

@@ -1,0 +1,134 @@
+"""The command line end to end on the bundled sample, and its errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+from conftest import BEIJING, needs_shared
+
+from fifteenmin.cli import main
+from fifteenmin.coverage import COVERAGE_COLUMNS
+
+OSM_ATTR = "© OpenStreetMap contributors"
+
+
+@pytest.fixture(scope="module")
+def sample_report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("rep") / "report"
+    assert main(["report", "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+def test_report_files(sample_report):
+    out = sample_report
+    for name in ("summary.json", "coverage.csv", "communities.gpkg", "facilities.gpkg"):
+        assert (out / name).is_file(), name
+    assert not [p for p in out.iterdir() if p.name.startswith(".")], "temporary files left behind"
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert OSM_ATTR in summary["attribution"]
+    assert summary["network"]["nodes"] > 1000
+    assert summary["communities"] > 5
+    assert 0.0 <= summary["coverage"]["coverage_rate"] <= 1.0
+    assert sum(summary["facilities"]["per_item"].values()) == summary["facilities"]["total"]
+    first = (out / "coverage.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert OSM_ATTR in first
+    cov = pd.read_csv(out / "coverage.csv", skiprows=1)
+    assert list(cov.columns) == COVERAGE_COLUMNS
+    n_items = len(summary["facilities"]["per_item"])
+    assert len(cov) == summary["communities"] * n_items
+    assert cov["share_within_tier"].between(0, 1).all()
+    com = gpd.read_file(out / "communities.gpkg")
+    assert {"community_id", "score", "missing"} <= set(com.columns)
+    assert len(com) == summary["communities"]
+    fac = gpd.read_file(out / "facilities.gpkg")
+    assert len(fac) == summary["facilities"]["total"]
+    import pyogrio
+
+    meta = pyogrio.read_info(out / "communities.gpkg")
+    assert OSM_ATTR in json.dumps(meta, ensure_ascii=False, default=str)
+
+
+def test_report_is_deterministic(sample_report, tmp_path):
+    out2 = tmp_path / "again"
+    assert main(["report", "--out", str(out2), "--quiet", "--engine", "scipy"]) == 0
+    for name in ("summary.json", "coverage.csv"):
+        assert (out2 / name).read_bytes() == (sample_report / name).read_bytes(), name
+
+
+def test_console_script_runs():
+    r = subprocess.run([sys.executable, "-m", "fifteenmin", "--version"], capture_output=True, text=True, check=False)
+    assert r.returncode == 0 and "fifteenmin" in r.stdout
+
+
+def _assert_nothing_written(out):
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_missing_file_error(tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["report", str(tmp_path / "missing.osm.pbf"), "--out", str(out), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "not found" in err and "Traceback" not in err
+    _assert_nothing_written(out)
+
+
+def test_not_osm_error(tmp_path, capsys):
+    bad = tmp_path / "x.osm"
+    bad.write_text("hello")
+    out = tmp_path / "o"
+    assert main(["report", str(bad), "--out", str(out), "-q"]) == 2
+    assert "could not be read as OpenStreetMap data" in capsys.readouterr().err
+    _assert_nothing_written(out)
+
+
+def test_community_file_errors(tmp_path, capsys):
+    pts = tmp_path / "points.geojson"
+    gpd.GeoDataFrame({"id": [1]}, geometry=[shapely.Point(24.94, 60.17)], crs=4326).to_file(pts)
+    out = tmp_path / "o"
+    assert main(["report", "--communities", str(pts), "--out", str(out), "-q"]) == 2
+    assert "no polygons" in capsys.readouterr().err
+    _assert_nothing_written(out)
+    nocrs = tmp_path / "nocrs.shp"
+    gpd.GeoDataFrame({"id": [1]}, geometry=[shapely.box(0, 0, 1, 1)]).to_file(nocrs)
+    assert main(["report", "--communities", str(nocrs), "--out", str(out), "-q"]) == 2
+    assert "no coordinate reference system" in capsys.readouterr().err
+    _assert_nothing_written(out)
+
+
+def test_unwritable_output(tmp_path, capsys):
+    f = tmp_path / "afile"
+    f.write_text("x")
+    assert main(["report", "--out", str(f), "-q"]) == 2
+    assert "is a file, not a folder" in capsys.readouterr().err
+    assert main(["report", "--out", str(f / "sub"), "-q"]) == 2
+    assert "cannot write into output folder" in capsys.readouterr().err
+    if os.geteuid() != 0:  # root may write anywhere
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o500)
+        assert main(["report", "--out", str(ro), "-q"]) == 2
+
+
+def test_bad_speed_is_rejected(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["report", "--speed", "-1"])
+    assert e.value.code == 2
+    assert "positive" in capsys.readouterr().err
+
+
+@needs_shared
+def test_beijing_report(tmp_path):
+    out = tmp_path / "cau"
+    assert main(["report", str(BEIJING), "--out", str(out), "-q"]) == 0
+    cov = pd.read_csv(out / "coverage.csv", skiprows=1)
+    names = set(cov["community_name"])
+    assert {"富润家园", "静淑苑"} <= names
+    per = cov.groupby("community_name")["item_id"].count()
+    assert per.nunique() == 1  # a row per item for every compound

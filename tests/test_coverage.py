@@ -1,0 +1,93 @@
+"""Coverage scores on a small example worked out by hand."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from fifteenmin import score_coverage
+from fifteenmin.coverage import COVERAGE_COLUMNS, weighted_quantile
+
+
+def _item(i, tier, required=True):
+    return SimpleNamespace(id=i, name_zh=i + "zh", name_en=i + "en", tier_minutes=tier, required=required)
+
+
+def test_hand_computed_example():
+    items = [_item("X", 5), _item("Y", 10), _item("Z", 15, required=False)]
+    com = gpd.GeoDataFrame(
+        {"community_id": ["A", "B"], "community_name": ["甲", "乙"]},
+        geometry=[shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)],
+        crs="EPSG:4326",
+    )
+    origins = gpd.GeoDataFrame(
+        {"community_id": ["A", "A", "A", "B"], "weight": [1.0, 1.0, 2.0, 5.0]},
+        geometry=shapely.points([(0.1, 0.1)] * 4),
+        crs="EPSG:4326",
+    )
+    inf = np.inf
+    minutes = np.array(
+        [
+            [3.0, 12.0, 30.0],
+            [6.0, inf, 1.0],
+            [4.0, 2.0, inf],
+            [1.0, 9.0, 20.0],
+        ]
+    )
+    res = score_coverage(com, origins, minutes, items, threshold=0.8)
+    t = res.table.set_index(["community_id", "item_id"])
+    assert list(res.table.columns) == COVERAGE_COLUMNS
+    # A / X: within 5 min are weights 1 (3 min) and 2 (4 min) of 4 -> 0.75, not met
+    assert t.loc[("A", "X"), "share_within_tier"] == pytest.approx(0.75)
+    assert t.loc[("A", "X"), "median_minutes"] == 4.0  # cum weights 1, 3, 4 -> first >= 2
+    assert t.loc[("A", "X"), "p90_minutes"] == 6.0  # first >= 3.6
+    assert not t.loc[("A", "X"), "met"]
+    # A / Y: only the 2-minute origin (weight 2) within 10 -> 0.5; p90 beyond the cutoff -> NaN
+    assert t.loc[("A", "Y"), "share_within_tier"] == pytest.approx(0.5)
+    assert t.loc[("A", "Y"), "median_minutes"] == 2.0
+    assert np.isnan(t.loc[("A", "Y"), "p90_minutes"])
+    # B meets both required items
+    assert t.loc[("B", "X"), "met"] and t.loc[("B", "Y"), "met"]
+    assert not t.loc[("B", "Z"), "met"]  # 20 > 15, but Z is optional
+    c = res.communities.set_index("community_id")
+    assert c.loc["A", "score"] == 0.0 and c.loc["A", "missing"] == "X;Y"
+    assert c.loc["B", "score"] == 1.0 and c.loc["B", "missing"] == ""
+    assert c.loc["A", "weight"] == 4.0 and c.loc["B", "weight"] == 5.0
+    assert res.summary["coverage_rate"] == 0.5
+    assert res.summary["coverage_rate_weighted"] == pytest.approx(5 / 9)
+    assert res.summary["required_items"] == 2
+    assert "coverage rate" in res._repr_html_()
+
+
+def test_threshold_changes_met():
+    items = [_item("X", 5)]
+    com = gpd.GeoDataFrame({"community_id": ["A"], "community_name": ["a"]}, geometry=[shapely.box(0, 0, 1, 1)], crs=4326)
+    origins = gpd.GeoDataFrame({"community_id": ["A"] * 4, "weight": [1.0] * 4}, geometry=shapely.points([(0, 0)] * 4), crs=4326)
+    minutes = np.array([[1.0], [2.0], [3.0], [9.0]])
+    assert not score_coverage(com, origins, minutes, items, threshold=0.8).communities["all_met"][0]
+    assert score_coverage(com, origins, minutes, items, threshold=0.75).communities["all_met"][0]
+
+
+def test_weighted_quantile_brute_force():
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        n = int(rng.integers(1, 8))
+        v = rng.integers(0, 5, n).astype(float)
+        w = rng.integers(1, 4, n).astype(float)
+        q = float(rng.choice([0.5, 0.9, 0.25, 1.0]))
+        # brute force: expand each value by its integer weight
+        expanded = np.sort(np.repeat(v, w.astype(int)))
+        k = int(np.ceil(q * len(expanded))) - 1
+        assert weighted_quantile(v, w, q) == expanded[max(k, 0)]
+
+
+def test_shape_mismatch_is_a_clear_error():
+    items = [_item("X", 5)]
+    com = gpd.GeoDataFrame({"community_id": ["A"], "community_name": ["a"]}, geometry=[shapely.box(0, 0, 1, 1)], crs=4326)
+    origins = gpd.GeoDataFrame({"community_id": ["A"], "weight": [1.0]}, geometry=shapely.points([(0, 0)]), crs=4326)
+    with pytest.raises(ValueError, match="expected"):
+        score_coverage(com, origins, np.zeros((2, 1)), items)
