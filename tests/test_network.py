@@ -172,7 +172,8 @@ def test_osmnx_accepts_exported_graph(sample_net):
     nodes, edges = ox.convert.graph_to_gdfs(G)
     assert len(nodes) == sample_net.n_nodes
     assert edges["length"].sum() == pytest.approx(2 * sample_net.edge_length.sum(), rel=1e-3)
-    nid = ox.distance.nearest_nodes(G, float(sample_net.lon[0]), float(sample_net.lat[0]))
+    Gp = ox.project_graph(G, to_crs=sample_net.crs)
+    nid = ox.distance.nearest_nodes(Gp, float(sample_net.x[0]), float(sample_net.y[0]))
     assert nid == sample_net.node_id[0]
     path = ox.routing.shortest_path(G, int(sample_net.node_id[0]), int(sample_net.node_id[-1]), weight="length")
     assert path is not None

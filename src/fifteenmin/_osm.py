@@ -204,10 +204,33 @@ def read_osm(path: str | os.PathLike[str], keys: Iterable[str] = ()) -> OSMData:
     >>> len(data.ways.way_id) > 0  # doctest: +SKIP
     True
     """
-    import osmium
-
     p = _check_path(path)
     feature_keys = set(BASE_FEATURE_KEYS) | set(keys)
+    try:
+        return _read(p, feature_keys, with_areas=True)
+    except RuntimeError as exc:
+        if "out of order" not in str(exc):
+            raise OSMFileError(
+                f"'{p}' could not be read as OpenStreetMap data ({exc}). Check that the file is a "
+                "complete .osm (XML), .osm.bz2 or .osm.pbf export."
+            ) from exc
+    warnings.warn(
+        f"{p.name} is not sorted by element id, so multipolygon relations cannot be assembled "
+        "and were skipped (closed ways still count). Sort it first, e.g. `osmium sort`.",
+        stacklevel=3,
+    )
+    try:
+        return _read(p, feature_keys, with_areas=False)
+    except RuntimeError as exc:
+        raise OSMFileError(
+            f"'{p}' could not be read as OpenStreetMap data ({exc}). Check that the file is a "
+            "complete .osm (XML), .osm.bz2 or .osm.pbf export."
+        ) from exc
+
+
+def _read(p: Path, feature_keys: set[str], *, with_areas: bool) -> OSMData:
+    """One pass over the file (raises RuntimeError from pyosmium on bad input)."""
+    import osmium
 
     part_ptr: list[int] = [0]
     node_ids: list[int] = []
@@ -228,84 +251,83 @@ def read_osm(path: str | os.PathLike[str], keys: Iterable[str] = ()) -> OSMData:
     def interesting(tags: dict[str, str]) -> bool:
         return any(k in feature_keys for k in tags)
 
+    fp = osmium.FileProcessor(str(p)).with_locations()
+    if with_areas:
+        fp = fp.with_areas()
+    bbox = None
     try:
-        fp = osmium.FileProcessor(str(p)).with_locations().with_areas()
+        box = fp.header.box()
+        if box.valid():
+            bbox = (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)
+    except Exception:  # header without a box  # noqa: BLE001
         bbox = None
-        try:
-            box = fp.header.box()
-            if box.valid():
-                bbox = (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)
-        except Exception:  # header without a box  # noqa: BLE001
-            bbox = None
-        for obj in fp:
-            if obj.is_node():
-                counts["nodes"] += 1
-                if len(obj.tags) == 0:
-                    continue
-                tags = dict(obj.tags)
-                if interesting(tags) or tags.get("highway") == "bus_stop":
-                    loc = obj.location
-                    feat_type.append("node")
+    for obj in fp:
+        if obj.is_node():
+            counts["nodes"] += 1
+            if len(obj.tags) == 0:
+                continue
+            tags = dict(obj.tags)
+            if interesting(tags) or tags.get("highway") == "bus_stop":
+                loc = obj.location
+                feat_type.append("node")
+                feat_id.append(obj.id)
+                feat_tags.append(tags)
+                feat_wkb.append(shapely.to_wkb(shapely.Point(loc.lon, loc.lat)))
+        elif obj.is_way():
+            counts["ways"] += 1
+            tags = dict(obj.tags)
+            if is_walkable(tags):
+                run_ids: list[int] = []
+                run_lon: list[float] = []
+                run_lat: list[float] = []
+                clipped = False
+
+                def flush(ids: list[int], lo: list[float], la: list[float]) -> None:
+                    if len(ids) >= 2:
+                        node_ids.extend(ids)
+                        lons.extend(lo)
+                        lats.extend(la)
+                        part_ptr.append(len(node_ids))
+                        part_way.append(obj.id)
+                        part_tags.append({k: tags[k] for k in _WAY_TAGS_KEPT if k in tags})
+
+                for nd in obj.nodes:
+                    loc = nd.location
+                    if loc.valid():
+                        run_ids.append(nd.ref)
+                        run_lon.append(loc.lon)
+                        run_lat.append(loc.lat)
+                    else:
+                        clipped = True
+                        missing_nodes += 1
+                        flush(run_ids, run_lon, run_lat)
+                        run_ids, run_lon, run_lat = [], [], []
+                flush(run_ids, run_lon, run_lat)
+                clipped_ways += clipped
+            elif interesting(tags) and (not obj.is_closed() or not with_areas):
+                coords = [(nd.location.lon, nd.location.lat) for nd in obj.nodes if nd.location.valid()]
+                if len(coords) >= 2:
+                    geom = shapely.LineString(coords)
+                    if obj.is_closed() and len(coords) >= 4:
+                        geom = shapely.make_valid(shapely.Polygon(coords))
+                    feat_type.append("way")
                     feat_id.append(obj.id)
                     feat_tags.append(tags)
-                    feat_wkb.append(shapely.to_wkb(shapely.Point(loc.lon, loc.lat)))
-            elif obj.is_way():
-                counts["ways"] += 1
-                tags = dict(obj.tags)
-                if is_walkable(tags):
-                    run_ids: list[int] = []
-                    run_lon: list[float] = []
-                    run_lat: list[float] = []
-                    clipped = False
-
-                    def flush(ids: list[int], lo: list[float], la: list[float]) -> None:
-                        if len(ids) >= 2:
-                            node_ids.extend(ids)
-                            lons.extend(lo)
-                            lats.extend(la)
-                            part_ptr.append(len(node_ids))
-                            part_way.append(obj.id)
-                            part_tags.append({k: tags[k] for k in _WAY_TAGS_KEPT if k in tags})
-
-                    for nd in obj.nodes:
-                        loc = nd.location
-                        if loc.valid():
-                            run_ids.append(nd.ref)
-                            run_lon.append(loc.lon)
-                            run_lat.append(loc.lat)
-                        else:
-                            clipped = True
-                            missing_nodes += 1
-                            flush(run_ids, run_lon, run_lat)
-                            run_ids, run_lon, run_lat = [], [], []
-                    flush(run_ids, run_lon, run_lat)
-                    clipped_ways += clipped
-                elif interesting(tags) and not obj.is_closed():
-                    coords = [(nd.location.lon, nd.location.lat) for nd in obj.nodes if nd.location.valid()]
-                    if len(coords) >= 2:
-                        feat_type.append("way")
-                        feat_id.append(obj.id)
-                        feat_tags.append(tags)
-                        feat_wkb.append(shapely.to_wkb(shapely.LineString(coords)))
-            elif obj.is_relation():
-                counts["relations"] += 1
-            elif obj.is_area():
-                tags = dict(obj.tags)
-                if not interesting(tags):
-                    continue
-                try:
-                    geom = wkb.create_multipolygon(obj)
-                except Exception:  # broken ring geometry: skip the area  # noqa: BLE001
-                    continue
-                feat_type.append("way" if obj.from_way() else "relation")
-                feat_id.append(obj.orig_id())
-                feat_tags.append(tags)
-                feat_wkb.append(bytes.fromhex(geom) if isinstance(geom, str) else geom)
-    except RuntimeError as exc:
-        raise OSMFileError(
-            f"'{p}' could not be read as OpenStreetMap data ({exc}). Check that the file is a "
-            "complete .osm (XML), .osm.bz2 or .osm.pbf export."
-        ) from exc
+                    feat_wkb.append(shapely.to_wkb(geom))
+        elif obj.is_relation():
+            counts["relations"] += 1
+        elif obj.is_area():
+            tags = dict(obj.tags)
+            if not interesting(tags):
+                continue
+            try:
+                geom = wkb.create_multipolygon(obj)
+            except Exception:  # broken ring geometry: skip the area  # noqa: BLE001
+                continue
+            feat_type.append("way" if obj.from_way() else "relation")
+            feat_id.append(obj.orig_id())
+            feat_tags.append(tags)
+            feat_wkb.append(bytes.fromhex(geom) if isinstance(geom, str) else geom)
 
     if counts["nodes"] == 0:
         raise OSMFileError(

@@ -519,7 +519,7 @@ def from_networkx(G: nx.Graph, *, retain_all: bool = False, source: str = "netwo
     index = {k: i for i, k in enumerate(nodes)}
 
     us, vs, lens, geoms, ways, names, hws = [], [], [], [], [], [], []
-    seen: set[tuple[int, int, float]] = set()
+    seen: set[tuple[int, int, float, str]] = set()
     edges = G.edges(keys=True, data=True) if G.is_multigraph() else ((u, v, 0, d) for u, v, d in G.edges(data=True))
     for u, v, _k, d in edges:
         iu, iv = index[u], index[v]
@@ -533,16 +533,17 @@ def from_networkx(G: nx.Graph, *, retain_all: bool = False, source: str = "netwo
             c = np.asarray(geom_ll.coords)
             length = float(np.sum(_GEOD.inv(c[:-1, 0], c[:-1, 1], c[1:, 0], c[1:, 1])[2]))
         length = float(length)
+        osmid = d.get("osmid", -1)
+        if isinstance(osmid, list):
+            osmid = osmid[0]
         a, b = (iu, iv) if iu <= iv else (iv, iu)
-        key = (a, b, round(length, 3))
+        # the two directions osmnx stores for a street are one walkable edge
+        key = (a, b, round(length, 3), str(osmid))
         if key in seen:
             continue
         seen.add(key)
         if iu > iv:
             geom_ll = geom_ll.reverse()
-        osmid = d.get("osmid", -1)
-        if isinstance(osmid, list):
-            osmid = osmid[0]
         name = d.get("name", "")
         if isinstance(name, list):
             name = ";".join(map(str, name))
