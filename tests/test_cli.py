@@ -11,8 +11,8 @@ import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
-from conftest import BEIJING, needs_shared
 
+from conftest import BEIJING, needs_shared
 from fifteenmin.cli import main
 from fifteenmin.coverage import COVERAGE_COLUMNS
 
@@ -63,7 +63,12 @@ def test_report_is_deterministic(sample_report, tmp_path):
 
 
 def test_console_script_runs():
-    r = subprocess.run([sys.executable, "-m", "fifteenmin", "--version"], capture_output=True, text=True, check=False)
+    r = subprocess.run(
+        [sys.executable, "-m", "fifteenmin", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert r.returncode == 0 and "fifteenmin" in r.stdout
 
 

@@ -6,9 +6,15 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from conftest import needs_shared
 
-from fifteenmin import CommunityFileError, InputFileError, communities_from_file, communities_from_osm, residents
+from conftest import needs_shared
+from fifteenmin import (
+    CommunityFileError,
+    InputFileError,
+    communities_from_file,
+    communities_from_osm,
+    residents,
+)
 
 
 def test_user_file_any_crs(tmp_path, sample_net):
@@ -89,7 +95,14 @@ def test_beijing_communities_are_named_compounds(beijing_data, beijing_net):
 def test_grid_fallback(sample_net):
     from fifteenmin._osm import OSMData
 
-    empty = OSMData(source="x", bbox=None, ways=None, features=gpd.GeoDataFrame({"tags": [], "osm_type": [], "osm_id": [], "name": []}, geometry=[], crs=4326))
+    empty = OSMData(
+        source="x",
+        bbox=None,
+        ways=None,
+        features=gpd.GeoDataFrame(
+            {"tags": [], "osm_type": [], "osm_id": [], "name": []}, geometry=[], crs=4326
+        ),
+    )
     com = communities_from_osm(empty, sample_net, grid_size_m=400)
     assert set(com["source"]) == {"grid"}
     # every network node lies in one grid cell

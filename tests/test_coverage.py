@@ -14,7 +14,9 @@ from fifteenmin.coverage import COVERAGE_COLUMNS, weighted_quantile
 
 
 def _item(i, tier, required=True):
-    return SimpleNamespace(id=i, name_zh=i + "zh", name_en=i + "en", tier_minutes=tier, required=required)
+    return SimpleNamespace(
+        id=i, name_zh=i + "zh", name_en=i + "en", tier_minutes=tier, required=required
+    )
 
 
 def test_hand_computed_example():
@@ -65,8 +67,16 @@ def test_hand_computed_example():
 
 def test_threshold_changes_met():
     items = [_item("X", 5)]
-    com = gpd.GeoDataFrame({"community_id": ["A"], "community_name": ["a"]}, geometry=[shapely.box(0, 0, 1, 1)], crs=4326)
-    origins = gpd.GeoDataFrame({"community_id": ["A"] * 4, "weight": [1.0] * 4}, geometry=shapely.points([(0, 0)] * 4), crs=4326)
+    com = gpd.GeoDataFrame(
+        {"community_id": ["A"], "community_name": ["a"]},
+        geometry=[shapely.box(0, 0, 1, 1)],
+        crs=4326,
+    )
+    origins = gpd.GeoDataFrame(
+        {"community_id": ["A"] * 4, "weight": [1.0] * 4},
+        geometry=shapely.points([(0, 0)] * 4),
+        crs=4326,
+    )
     minutes = np.array([[1.0], [2.0], [3.0], [9.0]])
     assert not score_coverage(com, origins, minutes, items, threshold=0.8).communities["all_met"][0]
     assert score_coverage(com, origins, minutes, items, threshold=0.75).communities["all_met"][0]
@@ -87,7 +97,13 @@ def test_weighted_quantile_brute_force():
 
 def test_shape_mismatch_is_a_clear_error():
     items = [_item("X", 5)]
-    com = gpd.GeoDataFrame({"community_id": ["A"], "community_name": ["a"]}, geometry=[shapely.box(0, 0, 1, 1)], crs=4326)
-    origins = gpd.GeoDataFrame({"community_id": ["A"], "weight": [1.0]}, geometry=shapely.points([(0, 0)]), crs=4326)
+    com = gpd.GeoDataFrame(
+        {"community_id": ["A"], "community_name": ["a"]},
+        geometry=[shapely.box(0, 0, 1, 1)],
+        crs=4326,
+    )
+    origins = gpd.GeoDataFrame(
+        {"community_id": ["A"], "weight": [1.0]}, geometry=shapely.points([(0, 0)]), crs=4326
+    )
     with pytest.raises(ValueError, match="expected"):
         score_coverage(com, origins, np.zeros((2, 1)), items)

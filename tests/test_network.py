@@ -9,8 +9,8 @@ import networkx as nx
 import numpy as np
 import osmium
 import pytest
-from conftest import BEIJING, SAMPLE, SHARED, needs_shared
 
+from conftest import BEIJING, SAMPLE, SHARED, needs_shared
 from fifteenmin import (
     InputFileError,
     NetworkError,
@@ -31,8 +31,12 @@ def _check_structure(net):
     assert np.all(net.lengths >= 0)
     # symmetric: every arc has its reverse with the same length
     tail = np.repeat(np.arange(n), np.diff(net.indptr))
-    fwd = sorted(zip(tail.tolist(), net.indices.tolist(), np.round(net.lengths, 9).tolist(), strict=True))
-    rev = sorted(zip(net.indices.tolist(), tail.tolist(), np.round(net.lengths, 9).tolist(), strict=True))
+    fwd = sorted(
+        zip(tail.tolist(), net.indices.tolist(), np.round(net.lengths, 9).tolist(), strict=True)
+    )
+    rev = sorted(
+        zip(net.indices.tolist(), tail.tolist(), np.round(net.lengths, 9).tolist(), strict=True)
+    )
     assert fwd == rev
     # one connected component (largest component kept)
     G = nx.Graph()
@@ -112,7 +116,13 @@ def test_same_total_length_as_osmnx_walk_graph():
     keep = [
         (u, v, k)
         for u, v, k, d in G.edges(keys=True, data=True)
-        if is_walkable({key: str(d[key]) for key in ("highway", "access", "area", "foot", "service") if key in d})
+        if is_walkable(
+            {
+                key: str(d[key])
+                for key in ("highway", "access", "area", "foot", "service")
+                if key in d
+            }
+        )
     ]
     H = G.edge_subgraph(keep).to_undirected()
     # largest component, as fifteenmin keeps
@@ -144,7 +154,9 @@ def _clip(src, dst, bbox):
 def test_clipped_extract_loads_with_warning(tmp_path):
     clipped = tmp_path / "clipped.osm.pbf"
     _clip(SAMPLE, clipped, (24.938, 60.166, 24.950, 60.174))
-    with pytest.warns(UserWarning, match=r"walkable ways reference \d+ nodes that are not in the file"):
+    with pytest.warns(
+        UserWarning, match=r"walkable ways reference \d+ nodes that are not in the file"
+    ):
         net = network_from_file(clipped)
     _check_structure(net)
     full = network_from_file(SAMPLE)
@@ -157,11 +169,15 @@ def test_networkx_round_trip(sample_net):
     G = sample_net.to_networkx()
     assert isinstance(G, nx.MultiDiGraph)
     assert G.graph["crs"] == "epsg:4326"
-    assert G.number_of_edges() == 2 * sample_net.n_edges - int(np.sum(sample_net.edge_u == sample_net.edge_v))
+    assert G.number_of_edges() == 2 * sample_net.n_edges - int(
+        np.sum(sample_net.edge_u == sample_net.edge_v)
+    )
     back = from_networkx(G)
     assert back.n_nodes == sample_net.n_nodes
     assert back.n_edges == sample_net.n_edges
-    np.testing.assert_allclose(np.sort(back.edge_length), np.sort(sample_net.edge_length), rtol=1e-12)
+    np.testing.assert_allclose(
+        np.sort(back.edge_length), np.sort(sample_net.edge_length), rtol=1e-12
+    )
     np.testing.assert_array_equal(np.sort(back.node_id), np.sort(sample_net.node_id))
 
 
@@ -175,7 +191,9 @@ def test_osmnx_accepts_exported_graph(sample_net):
     Gp = ox.project_graph(G, to_crs=sample_net.crs)
     nid = ox.distance.nearest_nodes(Gp, float(sample_net.x[0]), float(sample_net.y[0]))
     assert nid == sample_net.node_id[0]
-    path = ox.routing.shortest_path(G, int(sample_net.node_id[0]), int(sample_net.node_id[-1]), weight="length")
+    path = ox.routing.shortest_path(
+        G, int(sample_net.node_id[0]), int(sample_net.node_id[-1]), weight="length"
+    )
     assert path is not None
 
 

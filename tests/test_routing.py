@@ -5,8 +5,8 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import pytest
-from conftest import needs_shared
 
+from conftest import needs_shared
 from fifteenmin import facilities_from_osm, load_catalogue, origin_times, snap_points, travel_times
 from fifteenmin.facilities import entrances_from_osm
 
@@ -14,7 +14,9 @@ from fifteenmin.facilities import entrances_from_osm
 def _oracle(net, tt, k):
     """networkx distances for item k: a virtual source per facility, arcs to the seeded ends."""
     G = nx.DiGraph()
-    for u, v, w in zip(net.edge_u.tolist(), net.edge_v.tolist(), net.edge_length.tolist(), strict=True):
+    for u, v, w in zip(
+        net.edge_u.tolist(), net.edge_v.tolist(), net.edge_length.tolist(), strict=True
+    ):
         for a, b in ((u, v), (v, u)):
             if a == b:
                 continue
@@ -31,7 +33,9 @@ def _oracle(net, tt, k):
                 G.add_edge(src, int(node), weight=float(d))
     if not sources:
         return np.full(net.n_nodes, np.inf)
-    dist = nx.multi_source_dijkstra_path_length(G, set(sources), cutoff=tt.cutoff_m[k], weight="weight")
+    dist = nx.multi_source_dijkstra_path_length(
+        G, set(sources), cutoff=tt.cutoff_m[k], weight="weight"
+    )
     out = np.full(net.n_nodes, np.inf)
     for node, d in dist.items():
         if not isinstance(node, tuple):
@@ -84,7 +88,9 @@ def test_origin_times_brute_force(sample_net, sample_data):
     minutes, which = origin_times(net, tt, pts)
     snap = snap_points(net, pts)
     G = nx.Graph()
-    for u, v, w in zip(net.edge_u.tolist(), net.edge_v.tolist(), net.edge_length.tolist(), strict=True):
+    for u, v, w in zip(
+        net.edge_u.tolist(), net.edge_v.tolist(), net.edge_length.tolist(), strict=True
+    ):
         if u != v and (not G.has_edge(u, v) or G[u][v]["weight"] > w):
             G.add_edge(u, v, weight=w)
     for k, item in enumerate(cat.items):
@@ -97,12 +103,24 @@ def test_origin_times_brute_force(sample_net, sample_data):
             L = net.edge_length[e]
             H = G.copy()
             H.add_edge("o", int(net.edge_u[e]), weight=a + s)
-            H.add_edge("o", int(net.edge_v[e]), weight=min(a + L - s, H["o"][int(net.edge_v[e])]["weight"]) if H.has_edge("o", int(net.edge_v[e])) else a + L - s)
+            H.add_edge(
+                "o",
+                int(net.edge_v[e]),
+                weight=min(a + L - s, H["o"][int(net.edge_v[e])]["weight"])
+                if H.has_edge("o", int(net.edge_v[e]))
+                else a + L - s,
+            )
             d = nx.single_source_dijkstra_path_length(H, "o", weight="weight")
             best = np.inf
             for fe, fs, fa in zip(acc["edge"], acc["offset"], acc["access"], strict=True):
                 FL = net.edge_length[fe]
-                via = min(d.get(int(net.edge_u[fe]), np.inf) + fs, d.get(int(net.edge_v[fe]), np.inf) + FL - fs) + fa
+                via = (
+                    min(
+                        d.get(int(net.edge_u[fe]), np.inf) + fs,
+                        d.get(int(net.edge_v[fe]), np.inf) + FL - fs,
+                    )
+                    + fa
+                )
                 if fe == e:
                     via = min(via, a + abs(s - fs) + fa)
                 best = min(best, via)

@@ -32,6 +32,7 @@ def _source() -> str:
 
 
 def main() -> None:
+    """Write the extract."""
     src = _source()
     lon0, lat0, lon1, lat1 = BBOX
     inside: set[int] = set()

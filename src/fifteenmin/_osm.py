@@ -163,7 +163,9 @@ def _check_path(path: str | os.PathLike[str]) -> Path:
             "bundled sample."
         )
     if p.is_dir():
-        raise InputFileError(f"'{p}' is a folder; give the path of an .osm, .osm.bz2 or .osm.pbf file.")
+        raise InputFileError(
+            f"'{p}' is a folder; give the path of an .osm, .osm.bz2 or .osm.pbf file."
+        )
     name = p.name.lower()
     if not name.endswith(OSM_SUFFIXES):
         raise OSMFileError(
@@ -259,7 +261,7 @@ def _read(p: Path, feature_keys: set[str], *, with_areas: bool) -> OSMData:
         box = fp.header.box()
         if box.valid():
             bbox = (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)
-    except Exception:  # header without a box  # noqa: BLE001
+    except Exception:  # header without a box
         bbox = None
     for obj in fp:
         if obj.is_node():
@@ -282,14 +284,22 @@ def _read(p: Path, feature_keys: set[str], *, with_areas: bool) -> OSMData:
                 run_lat: list[float] = []
                 clipped = False
 
-                def flush(ids: list[int], lo: list[float], la: list[float]) -> None:
+                kept_tags = {k: tags[k] for k in _WAY_TAGS_KEPT if k in tags}
+
+                def flush(
+                    ids: list[int],
+                    lo: list[float],
+                    la: list[float],
+                    way_id: int = obj.id,
+                    way_tags: dict[str, str] = kept_tags,
+                ) -> None:
                     if len(ids) >= 2:
                         node_ids.extend(ids)
                         lons.extend(lo)
                         lats.extend(la)
                         part_ptr.append(len(node_ids))
-                        part_way.append(obj.id)
-                        part_tags.append({k: tags[k] for k in _WAY_TAGS_KEPT if k in tags})
+                        part_way.append(way_id)
+                        part_tags.append(way_tags)
 
                 for nd in obj.nodes:
                     loc = nd.location
@@ -305,7 +315,9 @@ def _read(p: Path, feature_keys: set[str], *, with_areas: bool) -> OSMData:
                 flush(run_ids, run_lon, run_lat)
                 clipped_ways += clipped
             elif interesting(tags) and (not obj.is_closed() or not with_areas):
-                coords = [(nd.location.lon, nd.location.lat) for nd in obj.nodes if nd.location.valid()]
+                coords = [
+                    (nd.location.lon, nd.location.lat) for nd in obj.nodes if nd.location.valid()
+                ]
                 if len(coords) >= 2:
                     geom = shapely.LineString(coords)
                     if obj.is_closed() and len(coords) >= 4:
@@ -322,7 +334,7 @@ def _read(p: Path, feature_keys: set[str], *, with_areas: bool) -> OSMData:
                 continue
             try:
                 geom = wkb.create_multipolygon(obj)
-            except Exception:  # broken ring geometry: skip the area  # noqa: BLE001
+            except Exception:  # broken ring geometry: skip the area
                 continue
             feat_type.append("way" if obj.from_way() else "relation")
             feat_id.append(obj.orig_id())

@@ -49,15 +49,32 @@ def _parser() -> argparse.ArgumentParser:
         description="Compute walking times to every catalogue item and score each community; "
         "write summary.json, coverage.csv, communities.gpkg and facilities.gpkg.",
     )
-    r.add_argument("osm_file", nargs="?", help=".osm, .osm.bz2 or .osm.pbf file (default: bundled sample)")
-    r.add_argument("--communities", help="community polygons (GeoJSON, GeoPackage, Shapefile; any CRS)")
+    r.add_argument(
+        "osm_file", nargs="?", help=".osm, .osm.bz2 or .osm.pbf file (default: bundled sample)"
+    )
+    r.add_argument(
+        "--communities", help="community polygons (GeoJSON, GeoPackage, Shapefile; any CRS)"
+    )
     r.add_argument("--id-column", help="column of the community file holding unique ids")
     r.add_argument("--name-column", help="column of the community file holding names")
-    r.add_argument("--catalogue", default="beijing", help="catalogue name or file (default: beijing)")
-    r.add_argument("--speed", type=_positive_float, default=None, help="walking speed in m/s (default 1.11)")
-    r.add_argument("--threshold", type=_share, default=0.8, help="share of residents within the tier for an item to be met (default 0.8)")
-    r.add_argument("--engine", choices=["auto", "numba", "scipy"], default="auto", help="shortest-path engine")
-    r.add_argument("--out", default="fifteenmin-report", help="output folder (default: ./fifteenmin-report)")
+    r.add_argument(
+        "--catalogue", default="beijing", help="catalogue name or file (default: beijing)"
+    )
+    r.add_argument(
+        "--speed", type=_positive_float, default=None, help="walking speed in m/s (default 1.11)"
+    )
+    r.add_argument(
+        "--threshold",
+        type=_share,
+        default=0.8,
+        help="share of residents within the tier for an item to be met (default 0.8)",
+    )
+    r.add_argument(
+        "--engine", choices=["auto", "numba", "scipy"], default="auto", help="shortest-path engine"
+    )
+    r.add_argument(
+        "--out", default="fifteenmin-report", help="output folder (default: ./fifteenmin-report)"
+    )
     r.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
 
     c = sub.add_parser("catalogue", help="list, show or validate service catalogues")
@@ -75,7 +92,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from .network import DEFAULT_SPEED_M_S
     from .report import prepare_output_dir, run_report
 
-    say = (lambda _m: None) if args.quiet else (lambda m: print(f"[fifteenmin] {m}", file=sys.stderr, flush=True))
+    say = (
+        (lambda _m: None)
+        if args.quiet
+        else (lambda m: print(f"[fifteenmin] {m}", file=sys.stderr, flush=True))
+    )
     # fail fast on an unwritable output folder, before the long steps
     prepare_output_dir(args.out)
     with warnings.catch_warnings(record=True) as caught:
@@ -112,7 +133,10 @@ def _cmd_catalogue(args: argparse.Namespace) -> int:
         print(format_catalogue(load_catalogue(args.name), lang=args.lang))
         return 0
     cat = load_catalogue(args.file)
-    print(f"{args.file}: valid catalogue '{cat.name}' with {len(cat)} items ({len(cat.required_items)} required)")
+    print(
+        f"{args.file}: valid catalogue '{cat.name}' with {len(cat)} items "
+        f"({len(cat.required_items)} required)"
+    )
     return 0
 
 

@@ -111,7 +111,7 @@ def communities_from_file(
         raise InputFileError(f"community file not found: '{p}'. Check the path.")
     try:
         gdf = gpd.read_file(p, layer=layer) if layer is not None else gpd.read_file(p)
-    except Exception as exc:  # pyogrio raises several kinds of errors  # noqa: BLE001
+    except Exception as exc:  # pyogrio raises several kinds of errors
         raise InputFileError(
             f"'{p}' could not be read as a vector file ({exc}). Use GeoJSON, GeoPackage or "
             "Shapefile."
@@ -131,7 +131,11 @@ def communities_from_file(
                 f"{where} has no column '{col}' (given as {what}); columns are: "
                 f"{[c for c in gdf.columns if c != gdf.geometry.name]}."
             )
-    ids = gdf[id_column].astype(str) if id_column else pd.Series(np.arange(len(gdf)).astype(str), index=gdf.index)
+    ids = (
+        gdf[id_column].astype(str)
+        if id_column
+        else pd.Series(np.arange(len(gdf)).astype(str), index=gdf.index)
+    )
     if ids.duplicated().any():
         dup = ids[ids.duplicated()].iloc[0]
         raise CommunityFileError(f"{where}: id '{dup}' in column '{id_column}' is not unique.")
@@ -180,7 +184,9 @@ def communities_from_osm(
     >>> com = communities_from_osm(read_osm(path), net)  # doctest: +SKIP
     """
     f = data.features
-    is_poly = np.isin(shapely.get_type_id(f.geometry.values), (3, 6)) if len(f) else np.zeros(0, bool)
+    is_poly = (
+        np.isin(shapely.get_type_id(f.geometry.values), (3, 6)) if len(f) else np.zeros(0, bool)
+    )
     tags = f["tags"] if len(f) else pd.Series([], dtype=object)
 
     def pick(pred) -> gpd.GeoDataFrame:
@@ -216,7 +222,12 @@ def _grid_communities(net: WalkNetwork, size: float) -> gpd.GeoDataFrame:
     ix = ((net.x - x0) // size).astype(np.int64)
     iy = ((net.y - y0) // size).astype(np.int64)
     cells = np.unique(np.column_stack([iy, ix]), axis=0)
-    boxes = shapely.box(x0 + cells[:, 1] * size, y0 + cells[:, 0] * size, x0 + (cells[:, 1] + 1) * size, y0 + (cells[:, 0] + 1) * size)
+    boxes = shapely.box(
+        x0 + cells[:, 1] * size,
+        y0 + cells[:, 0] * size,
+        x0 + (cells[:, 1] + 1) * size,
+        y0 + (cells[:, 0] + 1) * size,
+    )
     ids = [f"grid/{r}_{c}" for r, c in cells]
     g = gpd.GeoDataFrame(
         {"community_id": ids, "community_name": ids, "source": "grid"},
@@ -280,9 +291,10 @@ def residents(
         bmask = np.array(["building" in t for t in f["tags"]], dtype=bool) & is_poly
         b = f[bmask].to_crs(net.crs)
         if len(b):
-            resmask = np.array(
-                [t.get("landuse") == "residential" for t in f["tags"]], dtype=bool
-            ) & is_poly
+            resmask = (
+                np.array([t.get("landuse") == "residential" for t in f["tags"]], dtype=bool)
+                & is_poly
+            )
             res_areas = f[resmask].to_crs(net.crs)
             values = np.array([t.get("building", "") for t in b["tags"]], dtype=object)
             nonres = np.array([any(k in t for k in _NON_RESIDENTIAL_KEYS) for t in b["tags"]])
@@ -291,7 +303,9 @@ def residents(
             if len(res_areas):
                 hit = shapely.STRtree(res_areas.geometry.values).query(pts, predicate="within")[0]
                 in_res_area[hit] = True
-            homes = np.isin(values, list(RESIDENTIAL_BUILDINGS)) | ((values == "yes") & in_res_area & ~nonres)
+            homes = np.isin(values, list(RESIDENTIAL_BUILDINGS)) | (
+                (values == "yes") & in_res_area & ~nonres
+            )
             weight = _building_floor_area(b)
             pi, ci = shapely.STRtree(pts).query(polys, predicate="contains")
             # community ci contains building pi; a community derived from a residential area
@@ -332,7 +346,13 @@ def residents(
             comm = todo[pi[np.repeat(owner, n)]]
             parts.append(
                 pd.DataFrame(
-                    {"community": comm, "weight": step, "kind": "street", "x": shapely.get_x(p), "y": shapely.get_y(p)}
+                    {
+                        "community": comm,
+                        "weight": step,
+                        "kind": "street",
+                        "x": shapely.get_x(p),
+                        "y": shapely.get_y(p),
+                    }
                 )
             )
             done[np.unique(comm)] = True
@@ -341,14 +361,26 @@ def residents(
         p = shapely.point_on_surface(polys[rest])
         parts.append(
             pd.DataFrame(
-                {"community": rest, "weight": 1.0, "kind": "centroid", "x": shapely.get_x(p), "y": shapely.get_y(p)}
+                {
+                    "community": rest,
+                    "weight": 1.0,
+                    "kind": "centroid",
+                    "x": shapely.get_x(p),
+                    "y": shapely.get_y(p),
+                }
             )
         )
-    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["community", "weight", "kind", "x", "y"])
+    df = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=["community", "weight", "kind", "x", "y"])
+    )
     df = df.sort_values(["community", "kind", "x", "y"], kind="stable").reset_index(drop=True)
     return gpd.GeoDataFrame(
         {
-            "community_id": com["community_id"].to_numpy()[df["community"].to_numpy().astype(np.int64)],
+            "community_id": com["community_id"].to_numpy()[
+                df["community"].to_numpy().astype(np.int64)
+            ],
             "weight": df["weight"].to_numpy(dtype=np.float64),
             "kind": df["kind"].to_numpy(),
         },

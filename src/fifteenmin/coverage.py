@@ -97,7 +97,6 @@ class CoverageResult:
     summary: dict[str, Any] = field(default_factory=dict)
 
     def _repr_html_(self) -> str:
-        import html
 
         s = self.summary
         head = (
@@ -106,7 +105,9 @@ class CoverageResult:
             f"{s.get('coverage_rate_weighted', 0):.0%})</p>"
         )
         cols = ["community_id", "community_name", "score", "n_met", "n_required", "missing"]
-        body = self.communities[cols].to_html(index=False, escape=True, float_format=lambda v: f"{v:.2f}")
+        body = self.communities[cols].to_html(
+            index=False, escape=True, float_format=lambda v: f"{v:.2f}"
+        )
         return head + body
 
     def __repr__(self) -> str:
@@ -163,7 +164,8 @@ def score_coverage(
     minutes = np.asarray(minutes, dtype=np.float64)
     if minutes.shape != (len(origins), len(items)):
         raise ValueError(
-            f"minutes has shape {minutes.shape}, expected (n_origins={len(origins)}, n_items={len(items)})"
+            f"minutes has shape {minutes.shape}, expected "
+            f"(n_origins={len(origins)}, n_items={len(items)})"
         )
     tiers = np.array([it.tier_minutes for it in items], dtype=np.float64)
     required = np.array([it.required for it in items], dtype=bool)

@@ -164,13 +164,16 @@ def entrances_from_osm(data: OSMData) -> gpd.GeoSeries:
     f = data.features
     if len(f) == 0:
         return gpd.GeoSeries([], crs="EPSG:4326")
-    mask = np.array(
-        [
-            ("entrance" in t or t.get("barrier") in ("gate", "entrance", "turnstile"))
-            for t in f["tags"]
-        ],
-        dtype=bool,
-    ) & (f["osm_type"] == "node").to_numpy()
+    mask = (
+        np.array(
+            [
+                ("entrance" in t or t.get("barrier") in ("gate", "entrance", "turnstile"))
+                for t in f["tags"]
+            ],
+            dtype=bool,
+        )
+        & (f["osm_type"] == "node").to_numpy()
+    )
     return f.geometry[mask].reset_index(drop=True)
 
 

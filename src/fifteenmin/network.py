@@ -89,7 +89,9 @@ def local_crs(lon: float, lat: float) -> pyproj.CRS:
         area_of_interest=AreaOfInterest(lon, lat, lon, lat),
     )
     if not infos:
-        raise NetworkError(f"no UTM zone found for lon={lon}, lat={lat}: are the coordinates valid?")
+        raise NetworkError(
+            f"no UTM zone found for lon={lon}, lat={lat}: are the coordinates valid?"
+        )
     return pyproj.CRS.from_epsg(int(infos[0].code))
 
 
@@ -193,7 +195,7 @@ class WalkNetwork:
 
         Examples
         --------
-        >>> net = network_from_file("data/sample/helsinki_centre_2019_extract.osm.pbf")  # doctest: +SKIP
+        >>> net = network_from_file(sample_path())  # doctest: +SKIP
         >>> net.nodes_gdf().columns.tolist()  # doctest: +SKIP
         ['node_id', 'lon', 'lat', 'geometry']
         """
@@ -244,7 +246,9 @@ class WalkNetwork:
                 street_count=int(deg[i]),
             )
         to_wgs = pyproj.Transformer.from_crs(self.crs, "EPSG:4326", always_xy=True)
-        geoms = shapely.transform(self.edge_geometry, lambda xy: np.column_stack(to_wgs.transform(xy[:, 0], xy[:, 1])))
+        geoms = shapely.transform(
+            self.edge_geometry, lambda xy: np.column_stack(to_wgs.transform(xy[:, 0], xy[:, 1]))
+        )
         for e in range(self.n_edges):
             u = int(self.node_id[self.edge_u[e]])
             v = int(self.node_id[self.edge_v[e]])
@@ -471,7 +475,9 @@ def network_from_file(
 # networkx / osmnx interoperability
 
 
-def from_networkx(G: nx.Graph, *, retain_all: bool = False, source: str = "networkx") -> WalkNetwork:
+def from_networkx(
+    G: nx.Graph, *, retain_all: bool = False, source: str = "networkx"
+) -> WalkNetwork:
     """Convert an osmnx/networkx graph into a :class:`WalkNetwork`.
 
     Nodes need ``x`` and ``y`` in the graph's CRS (``G.graph["crs"]``, WGS-84 if absent).
@@ -520,14 +526,20 @@ def from_networkx(G: nx.Graph, *, retain_all: bool = False, source: str = "netwo
 
     us, vs, lens, geoms, ways, names, hws = [], [], [], [], [], [], []
     seen: set[tuple[int, int, float, str]] = set()
-    edges = G.edges(keys=True, data=True) if G.is_multigraph() else ((u, v, 0, d) for u, v, d in G.edges(data=True))
+    edges = (
+        G.edges(keys=True, data=True)
+        if G.is_multigraph()
+        else ((u, v, 0, d) for u, v, d in G.edges(data=True))
+    )
     for u, v, _k, d in edges:
         iu, iv = index[u], index[v]
         geom = d.get("geometry")
         if geom is None:
             geom_ll = shapely.LineString([(lon[iu], lat[iu]), (lon[iv], lat[iv])])
         else:
-            geom_ll = shapely.transform(geom, lambda xy: np.column_stack(to_wgs.transform(xy[:, 0], xy[:, 1])))
+            geom_ll = shapely.transform(
+                geom, lambda xy: np.column_stack(to_wgs.transform(xy[:, 0], xy[:, 1]))
+            )
         length = d.get("length")
         if length is None:
             c = np.asarray(geom_ll.coords)
@@ -729,4 +741,6 @@ def snap_points(net: WalkNetwork, points: Any) -> SnapResult:
 
 def nodes_frame(net: WalkNetwork) -> pd.DataFrame:
     """Nodes as a plain DataFrame (``node_id``, ``lon``, ``lat``, ``x``, ``y``)."""
-    return pd.DataFrame({"node_id": net.node_id, "lon": net.lon, "lat": net.lat, "x": net.x, "y": net.y})
+    return pd.DataFrame(
+        {"node_id": net.node_id, "lon": net.lon, "lat": net.lat, "x": net.x, "y": net.y}
+    )

@@ -32,9 +32,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._version import __version__
 from ._errors import OutputError
 from ._osm import OSMData, read_osm
+from ._version import __version__
 from .catalogue import Catalogue, load_catalogue
 from .communities import communities_from_file, communities_from_osm, residents
 from .coverage import DEFAULT_THRESHOLD, CoverageResult, score_coverage
@@ -65,7 +65,8 @@ def sample_path() -> Path:
     from ._errors import InputFileError
 
     raise InputFileError(
-        f"the bundled sample {SAMPLE_NAME} was not found (looked in {[str(c) for c in candidates]}). "
+        f"the bundled sample {SAMPLE_NAME} was not found "
+        f"(looked in {[str(c) for c in candidates]}). "
         "Install fifteenmin from a clone of its repository (pip install -e .), or set "
         "FIFTEENMIN_SAMPLE to the file's path."
     )
@@ -110,13 +111,19 @@ class Report:
             "network": self.network.summary(),
             "facilities": {
                 "total": len(self.facilities),
-                "per_item": dict(zip(counts["item_id"], counts["facilities"].astype(int).tolist(), strict=True)),
+                "per_item": dict(
+                    zip(counts["item_id"], counts["facilities"].astype(int).tolist(), strict=True)
+                ),
             },
             "communities": len(self.communities),
-            "community_source": sorted(set(self.communities["source"])) if len(self.communities) else [],
+            "community_source": sorted(set(self.communities["source"]))
+            if len(self.communities)
+            else [],
             "residents": {
                 "origins": len(self.residents),
-                "kinds": {k: int(v) for k, v in self.residents["kind"].value_counts().sort_index().items()},
+                "kinds": {
+                    k: int(v) for k, v in self.residents["kind"].value_counts().sort_index().items()
+                },
             },
             "coverage": self.coverage.summary,
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
@@ -151,9 +158,13 @@ class Report:
             staged.append(_stage(out, "summary.json", lambda p: _write_json(p, summary)))
             staged.append(_stage(out, "coverage.csv", lambda p: _write_csv(p, self.coverage.table)))
             com = self.coverage.communities.copy()
-            staged.append(_stage(out, "communities.gpkg", lambda p: _write_gpkg(p, com, "communities")))
+            staged.append(
+                _stage(out, "communities.gpkg", lambda p: _write_gpkg(p, com, "communities"))
+            )
             fac = self.facilities.drop(columns=["tags"], errors="ignore")
-            staged.append(_stage(out, "facilities.gpkg", lambda p: _write_gpkg(p, fac, "facilities")))
+            staged.append(
+                _stage(out, "facilities.gpkg", lambda p: _write_gpkg(p, fac, "facilities"))
+            )
         except BaseException:
             for tmp, _ in staged:
                 tmp.unlink(missing_ok=True)
@@ -207,7 +218,9 @@ def _stage(out: Path, name: str, writer: Callable[[Path], None]) -> tuple[Path, 
 
 
 def _write_json(path: Path, obj: dict[str, Any]) -> None:
-    path.write_text(json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8"
+    )
 
 
 def _write_csv(path: Path, df: pd.DataFrame) -> None:
@@ -291,12 +304,18 @@ def run_report(
         com_user = communities
     data = osm_file if isinstance(osm_file, OSMData) else read_osm(osm_file, keys=cat.osm_keys())
     timings["read_osm"] = time.perf_counter() - t0
-    say(f"read {data.source}: {data.counts.get('nodes', 0):,} nodes, {data.counts.get('ways', 0):,} ways")
+    say(
+        f"read {data.source}: {data.counts.get('nodes', 0):,} nodes, "
+        f"{data.counts.get('ways', 0):,} ways"
+    )
 
     t = time.perf_counter()
     net = network_from_file(data)
     timings["network"] = time.perf_counter() - t
-    say(f"walking network: {net.n_nodes:,} nodes, {net.n_edges:,} edges, {net.total_length_km:,.1f} km")
+    say(
+        f"walking network: {net.n_nodes:,} nodes, {net.n_edges:,} edges, "
+        f"{net.total_length_km:,.1f} km"
+    )
 
     t = time.perf_counter()
     fac = facilities_from_osm(data, cat)
@@ -307,7 +326,9 @@ def run_report(
     t = time.perf_counter()
     tt = travel_times(net, fac, cat, speed=speed, entrances=entrances_from_osm(data), engine=engine)
     timings["travel_times"] = time.perf_counter() - t
-    say(f"travel times: {len(cat)} items x {net.n_nodes:,} nodes in {timings['travel_times']:.2f} s")
+    say(
+        f"travel times: {len(cat)} items x {net.n_nodes:,} nodes in {timings['travel_times']:.2f} s"
+    )
 
     t = time.perf_counter()
     com = com_user if com_user is not None else communities_from_osm(data, net)
@@ -323,12 +344,15 @@ def run_report(
     s = cov.summary
     say(
         f"coverage rate: {s['communities_all_met']} of {s['communities']} communities meet every "
-        f"required item ({s['coverage_rate']:.0%}; resident-weighted {s['coverage_rate_weighted']:.0%})"
+        f"required item ({s['coverage_rate']:.0%}; "
+        f"resident-weighted {s['coverage_rate_weighted']:.0%})"
     )
     params = {
         "osm_file": Path(data.source).name,
         "communities": (
-            str(communities) if communities is not None and not isinstance(communities, gpd.GeoDataFrame) else None
+            str(communities)
+            if communities is not None and not isinstance(communities, gpd.GeoDataFrame)
+            else None
         ),
         "catalogue": cat.name,
         "speed_m_s": round(float(speed), 6),

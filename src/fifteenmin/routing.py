@@ -99,7 +99,9 @@ class TravelTimes:
         --------
         >>> tt.to_frame(net).describe()  # doctest: +SKIP
         """
-        return pd.DataFrame(self.minutes().T, index=pd.Index(net.node_id, name="node_id"), columns=self.item_ids)
+        return pd.DataFrame(
+            self.minutes().T, index=pd.Index(net.node_id, name="node_id"), columns=self.item_ids
+        )
 
 
 def travel_times(
@@ -184,7 +186,9 @@ def travel_times(
             "and cannot be reached; they are left out.",
             stacklevel=2,
         )
-    acc = acc.sort_values(["item", "facility", "edge", "offset"], kind="stable").reset_index(drop=True)
+    acc = acc.sort_values(["item", "facility", "edge", "offset"], kind="stable").reset_index(
+        drop=True
+    )
 
     # two seeds per access point: the edge's u end and v end
     e = acc["edge"].to_numpy()
@@ -257,7 +261,7 @@ def origin_times(
     >>> minutes, which = origin_times(net, tt, homes)  # doctest: +SKIP
     """
     snap = snap_points(net, origins)
-    n_o, n_k = len(snap), len(tt.items)
+    n_o = len(snap)
     e = snap.edge
     a = snap.access
     s = snap.offset
@@ -273,8 +277,14 @@ def origin_times(
         o = pd.DataFrame({"o": np.arange(n_o), "edge": e, "s": s, "a": a})
         m = o.merge(tt.access, on="edge", how="inner")
         if len(m):
-            direct = m["a"].to_numpy() + np.abs(m["s"].to_numpy() - m["offset"].to_numpy()) + m["access"].to_numpy()
-            m = m.assign(direct=direct).sort_values(["o", "item", "direct", "facility"], kind="stable")
+            direct = (
+                m["a"].to_numpy()
+                + np.abs(m["s"].to_numpy() - m["offset"].to_numpy())
+                + m["access"].to_numpy()
+            )
+            m = m.assign(direct=direct).sort_values(
+                ["o", "item", "direct", "facility"], kind="stable"
+            )
             m = m.drop_duplicates(["o", "item"])
             oi = m["o"].to_numpy()
             ki = m["item"].to_numpy()
