@@ -25,12 +25,15 @@ import pandas as pd
 from . import _kernel
 from .catalogue import Catalogue, Item, load_catalogue
 from .facilities import access_points
-from .network import DEFAULT_SPEED_M_S, WalkNetwork, snap_points
+from .network import DEFAULT_SPEED_M_S, SnapResult, WalkNetwork, snap_points
 
 __all__ = [
     "DEFAULT_MAX_SNAP_M",
+    "Reach",
     "TravelTimes",
+    "edge_seeds",
     "origin_times",
+    "reachable",
     "travel_times",
 ]
 
@@ -49,6 +52,113 @@ def _speeds(items: Sequence[Item], speed: float | Mapping[str, float]) -> np.nda
     if not np.all(np.isfinite(out)) or np.any(out <= 0):
         raise ValueError(f"walking speeds must be positive numbers of m/s, got {out.tolist()}")
     return out
+
+
+def edge_seeds(
+    net: WalkNetwork, edge: np.ndarray, offset: np.ndarray, access: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Seeds of points snapped onto edges: both end nodes, with their initial distances.
+
+    A point at ``offset`` metres along edge ``e`` (from its ``u`` end), ``access`` metres from
+    the street, reaches ``u`` after ``access + offset`` and ``v`` after
+    ``access + length - offset``.
+
+    Returns
+    -------
+    node : numpy.ndarray
+        ``(2 * n,)`` int32: ``u`` then ``v`` for every point.
+    dist : numpy.ndarray
+        ``(2 * n,)`` float64 initial distances in metres.
+
+    Examples
+    --------
+    >>> s = snap_points(net, homes)  # doctest: +SKIP
+    >>> node, dist = edge_seeds(net, s.edge, s.offset, s.access)  # doctest: +SKIP
+    """
+    length = net.edge_length[edge]
+    node = np.column_stack([net.edge_u[edge], net.edge_v[edge]]).ravel().astype(np.int32)
+    dist = np.column_stack([access + offset, access + (length - offset)]).ravel()
+    return node, dist
+
+
+@dataclass(frozen=True, eq=False)
+class Reach:
+    """Nodes reachable from each point within a distance (sparse CSR rows).
+
+    Attributes
+    ----------
+    ptr, node, dist
+        Point ``i`` reaches ``node[ptr[i]:ptr[i+1]]`` at ``dist[...]`` metres (sorted by node).
+    snap
+        Where each point joined the network.
+    """
+
+    ptr: np.ndarray
+    node: np.ndarray
+    dist: np.ndarray
+    snap: SnapResult
+
+    def __len__(self) -> int:
+        return len(self.ptr) - 1
+
+
+def reachable(
+    net: WalkNetwork,
+    points: gpd.GeoDataFrame | gpd.GeoSeries | np.ndarray,
+    cutoff_m: float | np.ndarray,
+    *,
+    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    engine: str = "auto",
+) -> Reach:
+    """Every network node within ``cutoff_m`` metres of each point (bounded searches).
+
+    Points are snapped onto their nearest edge (access distance and the walk along the edge
+    count); the result is sparse, never one n-wide row per point. Points farther than
+    ``max_snap_m`` from every street reach nothing.
+
+    Parameters
+    ----------
+    net
+        The walking network.
+    points
+        Points with a CRS, shapely points in ``net.crs``, or an ``(n, 2)`` x/y array.
+    cutoff_m
+        Distance limit in metres, one for all or one per point.
+    max_snap_m
+        Largest access distance.
+    engine
+        ``"auto"``, ``"numba"`` or ``"scipy"``.
+
+    Returns
+    -------
+    Reach
+
+    Examples
+    --------
+    >>> r = reachable(net, homes, 1000.0)  # doctest: +SKIP
+    >>> r.node[r.ptr[0]:r.ptr[1]]  # nodes within 1 km of the first home  # doctest: +SKIP
+    """
+    snap = snap_points(net, points)
+    n = len(snap)
+    node, dist = edge_seeds(net, snap.edge, snap.offset, snap.access)
+    cut = np.broadcast_to(np.asarray(cutoff_m, dtype=np.float64), (n,)).copy()
+    cut[snap.access > max_snap_m] = -1.0  # nothing reachable
+    ok = np.repeat(cut >= 0, 2)
+    counts = np.repeat(2, n)
+    counts[cut < 0] = 0
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=ptr[1:])
+    out_ptr, out_node, out_dist = _kernel.bounded_search(
+        net.indptr,
+        net.indices,
+        net.lengths,
+        ptr,
+        node[ok],
+        dist[ok],
+        np.maximum(cut, 0.0),
+        engine=engine,
+    )
+    return Reach(ptr=out_ptr, node=out_node, dist=out_dist, snap=snap)
 
 
 @dataclass(frozen=True, eq=False)
@@ -191,13 +301,10 @@ def travel_times(
     )
 
     # two seeds per access point: the edge's u end and v end
-    e = acc["edge"].to_numpy()
-    length = net.edge_length[e]
-    a = acc["access"].to_numpy()
-    s = acc["offset"].to_numpy()
+    seed_node, seed_dist = edge_seeds(
+        net, acc["edge"].to_numpy(), acc["offset"].to_numpy(), acc["access"].to_numpy()
+    )
     item_of_seed = np.repeat(acc["item"].to_numpy(), 2)
-    seed_node = np.column_stack([net.edge_u[e], net.edge_v[e]]).ravel().astype(np.int32)
-    seed_dist = np.column_stack([a + s, a + (length - s)]).ravel()
     seed_label = np.repeat(acc["facility"].to_numpy(), 2).astype(np.int32)
     seed_ptr = np.zeros(len(items) + 1, dtype=np.int64)
     np.cumsum(np.bincount(item_of_seed, minlength=len(items)), out=seed_ptr[1:])
