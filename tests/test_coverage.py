@@ -107,3 +107,60 @@ def test_shape_mismatch_is_a_clear_error():
     )
     with pytest.raises(ValueError, match="expected"):
         score_coverage(com, origins, np.zeros((2, 1)), items)
+
+
+def _cat_item(i, tier, category, required=True, sparse=False, group=None):
+    return SimpleNamespace(
+        id=i,
+        name_zh=i,
+        name_en=i,
+        tier_minutes=tier,
+        required=required,
+        category=category,
+        osm_sparse=sparse,
+        priority_group=group,
+    )
+
+
+def test_data_gaps_categories_index_and_priority_weights():
+    items = [
+        _cat_item("X", 5, "a"),
+        _cat_item("Y", 5, "a", sparse=True),
+        _cat_item("W", 5, "b"),
+        _cat_item("Z", 5, "b"),
+        _cat_item("P", 5, "b", required=False, group="elderly"),
+    ]
+    com = gpd.GeoDataFrame(
+        {"community_id": ["A"], "community_name": ["a"]},
+        geometry=[shapely.box(0, 0, 1, 1)],
+        crs=4326,
+    )
+    origins = gpd.GeoDataFrame(
+        {"community_id": ["A", "A"], "weight": [1.0, 3.0], "weight_elderly": [4.0, 0.0]},
+        geometry=shapely.points([(0, 0), (0, 0)]),
+        crs=4326,
+    )
+    inf = np.inf
+    minutes = np.array([[1.0, 9.0, inf, 1.0, 1.0], [1.0, 9.0, inf, 10.0, 10.0]])
+    counts = {"X": 3, "Y": 1, "W": 0, "Z": 2, "P": 1}
+    res = score_coverage(com, origins, minutes, items, facility_counts=counts)
+    t = res.table.set_index("item_id")
+    assert list(t["status"]) == ["met", "no_data", "no_data", "missing", "met"]
+    # P is weighted by elderly residents: all 4 elderly live at the 1-minute origin
+    assert t.loc["P", "share_within_tier"] == 1.0
+    # Z by everyone: 1 of 4
+    assert t.loc["Z", "share_within_tier"] == 0.25
+    c = res.communities.iloc[0]
+    assert c["score"] == 0.25
+    assert c["missing"] == "Z"
+    assert c["data_gaps"] == "Y;W"
+    # categories: a = X met, Y not -> 0.5; b = W, Z not -> 0
+    assert res.categories.loc["A", "a"] == 0.5 and res.categories.loc["A", "b"] == 0.0
+    assert c["index"] == pytest.approx(25.0)
+    assert c["band"] == "D"
+    weighted = score_coverage(
+        com, origins, minutes, items, facility_counts=counts, category_weights={"a": 3, "b": 1}
+    )
+    assert weighted.communities.iloc[0]["index"] == pytest.approx(37.5)
+    assert res.summary["data_gap_items"] == {"no_facility_in_area": ["W"], "osm_sparse": ["Y"]}
+    assert res.summary["items_most_missing"] == {"Z": 1}

@@ -13,11 +13,27 @@ Definitions (all resident-weighted with the origin weights of
   required items not met;
 * ``coverage_rate``: share of communities that meet every required item, and
   ``coverage_rate_weighted``: the same weighted by the communities' resident weight.
+
+Service gaps and data gaps are kept apart. An item that is not met is a *data gap* (``status``
+``"no_data"``) when no facility of it exists anywhere in the study area (the map may simply not
+show it), or when its OSM tagging is known to be sparse (``Item.osm_sparse``: the result must
+be checked with local data); otherwise it is a *service gap* (``"missing"``). A community's
+``missing`` lists its required service gaps and ``data_gaps`` its required data gaps.
+
+Priority groups: items whose ``priority_group`` is ``"elderly"`` (elderly care, health) or
+``"children"`` (nursery, kindergarten, primary school, playground) are weighted by the
+origins' ``weight_elderly`` / ``weight_children`` columns when the residents carry them
+(population layers with age groups), else by ``weight``.
+
+Composite index: per community, the share of required items met in each catalogue category;
+the index is the weighted mean of those category scores (equal weights by default,
+configurable with ``category_weights``) on a 0-100 scale, and ``band`` classifies it with
+:data:`DEFAULT_BANDS`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +43,13 @@ import pandas as pd
 
 from .catalogue import Item
 
-__all__ = ["COVERAGE_COLUMNS", "CoverageResult", "score_coverage", "weighted_quantile"]
+__all__ = [
+    "COVERAGE_COLUMNS",
+    "DEFAULT_BANDS",
+    "CoverageResult",
+    "score_coverage",
+    "weighted_quantile",
+]
 
 COVERAGE_COLUMNS = [
     "community_id",
@@ -40,8 +62,24 @@ COVERAGE_COLUMNS = [
     "median_minutes",
     "p90_minutes",
     "met",
+    "status",
+    "facilities_in_area",
 ]
 DEFAULT_THRESHOLD = 0.8
+
+#: Score bands of the composite index (lower bound inclusive, label): 优 / 良 / 中 / 差.
+DEFAULT_BANDS: tuple[tuple[float, str], ...] = (
+    (90.0, "A"),
+    (75.0, "B"),
+    (50.0, "C"),
+    (0.0, "D"),
+)
+BAND_LABELS = {
+    "A": ("优 (≥90)", "good (≥90)"),
+    "B": ("良 (75-90)", "fair (75-90)"),
+    "C": ("中 (50-75)", "poor (50-75)"),
+    "D": ("差 (<50)", "very poor (<50)"),
+}
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
@@ -85,26 +123,40 @@ class CoverageResult:
         One row per community and item (:data:`COVERAGE_COLUMNS`).
     communities
         One row per community: ``community_id``, ``community_name``, ``weight`` (resident
-        weight), ``n_required``, ``n_met``, ``score``, ``all_met``, ``missing`` (``;``-joined
-        item ids) and the polygon.
+        weight), ``n_required``, ``n_met``, ``score``, ``index`` (composite, 0-100), ``band``,
+        ``all_met``, ``missing`` and ``data_gaps`` (``;``-joined item ids) and the polygon.
+    categories
+        Per community (rows) and category (columns): share of the category's required items
+        met (NaN where a category has no required item).
     summary
         Area-wide figures: ``communities``, ``coverage_rate``, ``coverage_rate_weighted``,
-        ``threshold``, ``mean_score``.
+        ``threshold``, ``mean_score``, ``mean_index``, ``bands``, ``items_most_missing``,
+        ``data_gap_items``.
     """
 
     table: pd.DataFrame
     communities: gpd.GeoDataFrame
     summary: dict[str, Any] = field(default_factory=dict)
+    categories: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def _repr_html_(self) -> str:
-
         s = self.summary
         head = (
             f"<p><b>{s.get('communities', 0)}</b> communities; coverage rate "
             f"<b>{s.get('coverage_rate', 0):.0%}</b> (resident-weighted "
             f"{s.get('coverage_rate_weighted', 0):.0%})</p>"
         )
-        cols = ["community_id", "community_name", "score", "n_met", "n_required", "missing"]
+        cols = [
+            "community_id",
+            "community_name",
+            "score",
+            "index",
+            "band",
+            "n_met",
+            "n_required",
+            "missing",
+            "data_gaps",
+        ]
         body = self.communities[cols].to_html(
             index=False, escape=True, float_format=lambda v: f"{v:.2f}"
         )
@@ -127,6 +179,14 @@ class CoverageResult:
         return self.communities.explore(**kwargs)
 
 
+def _band(index: np.ndarray, bands: Sequence[tuple[float, str]]) -> np.ndarray:
+    ordered = sorted(bands, key=lambda b: -b[0])
+    out = np.full(len(index), ordered[-1][1], dtype=object)
+    for lower, label in reversed(ordered):
+        out[index >= lower] = label
+    return out
+
+
 def score_coverage(
     communities: gpd.GeoDataFrame,
     origins: gpd.GeoDataFrame,
@@ -134,6 +194,9 @@ def score_coverage(
     items: Sequence[Item],
     *,
     threshold: float = DEFAULT_THRESHOLD,
+    facility_counts: Mapping[str, int] | None = None,
+    category_weights: Mapping[str, float] | None = None,
+    bands: Sequence[tuple[float, str]] = DEFAULT_BANDS,
 ) -> CoverageResult:
     """Score every community against the catalogue items.
 
@@ -142,13 +205,22 @@ def score_coverage(
     communities
         ``community_id``, ``community_name`` and polygons.
     origins
-        ``community_id`` and ``weight`` per origin (residents).
+        ``community_id`` and ``weight`` per origin (residents); optional ``weight_elderly`` and
+        ``weight_children`` for priority-group items.
     minutes
         ``(n_origins, n_items)`` walking minutes (``inf`` where unreachable).
     items
         The catalogue items, in column order of ``minutes``.
     threshold
         Share of residents within the tier for an item to count as met.
+    facility_counts
+        Facilities per item id in the study area; an item with none is a data gap. Without
+        it, only ``osm_sparse`` items are data gaps.
+    category_weights
+        Weight of each category in the composite index (missing categories weigh 1; a
+        weight of 0 leaves a category out).
+    bands
+        ``(lower bound, label)`` pairs classifying the index.
 
     Returns
     -------
@@ -169,10 +241,18 @@ def score_coverage(
         )
     tiers = np.array([it.tier_minutes for it in items], dtype=np.float64)
     required = np.array([it.required for it in items], dtype=bool)
+    item_ids = np.array([it.id for it in items], dtype=object)
     com_ids = communities["community_id"].astype(str).to_numpy()
     com_names = communities["community_name"].astype(str).to_numpy()
     o_com = origins["community_id"].astype(str).to_numpy()
-    o_w = origins["weight"].to_numpy(dtype=np.float64)
+    base_w = origins["weight"].to_numpy(dtype=np.float64)
+    group_w = {
+        g: origins[f"weight_{g}"].to_numpy(dtype=np.float64)
+        for g in ("elderly", "children")
+        if f"weight_{g}" in origins.columns
+    }
+    # weight column per item
+    w_of_item = [group_w.get(getattr(it, "priority_group", None) or "", base_w) for it in items]
     groups = pd.Series(np.arange(len(o_com))).groupby(o_com).indices
 
     n_c, n_k = len(com_ids), len(items)
@@ -184,24 +264,33 @@ def score_coverage(
         idx = groups.get(cid)
         if idx is None or len(idx) == 0:
             continue
-        w = o_w[idx]
-        weight[c] = w.sum()
-        if weight[c] <= 0:
-            continue
+        weight[c] = base_w[idx].sum()
         t = minutes[idx]
-        share[c] = (w[:, None] * (t <= tiers[None, :])).sum(axis=0) / weight[c]
+        within = t <= tiers[None, :]
         for k in range(n_k):
+            w = w_of_item[k][idx]
+            total = w.sum()
+            if total <= 0:
+                continue
+            share[c, k] = float((w * within[:, k]).sum() / total)
             med[c, k] = weighted_quantile(t[:, k], w, 0.5)
             p90[c, k] = weighted_quantile(t[:, k], w, 0.9)
     med[~np.isfinite(med)] = np.nan
     p90[~np.isfinite(p90)] = np.nan
     met = np.nan_to_num(share, nan=0.0) >= threshold
 
+    counts = np.array(
+        [int(facility_counts.get(it.id, 0)) if facility_counts is not None else -1 for it in items]
+    )
+    sparse = np.array([bool(getattr(it, "osm_sparse", False)) for it in items])
+    no_data = (counts == 0) | sparse  # per item
+    status = np.where(met, "met", np.where(no_data[None, :], "no_data", "missing"))
+
     table = pd.DataFrame(
         {
             "community_id": np.repeat(com_ids, n_k),
             "community_name": np.repeat(com_names, n_k),
-            "item_id": np.tile([it.id for it in items], n_c),
+            "item_id": np.tile(item_ids, n_c),
             "item_name_zh": np.tile([it.name_zh for it in items], n_c),
             "item_name_en": np.tile([it.name_en for it in items], n_c),
             "tier_minutes": np.tile(tiers, n_c),
@@ -209,6 +298,8 @@ def score_coverage(
             "median_minutes": med.ravel(),
             "p90_minutes": p90.ravel(),
             "met": met.ravel(),
+            "status": status.ravel(),
+            "facilities_in_area": np.tile(np.where(counts < 0, pd.NA, counts), n_c),
         },
         columns=COVERAGE_COLUMNS,
     )
@@ -216,8 +307,27 @@ def score_coverage(
     n_met = (met & required[None, :]).sum(axis=1)
     score = n_met / n_req if n_req else np.ones(n_c)
     all_met = n_met == n_req
-    item_ids = np.array([it.id for it in items], dtype=object)
-    missing = [";".join(item_ids[required & ~met[c]]) for c in range(n_c)]
+    missing = [";".join(item_ids[required & (status[c] == "missing")]) for c in range(n_c)]
+    data_gaps = [";".join(item_ids[required & (status[c] == "no_data")]) for c in range(n_c)]
+
+    # categories and composite index
+    cat_of = np.array([getattr(it, "category", "all") for it in items], dtype=object)
+    cat_ids = list(dict.fromkeys(cat_of[required]))
+    cat_scores = pd.DataFrame(index=pd.Index(com_ids, name="community_id"))
+    for cid in cat_ids:
+        cols = required & (cat_of == cid)
+        cat_scores[cid] = met[:, cols].sum(axis=1) / cols.sum()
+    cw = np.array([float((category_weights or {}).get(c, 1.0)) for c in cat_ids])
+    if np.any(cw < 0):
+        raise ValueError(
+            f"category weights must be >= 0, got {dict(zip(cat_ids, cw, strict=True))}"
+        )
+    if cat_ids and cw.sum() > 0:
+        index = 100.0 * (cat_scores.to_numpy() * cw[None, :]).sum(axis=1) / cw.sum()
+    else:
+        index = 100.0 * np.asarray(score, dtype=float)
+    band = _band(index, bands)
+
     com = gpd.GeoDataFrame(
         {
             "community_id": com_ids,
@@ -226,20 +336,36 @@ def score_coverage(
             "n_required": n_req,
             "n_met": n_met,
             "score": score,
+            "index": index,
+            "band": band,
             "all_met": all_met,
             "missing": missing,
+            "data_gaps": data_gaps,
         },
         geometry=communities.geometry.values,
         crs=communities.crs,
     )
     total_w = weight.sum()
+    miss_count = (status == "missing") & required[None, :]
+    order = np.argsort(-miss_count.sum(axis=0), kind="stable")
+    most_missing = {
+        str(item_ids[k]): int(miss_count[:, k].sum()) for k in order if miss_count[:, k].sum() > 0
+    }
     summary = {
         "communities": n_c,
         "communities_all_met": int(all_met.sum()),
         "coverage_rate": float(all_met.mean()) if n_c else 0.0,
         "coverage_rate_weighted": float(weight[all_met].sum() / total_w) if total_w > 0 else 0.0,
         "mean_score": float(np.mean(score)) if n_c else 0.0,
+        "mean_index": float(np.mean(index)) if n_c else 0.0,
+        "bands": {label: int((band == label).sum()) for _, label in bands},
         "threshold": threshold,
         "required_items": n_req,
+        "category_weights": {c: float(w) for c, w in zip(cat_ids, cw, strict=True)},
+        "items_most_missing": most_missing,
+        "data_gap_items": {
+            "no_facility_in_area": [str(i) for i in item_ids[counts == 0]],
+            "osm_sparse": [str(i) for i in item_ids[sparse]],
+        },
     }
-    return CoverageResult(table=table, communities=com, summary=summary)
+    return CoverageResult(table=table, communities=com, summary=summary, categories=cat_scores)

@@ -40,7 +40,7 @@ from .communities import communities_from_file, communities_from_osm, residents
 from .coverage import DEFAULT_THRESHOLD, CoverageResult, score_coverage
 from .facilities import entrances_from_osm, facilities_from_osm, facility_counts
 from .network import DEFAULT_SPEED_M_S, WalkNetwork, network_from_file
-from .routing import TravelTimes, origin_times, travel_times
+from .routing import TravelTimes, item_speeds, origin_times, travel_times
 
 __all__ = ["ATTRIBUTION", "Report", "prepare_output_dir", "run_report", "sample_path"]
 
@@ -252,7 +252,9 @@ def run_report(
     name_column: str | None = None,
     catalogue: str | os.PathLike[str] | Catalogue = "beijing",
     speed: float = DEFAULT_SPEED_M_S,
+    item_profiles: bool = True,
     threshold: float = DEFAULT_THRESHOLD,
+    category_weights: dict[str, float] | None = None,
     engine: str = "auto",
     progress: Callable[[str], None] | None = None,
 ) -> Report:
@@ -270,8 +272,14 @@ def run_report(
         Catalogue name or file.
     speed
         Walking speed in m/s (default 1.11 m/s: 1,000 m in 15 minutes).
+    item_profiles
+        Walk the items whose catalogue entry names a speed profile (elderly care: ``elderly``)
+        at that profile's speed (:data:`fifteenmin.routing.SPEED_PROFILES`); False walks
+        every item at ``speed``.
     threshold
         Share of residents within the tier for an item to count as met.
+    category_weights
+        Weights of the catalogue categories in the composite index (default: equal).
     engine
         Shortest-path engine: ``"auto"``, ``"numba"`` or ``"scipy"``.
     progress
@@ -324,7 +332,10 @@ def run_report(
     say(f"facilities: {len(fac):,} matched for {n_items} of {len(cat)} catalogue items")
 
     t = time.perf_counter()
-    tt = travel_times(net, fac, cat, speed=speed, entrances=entrances_from_osm(data), engine=engine)
+    speeds = item_speeds(cat, speed, per_item=item_profiles)
+    tt = travel_times(
+        net, fac, cat, speed=speeds, entrances=entrances_from_osm(data), engine=engine
+    )
     timings["travel_times"] = time.perf_counter() - t
     say(
         f"travel times: {len(cat)} items x {net.n_nodes:,} nodes in {timings['travel_times']:.2f} s"
@@ -339,7 +350,16 @@ def run_report(
     say(f"communities: {len(com):,} ({src}); resident origins: {len(homes):,}")
 
     t = time.perf_counter()
-    cov = score_coverage(com, homes, minutes, cat.items, threshold=threshold)
+    counts = facility_counts(fac, cat)
+    cov = score_coverage(
+        com,
+        homes,
+        minutes,
+        cat.items,
+        threshold=threshold,
+        facility_counts=dict(zip(counts["item_id"], counts["facilities"], strict=True)),
+        category_weights=category_weights,
+    )
     timings["coverage"] = time.perf_counter() - t
     s = cov.summary
     say(
@@ -356,8 +376,11 @@ def run_report(
         ),
         "catalogue": cat.name,
         "speed_m_s": round(float(speed), 6),
+        "speed_profiles": {
+            k: round(v, 6) for k, v in sorted({s: speeds[s] for s in speeds}.items()) if v != speed
+        },
         "threshold": threshold,
-        "cutoff_minutes": round(float(tt.cutoff_m.max(initial=0) / speed / 60.0), 6),
+        "cutoff_minutes": round(float((tt.cutoff_m / tt.speed).max(initial=0) / 60.0), 6),
     }
     return Report(
         network=net,
