@@ -248,7 +248,7 @@ def _read(p: Path, feature_keys: set[str], *, with_areas: bool) -> OSMData:
     feat_tags: list[dict[str, str]] = []
     feat_wkb: list[bytes] = []
     wkb = osmium.geom.WKBFactory()
-    counts = {"nodes": 0, "ways": 0, "relations": 0}
+    counts = {"nodes": 0, "ways": 0, "relations": 0}  # tagged objects
 
     def interesting(tags: dict[str, str]) -> bool:
         return any(k in feature_keys for k in tags)
@@ -256,6 +256,9 @@ def _read(p: Path, feature_keys: set[str], *, with_areas: bool) -> OSMData:
     fp = osmium.FileProcessor(str(p)).with_locations()
     if with_areas:
         fp = fp.with_areas()
+    # untagged objects (most nodes) matter only through their locations, which the location
+    # handler stores before this filter: skip them in Python
+    fp = fp.with_filter(osmium.filter.EmptyTagFilter())
     bbox = None
     try:
         box = fp.header.box()
@@ -266,8 +269,6 @@ def _read(p: Path, feature_keys: set[str], *, with_areas: bool) -> OSMData:
     for obj in fp:
         if obj.is_node():
             counts["nodes"] += 1
-            if len(obj.tags) == 0:
-                continue
             tags = dict(obj.tags)
             if interesting(tags) or tags.get("highway") == "bus_stop":
                 loc = obj.location
@@ -341,10 +342,10 @@ def _read(p: Path, feature_keys: set[str], *, with_areas: bool) -> OSMData:
             feat_tags.append(tags)
             feat_wkb.append(bytes.fromhex(geom) if isinstance(geom, str) else geom)
 
-    if counts["nodes"] == 0:
+    if counts["ways"] == 0 and counts["nodes"] == 0:
         raise OSMFileError(
-            f"'{p}' holds no OpenStreetMap nodes: it is empty or not OSM data. Export OSM data "
-            "as .osm, .osm.bz2 or .osm.pbf."
+            f"'{p}' holds no tagged OpenStreetMap data: it is empty or not OSM data. Export OSM "
+            "data as .osm, .osm.bz2 or .osm.pbf."
         )
     if clipped_ways:
         warnings.warn(

@@ -81,18 +81,12 @@ def local_crs(lon: float, lat: float) -> pyproj.CRS:
     >>> local_crs(116.35, 40.0).to_epsg()
     32650
     """
-    from pyproj.aoi import AreaOfInterest
-    from pyproj.database import query_utm_crs_info
-
-    infos = query_utm_crs_info(
-        datum_name="WGS 84",
-        area_of_interest=AreaOfInterest(lon, lat, lon, lat),
-    )
-    if not infos:
+    if not (-180.0 <= lon <= 180.0 and -80.0 <= lat <= 84.0):
         raise NetworkError(
-            f"no UTM zone found for lon={lon}, lat={lat}: are the coordinates valid?"
+            f"no UTM zone covers lon={lon}, lat={lat}: are the coordinates WGS-84 degrees?"
         )
-    return pyproj.CRS.from_epsg(int(infos[0].code))
+    zone = min(int((lon + 180.0) // 6.0) + 1, 60)
+    return pyproj.CRS.from_epsg((32600 if lat >= 0 else 32700) + zone)
 
 
 @dataclass(frozen=True, eq=False)
