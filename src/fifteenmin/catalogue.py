@@ -135,6 +135,10 @@ REQUIREMENTS: tuple[str, ...] = ("required", "optional")
 MAPPABLE_LEVELS: tuple[str, ...] = ("good", "partial", "name_only")
 #: Allowed ``confidence`` marks, strongest first.
 CONFIDENCE_LEVELS: tuple[str, ...] = ("V", "M", "U")
+#: Service keys whose values are often ``;``-separated lists in OSM; online queries request
+#: any value for them and leave the filtering to :meth:`Catalogue.match`.
+LIST_VALUED_KEYS = frozenset({"amenity", "shop", "leisure", "healthcare", "office", "craft"})
+
 #: Allowed ``speed_profile`` values (the walking-speed profile the scorer applies).
 SPEED_PROFILES: tuple[str, ...] = ("default", "elderly")
 #: Allowed ``priority_group`` values.
@@ -833,8 +837,11 @@ class Catalogue:
 
         For each filter alternative one positive condition is chosen (a ``k=v`` on a key
         other than ``name`` when there is one); its key and values go into the dict, with
-        ``True`` for "any value". Every feature that can match an item is fetched; the
-        features still have to be checked with :meth:`match`.
+        ``True`` for "any value". Keys whose values OSM often lists with ``;``
+        (:data:`LIST_VALUED_KEYS`: ``amenity=cafe;restaurant``) are requested with ``True``,
+        since Overpass compares whole values while :meth:`match` also matches one part of a
+        list. Every feature that can match an item is fetched; the features still have to be
+        checked with :meth:`match`.
 
         Examples
         --------
@@ -848,6 +855,8 @@ class Catalogue:
                 if anchor is None:  # pragma: no cover - rejected by validation
                     continue
                 key, values = anchor
+                if key in LIST_VALUED_KEYS:
+                    values = None
                 keys = NAME_KEYS if key == "name" else (key,)
                 for k in keys:
                     have = out.get(k)

@@ -10,8 +10,9 @@ Building steps, whatever the source:
 1. walkable ways (osmnx's ``"walk"`` filter, see :func:`fifteenmin._osm.is_walkable`);
 2. topology simplified like osmnx: a graph node is an OSM node where ways meet or end, and the
    nodes in between stay in the edge geometry;
-3. geodesic edge lengths (pyproj ``Geod`` on WGS-84, the same as osmnx's great-circle lengths to
-   within millimetres);
+3. geodesic edge lengths (pyproj ``Geod`` on the WGS-84 ellipsoid; osmnx's great-circle lengths
+   on a sphere are 0.2-0.4 % shorter at 60° N, so graphs taken from osmnx keep their own
+   ``length`` unless :func:`from_networkx` is told ``recompute_lengths=True``);
 4. the largest connected component (``retain_all=False``, the default);
 5. nodes renumbered along a Hilbert curve so that nearby nodes have nearby indices (the
    shortest-path kernel runs faster). User-visible ids (``node_id``, the OSM ids) do not change.
@@ -25,6 +26,8 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -470,7 +473,11 @@ def network_from_file(
 
 
 def from_networkx(
-    G: nx.Graph, *, retain_all: bool = False, source: str = "networkx"
+    G: nx.Graph,
+    *,
+    retain_all: bool = False,
+    recompute_lengths: bool = False,
+    source: str = "networkx",
 ) -> WalkNetwork:
     """Convert an osmnx/networkx graph into a :class:`WalkNetwork`.
 
@@ -485,6 +492,9 @@ def from_networkx(
         A ``networkx`` graph, e.g. from ``osmnx.graph_from_place(..., network_type="walk")``.
     retain_all
         Keep every connected component instead of only the largest.
+    recompute_lengths
+        Measure every edge on the WGS-84 ellipsoid from its geometry (as
+        :func:`network_from_file` does) instead of using the ``length`` attribute.
     source
         A label stored in the network.
 
@@ -519,7 +529,7 @@ def from_networkx(
     index = {k: i for i, k in enumerate(nodes)}
 
     us, vs, lens, geoms, ways, names, hws = [], [], [], [], [], [], []
-    seen: set[tuple[int, int, float, str]] = set()
+    seen: set[tuple[int, int, float, tuple[str, ...]]] = set()
     edges = (
         G.edges(keys=True, data=True)
         if G.is_multigraph()
@@ -534,17 +544,19 @@ def from_networkx(
             geom_ll = shapely.transform(
                 geom, lambda xy: np.column_stack(to_wgs.transform(xy[:, 0], xy[:, 1]))
             )
-        length = d.get("length")
+        length = None if recompute_lengths else d.get("length")
         if length is None:
             c = np.asarray(geom_ll.coords)
             length = float(np.sum(_GEOD.inv(c[:-1, 0], c[:-1, 1], c[1:, 0], c[1:, 1])[2]))
         length = float(length)
         osmid = d.get("osmid", -1)
+        # osmnx lists the ways of a simplified edge in a different order for each direction
+        way_key = tuple(sorted(map(str, osmid))) if isinstance(osmid, list) else (str(osmid),)
         if isinstance(osmid, list):
-            osmid = osmid[0]
+            osmid = min(osmid)
         a, b = (iu, iv) if iu <= iv else (iv, iu)
         # the two directions osmnx stores for a street are one walkable edge
-        key = (a, b, round(length, 3), str(osmid))
+        key = (a, b, round(length, 3), way_key)
         if key in seen:
             continue
         seen.add(key)
@@ -583,6 +595,27 @@ def from_networkx(
 # online, through osmnx
 
 
+@contextmanager
+def _osmnx_errors(area: str) -> Iterator[None]:
+    """Turn osmnx's "nothing here" errors into :class:`NetworkError` naming the area."""
+    from osmnx._errors import InsufficientResponseError
+
+    try:
+        yield
+    except InsufficientResponseError as exc:
+        raise NetworkError(
+            f"OpenStreetMap returned no walkable streets for {area} ({exc}). Check the area, "
+            "or use a larger one."
+        ) from exc
+    except (ValueError, TypeError) as exc:
+        if isinstance(exc, NetworkError):
+            raise
+        raise NetworkError(
+            f"no walking network could be built for {area}: {exc}. A place name must geocode "
+            "to a (multi)polygon; try a polygon or bbox instead."
+        ) from exc
+
+
 def network_from_place(query: str | dict[str, str], *, retain_all: bool = False) -> WalkNetwork:
     """Download the walking network of a named place through osmnx (Nominatim + Overpass).
 
@@ -603,7 +636,8 @@ def network_from_place(query: str | dict[str, str], *, retain_all: bool = False)
     """
     import osmnx as ox
 
-    G = ox.graph_from_place(query, network_type="walk", simplify=True, retain_all=True)
+    with _osmnx_errors(f"place {query!r}"):
+        G = ox.graph_from_place(query, network_type="walk", simplify=True, retain_all=True)
     return from_networkx(G, retain_all=retain_all, source=f"osmnx place {query!r}")
 
 
@@ -617,7 +651,8 @@ def network_from_polygon(polygon: shapely.Geometry, *, retain_all: bool = False)
     """
     import osmnx as ox
 
-    G = ox.graph_from_polygon(polygon, network_type="walk", simplify=True, retain_all=True)
+    with _osmnx_errors("the polygon"):
+        G = ox.graph_from_polygon(polygon, network_type="walk", simplify=True, retain_all=True)
     return from_networkx(G, retain_all=retain_all, source="osmnx polygon")
 
 
@@ -632,7 +667,8 @@ def network_from_bbox(
     """
     import osmnx as ox
 
-    G = ox.graph_from_bbox(bbox, network_type="walk", simplify=True, retain_all=True)
+    with _osmnx_errors(f"bbox {tuple(bbox)}"):
+        G = ox.graph_from_bbox(bbox, network_type="walk", simplify=True, retain_all=True)
     return from_networkx(G, retain_all=retain_all, source=f"osmnx bbox {tuple(bbox)}")
 
 

@@ -1,0 +1,574 @@
+"""Online code paths (osmnx downloads) tested offline against a local Overpass/Nominatim emulator.
+
+The server (``tests/osm_server.py``) runs on 127.0.0.1 and answers the queries osmnx really
+sends with the real OSM elements of the bundled sample (Helsinki centre, 2019; © OpenStreetMap
+contributors, ODbL 1.0), in Overpass JSON and Nominatim JSON. A guard makes any name lookup or
+connection to another host fail the test.
+
+The oracle for networks is :func:`fifteenmin.network_from_file` on the same file, put through
+what osmnx's ``graph_from_polygon`` does to a download (see :func:`_expected_online`):
+
+1. osmnx simplifies the walk graph of the polygon buffered by 500 m. Its graph nodes
+   ("endpoints") are the OSM nodes that do not have exactly two distinct neighbours with two
+   street segments. ``network_from_file`` keeps more nodes: also the nodes where two ways meet
+   end to end. So the file network's edges are merged at its nodes that are not osmnx
+   endpoints (chains through such nodes become one edge, with the summed length);
+2. osmnx then removes every node outside the polygon (with the edges touching it: an edge
+   leaving the polygon is dropped whole, even its inside part);
+3. fifteenmin keeps the largest connected component.
+
+The result must have exactly the node ids and node pairs of the online network. Lengths differ
+by design: osmnx measures great-circle distances on a sphere of radius 6,371,009 m, fifteenmin
+geodesics on the WGS-84 ellipsoid, so every online edge is shorter by the factor R/rho, with rho
+between the meridian and the prime-vertical radii of curvature at that latitude (0.9964-0.9981
+in Helsinki). That band, computed here, is the length tolerance.
+
+Facilities: ``facilities_from_polygon`` must find the same ``(item_id, osm_type, osm_id)`` as
+``facilities_from_osm`` for the features that intersect the polygon (points and polygons alike,
+with topologically equal geometries), among the features an Overpass tag query can return
+(exact ``key=value`` or ``key`` present, as ``Catalogue.osmnx_tags`` asks; service keys whose
+values are often ``;`` lists are requested with any value, so list-valued tags are found too).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import socket
+import time
+import warnings
+from collections import Counter
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import osmnx as ox
+import pyproj
+import pytest
+import requests
+import shapely
+from osmnx._errors import InsufficientResponseError
+from scipy import sparse
+from scipy.sparse import csgraph
+
+from fifteenmin import (
+    NetworkError,
+    facilities_from_osm,
+    facilities_from_polygon,
+    load_catalogue,
+    network_from_bbox,
+    network_from_file,
+    network_from_place,
+    network_from_polygon,
+    read_osm,
+)
+from fifteenmin._osm import is_walkable
+from fifteenmin.facilities import FACILITY_COLUMNS
+from fifteenmin.network import local_crs
+from osm_server import LoopbackGuard, NetworkAccessBlockedError, OSMStore, OSMTestServer
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample" / "helsinki_centre_2019_extract.osm.pbf"
+SHARED_ROOT = Path(__file__).resolve().parents[2] / "shared"
+BEIJING = SHARED_ROOT / "data" / "osm" / "beijing" / "beijing_haidian_xueyuanlu_cau_2026.osm"
+
+# study areas inside the sample's box (24.9352, 60.1642, 24.9534, 60.1775)
+BBOX = (24.938, 60.165, 24.948, 60.172)  # left, bottom, right, top
+PENTAGON = shapely.Polygon(
+    [(24.937, 60.168), (24.944, 60.164), (24.951, 60.168), (24.949, 60.175), (24.940, 60.175)]
+)
+PLACE = "Kaisaniemen puisto, Helsinki"  # a park: relation 6627217 in the sample
+PLACE_RELATION = 6627217
+FAR_AWAY_BBOX = (24.90, 60.10, 24.91, 60.105)  # open sea, 7 km from the sample: no data at all
+# 350 m south of the sample's data: its 500 m buffer holds streets, the box itself none
+NO_NODES_BOX = shapely.box(24.944, 60.159, 24.948, 60.161)
+
+
+# --------------------------------------------------------------------------------------------
+# fixtures
+
+
+@pytest.fixture(scope="module")
+def store():
+    return OSMStore(SAMPLE)
+
+
+@pytest.fixture(scope="module")
+def server(store):
+    with OSMTestServer(store) as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def file_data():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the sample is a clipped extract
+        return read_osm(SAMPLE, keys=load_catalogue("beijing").osm_keys())
+
+
+@pytest.fixture(scope="module")
+def file_net(file_data):
+    # every component: the clip to a polygon and the largest component come afterwards
+    return network_from_file(file_data, retain_all=True)
+
+
+def _point_osmnx_at(srv: OSMTestServer, monkeypatch: pytest.MonkeyPatch) -> LoopbackGuard:
+    """Guard the network, point osmnx at the local server; monkeypatch restores everything."""
+    guard = LoopbackGuard().install(monkeypatch)
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    s = ox.settings
+    monkeypatch.setattr(s, "overpass_url", srv.overpass_url)
+    monkeypatch.setattr(s, "nominatim_url", srv.nominatim_url)
+    monkeypatch.setattr(s, "nominatim_key", None)
+    monkeypatch.setattr(s, "use_cache", False)
+    monkeypatch.setattr(s, "cache_only_mode", False)
+    # keep osmnx's rate limiting on: it asks the emulated /api/status for a free slot
+    monkeypatch.setattr(s, "overpass_rate_limit", True)
+    monkeypatch.setattr(s, "requests_timeout", 30)  # a broken server fails, never hangs
+    monkeypatch.setattr(s, "requests_kwargs", {})
+    monkeypatch.setattr(s, "doh_url_template", None)  # never ask 8.8.8.8 for DNS
+    monkeypatch.setattr(s, "overpass_settings", "[out:json][timeout:{timeout}]{maxsize}")
+    monkeypatch.setattr(s, "overpass_memory", None)
+    monkeypatch.setattr(s, "default_access", '["access"!~"private"]')
+    monkeypatch.setattr(s, "log_console", False)
+    # osmnx waits 1 s before every Nominatim request (the public server's usage policy);
+    # the local emulator has no such policy
+    monkeypatch.setattr(ox._nominatim, "time", SimpleNamespace(sleep=lambda _s: None))
+    return guard
+
+
+@pytest.fixture
+def guard(server, monkeypatch):
+    """The network guard, with osmnx pointed at the local server."""
+    return _point_osmnx_at(server, monkeypatch)
+
+
+@pytest.fixture
+def online(server, guard):
+    """The local server, with osmnx pointed at it and the network guarded."""
+    server.clear_requests()
+    yield server
+    assert not guard.blocked, f"requests tried to leave 127.0.0.1: {guard.blocked}"
+    assert all(r.client == "127.0.0.1" for r in server.requests)
+
+
+# --------------------------------------------------------------------------------------------
+# oracle
+
+
+def _expected_online(file_net, polygon):
+    """What osmnx + fifteenmin must return for ``polygon``, derived from the file network.
+
+    Returns the set of node ids, a Counter of unordered node-id pairs (one per edge) and the
+    summed lengths per pair (metres, WGS-84 geodesic).
+    """
+    F = file_net
+    n, m = F.n_nodes, F.n_edges
+    # the first street segment at each end of an edge: its second / next-to-last vertex
+    first = [tuple(np.round(np.asarray(g.coords)[1], 3)) for g in F.edge_geometry]
+    last = [tuple(np.round(np.asarray(g.coords)[-2], 3)) for g in F.edge_geometry]
+    ends: list[list[tuple[int, tuple[float, float]]]] = [[] for _ in range(n)]
+    for e in range(m):
+        ends[F.edge_u[e]].append((e, first[e]))
+        ends[F.edge_v[e]].append((e, last[e]))
+    # osmnx rule: not an endpoint iff exactly two distinct neighbours and two segments
+    endpoint = np.array(
+        [not (len(x) == 2 and len({nb for _, nb in x}) == 2) for x in ends], dtype=bool
+    )
+    a_list, b_list, len_list = [], [], []
+    used = np.zeros(m, dtype=bool)
+    for s in np.flatnonzero(endpoint):
+        for e0, _ in ends[s]:
+            if used[e0]:
+                continue
+            cur, e, total = s, e0, 0.0
+            while True:
+                used[e] = True
+                total += F.edge_length[e]
+                nxt = F.edge_v[e] if F.edge_u[e] == cur else F.edge_u[e]
+                if endpoint[nxt]:
+                    break
+                (e1, _), (e2, _) = ends[nxt]
+                e = e2 if e1 == e else e1
+                cur = nxt
+                if used[e]:
+                    break
+            a_list.append(s)
+            b_list.append(nxt)
+            len_list.append(total)
+    a, b, lengths = np.array(a_list), np.array(b_list), np.array(len_list)
+    inside = np.asarray(shapely.intersects_xy(polygon, F.lon, F.lat), dtype=bool)
+    keep = inside[a] & inside[b]
+    a, b, lengths = a[keep], b[keep], lengths[keep]
+    adj = sparse.coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+    _, comp = csgraph.connected_components(adj, directed=False)
+    sizes = np.bincount(comp[np.unique(np.concatenate([a, b]))], minlength=comp.max() + 1)
+    keep = comp[a] == int(np.argmax(sizes))
+    a, b, lengths = a[keep], b[keep], lengths[keep]
+    ua, vb = F.node_id[a], F.node_id[b]
+    pairs = Counter(zip(np.minimum(ua, vb).tolist(), np.maximum(ua, vb).tolist(), strict=True))
+    by_pair: dict[tuple[int, int], list[float]] = {}
+    for p, length in zip(
+        zip(np.minimum(ua, vb).tolist(), np.maximum(ua, vb).tolist(), strict=True),
+        lengths.tolist(),
+        strict=True,
+    ):
+        by_pair.setdefault(p, []).append(length)
+    return set(ua.tolist()) | set(vb.tolist()), pairs, by_pair
+
+
+def _pairs(net):
+    u, v = net.node_id[net.edge_u], net.node_id[net.edge_v]
+    keys = list(zip(np.minimum(u, v).tolist(), np.maximum(u, v).tolist(), strict=True))
+    by_pair: dict[tuple[int, int], list[float]] = {}
+    for k, length in zip(keys, net.edge_length.tolist(), strict=True):
+        by_pair.setdefault(k, []).append(length)
+    return Counter(keys), by_pair
+
+
+def _sphere_to_ellipsoid_band(lat_deg: float) -> tuple[float, float]:
+    """Range of (osmnx great-circle length) / (WGS-84 geodesic length) for short segments."""
+    a, f = 6378137.0, 1 / 298.257223563
+    e2 = f * (2 - f)
+    s2 = math.sin(math.radians(lat_deg)) ** 2
+    meridian = a * (1 - e2) / (1 - e2 * s2) ** 1.5
+    prime_vertical = a / math.sqrt(1 - e2 * s2)
+    r = ox.distance.EARTH_RADIUS_M
+    return r / prime_vertical, r / meridian
+
+
+def _check_online_network(net, file_net, polygon, store):
+    """The checks every online network must pass (see the module docstring)."""
+    # non-trivial and connected
+    assert net.n_nodes > 100
+    assert net.n_edges > net.n_nodes // 2
+    n_comp, _ = csgraph.connected_components(
+        sparse.csr_matrix(
+            (np.ones(len(net.indices)), net.indices, net.indptr), shape=(net.n_nodes, net.n_nodes)
+        ),
+        directed=False,
+    )
+    assert n_comp == 1
+    # real OSM nodes of the file, at their real place, inside the polygon
+    idx = np.searchsorted(store.node_id, net.node_id)
+    assert np.all(store.node_id[np.minimum(idx, len(store.node_id) - 1)] == net.node_id)
+    np.testing.assert_allclose(net.lon, store.lon[idx], atol=1e-9)
+    np.testing.assert_allclose(net.lat, store.lat[idx], atol=1e-9)
+    assert shapely.intersects_xy(polygon, net.lon, net.lat).all()
+
+    nodes, pairs, lengths = _expected_online(file_net, polygon)
+    got_pairs, got_lengths = _pairs(net)
+    assert set(net.node_id.tolist()) == nodes
+    assert set(got_pairs) == set(pairs)
+    lo, hi = _sphere_to_ellipsoid_band(polygon.centroid.y)
+    ratios = np.array([min(got_lengths[p]) / min(lengths[p]) for p in pairs if min(lengths[p]) > 1])
+    assert ratios.min() >= lo - 2e-4, ratios.min()
+    assert ratios.max() <= hi + 2e-4, ratios.max()
+
+
+def _poly_of_query(ql: str) -> shapely.Polygon:
+    text = re.search(r"\(poly:['\"]([-0-9. ]+)['\"]\)", ql).group(1)
+    v = [float(x) for x in text.split()]
+    return shapely.Polygon(list(zip(v[1::2], v[0::2], strict=True)))
+
+
+def _metres(geom, crs):
+    tr = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    return shapely.transform(geom, lambda xy: np.column_stack(tr.transform(xy[:, 0], xy[:, 1])))
+
+
+def _check_network_requests(srv, polygon):
+    """osmnx asked for a free slot, then sent one walk query for the polygon buffered 500 m."""
+    reqs = [r for r in srv.requests if r.service != "nominatim"]
+    assert [r.service for r in reqs] == ["overpass-status", "overpass"]
+    q = reqs[1]
+    assert q.method == "POST" and q.status == 200 and q.count > 0
+    assert q.data.startswith('[out:json][timeout:30];(way["highway"]["area"!~"yes"]')
+    assert q.data.rstrip().endswith(">;);out;")
+    crs = local_crs(polygon.centroid.x, polygon.centroid.y)
+    sent = _metres(_poly_of_query(q.data), crs)
+    assert sent.contains(_metres(polygon, crs).buffer(495))
+    assert not sent.contains(_metres(polygon, crs).buffer(520))
+
+
+# --------------------------------------------------------------------------------------------
+# networks
+
+
+def test_network_from_bbox(online, file_net, store):
+    t0 = time.perf_counter()
+    net = network_from_bbox(BBOX)
+    assert time.perf_counter() - t0 < 15
+    _check_online_network(net, file_net, shapely.box(*BBOX), store)
+    _check_network_requests(online, shapely.box(*BBOX))
+    assert net.source.startswith("osmnx bbox")
+
+
+def test_network_from_polygon(online, file_net, store):
+    net = network_from_polygon(PENTAGON)
+    _check_online_network(net, file_net, PENTAGON, store)
+    _check_network_requests(online, PENTAGON)
+
+
+def test_network_from_place(online, file_net, file_data, store):
+    net = network_from_place(PLACE)
+    # the place polygon, read from the file by fifteenmin itself
+    f = file_data.features
+    park = f[(f["osm_type"] == "relation") & (f["osm_id"] == PLACE_RELATION)].geometry.iloc[0]
+    _check_online_network(net, file_net, park, store)
+    nom = [r for r in online.requests if r.service == "nominatim"]
+    assert len(nom) == 1 and nom[0].path == "/search" and nom[0].count == 1
+    assert nom[0].query["q"] == [PLACE]
+    assert nom[0].query["format"] == ["json"] and nom[0].query["polygon_geojson"] == ["1"]
+    assert [r.service for r in online.requests] == ["nominatim", "overpass-status", "overpass"]
+    _check_network_requests(online, park)
+
+
+def test_online_network_has_each_street_once(online, file_net):
+    for polygon, download in (
+        (shapely.box(*BBOX), lambda: network_from_bbox(BBOX)),
+        (PENTAGON, lambda: network_from_polygon(PENTAGON)),
+    ):
+        net = download()
+        _, pairs, lengths = _expected_online(file_net, polygon)
+        got_pairs, _ = _pairs(net)
+        differ = {p: (c, pairs.get(p, 0)) for p, c in got_pairs.items() if c != pairs.get(p, 0)}
+        assert not differ, f"{len(differ)} streets (online, expected): {list(differ.items())[:3]}"
+        assert net.n_edges == sum(pairs.values())
+        lo, hi = _sphere_to_ellipsoid_band(polygon.centroid.y)
+        ratio = net.edge_length.sum() / sum(sum(v) for v in lengths.values())
+        assert lo - 2e-4 <= ratio <= hi + 2e-4
+
+
+def test_walk_filter_osmnx_sends_is_fifteenmins(online, store):
+    """The way filter osmnx sends selects exactly the ways ``is_walkable`` accepts."""
+    network_from_bbox((24.943, 60.168, 24.946, 60.170))  # only to record the query
+    ql = next(r.data for r in online.requests if r.service == "overpass")
+    no_poly = re.sub(r"\(poly:'[^']*'\)", "", ql)
+    assert no_poly != ql
+    resp = requests.post(online.overpass_url + "/interpreter", data={"data": no_poly}, timeout=30)
+    got = {e["id"] for e in resp.json()["elements"] if e["type"] == "way"}
+    expected = {w for w in store.way_refs if is_walkable(store.way_tags[w])}
+    assert got == expected
+    assert len(got) > 1000
+
+
+# --------------------------------------------------------------------------------------------
+# facilities
+
+
+def _fetchable(tags, osmnx_tags):
+    """Whether an Overpass query for ``osmnx_tags`` (exact values or key present) finds it."""
+    for key, want in osmnx_tags.items():
+        if key in tags and (want is True or tags[key] in want):
+            return True
+    return False
+
+
+def _keys(df):
+    return set(zip(df["item_id"], df["osm_type"], df["osm_id"], strict=True))
+
+
+def test_facilities_from_polygon(online, file_data):
+    cat = load_catalogue("beijing")
+    got = facilities_from_polygon(PENTAGON, cat)
+    assert set(FACILITY_COLUMNS) <= set(got.columns)
+    offline = facilities_from_osm(file_data, cat)
+    inside = offline[offline.intersects(PENTAGON)]
+    osmnx_tags = cat.osmnx_tags()
+    expected = inside[[_fetchable(t, osmnx_tags) for t in inside["tags"]]]
+
+    for kind in ("node", "way", "relation"):
+        assert _keys(got[got.osm_type == kind]) == _keys(expected[expected.osm_type == kind]), kind
+    assert (got.osm_type == "node").sum() > 300
+    assert (got.osm_type != "node").sum() > 10  # polygons (parks, malls...) compared too
+
+    merged = got.merge(expected, on=["item_id", "osm_type", "osm_id"], suffixes=("_on", "_off"))
+    assert len(merged) == len(got)
+    # same geometry (osmnx Polygon vs pyosmium MultiPolygon of the same rings)
+    assert shapely.equals(
+        np.asarray(merged["geometry_on"].values), np.asarray(merged["geometry_off"].values)
+    ).all()
+    assert (merged["name_on"] == merged["name_off"]).all()
+    # same tags; pyosmium areas drop the relation's own "type=multipolygon"
+    for on, off, kind in zip(
+        merged["tags_on"], merged["tags_off"], merged["osm_type"], strict=True
+    ):
+        if kind == "relation":
+            on = {k: v for k, v in on.items() if k != "type"}
+        assert on == off
+
+    reqs = online.requests
+    assert [r.service for r in reqs] == ["overpass-status", "overpass"]
+    ql = reqs[1].data
+    for key, values in osmnx_tags.items():
+        if values is True:
+            assert f"node['{key}'](poly:" in ql
+        else:
+            assert all(f"node['{key}'='{v}'](poly:" in ql for v in values)
+
+
+def test_facilities_from_polygon_finds_list_valued_tags(online, file_data):
+    got = facilities_from_polygon(PENTAGON, "beijing")
+    offline = facilities_from_osm(file_data, "beijing")
+    assert _keys(got) == _keys(offline[offline.intersects(PENTAGON)])
+
+
+# --------------------------------------------------------------------------------------------
+# empty areas and errors
+
+
+def test_area_without_data_fails_fast(online):
+    t0 = time.perf_counter()
+    with pytest.raises((InsufficientResponseError, NetworkError), match=r"(?i)no data|no walk"):
+        network_from_bbox(FAR_AWAY_BBOX)
+    assert time.perf_counter() - t0 < 10
+    q = [r for r in online.requests if r.service == "overpass"]
+    assert len(q) == 1 and q[0].status == 200 and q[0].count == 0
+
+
+def test_area_without_nodes_inside_fails_fast(online, store):
+    # streets within the 500 m buffer are downloaded, but none lies in the box
+    assert not shapely.intersects_xy(NO_NODES_BOX, store.lon, store.lat).any()
+    t0 = time.perf_counter()
+    with pytest.raises((ValueError, NetworkError), match=r"(?i)no graph nodes|no walk"):
+        network_from_polygon(NO_NODES_BOX)
+    assert time.perf_counter() - t0 < 10
+    q = [r for r in online.requests if r.service == "overpass"]
+    assert len(q) == 1 and q[0].count > 0
+
+
+def test_facilities_in_empty_area(online):
+    got = facilities_from_polygon(shapely.box(*FAR_AWAY_BBOX), "beijing")
+    assert len(got) == 0
+    assert set(FACILITY_COLUMNS) <= set(got.columns)
+
+
+def test_unknown_place(online):
+    with pytest.raises((InsufficientResponseError, NetworkError), match="0 results"):
+        network_from_place("Atlantis, Helsinki")
+    assert [r.service for r in online.requests] == ["nominatim"]
+    assert online.requests[0].count == 0
+
+
+# --------------------------------------------------------------------------------------------
+# the emulator itself and the guard
+
+
+def test_nominatim_answers_like_nominatim(online, file_data):
+    gdf = ox.geocode_to_gdf(PLACE)
+    row = gdf.iloc[0]
+    assert (row["osm_type"], row["osm_id"], row["class"], row["type"]) == (
+        "relation",
+        PLACE_RELATION,
+        "leisure",
+        "park",
+    )
+    f = file_data.features
+    park = f[(f["osm_type"] == "relation") & (f["osm_id"] == PLACE_RELATION)].geometry.iloc[0]
+    assert shapely.equals(gdf.geometry.iloc[0], park)
+    w, s, e, n = park.bounds
+    assert row["bbox_west"] == pytest.approx(w) and row["bbox_north"] == pytest.approx(n)
+    assert row["bbox_south"] == pytest.approx(s) and row["bbox_east"] == pytest.approx(e)
+    raw = requests.get(
+        online.nominatim_url + "search",
+        params={"q": PLACE, "format": "jsonv2", "polygon_geojson": 1},
+        timeout=30,
+    ).json()
+    assert {
+        "place_id",
+        "licence",
+        "osm_type",
+        "osm_id",
+        "boundingbox",
+        "lat",
+        "lon",
+        "display_name",
+        "category",
+        "type",
+        "importance",
+        "geojson",
+    } <= set(raw[0])
+    assert raw[0]["display_name"].startswith("Kaisaniemen puisto, ")
+    assert all(isinstance(x, str) for x in raw[0]["boundingbox"])
+
+
+def test_overpass_status_and_query_formats(online):
+    # the status text osmnx parses: 0 s pause with free slots
+    assert ox._overpass._get_overpass_pause(online.overpass_url) == 0
+    text = requests.get(online.overpass_url + "/status", timeout=30).text.split("\n")
+    assert text[0].startswith("Connected as: ") and text[3] == "Rate limit: 2"
+    assert text[4] == "2 slots available now."
+    # GET with data= and POST agree; Overpass tag-test semantics
+    ql = (
+        '[out:json];node["amenity"="pharmacy"]["wheelchair"!~"no"]'
+        "(60.164,24.935,60.178,24.954);out;"
+    )
+    get = requests.get(online.overpass_url + "/interpreter", params={"data": ql}, timeout=30)
+    post = requests.post(online.overpass_url + "/interpreter", data={"data": ql}, timeout=30)
+    assert get.status_code == post.status_code == 200
+    doc = get.json()
+    assert doc == post.json()
+    assert doc["version"] == 0.6 and "ODbL" in doc["osm3s"]["copyright"]
+    els = doc["elements"]
+    assert els and all(e["tags"]["amenity"] == "pharmacy" for e in els)
+    assert all(e["tags"].get("wheelchair") != "no" for e in els)
+    assert any("wheelchair" not in e["tags"] for e in els)  # `!~` is true for a missing key
+    # recursion: a way's nodes come with it
+    ql = "[out:json];way(4236349);(._;>;);out;"
+    els = requests.post(online.overpass_url + "/interpreter", data={"data": ql}, timeout=30).json()
+    way = next(e for e in els["elements"] if e["type"] == "way")
+    assert {e["id"] for e in els["elements"] if e["type"] == "node"} == set(way["nodes"])
+    # a bad query is an HTTP 400 with Overpass's HTML error page
+    bad = requests.post(
+        online.overpass_url + "/interpreter", data={"data": "[out:json];nod"}, timeout=30
+    )
+    assert bad.status_code == 400 and "<strong" in bad.text and "Error" in bad.text
+
+
+def test_guard_refuses_the_internet(online, guard, monkeypatch):
+    with pytest.raises(NetworkAccessBlockedError):
+        requests.get("https://nominatim.openstreetmap.org/status", timeout=5)
+    with pytest.raises(NetworkAccessBlockedError):
+        socket.create_connection(("93.184.216.34", 80), timeout=1)
+    monkeypatch.setattr(ox.settings, "overpass_url", "https://overpass-api.de/api")
+    with pytest.raises(NetworkAccessBlockedError):
+        network_from_bbox(BBOX)
+    assert len(guard.blocked) == 3
+    guard.blocked.clear()  # these were on purpose
+    assert online.requests == []
+
+
+# --------------------------------------------------------------------------------------------
+# a second real data set (Beijing), where ../shared is present
+
+
+@pytest.mark.shared
+@pytest.mark.skipif(
+    not SHARED_ROOT.is_dir(),
+    reason="../shared is absent (a user's clone has "
+    "no ../shared): this test needs the Beijing extract kept outside the repo",
+)
+def test_beijing_network_and_facilities_online(monkeypatch):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        data = read_osm(BEIJING, keys=load_catalogue("beijing").osm_keys())
+    file_net = network_from_file(data, retain_all=True)
+    bj_store = OSMStore(BEIJING)
+    w, s, e, n = data.bbox
+    box = shapely.box(w, s, e, n).buffer(-0.002)  # well inside the export box
+    with OSMTestServer(bj_store) as srv:
+        guard = _point_osmnx_at(srv, monkeypatch)
+        net = network_from_polygon(box)
+        _check_online_network(net, file_net, box, bj_store)
+        got = facilities_from_polygon(box, "beijing")
+        offline = facilities_from_osm(data, "beijing")
+        inside = offline[offline.intersects(box)]
+        tags = load_catalogue("beijing").osmnx_tags()
+        expected = inside[[_fetchable(t, tags) for t in inside["tags"]]]
+        for kind in ("node", "way", "relation"):
+            assert _keys(got[got.osm_type == kind]) == _keys(expected[expected.osm_type == kind])
+        assert len(got) > 50
+        assert not guard.blocked
