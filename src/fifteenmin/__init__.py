@@ -13,9 +13,11 @@ The pipeline, one module per stage, data flowing one way::
 Map data © OpenStreetMap contributors, ODbL 1.0.
 """
 
+from ._coords import to_wgs84
 from ._errors import (
     CatalogueError,
     CommunityFileError,
+    FacilityFileError,
     FifteenminError,
     InputFileError,
     NetworkError,
@@ -25,9 +27,20 @@ from ._errors import (
 from ._osm import read_osm
 from ._version import __version__
 from .catalogue import Catalogue, Item, available_catalogues, load_catalogue
-from .communities import communities_from_file, communities_from_osm, residents
+from .communities import (
+    communities_from_file,
+    communities_from_osm,
+    residents,
+    residents_from_population,
+)
 from .coverage import CoverageResult, score_coverage
-from .facilities import facilities_from_osm, facilities_from_polygon, facility_counts
+from .facilities import (
+    facilities_from_osm,
+    facilities_from_polygon,
+    facilities_from_table,
+    facility_counts,
+    merge_facilities,
+)
 from .network import (
     DEFAULT_SPEED_M_S,
     WalkNetwork,
@@ -48,6 +61,7 @@ __all__ = [
     "CatalogueError",
     "CommunityFileError",
     "CoverageResult",
+    "FacilityFileError",
     "FifteenminError",
     "InputFileError",
     "Item",
@@ -63,9 +77,11 @@ __all__ = [
     "communities_from_osm",
     "facilities_from_osm",
     "facilities_from_polygon",
+    "facilities_from_table",
     "facility_counts",
     "from_networkx",
     "load_catalogue",
+    "merge_facilities",
     "network_from_bbox",
     "network_from_file",
     "network_from_place",
@@ -73,9 +89,11 @@ __all__ = [
     "origin_times",
     "read_osm",
     "residents",
+    "residents_from_population",
     "run_report",
     "sample_path",
     "score_coverage",
     "snap_points",
+    "to_wgs84",
     "travel_times",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "CatalogueError",
     "CommunityFileError",
+    "FacilityFileError",
     "FifteenminError",
     "InputFileError",
     "NetworkError",
@@ -40,6 +41,10 @@ class CatalogueError(FifteenminError, ValueError):
 
 class CommunityFileError(FifteenminError, ValueError):
     """A community (or population) layer is unusable: no polygons, no CRS, missing column."""
+
+
+class FacilityFileError(FifteenminError, ValueError):
+    """A user facility table is unusable: missing column, unknown item, bad coordinates."""
 
 
 class OutputError(FifteenminError, OSError):

@@ -33,6 +33,7 @@ __all__ = [
     "communities_from_file",
     "communities_from_osm",
     "residents",
+    "residents_from_population",
 ]
 
 #: ``building=*`` values counted as homes everywhere. ``building=yes`` counts only inside a
@@ -387,3 +388,286 @@ def residents(
         geometry=shapely.points(df["x"].to_numpy(dtype=float), df["y"].to_numpy(dtype=float)),
         crs=net.crs,
     )
+
+
+#: Population points farther than this from every community are left out.
+POPULATION_MAX_DISTANCE_M = 250.0
+
+
+def _read_population(
+    population: str | os.PathLike[str] | gpd.GeoDataFrame, layer: str | int | None
+) -> tuple[gpd.GeoDataFrame, str]:
+    if isinstance(population, gpd.GeoDataFrame):
+        return population, "the population GeoDataFrame"
+    p = Path(population)
+    if not p.exists():
+        raise InputFileError(f"population file not found: '{p}'. Check the path.")
+    try:
+        gdf = gpd.read_file(p, layer=layer) if layer is not None else gpd.read_file(p)
+    except Exception as exc:  # pyogrio raises several kinds of errors
+        raise InputFileError(
+            f"'{p}' could not be read as a vector file ({exc}). Use GeoJSON, GeoPackage or "
+            "Shapefile."
+        ) from exc
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise CommunityFileError(f"population file '{p}' has no geometry column.")
+    return gdf, f"population file '{p}'"
+
+
+def _population_values(
+    pop: gpd.GeoDataFrame, columns: list[tuple[str, str]], where: str
+) -> np.ndarray:
+    """``(n, len(columns))`` people per feature; NaN counts as 0."""
+    avail = [c for c in pop.columns if c != pop.geometry.name]
+    out = np.zeros((len(pop), len(columns)))
+    for j, (col, what) in enumerate(columns):
+        if col not in pop.columns:
+            raise CommunityFileError(
+                f"{where} has no column '{col}' (given as {what}); columns are: {avail}."
+            )
+        v = pd.to_numeric(pop[col], errors="coerce").to_numpy(dtype=np.float64)
+        text = pop[col].notna().to_numpy() & np.isnan(v)
+        if text.any():
+            bad = pop[col].to_numpy()[text][0]
+            raise CommunityFileError(
+                f"{where}: column '{col}' ({what}) must hold numbers of people; found {bad!r} "
+                f"in {int(text.sum())} rows."
+            )
+        v = np.nan_to_num(v, nan=0.0)
+        if (v < 0).any() or not np.isfinite(v).all():
+            raise CommunityFileError(
+                f"{where}: column '{col}' ({what}) holds negative or infinite values "
+                f"(e.g. {v[(v < 0) | ~np.isfinite(v)][0]!r}); people counts must be >= 0."
+            )
+        out[:, j] = v
+    return out
+
+
+def residents_from_population(
+    communities: gpd.GeoDataFrame,
+    population: str | os.PathLike[str] | gpd.GeoDataFrame,
+    net: WalkNetwork,
+    *,
+    value_column: str,
+    elderly_column: str | None = None,
+    children_column: str | None = None,
+    data: OSMData | None = None,
+    layer: str | int | None = None,
+    max_distance_m: float = POPULATION_MAX_DISTANCE_M,
+) -> gpd.GeoDataFrame:
+    """Resident origins weighted by people, from the user's population layer.
+
+    The origins of :func:`residents` (buildings, else street points, else the community's
+    representative point) give *where* people live inside each community; the population
+    layer gives *how many*:
+
+    * **polygons** (a population grid, census blocks): each cell's people are split by
+      area: the part of the cell inside community ``k`` receives
+      ``people x area(cell ∩ k) / area(cell)`` (where communities overlap, the shares are
+      scaled so that a cell never gives more than ``people x area(cell ∩ all communities) /
+      area(cell)``). That amount goes to the origins of ``k`` inside the cell, in proportion
+      to their base weights (building floor area, metres of street); if ``k`` has no origin
+      inside the cell, a new origin of kind ``"cell"`` is made at a representative point of
+      ``cell ∩ k``. People in the part of a cell outside every community are not counted.
+    * **points** (address or building counts; a multi-point counts at its centroid): each
+      point's people go to the community containing it (the first, where communities
+      overlap), else to the nearest community within ``max_distance_m``, and are split over
+      that community's origins in proportion to their base weights. Points farther away are
+      not counted.
+
+    Parameters
+    ----------
+    communities
+        ``community_id`` (unique) + polygons (any CRS).
+    population
+        A vector file (any CRS; points and/or polygons) or a GeoDataFrame.
+    net
+        The walking network (its CRS is used for areas, distances and the output).
+    value_column
+        Column holding the number of people of each feature.
+    elderly_column, children_column
+        Columns holding the number of elderly people / children (any age definition);
+        split exactly like ``value_column``.
+    data
+        OSM data holding buildings, passed to :func:`residents` for the base weights.
+    layer
+        Layer of a multi-layer file (GeoPackage).
+    max_distance_m
+        Largest distance from a population point to a community.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The columns of :func:`residents` — ``community_id``, ``weight`` (now people),
+        ``kind`` (``building``, ``street``, ``centroid`` or ``cell``), points in ``net.crs``
+        — plus ``weight_elderly`` and ``weight_children`` when those columns are given.
+        Only origins that receive people are kept: a community the population layer does not
+        reach has no origins (its coverage is then NaN). ``attrs`` holds
+        ``population_total`` (people in the layer) and ``population_assigned`` (people given
+        to origins, i.e. ``weight.sum()``).
+
+    Raises
+    ------
+    InputFileError
+        Missing or unreadable file.
+    CommunityFileError
+        No CRS, a missing or non-numeric column, negative counts, geometries other than
+        points and polygons, duplicate community ids.
+
+    Examples
+    --------
+    >>> homes = residents_from_population(
+    ...     communities, "population_grid.gpkg", net, value_column="population", data=data
+    ... )  # doctest: +SKIP
+    >>> homes.groupby("community_id")["weight"].sum()  # people per community  # doctest: +SKIP
+    """
+    if not max_distance_m >= 0:
+        raise ValueError(f"max_distance_m must be >= 0, got {max_distance_m}")
+    pop, where = _read_population(population, layer)
+    if pop.crs is None:
+        raise CommunityFileError(
+            f"{where} has no coordinate reference system. Set one in your GIS, or in Python: "
+            "gdf.set_crs(...) (use the CRS the coordinates are really in)."
+        )
+    columns = [(value_column, "value_column")]
+    if elderly_column is not None:
+        columns.append((elderly_column, "elderly_column"))
+    if children_column is not None:
+        columns.append((children_column, "children_column"))
+    values = _population_values(pop, columns, where)
+    com = communities.to_crs(net.crs).reset_index(drop=True)
+    com_ids = com["community_id"].astype(str)
+    if com_ids.duplicated().any():
+        raise CommunityFileError(
+            f"community id '{com_ids[com_ids.duplicated()].iloc[0]}' is not unique; "
+            "residents_from_population needs unique community ids."
+        )
+    polys = np.asarray(com.geometry.values, dtype=object)
+
+    base = residents(communities, net, data)
+    b_com = pd.Index(com_ids).get_indexer(base["community_id"].astype(str))
+    b_pts = np.asarray(base.geometry.values, dtype=object)
+    b_w = base["weight"].to_numpy(dtype=np.float64)
+    acc = np.zeros((len(base), len(columns)))
+    new: list[pd.DataFrame] = []
+
+    geoms = np.asarray(pop.geometry.to_crs(net.crs).values, dtype=object)
+    tid = shapely.get_type_id(geoms)
+    empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    other = ~np.isin(tid, (0, 3, 4, 6)) & ~empty
+    if other.any():
+        kinds = sorted(set(pop.geom_type[other].dropna()))
+        raise CommunityFileError(
+            f"{where} holds {kinds} features; a population layer holds points (people at a "
+            "place) or polygons (people in an area)."
+        )
+    com_df = pd.DataFrame({"o": np.arange(len(base)), "com": b_com, "w": b_w})
+
+    def spread(o_idx: np.ndarray, group: np.ndarray, amount: np.ndarray) -> None:
+        """Add amount[g] to origins o_idx of group g, in proportion to base weights."""
+        w = b_w[o_idx]
+        total = np.bincount(group, weights=w, minlength=len(amount))
+        count = np.bincount(group, minlength=len(amount)).astype(np.float64)
+        share = np.where(total[group] > 0, w / np.where(total > 0, total, 1.0)[group], 0.0)
+        share = np.where(total[group] > 0, share, 1.0 / np.maximum(count[group], 1.0))
+        np.add.at(acc, o_idx, amount[group] * share[:, None])
+
+    # ---- polygons: area-weighted
+    cell_idx = np.flatnonzero(np.isin(tid, (3, 6)) & ~empty)
+    if len(cell_idx) and len(polys):
+        cells = shapely.make_valid(geoms[cell_idx])
+        cell_area = shapely.area(cells)
+        ci, ki = shapely.STRtree(polys).query(cells, predicate="intersects")
+        pieces = shapely.intersection(cells[ci], polys[ki])
+        a = shapely.area(pieces)
+        keep = a > 0
+        ci, ki, pieces, a = ci[keep], ki[keep], pieces[keep], a[keep]
+        if len(ci):
+            covered = np.zeros(len(cells))
+            touched = np.unique(ci)
+            union = shapely.union_all(polys)
+            covered[touched] = shapely.area(shapely.intersection(cells[touched], union))
+            sum_a = np.bincount(ci, weights=a, minlength=len(cells))
+            share = a / cell_area[ci] * covered[ci] / sum_a[ci]
+            amount = values[cell_idx[ci]] * share[:, None]
+            # the piece (cell ∩ own community) each origin lies in; an origin on the edge
+            # between two cells counts in the first one
+            oi, oc = shapely.STRtree(cells).query(b_pts, predicate="intersects")
+            piece_df = pd.DataFrame({"piece": np.arange(len(ci)), "cell": ci, "com": ki})
+            m = (
+                pd.DataFrame({"o": oi, "cell": oc})
+                .merge(com_df, on="o")
+                .merge(piece_df, on=["cell", "com"], how="inner")
+                .sort_values(["o", "cell"], kind="stable")
+                .drop_duplicates("o")
+            )
+            if len(m):
+                spread(m["o"].to_numpy(), m["piece"].to_numpy(), amount)
+            lonely = np.setdiff1d(np.arange(len(ci)), m["piece"].to_numpy())
+            if len(lonely):
+                rp = shapely.point_on_surface(pieces[lonely])
+                new.append(
+                    pd.DataFrame(
+                        {
+                            "community": ki[lonely],
+                            "kind": "cell",
+                            "x": shapely.get_x(rp),
+                            "y": shapely.get_y(rp),
+                        }
+                    ).join(
+                        pd.DataFrame(
+                            amount[lonely], columns=[f"_v{j}" for j in range(len(columns))]
+                        )
+                    )
+                )
+
+    # ---- points: containing community, else the nearest within max_distance_m
+    pt_idx = np.flatnonzero(np.isin(tid, (0, 4)) & ~empty)
+    if len(pt_idx) and len(polys):
+        pts = shapely.centroid(geoms[pt_idx])
+        tree = shapely.STRtree(polys)
+        pi, ki = tree.query(pts, predicate="intersects")
+        owner = np.full(len(pts), -1, dtype=np.int64)
+        if len(pi):
+            first = pd.DataFrame({"p": pi, "k": ki}).groupby("p")["k"].min()
+            owner[first.index.to_numpy()] = first.to_numpy()
+        rest = np.flatnonzero(owner < 0)
+        if len(rest) and max_distance_m > 0:
+            ri, rk = tree.query_nearest(pts[rest], max_distance=max_distance_m, all_matches=False)
+            owner[rest[ri]] = rk
+        ok = np.flatnonzero(owner >= 0)
+        if len(ok):
+            per_com = np.zeros((len(polys), len(columns)))
+            np.add.at(per_com, owner[ok], values[pt_idx[ok]])
+            o = com_df[com_df["com"] >= 0]
+            spread(o["o"].to_numpy(), o["com"].to_numpy(), per_com)
+
+    vcols = [f"_v{j}" for j in range(len(columns))]
+    kept = np.flatnonzero((acc > 0).any(axis=1))
+    df = pd.DataFrame(
+        {
+            "community": b_com[kept],
+            "kind": base["kind"].to_numpy()[kept],
+            "x": shapely.get_x(b_pts[kept]),
+            "y": shapely.get_y(b_pts[kept]),
+        }
+    ).join(pd.DataFrame(acc[kept], columns=vcols))
+    if new:
+        df = pd.concat([df, *new], ignore_index=True)
+    df = df.sort_values(["community", "kind", "x", "y"], kind="stable").reset_index(drop=True)
+    cols: dict[str, object] = {
+        "community_id": com_ids.to_numpy()[df["community"].to_numpy(dtype=np.int64)],
+        "weight": df["_v0"].to_numpy(dtype=np.float64),
+        "kind": df["kind"].to_numpy(),
+    }
+    for j, (_, what) in enumerate(columns[1:], start=1):
+        name = "weight_elderly" if what == "elderly_column" else "weight_children"
+        cols[name] = df[f"_v{j}"].to_numpy(dtype=np.float64)
+    out = gpd.GeoDataFrame(
+        cols,
+        geometry=shapely.points(df["x"].to_numpy(dtype=float), df["y"].to_numpy(dtype=float)),
+        crs=net.crs,
+    )
+    out.attrs["population_total"] = float(values[:, 0].sum())
+    out.attrs["population_assigned"] = float(out["weight"].sum())
+    return out

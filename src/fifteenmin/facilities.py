@@ -10,7 +10,15 @@ their boundary, never only through their centroid.
 
 from __future__ import annotations
 
+import csv
+import difflib
+import io
 import os
+import re
+import unicodedata
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -18,19 +26,25 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._coords import normalize_system, out_of_china, to_wgs84
+from ._errors import FacilityFileError, InputFileError
 from ._osm import OSMData, read_osm
-from .catalogue import Catalogue, load_catalogue
+from .catalogue import Catalogue, Item, load_catalogue
 
 if TYPE_CHECKING:
     import pyproj
 
 __all__ = [
     "FACILITY_COLUMNS",
+    "MERGED_COLUMNS",
     "access_points",
     "entrances_from_osm",
     "facilities_from_osm",
     "facilities_from_polygon",
+    "facilities_from_table",
     "facility_counts",
+    "item_aliases",
+    "merge_facilities",
 ]
 
 FACILITY_COLUMNS = ["facility_id", "item_id", "name", "osm_type", "osm_id", "geometry"]
@@ -94,7 +108,7 @@ def facilities_from_osm(
     --------
     >>> from fifteenmin import facilities_from_osm, sample_path
     >>> fac = facilities_from_osm(sample_path(), "beijing")
-    >>> (fac["item_id"] == "pharmacy").sum() > 0
+    >>> bool((fac["item_id"] == "pharmacy").sum() > 0)
     True
     """
     cat = load_catalogue(catalogue)
@@ -281,3 +295,537 @@ def facility_counts(facilities: gpd.GeoDataFrame, catalogue: str | Catalogue) ->
             "facilities": [int(counts.get(it.id, 0)) for it in cat.items],
         }
     )
+
+
+# --------------------------------------------------------------------------------------------
+# User facility tables (CSV, vector files, data frames) and merging them with OSM facilities
+
+#: Columns of :func:`facilities_from_table` and :func:`merge_facilities`: those of
+#: :func:`facilities_from_osm` plus ``source`` (``"osm"`` or ``"user"``).
+MERGED_COLUMNS = [
+    "facility_id",
+    "item_id",
+    "osm_type",
+    "osm_id",
+    "name",
+    "tags",
+    "source",
+    "geometry",
+]
+#: Encodings tried, in this order, to read a CSV file (Chinese CSVs saved by Excel are often
+#: GBK; GB18030 is its superset, tried last).
+CSV_ENCODINGS = ("utf-8", "utf-8-sig", "gbk", "gb18030")
+#: File suffixes read as delimited text rather than as vector files.
+TABLE_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
+_LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度")
+_LAT_NAMES = ("lat", "latitude", "y", "纬度")
+_NAME_NAMES = ("name", "名称", "name_zh")
+_MAX_LISTED = 20
+
+
+def _norm_label(text: object) -> str:
+    """Normalise a label for matching: NFKC (full-width -> ASCII), spaces, case."""
+    t = unicodedata.normalize("NFKC", str(text))
+    return re.sub(r"\s+", " ", t).strip().casefold()
+
+
+def item_aliases_of(item: Item) -> set[str]:
+    """Normalised labels by which a user table may name one item (besides its id).
+
+    Its Chinese and English names, each alternative of a name written ``A / B``, and each of
+    those without a parenthesised remark.
+
+    Examples
+    --------
+    >>> sorted(item_aliases_of(load_catalogue("beijing")["community_health_centre"]))
+    ['community health service centre', '社区卫生服务中心', '社区卫生服务中心(社区医院)']
+    """
+    labels: set[str] = set()
+    for name in (item.name_zh, item.name_en):
+        full = _norm_label(name)
+        for part in {full, *re.split(r"\s*/\s*", full)}:
+            labels.add(part)
+            labels.add(re.sub(r"\s*\([^)]*\)\s*", " ", part).strip())
+    labels.discard("")
+    return labels
+
+
+def _label_owners(cat: Catalogue) -> dict[str, list[str]]:
+    owners: dict[str, list[str]] = {}
+    for it in cat.items:
+        for lab in item_aliases_of(it):
+            owners.setdefault(lab, []).append(it.id)
+    return owners
+
+
+def item_aliases(catalogue: str | Catalogue = "beijing") -> dict[str, str]:
+    """Labels a user table may use for each catalogue item: normalised label -> item id.
+
+    An item is known by its id, its Chinese and English names, each alternative of a name
+    written as ``A / B``, and each of those without a parenthesised remark (``社区卫生服务中心
+    (社区医院)`` is also known as ``社区卫生服务中心``); see :func:`item_aliases_of`. Labels are
+    compared after Unicode NFKC normalisation (full-width and half-width forms are the same),
+    ignoring case and repeated spaces. A label that two items share is an alias of neither
+    (use the id).
+
+    Parameters
+    ----------
+    catalogue
+        A catalogue name, file, or :class:`~fifteenmin.catalogue.Catalogue`.
+
+    Returns
+    -------
+    dict
+        Normalised label -> item id.
+
+    Examples
+    --------
+    >>> al = item_aliases("beijing")
+    >>> al["药店"], al["pharmacy"], al["托儿所"], al["社区卫生服务中心"]
+    ('pharmacy', 'pharmacy', 'nursery', 'community_health_centre')
+    """
+    cat = load_catalogue(catalogue)
+    out = {lab: ids[0] for lab, ids in _label_owners(cat).items() if len(ids) == 1}
+    for it in cat.items:  # ids always win
+        out[_norm_label(it.id)] = it.id
+    return out
+
+
+def _rows_text(rows: np.ndarray) -> str:
+    shown = ", ".join(str(int(r)) for r in rows[:_MAX_LISTED])
+    more = f" and {len(rows) - _MAX_LISTED} more" if len(rows) > _MAX_LISTED else ""
+    return f"{shown}{more}"
+
+
+def _map_items(values: pd.Series, cat: Catalogue, item_column: str, where: str) -> np.ndarray:
+    aliases = item_aliases(cat)
+    raw = [str(v) if pd.notna(v) else "" for v in values]
+    ids = np.array([aliases.get(_norm_label(v)) for v in raw], dtype=object)
+    bad = np.array([i is None for i in ids], dtype=bool)
+    if bad.any():
+        unknown = sorted({raw[i].strip() for i in np.flatnonzero(bad)})
+        owners = _label_owners(cat)
+        notes = []
+        for u in unknown[:_MAX_LISTED]:
+            several = owners.get(_norm_label(u), [])
+            if len(several) > 1:
+                notes.append(f"{u!r} names several items ({', '.join(several)}): use the id")
+                continue
+            close = difflib.get_close_matches(_norm_label(u), list(aliases), n=1, cutoff=0.75)
+            if close:
+                notes.append(f"{u!r}: did you mean {aliases[close[0]]!r}?")
+        shown = [u if u else "<empty>" for u in unknown[:_MAX_LISTED]]
+        more = f" and {len(unknown) - _MAX_LISTED} more" if len(unknown) > _MAX_LISTED else ""
+        raise FacilityFileError(
+            f"{where}: column '{item_column}' holds values that are not items of catalogue "
+            f"'{cat.name}': {shown}{more} (rows {_rows_text(np.flatnonzero(bad))}). "
+            + ("; ".join(notes) + ". " if notes else "")
+            + "Use an item id or the item's Chinese or English name; valid ids: "
+            + ", ".join(cat.item_ids)
+            + "."
+        )
+    return ids.astype(str)
+
+
+def _read_csv(p: Path) -> pd.DataFrame:
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise InputFileError(f"cannot read facility table '{p}': {exc.strerror or exc}") from exc
+    text = None
+    for enc in CSV_ENCODINGS:
+        try:
+            text = raw.decode(enc)
+            break
+        except UnicodeDecodeError:
+            continue
+    if text is None:
+        raise InputFileError(
+            f"'{p}' is not text in any of the encodings {list(CSV_ENCODINGS)}. Save it from "
+            "Excel as 'CSV UTF-8'."
+        )
+    text = text.removeprefix("\ufeff")
+    try:
+        sep = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|").delimiter
+    except csv.Error:
+        sep = "\t" if p.suffix.lower() == ".tsv" else ","
+    try:
+        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputFileError(f"'{p}' could not be read as a CSV table ({exc}).") from exc
+
+
+def _read_source(
+    source: str | os.PathLike[str] | pd.DataFrame, layer: str | int | None
+) -> tuple[pd.DataFrame, str]:
+    if isinstance(source, pd.DataFrame):
+        kind = "GeoDataFrame" if isinstance(source, gpd.GeoDataFrame) else "DataFrame"
+        return source, f"the facility {kind}"
+    if not isinstance(source, str | os.PathLike):
+        raise TypeError(
+            "source must be a file path, a pandas DataFrame or a geopandas GeoDataFrame, "
+            f"got {type(source).__name__}"
+        )
+    p = Path(source)
+    if not p.exists():
+        raise InputFileError(f"facility table not found: '{p}'. Check the path.")
+    where = f"facility table '{p}'"
+    if p.suffix.lower() in TABLE_SUFFIXES:
+        return _read_csv(p), where
+    try:
+        gdf = gpd.read_file(p, layer=layer) if layer is not None else gpd.read_file(p)
+    except Exception as exc:  # pyogrio raises several kinds of errors
+        raise InputFileError(
+            f"'{p}' could not be read as a vector file ({exc}). Use CSV (with longitude and "
+            "latitude columns), GeoJSON, GeoPackage or Shapefile."
+        ) from exc
+    return gdf, where
+
+
+def _geometry_name(df: pd.DataFrame) -> str | None:
+    """Name of the active geometry column, or None (plain or geometry-less frames)."""
+    if not isinstance(df, gpd.GeoDataFrame):
+        return None
+    try:
+        name = df.geometry.name
+    except AttributeError:  # a GeoDataFrame without an active geometry column
+        return None
+    return name if name in df.columns else None
+
+
+def _find_column(
+    df: pd.DataFrame,
+    given: str | None,
+    guesses: Sequence[str],
+    param: str,
+    what: str,
+    where: str,
+    required: bool = True,
+) -> str | None:
+    geom = _geometry_name(df)
+    cols = [c for c in df.columns if c != geom]
+    if given is not None:
+        if given not in df.columns:
+            raise FacilityFileError(
+                f"{where} has no column '{given}' (given as {param}); columns are: {cols}."
+            )
+        return given
+    by_norm: dict[str, str] = {}
+    for c in cols:
+        by_norm.setdefault(_norm_label(c), c)
+    for g in guesses:
+        if g in by_norm:
+            return by_norm[g]
+    if required:
+        raise FacilityFileError(
+            f"{where} has no {what} column (looked for {list(guesses)}); name it with "
+            f"{param}=...; columns are: {cols}."
+        )
+    return None
+
+
+def _check_lonlat(lon: np.ndarray, lat: np.ndarray, cols: str, where: str) -> None:
+    bad_lat = np.abs(lat) > 90
+    bad_lon = np.abs(lon) > 180
+    if not (bad_lat.any() or bad_lon.any()):
+        return
+    rows = np.flatnonzero(bad_lat | bad_lon)
+    if (np.abs(lon) <= 90).all() and (np.abs(lat) <= 180).all():
+        hint = "longitude and latitude look swapped: check which column is which"
+    else:
+        hint = (
+            "these look like projected coordinates, not degrees: pass crs= (e.g. "
+            "crs='EPSG:3857') with the coordinate reference system of the columns"
+        )
+    raise FacilityFileError(
+        f"{where}: coordinates in {cols} are outside longitude -180..180 / latitude -90..90 "
+        f"(rows {_rows_text(rows)}); {hint}."
+    )
+
+
+def _to_wgs84_geoms(geoms: np.ndarray, system: str) -> np.ndarray:
+    if system == "wgs84":
+        return geoms
+
+    def shift(xy: np.ndarray) -> np.ndarray:
+        lon, lat = to_wgs84(xy[:, 0], xy[:, 1], system)
+        return np.column_stack([lon, lat])
+
+    return shapely.transform(geoms, shift)
+
+
+def facilities_from_table(
+    source: str | os.PathLike[str] | pd.DataFrame,
+    *,
+    item_column: str,
+    catalogue: str | Catalogue = "beijing",
+    lon_column: str | None = None,
+    lat_column: str | None = None,
+    coord_system: str = "wgs84",
+    name_column: str | None = None,
+    crs: str | int | pyproj.CRS | None = None,
+    layer: str | int | None = None,
+) -> gpd.GeoDataFrame:
+    """Read the user's own facilities from a CSV table, a vector file or a data frame.
+
+    Use it for facilities OSM does not show (elderly-care posts, community service stations,
+    vegetable shops, …): a survey table, a list exported from a Chinese web map, or a
+    government POI layer. Merge the result with OSM facilities with :func:`merge_facilities`.
+
+    Parameters
+    ----------
+    source
+        A CSV file (``.csv``, ``.txt``, ``.tsv``; UTF-8, UTF-8 with BOM or GBK/GB18030, tried
+        in that order; comma, semicolon, tab or ``|`` separated) with longitude/latitude
+        columns; any vector file GDAL reads (GeoJSON, GeoPackage, Shapefile, …) holding
+        points, lines or polygons in any CRS; or a ``pandas.DataFrame`` (longitude/latitude
+        columns) or ``geopandas.GeoDataFrame``.
+    item_column
+        Column holding the catalogue item of each row: an item id (``pharmacy``) or its
+        Chinese or English name (``药店``, ``Pharmacy``, ``托儿所``; see :func:`item_aliases`).
+    catalogue
+        A catalogue name, file, or :class:`~fifteenmin.catalogue.Catalogue`.
+    lon_column, lat_column
+        Coordinate columns of a table. Default: the first column named ``lon``, ``lng``,
+        ``long``, ``longitude``, ``x`` or ``经度`` (``lat``, ``latitude``, ``y``, ``纬度``),
+        in any case. When given for a vector file they replace its geometry.
+    coord_system
+        ``"wgs84"`` (GPS, OSM), ``"gcj02"`` (Amap/Gaode, Tencent) or ``"bd09"`` (Baidu):
+        the datum the coordinates were taken in; they are converted to WGS-84
+        (:mod:`fifteenmin._coords`; points outside China are left as they are).
+    name_column
+        Column holding the facility's name; default ``name``, ``名称`` or ``name_zh`` when
+        present, else names are empty.
+    crs
+        Coordinate reference system of the coordinates when the source does not declare one:
+        table columns (default EPSG:4326, i.e. degrees), or a vector file / GeoDataFrame
+        without a CRS. If the source declares a different CRS, that is an error.
+    layer
+        Layer of a multi-layer vector file (GeoPackage).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The columns of :func:`facilities_from_osm` — ``facility_id`` (0..n-1), ``item_id``,
+        ``osm_type`` (``"user"``), ``osm_id`` (the 0-based row number in the source),
+        ``name``, ``tags`` (empty dicts) — plus ``source`` (``"user"``), with geometries in
+        EPSG:4326, sorted by catalogue item then row.
+
+    Raises
+    ------
+    InputFileError
+        The file is missing or cannot be read.
+    FacilityFileError
+        A missing column (the message lists the columns there are), item values that are
+        not catalogue items (the message lists them and the valid ids), missing or
+        out-of-range coordinates, empty geometries, a missing or conflicting CRS.
+    ValueError
+        Unknown ``coord_system``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"类别": ["药店", "kindergarten"], "名称": ["老百姓大药房", "阳光幼儿园"],
+    ...                    "经度": [116.3975, 116.4010], "纬度": [39.9089, 39.9100]})
+    >>> fac = facilities_from_table(df, item_column="类别", coord_system="gcj02")
+    >>> fac[["item_id", "name", "osm_type", "source"]].values.tolist()
+    [['kindergarten', '阳光幼儿园', 'user', 'user'], ['pharmacy', '老百姓大药房', 'user', 'user']]
+    >>> round(float(fac.geometry.x[1]), 4), round(float(fac.geometry.y[1]), 4)  # WGS-84 now
+    (116.3913, 39.9075)
+    """
+    cat = load_catalogue(catalogue)
+    system = normalize_system(coord_system)
+    df, where = _read_source(source, layer)
+    if len(df) == 0:
+        raise FacilityFileError(f"{where} is empty: it holds no rows.")
+    item_col = _find_column(df, item_column, (), "item_column", "item", where)
+    assert item_col is not None
+    name_col = _find_column(df, name_column, _NAME_NAMES, "name_column", "name", where, False)
+    is_geo = _geometry_name(df) is not None
+    use_columns = not is_geo or lon_column is not None or lat_column is not None
+    if use_columns:
+        lon_col = _find_column(df, lon_column, _LON_NAMES, "lon_column", "longitude", where)
+        lat_col = _find_column(df, lat_column, _LAT_NAMES, "lat_column", "latitude", where)
+        lon = pd.to_numeric(df[lon_col], errors="coerce").to_numpy(dtype=np.float64)
+        lat = pd.to_numeric(df[lat_col], errors="coerce").to_numpy(dtype=np.float64)
+        bad = ~(np.isfinite(lon) & np.isfinite(lat))
+        if bad.any():
+            raise FacilityFileError(
+                f"{where}: rows {_rows_text(np.flatnonzero(bad))} have no numeric coordinates "
+                f"in columns '{lon_col}'/'{lat_col}' (e.g. {df[lon_col].iloc[bad.argmax()]!r}, "
+                f"{df[lat_col].iloc[bad.argmax()]!r}). Fill them in or remove those rows."
+            )
+        src_crs = pyproj_crs(crs if crs is not None else "EPSG:4326")
+        if src_crs.is_geographic:
+            _check_lonlat(lon, lat, f"'{lon_col}'/'{lat_col}'", where)
+        geoms = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=src_crs)
+    else:
+        g = df.geometry
+        if g.crs is None:
+            if crs is None:
+                raise FacilityFileError(
+                    f"{where} has no coordinate reference system. Pass crs=... (the CRS the "
+                    "coordinates are really in), or set one in your GIS."
+                )
+            g = g.set_crs(crs)
+        elif crs is not None and not g.crs.equals(pyproj_crs(crs)):
+            raise FacilityFileError(
+                f"{where} declares CRS {g.crs.to_string()!r} but crs={crs!r} was passed; "
+                "leave crs out, or fix the file's CRS."
+            )
+        empty = np.asarray(g.isna() | g.is_empty)
+        if empty.any():
+            raise FacilityFileError(
+                f"{where}: rows {_rows_text(np.flatnonzero(empty))} have no geometry. "
+                "Remove them or give them a location."
+            )
+        tid = shapely.get_type_id(np.asarray(g.values, dtype=object))
+        if (tid > 6).any():
+            raise FacilityFileError(
+                f"{where}: rows {_rows_text(np.flatnonzero(tid > 6))} are geometry "
+                "collections; use points, lines or polygons."
+            )
+        geoms = gpd.GeoSeries(np.asarray(g.values, dtype=object), crs=g.crs)
+    geoms = geoms.to_crs("EPSG:4326")
+    pts = np.asarray(geoms.values, dtype=object)
+    if system != "wgs84":
+        rep = shapely.point_on_surface(pts)
+        outside = np.asarray(out_of_china(shapely.get_x(rep), shapely.get_y(rep)), dtype=bool)
+        if outside.any():
+            warnings.warn(
+                f"{where}: coord_system={coord_system!r} but {int(outside.sum())} of "
+                f"{len(pts)} features lie outside China, where {system.upper()} equals WGS-84; "
+                "they are left as they are.",
+                stacklevel=2,
+            )
+        pts = _to_wgs84_geoms(pts, system)
+    item_ids = _map_items(df[item_col], cat, item_col, where)
+    if name_col is not None:
+        names = df[name_col].astype(object).where(df[name_col].notna(), "").astype(str)
+        names = names.str.strip().to_numpy(dtype=object)
+    else:
+        names = np.full(len(df), "", dtype=object)
+    out = gpd.GeoDataFrame(
+        {
+            "item_id": item_ids,
+            "osm_type": "user",
+            "osm_id": np.arange(len(df), dtype=np.int64),
+            "name": names,
+            "tags": [{} for _ in range(len(df))],
+            "source": "user",
+        },
+        geometry=pts,
+        crs="EPSG:4326",
+    )
+    order_of = {it.id: k for k, it in enumerate(cat.items)}
+    out["_k"] = out["item_id"].map(order_of)
+    out = out.sort_values(["_k", "osm_id"], kind="stable").drop(columns="_k")
+    out = out.reset_index(drop=True)
+    out.insert(0, "facility_id", np.arange(len(out), dtype=np.int64))
+    return gpd.GeoDataFrame(out[MERGED_COLUMNS], geometry="geometry", crs="EPSG:4326")
+
+
+def pyproj_crs(crs: object) -> pyproj.CRS:
+    """A :class:`pyproj.CRS` from anything pyproj accepts (EPSG code, string, CRS).
+
+    Examples
+    --------
+    >>> pyproj_crs(3857).to_epsg()
+    3857
+    """
+    import pyproj
+
+    return pyproj.CRS.from_user_input(crs)
+
+
+def merge_facilities(
+    *frames: gpd.GeoDataFrame, catalogue: str | Catalogue = "beijing"
+) -> gpd.GeoDataFrame:
+    """Concatenate facility frames (OSM and user) and renumber them deterministically.
+
+    Parameters
+    ----------
+    *frames
+        From :func:`facilities_from_osm`, :func:`facilities_from_polygon`,
+        :func:`facilities_from_table` (or any GeoDataFrame with ``item_id`` and geometry),
+        in any CRS.
+    catalogue
+        The catalogue whose item order sorts the result.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        :data:`MERGED_COLUMNS` in EPSG:4326: every row of every frame (nothing is
+        de-duplicated), sorted by catalogue item (items the catalogue lacks last, by id),
+        then ``source`` (``"osm"`` before ``"user"``), ``osm_type``, ``osm_id``, and
+        ``facility_id`` renumbered 0..n-1 in that order. A frame without ``source`` gets
+        ``"user"`` where ``osm_type == "user"`` and ``"osm"`` elsewhere; missing
+        ``osm_type``/``osm_id``/``name``/``tags`` are filled (``"user"``, row number, ``""``,
+        ``{}``); other columns are dropped.
+
+    Raises
+    ------
+    FacilityFileError
+        A frame without ``item_id`` or without a CRS.
+
+    Examples
+    --------
+    >>> fac = merge_facilities(facilities_from_osm(sample_path()), user_fac)  # doctest: +SKIP
+    >>> fac["source"].value_counts()  # doctest: +SKIP
+    """
+    cat = load_catalogue(catalogue)
+    parts: list[pd.DataFrame] = []
+    for k, fr in enumerate(frames):
+        if not isinstance(fr, gpd.GeoDataFrame):
+            raise TypeError(f"frame {k} is a {type(fr).__name__}, not a GeoDataFrame")
+        if "item_id" not in fr.columns:
+            raise FacilityFileError(
+                f"frame {k} has no 'item_id' column; columns are: {list(fr.columns)}."
+            )
+        if len(fr) == 0:
+            continue
+        if fr.crs is None:
+            raise FacilityFileError(f"frame {k} has no CRS; set one with .set_crs(...).")
+        n = len(fr)
+        osm_type = (
+            fr["osm_type"].astype(str).to_numpy(dtype=object)
+            if "osm_type" in fr.columns
+            else np.full(n, "user", dtype=object)
+        )
+        if "source" in fr.columns:
+            source = fr["source"].astype(str).to_numpy(dtype=object)
+        else:
+            source = np.where(osm_type == "user", "user", "osm").astype(object)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "item_id": fr["item_id"].astype(str).to_numpy(dtype=object),
+                    "osm_type": osm_type,
+                    "osm_id": (
+                        fr["osm_id"].to_numpy(dtype=np.int64)
+                        if "osm_id" in fr.columns
+                        else np.arange(n, dtype=np.int64)
+                    ),
+                    "name": (
+                        fr["name"].astype(object).where(fr["name"].notna(), "").astype(str)
+                        if "name" in fr.columns
+                        else np.full(n, "", dtype=object)
+                    ),
+                    "tags": (list(fr["tags"]) if "tags" in fr.columns else [{} for _ in range(n)]),
+                    "source": source,
+                    "geometry": np.asarray(fr.geometry.to_crs("EPSG:4326").values, dtype=object),
+                    "_frame": k,
+                    "_row": np.arange(n),
+                }
+            )
+        )
+    if not parts:
+        return gpd.GeoDataFrame({c: [] for c in MERGED_COLUMNS[:-1]}, geometry=[], crs="EPSG:4326")
+    out = pd.concat(parts, ignore_index=True)
+    order_of = {it.id: k for k, it in enumerate(cat.items)}
+    out["_k"] = out["item_id"].map(order_of).fillna(len(order_of)).astype(np.int64)
+    out = out.sort_values(
+        ["_k", "item_id", "source", "osm_type", "osm_id", "_frame", "_row"], kind="stable"
+    ).reset_index(drop=True)
+    out.insert(0, "facility_id", np.arange(len(out), dtype=np.int64))
+    return gpd.GeoDataFrame(out[MERGED_COLUMNS], geometry="geometry", crs="EPSG:4326")
