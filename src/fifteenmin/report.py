@@ -36,9 +36,20 @@ from ._errors import OutputError
 from ._osm import OSMData, read_osm
 from ._version import __version__
 from .catalogue import Catalogue, load_catalogue
-from .communities import communities_from_file, communities_from_osm, residents
+from .communities import (
+    communities_from_file,
+    communities_from_osm,
+    residents,
+    residents_from_population,
+)
 from .coverage import DEFAULT_THRESHOLD, CoverageResult, score_coverage
-from .facilities import entrances_from_osm, facilities_from_osm, facility_counts
+from .facilities import (
+    entrances_from_osm,
+    facilities_from_osm,
+    facilities_from_table,
+    facility_counts,
+    merge_facilities,
+)
 from .network import DEFAULT_SPEED_M_S, WalkNetwork, network_from_file
 from .routing import TravelTimes, item_speeds, origin_times, travel_times
 
@@ -244,12 +255,28 @@ def _write_gpkg(path: Path, gdf: gpd.GeoDataFrame, layer: str) -> None:
     )
 
 
+def _describe(source: Any) -> str | None:
+    """A short label of an input for summary.json (a file name, or the object's type)."""
+    if source is None:
+        return None
+    if isinstance(source, str | os.PathLike):
+        return Path(source).name
+    return type(source).__name__
+
+
 def run_report(
     osm_file: str | os.PathLike[str] | OSMData | None = None,
     *,
     communities: str | os.PathLike[str] | gpd.GeoDataFrame | None = None,
     id_column: str | None = None,
     name_column: str | None = None,
+    user_facilities: str | os.PathLike[str] | pd.DataFrame | None = None,
+    facility_item_column: str = "item",
+    coord_system: str = "wgs84",
+    population: str | os.PathLike[str] | gpd.GeoDataFrame | None = None,
+    population_column: str = "population",
+    elderly_column: str | None = None,
+    children_column: str | None = None,
     catalogue: str | os.PathLike[str] | Catalogue = "beijing",
     speed: float = DEFAULT_SPEED_M_S,
     item_profiles: bool = True,
@@ -268,6 +295,19 @@ def run_report(
         A community vector file or GeoDataFrame; default: derived from the OSM file.
     id_column, name_column
         Columns of the community file holding ids and names.
+    user_facilities
+        The user's own facilities (CSV with lon/lat, or a vector file), merged with the OSM
+        ones; see :func:`fifteenmin.facilities.facilities_from_table`.
+    facility_item_column
+        Column of ``user_facilities`` holding catalogue item ids or names.
+    coord_system
+        Coordinates of a CSV ``user_facilities``: ``wgs84``, ``gcj02`` (Amap, Tencent) or
+        ``bd09`` (Baidu).
+    population
+        A population layer (points, grid cells or census polygons) weighting the residents in
+        people; see :func:`fifteenmin.communities.residents_from_population`.
+    population_column, elderly_column, children_column
+        Columns of ``population`` holding all residents, the elderly and the children.
     catalogue
         Catalogue name or file.
     speed
@@ -310,6 +350,14 @@ def run_report(
         com_user = communities_from_file(communities, id_column=id_column, name_column=name_column)
     elif isinstance(communities, gpd.GeoDataFrame):
         com_user = communities
+    user_fac = None
+    if user_facilities is not None:
+        user_fac = facilities_from_table(
+            user_facilities,
+            item_column=facility_item_column,
+            catalogue=cat,
+            coord_system=coord_system,
+        )
     data = osm_file if isinstance(osm_file, OSMData) else read_osm(osm_file, keys=cat.osm_keys())
     timings["read_osm"] = time.perf_counter() - t0
     say(
@@ -327,6 +375,8 @@ def run_report(
 
     t = time.perf_counter()
     fac = facilities_from_osm(data, cat)
+    if user_fac is not None:
+        fac = merge_facilities(fac, user_fac, catalogue=cat)
     timings["facilities"] = time.perf_counter() - t
     n_items = fac["item_id"].nunique() if len(fac) else 0
     say(f"facilities: {len(fac):,} matched for {n_items} of {len(cat)} catalogue items")
@@ -343,7 +393,18 @@ def run_report(
 
     t = time.perf_counter()
     com = com_user if com_user is not None else communities_from_osm(data, net)
-    homes = residents(com, net, data)
+    if population is not None:
+        homes = residents_from_population(
+            com,
+            population,
+            net,
+            value_column=population_column,
+            elderly_column=elderly_column,
+            children_column=children_column,
+            data=data,
+        )
+    else:
+        homes = residents(com, net, data)
     minutes, _ = origin_times(net, tt, homes)
     timings["residents"] = time.perf_counter() - t
     src = ", ".join(sorted(set(com["source"]))) if len(com) else "none"
@@ -369,12 +430,10 @@ def run_report(
     )
     params = {
         "osm_file": Path(data.source).name,
-        "communities": (
-            str(communities)
-            if communities is not None and not isinstance(communities, gpd.GeoDataFrame)
-            else None
-        ),
+        "communities": _describe(communities),
         "catalogue": cat.name,
+        "user_facilities": _describe(user_facilities),
+        "population": _describe(population),
         "speed_m_s": round(float(speed), 6),
         "speed_profiles": {
             k: round(v, 6) for k, v in sorted({s: speeds[s] for s in speeds}.items()) if v != speed
