@@ -1,0 +1,350 @@
+"""The self-contained HTML report (fifteenmin.html_report) on the bundled sample."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import html
+import json
+import os
+import re
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from fifteenmin.html_report import (
+    DIRECTORY_COLUMNS,
+    render_html,
+    report_html_fragment,
+    service_directory,
+    write_html,
+)
+
+PAYLOAD_COM = "<script>alert(1)</script>\"&<>'"
+PAYLOAD_FAC = "<img src=x onerror=alert(2)>\"&<>'"
+PAYLOAD_TAG = "<b onmouseover=alert(3)>x</b>"
+PAYLOAD_ITEM = "<script>alert(4)</script>"
+
+
+@pytest.fixture(scope="module")
+def report():
+    from fifteenmin import run_report
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return run_report()
+
+
+@pytest.fixture(scope="module")
+def page_en(report):
+    return render_html(report, lang="en")
+
+
+@pytest.fixture(scope="module")
+def page_zh(report):
+    return render_html(report, lang="zh")
+
+
+def injected(report):
+    """A copy of the report whose OSM/user strings carry HTML/JS payloads."""
+    com = report.communities.copy()
+    com.loc[com.index[0], "community_name"] = PAYLOAD_COM
+    cov_com = report.coverage.communities.copy()
+    cov_com.loc[cov_com.index[0], "community_name"] = PAYLOAD_COM
+    table = report.coverage.table.copy()
+    first = cov_com["community_id"].iloc[0]
+    table.loc[table["community_id"] == first, "community_name"] = PAYLOAD_COM
+    coverage = dataclasses.replace(report.coverage, communities=cov_com, table=table)
+
+    def patch_fac(fac):
+        fac = fac.copy()
+        rows = fac.index[fac["item_id"].isin(["pharmacy", "bus_stop"])]
+        fac.loc[rows, "name"] = PAYLOAD_FAC
+        fac["tags"] = [
+            {**t, "name": PAYLOAD_FAC, "amenity": PAYLOAD_TAG, "name:en": PAYLOAD_FAC}
+            if i in set(rows)
+            else t
+            for i, t in zip(fac.index, fac["tags"], strict=True)
+        ]
+        return fac
+
+    travel = dataclasses.replace(report.travel, facilities=patch_fac(report.travel.facilities))
+    items = tuple(
+        dataclasses.replace(it, name_en=PAYLOAD_ITEM + it.name_en, name_zh=PAYLOAD_ITEM)
+        if it.id == "pharmacy"
+        else it
+        for it in report.catalogue.items
+    )
+    catalogue = dataclasses.replace(report.catalogue, items=items)
+    return dataclasses.replace(
+        report,
+        communities=com,
+        coverage=coverage,
+        facilities=patch_fac(report.facilities),
+        travel=travel,
+        catalogue=catalogue,
+    )
+
+
+# --- content -----------------------------------------------------------------------------
+
+
+def test_renders_english(report, page_en):
+    assert page_en.startswith("<!DOCTYPE html>")
+    assert '<html lang="en">' in page_en
+    assert "15-minute community service coverage" in page_en
+    assert "© OpenStreetMap contributors" in page_en
+    assert "https://www.openstreetmap.org/copyright" in page_en
+    assert "ODbL" in page_en
+    # the attribution is in the map's attribution control too (tile layer option)
+    assert '"attribution": "\\u003ca href=' in page_en
+    for cid in report.coverage.communities["community_id"].astype(str):
+        assert html.escape(cid) in page_en
+    for name in report.coverage.communities["community_name"].astype(str):
+        assert html.escape(name) in page_en
+    # summary figures and parameters
+    s = report.coverage.summary
+    assert f"{s['coverage_rate']:.0%}" in page_en
+    assert "Coverage rate, resident-weighted" in page_en
+    assert "Items most often missing" in page_en
+    assert "Items with no facility anywhere in the study area" in page_en
+    assert "1.11 m/s" in page_en
+    assert f"{report.network.n_nodes:,} nodes" in page_en
+    assert "Pharmacy" in page_en
+    # map: Leaflet inlined, layers, legend, layer control
+    assert "Leaflet 1.9.3" in page_en
+    assert "L.control.layers" in page_en
+    assert "fm-legend" in page_en
+    assert "Communities (score)" in page_en
+    assert "Health" in page_en
+    # charts inlined as SVG
+    assert page_en.count('<svg role="img"') == 2
+    # community tables and directories
+    n = len(report.coverage.communities)
+    assert page_en.count('<details id="c-') == n
+    assert page_en.count('class="fm-directory"') == n
+
+
+def test_renders_chinese(report, page_zh):
+    assert '<html lang="zh-CN">' in page_zh
+    assert "一刻钟社区服务圈覆盖报告" in page_zh
+    assert "覆盖率" in page_zh
+    assert "药店" in page_zh  # item names in Chinese
+    assert "医疗卫生" in page_zh  # category names too
+    assert "Coverage rate" not in page_zh
+    assert "Items most often missing" not in page_zh
+    assert "© OpenStreetMap contributors" in page_zh
+    for cid in report.coverage.communities["community_id"].astype(str):
+        assert html.escape(cid) in page_zh
+
+
+def test_bad_language(report):
+    with pytest.raises(ValueError, match="lang"):
+        render_html(report, lang="fr")
+    with pytest.raises(ValueError, match="lang"):
+        report_html_fragment(report, lang="de")
+
+
+def test_fragment(report):
+    frag = report_html_fragment(report, lang="en")
+    assert frag.startswith('<div class="fifteenmin-report">')
+    assert frag.rstrip().endswith("</div>")
+    assert "<script" not in frag
+    assert "Coverage rate" in frag and "Data gaps" in frag and "Parameters" in frag
+    zh = report_html_fragment(report, lang="zh")
+    assert "覆盖率" in zh and "数据缺口" in zh
+
+
+# --- escaping ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_injected_names_are_escaped(report, lang):
+    page = render_html(injected(report), lang=lang)
+    for payload in (PAYLOAD_COM, PAYLOAD_FAC, PAYLOAD_TAG, PAYLOAD_ITEM):
+        assert payload not in page
+        # the payload's markup never appears raw (only as escaped text or \u-escaped JSON)
+        inner = payload.split('"')[0]
+        assert inner not in page
+    assert "<script>alert" not in page
+    assert "<img src=x" not in page
+    assert "<b onmouseover" not in page
+    # the escaped forms do appear: in the page text ...
+    assert html.escape(PAYLOAD_COM) in page
+    assert html.escape(PAYLOAD_FAC) in page
+    # ... and, escaped once more by the JSON encoder, in the map's popups and tooltips
+    assert "\\u0026lt;script\\u0026gt;alert(1)" in page
+    assert "\\u0026lt;img src=x onerror=alert(2)" in page
+    assert "\\u0026lt;b onmouseover=alert(3)" in page
+    # every alert( is preceded by an escaped '<'-sequence, never by a live tag
+    for m in re.finditer(r"alert\(\d\)", page):
+        before = page[max(0, m.start() - 40) : m.start()]
+        assert "&lt;" in before or "\\u0026lt;" in before or "&amp;lt;" in before, before
+    # our own <script> elements only: Leaflet, folium's switches, the map
+    assert len(re.findall(r"<script\b", page)) == 3
+
+
+# --- self-contained, deterministic -------------------------------------------------------
+
+
+def test_no_external_scripts_or_stylesheets(page_en, page_zh):
+    for page in (page_en, page_zh):
+        assert not re.search(r"<script[^>]*\bsrc\s*=", page, flags=re.I)
+        assert not re.search(r"<link[^>]*stylesheet", page, flags=re.I)
+        assert not re.search(r"<link[^>]*href\s*=\s*[\"']?https?:", page, flags=re.I)
+        assert "@import" not in page
+        assert "cdn.jsdelivr" not in page and "cdnjs" not in page and "code.jquery" not in page
+        # Leaflet's images are inlined as data URIs
+        assert "url(images/" not in page
+        assert "url(data:image/png;base64," in page
+
+
+def test_deterministic(report, page_en):
+    again = render_html(report, lang="en")
+    assert again.encode("utf-8") == page_en.encode("utf-8")
+    assert not re.search(r"_[0-9a-f]{32}\b", page_en)  # no random folium ids left
+
+
+@pytest.mark.slow
+def test_deterministic_across_processes(tmp_path, page_en):
+    """A fresh interpreter with another hash seed writes the same bytes."""
+    out = tmp_path / "r.html"
+    code = (
+        "import warnings; warnings.simplefilter('ignore')\n"
+        "from fifteenmin import run_report\n"
+        "from fifteenmin.html_report import write_html\n"
+        f"write_html(run_report(), {str(out)!r})\n"
+    )
+    env = {**os.environ, "PYTHONHASHSEED": "12345"}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=300)
+    assert (
+        hashlib.sha256(out.read_bytes()).hexdigest()
+        == hashlib.sha256(page_en.encode("utf-8")).hexdigest()
+    )
+
+
+# --- writing -----------------------------------------------------------------------------
+
+
+def test_write_atomic(report, tmp_path, page_en):
+    out = tmp_path / "new" / "dir"
+    target = out / "report.html"
+    assert write_html(report, target) is None
+    assert target.read_text(encoding="utf-8") == page_en
+    assert sorted(p.name for p in out.iterdir()) == ["report.html"]  # no temp file left
+    assert (target.stat().st_mode & 0o777) == 0o644
+
+
+def test_write_failure_leaves_nothing(report, tmp_path, monkeypatch):
+    from fifteenmin import OutputError
+
+    target = tmp_path / "report.html"
+    target.write_text("old", encoding="utf-8")
+
+    # a failure while rendering: nothing is touched
+    with pytest.raises(ValueError):
+        write_html(report, target, lang="xx")
+    assert target.read_text(encoding="utf-8") == "old"
+
+    # a failure while writing: the old file stays, no temp file is left
+    def broken(self, data):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", broken)
+    with pytest.raises(OutputError, match=r"report\.html"):
+        write_html(report, target)
+    monkeypatch.undo()
+    assert target.read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
+
+
+def test_write_into_a_file_path_fails(report, tmp_path):
+    from fifteenmin import OutputError
+
+    blocker = tmp_path / "blocker"
+    blocker.write_text("x", encoding="utf-8")
+    with pytest.raises(OutputError):
+        write_html(report, blocker / "report.html")
+
+
+# --- isochrones --------------------------------------------------------------------------
+
+
+def isochrones(report, crs="EPSG:3857"):
+    net = report.network
+    c = net.x.mean(), net.y.mean()
+    rings = [{"minutes": m, "geometry": shapely.Point(c).buffer(m * 60.0)} for m in (15, 5, 10)]
+    return gpd.GeoDataFrame(rings, geometry="geometry", crs=net.crs).to_crs(crs)
+
+
+def test_isochrones_layer(report):
+    page = render_html(report, lang="en", isochrones=isochrones(report))
+    assert "Walking isochrones" in page
+    assert "within 5 min" in page and "within 15 min" in page
+    wgs = render_html(report, lang="en", isochrones=isochrones(report, "EPSG:4326"))
+    assert wgs.count("within 10 min") == page.count("within 10 min") > 0
+    zh = render_html(report, lang="zh", isochrones=isochrones(report))
+    # layer names reach the layer control as JSON strings (non-ASCII \u-escaped)
+    assert json.dumps("步行等时圈")[1:-1] in zh
+
+
+def test_isochrones_validated(report):
+    iso = isochrones(report)
+    with pytest.raises(ValueError, match="minutes"):
+        render_html(report, isochrones=iso.rename(columns={"minutes": "t"}))
+    with pytest.raises(ValueError, match="CRS"):
+        render_html(report, isochrones=iso.set_crs(None, allow_override=True))
+    with pytest.raises(TypeError):
+        render_html(report, isochrones=iso.drop(columns="geometry"))
+
+
+# --- service directory -------------------------------------------------------------------
+
+
+def test_service_directory_matches_coverage(report):
+    d = service_directory(report)
+    assert list(d.columns) == DIRECTORY_COLUMNS
+    assert len(d) > 0
+    cat = report.catalogue
+    tiers = {it.id: it.tier_minutes for it in cat.items}
+    assert (d["minutes"] <= d["item_id"].map(tiers) * (1 + 1e-9)).all()
+    assert ((d["share_within_tier"] > 0) & (d["share_within_tier"] <= 1 + 1e-9)).all()
+    # facility rows point at facilities of the listed item
+    fac = report.travel.facilities
+    assert (fac["item_id"].to_numpy()[d["facility"].to_numpy()] == d["item_id"]).all()
+
+    homes = report.residents
+    minutes = report.origin_minutes
+    table = report.coverage.table.set_index(["community_id", "item_id"])
+    col = {it.id: k for k, it in enumerate(cat.items)}
+    grouped = {key: g for key, g in d.groupby(["community_id", "item_id"])}
+    for cid in report.coverage.communities["community_id"].astype(str):
+        o = np.flatnonzero(homes["community_id"].astype(str).to_numpy() == cid)
+        for it in cat.items:
+            share = table.loc[(cid, it.id), "share_within_tier"]
+            g = grouped.get((cid, it.id))
+            best = minutes[o, col[it.id]].min() if len(o) else np.inf
+            if best <= it.tier_minutes:
+                # the nearest facility seen from the community is the one coverage found
+                assert g is not None, (cid, it.id)
+                assert g["minutes"].min() == pytest.approx(best, abs=1e-6)
+                # one facility cannot serve more residents than the item's nearest ones
+                assert g["share_within_tier"].max() <= share + 1e-9
+            else:
+                assert g is None, (cid, it.id)
+                assert not share > 0
+
+
+def test_service_directory_sorted_and_stable(report):
+    a = service_directory(report)
+    b = service_directory(report)
+    assert a.equals(b)
+    order = {it.id: k for k, it in enumerate(report.catalogue.items)}
+    key = list(zip(a["community_id"], a["item_id"].map(order), a["minutes"], strict=True))
+    assert key == sorted(key)
