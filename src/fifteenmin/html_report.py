@@ -1562,20 +1562,8 @@ def write_html(
     >>> from fifteenmin import run_report
     >>> write_html(run_report(), "out/report.html", lang="zh")  # doctest: +SKIP
     """
-    from ._errors import OutputError
-    from .report import _stage, prepare_output_dir
+    from ._io import write_atomic
 
-    target = Path(path)
     text = render_html(report, lang=lang, isochrones=isochrones)
-    out = prepare_output_dir(target.parent)
     data = text.encode("utf-8")
-    tmp, final = _stage(out, target.name, lambda p: p.write_bytes(data))
-    try:
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a report is meant to be shared
-        os.replace(tmp, final)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise OutputError(f"cannot write '{final}': {exc}") from exc
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    write_atomic(path, lambda p: p.write_bytes(data))

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._errors import OutputError
+from ._io import ATTRIBUTION, commit, discard, prepare_output_dir, stage_file
 from ._osm import OSMData, read_osm
 from ._version import __version__
 from .catalogue import Catalogue, load_catalogue
@@ -55,7 +54,6 @@ from .routing import TravelTimes, item_speeds, origin_times, travel_times
 
 __all__ = ["ATTRIBUTION", "Report", "prepare_output_dir", "run_report", "sample_path"]
 
-ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0 (https://www.openstreetmap.org/copyright)"
 SAMPLE_NAME = "helsinki_centre_2019_extract.osm.pbf"
 
 
@@ -144,10 +142,53 @@ class Report:
         return f"Report({self.network!r}, {len(self.facilities)} facilities, {self.coverage!r})"
 
     def _repr_html_(self) -> str:
-        return self.network._repr_html_() + self.coverage._repr_html_()
+        from .html_report import report_html_fragment
 
-    def write(self, out_dir: str | os.PathLike[str]) -> list[Path]:
+        return report_html_fragment(self)
+
+    def community_isochrones(self, minutes: float = 15.0) -> gpd.GeoDataFrame:
+        """Each community's walking area within ``minutes`` from its resident origins.
+
+        One polygon per community: the union of the areas its residents reach (a merged
+        multi-source search from all its origins), as :func:`fifteenmin.isochrones.isochrones`
+        builds them.
+        """
+        from .isochrones import isochrones
+
+        speed = float(self.params.get("speed_m_s", DEFAULT_SPEED_M_S))
+        rows = []
+        for cid, homes in self.residents.groupby("community_id", sort=True):
+            iso = isochrones(self.network, homes, (minutes,), speed=speed, merge=True)
+            iso["community_id"] = cid
+            rows.append(iso)
+        if not rows:
+            return gpd.GeoDataFrame(
+                {"community_id": [], "minutes": []}, geometry=[], crs=self.network.crs
+            )
+        out = pd.concat(rows, ignore_index=True)
+        return gpd.GeoDataFrame(out, geometry="geometry", crs=self.network.crs)
+
+    def write(
+        self,
+        out_dir: str | os.PathLike[str],
+        *,
+        html: bool = True,
+        lang: str = "en",
+        isochrones: gpd.GeoDataFrame | str | None = "auto",
+    ) -> list[Path]:
         """Write the report files into ``out_dir`` (created if needed).
+
+        Parameters
+        ----------
+        out_dir
+            The output folder.
+        html
+            Also write ``report.html`` (:func:`fifteenmin.html_report.render_html`).
+        lang
+            Language of the HTML report: ``"en"`` or ``"zh"``.
+        isochrones
+            Isochrones drawn on the HTML map: ``"auto"`` (each community's 15-minute walking
+            area, :meth:`community_isochrones`), a GeoDataFrame, or None.
 
         Returns
         -------
@@ -164,68 +205,33 @@ class Report:
         # timings vary from run to run: keep them out of the file so that outputs are
         # byte-for-byte reproducible
         summary.pop("timings_s")
+        page = None
+        if html:
+            from .html_report import render_html
+
+            if isochrones == "auto":
+                isochrones = self.community_isochrones()
+            page = render_html(self, lang=lang, isochrones=isochrones).encode("utf-8")
         staged: list[tuple[Path, Path]] = []
         try:
-            staged.append(_stage(out, "summary.json", lambda p: _write_json(p, summary)))
-            staged.append(_stage(out, "coverage.csv", lambda p: _write_csv(p, self.coverage.table)))
+            staged.append(stage_file(out, "summary.json", lambda p: _write_json(p, summary)))
+            staged.append(
+                stage_file(out, "coverage.csv", lambda p: _write_csv(p, self.coverage.table))
+            )
             com = self.coverage.communities.copy()
             staged.append(
-                _stage(out, "communities.gpkg", lambda p: _write_gpkg(p, com, "communities"))
+                stage_file(out, "communities.gpkg", lambda p: _write_gpkg(p, com, "communities"))
             )
             fac = self.facilities.drop(columns=["tags"], errors="ignore")
             staged.append(
-                _stage(out, "facilities.gpkg", lambda p: _write_gpkg(p, fac, "facilities"))
+                stage_file(out, "facilities.gpkg", lambda p: _write_gpkg(p, fac, "facilities"))
             )
+            if page is not None:
+                staged.append(stage_file(out, "report.html", lambda p: p.write_bytes(page)))
         except BaseException:
-            for tmp, _ in staged:
-                tmp.unlink(missing_ok=True)
+            discard(staged)
             raise
-        done = []
-        for tmp, final in staged:
-            os.replace(tmp, final)
-            done.append(final)
-        return done
-
-
-def prepare_output_dir(out_dir: str | os.PathLike[str]) -> Path:
-    """Create ``out_dir`` if needed and check that files can be written in it.
-
-    Raises
-    ------
-    OutputError
-        Naming the folder and the reason.
-    """
-    out = Path(out_dir)
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"output path '{out}' is a file, not a folder: choose another --out.")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".fifteenmin-probe-", dir=out)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise OutputError(
-            f"cannot write into output folder '{out}' ({exc.strerror or exc}). Choose a folder you "
-            "may write to with --out."
-        ) from exc
-    return out
-
-
-def _stage(out: Path, name: str, writer: Callable[[Path], None]) -> tuple[Path, Path]:
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=Path(name).suffix, dir=out)
-    os.close(fd)
-    tmp_path = Path(tmp)
-    try:
-        if tmp_path.suffix == ".gpkg":
-            tmp_path.unlink()  # the GeoPackage driver wants to create the file itself
-        writer(tmp_path)
-    except OSError as exc:
-        tmp_path.unlink(missing_ok=True)
-        raise OutputError(f"cannot write '{out / name}': {exc}") from exc
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
-    return tmp_path, out / name
+        return commit(staged)
 
 
 def _write_json(path: Path, obj: dict[str, Any]) -> None:

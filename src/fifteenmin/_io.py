@@ -1,0 +1,109 @@
+"""Output helpers shared by every writer: the attribution, output folders, atomic files.
+
+A file is written under a temporary name in its final folder and renamed into place
+(:func:`stage_file` + :func:`commit`), so a failure never leaves a half-written file; several
+files can be staged first and committed together.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ._errors import OutputError
+
+__all__ = ["ATTRIBUTION", "commit", "prepare_output_dir", "stage_file", "write_atomic"]
+
+#: The OpenStreetMap attribution every output carries.
+ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0 (https://www.openstreetmap.org/copyright)"
+
+#: Mode of the files written (mkstemp makes 0600; reports are meant to be shared).
+FILE_MODE = 0o644
+
+
+def prepare_output_dir(out_dir: str | os.PathLike[str]) -> Path:
+    """Create ``out_dir`` if needed and check that files can be written in it.
+
+    Raises
+    ------
+    OutputError
+        Naming the folder and the reason.
+
+    Examples
+    --------
+    >>> import tempfile; prepare_output_dir(tempfile.mkdtemp()).is_dir()
+    True
+    """
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"output path '{out}' is a file, not a folder: choose another --out.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".fifteenmin-probe-", dir=out)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot write into output folder '{out}' ({exc.strerror or exc}). Choose a folder you "
+            "may write to with --out."
+        ) from exc
+    return out
+
+
+def stage_file(out: Path, name: str, writer: Callable[[Path], None]) -> tuple[Path, Path]:
+    """Write ``out/name`` under a temporary name with ``writer``; return ``(tmp, final)``.
+
+    The temporary file is removed if ``writer`` fails (an ``OSError`` becomes
+    :class:`OutputError`).
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=Path(name).suffix, dir=out)
+    os.close(fd)
+    tmp_path = Path(tmp)
+    try:
+        if tmp_path.suffix == ".gpkg":
+            tmp_path.unlink()  # the GeoPackage driver wants to create the file itself
+        writer(tmp_path)
+        os.chmod(tmp_path, FILE_MODE)
+    except OSError as exc:
+        tmp_path.unlink(missing_ok=True)
+        raise OutputError(f"cannot write '{out / name}': {exc}") from exc
+    except BaseException:
+        tmp_path.unlink(missing_ok=True)
+        raise
+    return tmp_path, out / name
+
+
+def discard(staged: Sequence[tuple[Path, Path]]) -> None:
+    """Remove staged temporary files."""
+    for tmp, _ in staged:
+        tmp.unlink(missing_ok=True)
+
+
+def commit(staged: Sequence[tuple[Path, Path]]) -> list[Path]:
+    """Rename staged files into place; return the final paths."""
+    done = []
+    try:
+        for tmp, final in staged:
+            os.replace(tmp, final)
+            done.append(final)
+    except OSError as exc:
+        discard(staged)
+        raise OutputError(f"cannot move the output into place: {exc}") from exc
+    return done
+
+
+def write_atomic(path: str | os.PathLike[str], writer: Callable[[Path], None]) -> Path:
+    """Write one file atomically (folder created if needed).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = write_atomic(pathlib.Path(tempfile.mkdtemp()) / "a.txt", lambda p: p.write_text("x"))
+    >>> p.read_text()
+    'x'
+    """
+    target = Path(path)
+    out = prepare_output_dir(target.parent)
+    return commit([stage_file(out, target.name, writer)])[0]
