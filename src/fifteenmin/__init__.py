@@ -41,6 +41,7 @@ from .facilities import (
     facility_counts,
     merge_facilities,
 )
+from .isochrones import facility_isochrones, isochrones
 from .network import (
     DEFAULT_SPEED_M_S,
     WalkNetwork,
@@ -79,7 +80,9 @@ __all__ = [
     "facilities_from_polygon",
     "facilities_from_table",
     "facility_counts",
+    "facility_isochrones",
     "from_networkx",
+    "isochrones",
     "load_catalogue",
     "merge_facilities",
     "network_from_bbox",

@@ -1,0 +1,506 @@
+"""Isochrone polygons against a brute-force construction (networkx + shapely substring).
+
+The reference (:func:`_reference_pieces`) is deliberately plain: networkx Dijkstra from a
+virtual source joined to both ends of every origin's edge, then one Python loop over the edges
+that lists the reached intervals, merges them and cuts them out with
+``shapely.ops.substring``. Snapping uses the library's :func:`fifteenmin.snap_points` (tested
+in test_network.py). No test here measures time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pytest
+import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from shapely.ops import substring
+
+from fifteenmin import from_networkx, snap_points
+from fifteenmin.isochrones import (
+    DEFAULT_BUFFER_M,
+    DEFAULT_QUAD_SEGS,
+    _substrings,
+    facility_isochrones,
+    isochrones,
+)
+from fifteenmin.network import DEFAULT_SPEED_M_S
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+needs_shared_dir = pytest.mark.skipif(
+    not SHARED.is_dir(), reason="../shared is not here (only the in-repo sample is)"
+)
+
+X0, Y0 = 440_000.0, 4_420_000.0  # UTM zone 50N (Beijing): the network keeps this CRS
+CRS = "EPSG:32650"
+
+
+# --------------------------------------------------------------------------------------------
+# helpers
+
+
+def _net(edges, coords, lengths=None):
+    """WalkNetwork from ``edges`` [(a, b, [interior (x, y), ...]), ...] in local metres."""
+    G = nx.MultiGraph(crs=CRS)
+    for k, (x, y) in coords.items():
+        G.add_node(k, x=X0 + x, y=Y0 + y)
+    for i, (a, b, mid) in enumerate(edges):
+        pts = [coords[a], *mid, coords[b]]
+        geom = shapely.LineString([(X0 + x, Y0 + y) for x, y in pts])
+        length = geom.length if lengths is None else lengths[i]
+        G.add_edge(a, b, geometry=geom, length=float(length), osmid=1000 + i)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return from_networkx(G)
+
+
+def _grid(n=4, spacing=100.0, drop=()):
+    coords = {(i, j): (i * spacing, j * spacing) for i in range(n) for j in range(n)}
+    edges = []
+    for i in range(n):
+        for j in range(n):
+            for di, dj in ((1, 0), (0, 1)):
+                a, b = (i, j), (i + di, j + dj)
+                if b in coords and (a, b) not in drop:
+                    edges.append((a, b, []))
+    return _net(edges, coords)
+
+
+def _xy(*pts):
+    return np.array([(X0 + x, Y0 + y) for x, y in pts], dtype=np.float64)
+
+
+def _node_distances(net, snap):
+    """networkx distances from a virtual source joined to both ends of every origin's edge."""
+    G = nx.MultiGraph()
+    G.add_nodes_from(range(net.n_nodes))
+    for u, v, w in zip(
+        net.edge_u.tolist(), net.edge_v.tolist(), net.edge_length.tolist(), strict=True
+    ):
+        G.add_edge(u, v, weight=w)
+    for e, s, a in zip(snap.edge.tolist(), snap.offset.tolist(), snap.access.tolist(), strict=True):
+        L = float(net.edge_length[e])
+        G.add_edge("o", int(net.edge_u[e]), weight=a + s)
+        G.add_edge("o", int(net.edge_v[e]), weight=a + (L - s))
+    d = nx.single_source_dijkstra_path_length(G, "o", weight="weight")
+    out = np.full(net.n_nodes, np.inf)
+    for k, v in d.items():
+        if k != "o":
+            out[k] = v
+    return out
+
+
+def _reference_pieces(net, snap, dist, D):
+    """Reached pieces of every edge within ``D`` metres (a plain loop over the edges)."""
+    own: dict[int, list[tuple[float, float]]] = {}
+    for e, s, a in zip(snap.edge.tolist(), snap.offset.tolist(), snap.access.tolist(), strict=True):
+        own.setdefault(e, []).append((s, a))
+    pieces = []
+    for e in range(net.n_edges):
+        u, v, L = int(net.edge_u[e]), int(net.edge_v[e]), float(net.edge_length[e])
+        iv = []
+        if dist[u] <= D:
+            iv.append((0.0, min(D - dist[u], L)))
+        if dist[v] <= D:
+            iv.append((max(L - (D - dist[v]), 0.0), L))
+        for s, a in own.get(e, []):
+            if a <= D:
+                iv.append((max(s - (D - a), 0.0), min(s + (D - a), L)))
+        if not iv:
+            continue
+        iv.sort()
+        merged = [list(iv[0])]
+        for lo, hi in iv[1:]:
+            if lo <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], hi)
+            else:
+                merged.append([lo, hi])
+        geom = net.edge_geometry[e]
+        for lo, hi in merged:
+            if lo <= 0.0 and hi >= L:
+                pieces.append(geom)
+            else:
+                scale = geom.length / L
+                pieces.append(substring(geom, lo * scale, hi * scale))
+    return np.array(pieces, dtype=object)
+
+
+def _reference_polygon(net, xy, minutes, speed=DEFAULT_SPEED_M_S, buffer_m=DEFAULT_BUFFER_M):
+    snap = snap_points(net, xy)
+    dist = _node_distances(net, snap)
+    pieces = _reference_pieces(net, snap, dist, minutes * 60.0 * speed)
+    if len(pieces) == 0:
+        return shapely.Polygon()
+    return shapely.union_all(shapely.buffer(pieces, buffer_m, quad_segs=DEFAULT_QUAD_SEGS))
+
+
+def _assert_same_area(got, ref, rel=1e-6):
+    scale = max(ref.area, 1.0)
+    assert abs(got.area - ref.area) <= rel * scale, (got.area, ref.area)
+    assert shapely.symmetric_difference(got, ref).area <= rel * scale
+
+
+def _n_holes(geom):
+    return sum(len(p.interiors) for p in shapely.get_parts(geom))
+
+
+# --------------------------------------------------------------------------------------------
+# output structure
+
+
+def test_output_frame(sample_net):
+    net = sample_net
+    pts = gpd.GeoDataFrame(
+        {"name": ["a", "b"]},
+        geometry=gpd.points_from_xy(net.x[[10, 500]] + 5.0, net.y[[10, 500]]),
+        crs=net.crs,
+        index=["home", "work"],
+    ).to_crs("EPSG:4326")
+    iso = isochrones(net, pts, minutes=(15, 5, 10, 5))
+    assert list(iso.columns) == ["origin", "minutes", "geometry"]
+    assert iso.crs == net.crs
+    assert iso["origin"].tolist() == ["home"] * 3 + ["work"] * 3
+    assert iso["minutes"].tolist() == [5, 10, 15] * 2
+    assert set(iso.geom_type) <= {"Polygon", "MultiPolygon"}
+    assert (iso.area > 0).all()
+
+    merged = isochrones(net, pts, minutes=10, merge=True)
+    assert merged["origin"].tolist() == ["all"]
+    assert merged["minutes"].tolist() == [10]
+
+    xy = isochrones(net, np.column_stack([net.x[:3], net.y[:3]]), minutes=5)
+    assert xy["origin"].tolist() == [0, 1, 2]
+    one = isochrones(net, shapely.Point(net.x[0], net.y[0]), minutes=5)
+    _assert_same_area(one.geometry.iloc[0], xy.geometry.iloc[0], rel=0)
+
+
+def test_empty_and_unreachable(sample_net):
+    net = sample_net
+    empty = isochrones(net, np.zeros((0, 2)))
+    assert len(empty) == 0 and list(empty.columns) == ["origin", "minutes", "geometry"]
+    empty = isochrones(net, np.zeros((0, 2)), merge=True)
+    assert empty["origin"].tolist() == ["all"] * 3 and empty.geometry.is_empty.all()
+    # 10 km from every street: beyond max_snap_m, nothing is reached
+    e = 0
+    mid = net.edge_geometry[e].interpolate(0.5, normalized=True)
+    far = isochrones(net, [[mid.x + 1e4, mid.y + 1e4]], minutes=(1, 15), speed=1.0)
+    assert far.geometry.is_empty.all()
+    far = isochrones(net, [[mid.x + 1e4, mid.y + 1e4]], minutes=(1, 15), merge=True)
+    assert far.geometry.is_empty.all()
+    some = isochrones(net, [[mid.x + 1e4, mid.y + 1e4], [mid.x, mid.y]], 15, merge=True)
+    alone = isochrones(net, [[mid.x, mid.y]], 15)
+    _assert_same_area(some.geometry.iloc[0], alone.geometry.iloc[0])
+    with pytest.raises(ValueError, match="minutes"):
+        isochrones(net, [[mid.x, mid.y]], minutes=(-5, 10))
+    with pytest.raises(ValueError, match="buffer_m"):
+        isochrones(net, [[mid.x, mid.y]], buffer_m=0)
+
+
+def test_single_origin_too_far_for_the_band():
+    net = _grid(3)
+    iso = isochrones(net, _xy((50, -80)), minutes=(1, 2), speed=1.0)  # 80 m off the street
+    assert iso.geometry.iloc[0].is_empty  # 60 m: does not reach the street
+    assert not iso.geometry.iloc[1].is_empty  # 120 m: 40 m either way along the street
+    _assert_same_area(iso.geometry.iloc[1], _reference_polygon(net, _xy((50, -80)), 2, 1.0))
+
+
+# --------------------------------------------------------------------------------------------
+# brute force
+
+
+@pytest.mark.parametrize("merge", [False, True])
+@pytest.mark.parametrize("minutes", [0.5, 1.7, 2.5, 4.0, 20.0])
+def test_grid_equals_brute_force(minutes, merge):
+    net = _grid(4, drop={((1, 1), (2, 1)), ((1, 2), (1, 3))})
+    origins = _xy((37.0, -6.0), (260.0, 150.0)) if merge else _xy((37.0, -6.0))
+    got = isochrones(net, origins, minutes, speed=1.5, buffer_m=12.0, merge=merge)
+    ref = _reference_polygon(net, origins, minutes, speed=1.5, buffer_m=12.0)
+    _assert_same_area(got.geometry.iloc[0], ref)
+
+
+@st.composite
+def small_graphs(draw):
+    """A connected graph of 3-9 nodes, polyline streets, lengths 1-1.3 x their geometry."""
+    n = draw(st.integers(3, 9))
+    cells = draw(st.lists(st.integers(0, 399), min_size=n, max_size=n, unique=True))
+    coords = {i: (float(c % 20) * 30.0, float(c // 20) * 30.0) for i, c in enumerate(cells)}
+    pairs = [(i, draw(st.integers(0, i - 1))) for i in range(1, n)]  # spanning tree
+    extra = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=6))
+    pairs += [(a, b) for a, b in extra if a != b]
+    edges, lengths = [], []
+    for a, b in pairs:
+        k = draw(st.integers(0, 2))
+        (xa, ya), (xb, yb) = coords[a], coords[b]
+        mid = []
+        for j in range(k):
+            t = (j + 1) / (k + 1)
+            dx, dy = draw(st.floats(-40, 40)), draw(st.floats(-40, 40))
+            mid.append((xa + t * (xb - xa) + dx, ya + t * (yb - ya) + dy))
+        geom = shapely.LineString([coords[a], *mid, coords[b]])
+        edges.append((a, b, mid))
+        lengths.append(geom.length * draw(st.floats(1.0, 1.3)))
+    origins = draw(
+        st.lists(st.tuples(st.floats(-50, 620), st.floats(-50, 620)), min_size=1, max_size=3)
+    )
+    metres = sorted(draw(st.lists(st.floats(5, 900), min_size=1, max_size=3, unique=True)))
+    buffer_m = draw(st.floats(2.0, 40.0))
+    return edges, coords, lengths, origins, metres, buffer_m
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(small_graphs())
+def test_random_graphs_equal_brute_force(case):
+    edges, coords, lengths, origins, metres, buffer_m = case
+    net = _net(edges, coords, lengths)
+    xy = _xy(*origins)
+    minutes = [m / 60.0 for m in metres]
+    sep = isochrones(net, xy, minutes, speed=1.0, buffer_m=buffer_m)
+    merged = isochrones(net, xy, minutes, speed=1.0, buffer_m=buffer_m, merge=True)
+    for b, m in enumerate(minutes):
+        for o in range(len(xy)):
+            ref = _reference_polygon(net, xy[o : o + 1], m, speed=1.0, buffer_m=buffer_m)
+            _assert_same_area(sep.geometry.iloc[o * len(minutes) + b], ref)
+        ref = _reference_polygon(net, xy, m, speed=1.0, buffer_m=buffer_m)
+        _assert_same_area(merged.geometry.iloc[b], ref)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(-100, 100), st.floats(-100, 100)), min_size=2, max_size=7),
+    st.floats(0, 1),
+    st.floats(0, 1),
+)
+def test_substrings_equal_shapely_substring(pts, a, b):
+    line = shapely.LineString(pts)
+    if line.length == 0:
+        return
+    f0, f1 = min(a, b), max(a, b)
+    got = _substrings(np.array([line]), np.array([0]), np.array([f0]), np.array([f1]))[0]
+    ref = substring(line, f0, f1, normalized=True)  # a Point when f0 == f1
+    tol = 1e-9 * max(line.length, 1.0)
+    assert abs(got.length - ref.length) <= tol
+    with np.errstate(all="ignore"):  # GEOS warns on repeated vertices
+        assert shapely.hausdorff_distance(got, ref) <= tol
+
+
+# --------------------------------------------------------------------------------------------
+# geometry properties on the sample
+
+
+def _sample_origins(net, k=3, seed=1):
+    rng = np.random.default_rng(seed)
+    e = rng.choice(net.n_edges, k, replace=False)
+    p = shapely.line_interpolate_point(net.edge_geometry[e], rng.uniform(0, 1, k), normalized=True)
+    return np.column_stack([shapely.get_x(p) + rng.uniform(-20, 20, k), shapely.get_y(p)])
+
+
+def _times_along(net, snap, dist, fractions):
+    """Points along every edge and their walking distance (min over ends and own edges)."""
+    m = net.n_edges
+    L = net.edge_length
+    t = np.outer(L, fractions)  # (m, k) metres from u
+    d = np.minimum(dist[net.edge_u][:, None] + t, dist[net.edge_v][:, None] + (L[:, None] - t))
+    for e, s, a in zip(snap.edge.tolist(), snap.offset.tolist(), snap.access.tolist(), strict=True):
+        d[e] = np.minimum(d[e], a + np.abs(t[e] - s))
+    pts = shapely.line_interpolate_point(
+        np.repeat(net.edge_geometry, len(fractions)), np.tile(fractions, m), normalized=True
+    )
+    return pts, d.ravel()
+
+
+def test_sample_reached_nodes_and_edge_points_inside(sample_net):
+    net = sample_net
+    xy = _sample_origins(net)
+    bands = (3, 5, 10, 15)
+    iso = isochrones(net, xy, bands)
+    nodes = shapely.points(net.x, net.y)
+    fractions = np.linspace(0.0, 1.0, 9)
+    for o in range(len(xy)):
+        snap = snap_points(net, xy[o : o + 1])
+        dist = _node_distances(net, snap)
+        pts, d = _times_along(net, snap, dist, fractions)
+        for b, minutes in enumerate(bands):
+            poly = iso.geometry.iloc[o * len(bands) + b]
+            D = minutes * 60.0 * DEFAULT_SPEED_M_S
+            inside = dist <= D
+            assert inside.sum() > 0
+            assert shapely.dwithin(poly, nodes[inside], 1e-6).all()
+            reached = d <= D
+            assert shapely.dwithin(poly, pts[reached], 1e-6).all()
+
+
+def test_sample_far_nodes_outside(sample_net):
+    # A node slower than T is not necessarily outside the T polygon, even if slower than
+    # T + buffer / speed: a parallel street 30 m from a reached one, but with no connection
+    # nearby, has large times and still lies inside the buffer of the reached street. The
+    # geometric statement is: farther than buffer_m from every reached piece => outside.
+    net = sample_net
+    xy = _sample_origins(net, seed=2)
+    bands = (5, 10)
+    iso = isochrones(net, xy, bands)
+    nodes = shapely.points(net.x, net.y)
+    checked = 0
+    for o in range(len(xy)):
+        snap = snap_points(net, xy[o : o + 1])
+        dist = _node_distances(net, snap)
+        for b, minutes in enumerate(bands):
+            poly = iso.geometry.iloc[o * len(bands) + b]
+            D = minutes * 60.0 * DEFAULT_SPEED_M_S
+            pieces = _reference_pieces(net, snap, dist, D)
+            tree = shapely.STRtree(pieces)
+            slow = np.flatnonzero(dist > D)
+            near = np.unique(tree.query(nodes[slow], predicate="dwithin", distance=25.0)[0])
+            far = np.setdiff1d(np.arange(len(slow)), near)
+            assert len(far) > 0
+            assert not shapely.intersects(poly, nodes[slow[far]]).any()
+            # and a node slower than T but near a reached piece can be inside (parallel streets)
+            checked += len(far)
+    assert checked > 100
+
+
+def test_sample_equals_brute_force(sample_net):
+    net = sample_net
+    xy = _sample_origins(net, k=2, seed=3)
+    iso = isochrones(net, xy, (5, 15))
+    for o in range(2):
+        for b, minutes in enumerate((5, 15)):
+            ref = _reference_polygon(net, xy[o : o + 1], minutes)
+            _assert_same_area(iso.geometry.iloc[o * 2 + b], ref)
+
+
+def test_bands_are_nested(sample_net):
+    net = sample_net
+    xy = _sample_origins(net, k=4, seed=4)
+    iso = isochrones(net, xy, (2, 5, 10, 15))
+    polys = iso.geometry.to_numpy().reshape(len(xy), 4)
+    for row in polys:
+        for small, big in itertools.pairwise(row):
+            # nested up to float noise of the overlay (and, in principle, a cut end's polygonal
+            # cap could poke out of the larger band's buffer at a bend by a sliver)
+            diff = small.difference(big)
+            assert diff.area <= 1e-6 * small.area
+            if not diff.is_empty:
+                vertices = shapely.points(shapely.get_coordinates(diff))
+                assert shapely.distance(vertices, big).max() <= 1e-3
+            assert big.area >= small.area
+
+
+def test_merged_equals_union_of_separate(sample_net):
+    net = sample_net
+    xy = _sample_origins(net, k=6, seed=5)
+    bands = (5, 10, 15)
+    sep = isochrones(net, xy, bands)
+    merged = isochrones(net, xy, bands, merge=True)
+    for b in range(len(bands)):
+        union = shapely.union_all(sep.geometry.to_numpy()[b :: len(bands)])
+        _assert_same_area(merged.geometry.iloc[b], union)
+
+
+def test_engines_agree(sample_net):
+    xy = _sample_origins(sample_net, k=2, seed=6)
+    a = isochrones(sample_net, xy, (5, 10), engine="scipy")
+    b = isochrones(sample_net, xy, (5, 10), engine="auto")
+    for ga, gb in zip(a.geometry, b.geometry, strict=True):
+        _assert_same_area(ga, gb, rel=1e-12)
+
+
+# --------------------------------------------------------------------------------------------
+# holes
+
+
+def test_ring_road_keeps_its_hole():
+    coords = {"a": (0.0, 0.0), "b": (400.0, 0.0), "c": (400.0, 400.0), "d": (0.0, 400.0)}
+    ring = [("a", "b", []), ("b", "c", []), ("c", "d", []), ("d", "a", [])]
+    net = _net(ring, coords)
+    iso = isochrones(net, _xy((200.0, -10.0)), minutes=(3, 15), speed=1000 / 900)
+    small, full = iso.geometry
+    # 3 minutes = 200 m: part of the ring, no hole yet
+    assert _n_holes(small) == 0
+    # 15 minutes = 1,000 m: the whole ring (1,600 m, 800 m each way), the block is a hole
+    assert full.geom_type == "Polygon" and _n_holes(full) == 1
+    hole = shapely.Polygon(full.interiors[0])
+    assert hole.area == pytest.approx(350.0**2, rel=1e-3)
+    centre = shapely.Point(X0 + 200.0, Y0 + 200.0)
+    assert not full.intersects(centre)
+    assert full.contains(shapely.Point(X0 + 200.0, Y0 + 390.0))  # the far side of the ring
+    _assert_same_area(full, _reference_polygon(net, _xy((200.0, -10.0)), 15))
+
+
+def test_grid_blocks_are_holes():
+    net = _grid(4, spacing=120.0)
+    iso = isochrones(net, _xy((180.0, 180.0)), minutes=30, buffer_m=20.0)
+    assert _n_holes(iso.geometry.iloc[0]) == 9  # every 120 m block: 80 x 80 m hole
+
+
+# --------------------------------------------------------------------------------------------
+# facilities
+
+
+def test_facility_isochrones_equal_merged_access_points(sample_net, sample_data):
+    from fifteenmin import facilities_from_osm, load_catalogue, travel_times
+    from fifteenmin.facilities import access_points
+
+    net = sample_net
+    cat = load_catalogue("beijing")
+    fac = facilities_from_osm(sample_data, cat)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tt = travel_times(net, fac, cat)
+    counts = tt.access.groupby("item")["facility"].nunique()
+    few = [k for k, c in counts.items() if 1 <= c <= 8][:3]
+    assert few
+    for k in few:
+        item = tt.item_ids[k]
+        got = facility_isochrones(net, tt, item, (5, 10, 15))
+        assert list(got.columns) == ["item_id", "minutes", "geometry"]
+        assert got["item_id"].tolist() == [item] * 3
+        rows = tt.facilities.iloc[np.unique(tt.access.loc[tt.access["item"] == k, "facility"])]
+        pts = access_points(rows, net.crs)
+        ref = isochrones(
+            net, pts[["x", "y"]].to_numpy(), (5, 10, 15), speed=float(tt.speed[k]), merge=True
+        )
+        for g, r in zip(got.geometry, ref.geometry, strict=True):
+            _assert_same_area(g, r)
+
+    with pytest.raises(KeyError):
+        facility_isochrones(net, tt, "no such item")
+    with pytest.raises(ValueError, match="cutoff"):
+        facility_isochrones(net, tt, tt.item_ids[0], (5, 600))
+
+
+# --------------------------------------------------------------------------------------------
+# real extracts (../shared)
+
+
+@needs_shared_dir
+@pytest.mark.shared
+def test_beijing_nodes_inside_and_outside(beijing_net):
+    net = beijing_net
+    xy = _sample_origins(net, k=2, seed=7)
+    iso = isochrones(net, xy, (5, 15))
+    nodes = shapely.points(net.x, net.y)
+    for o in range(2):
+        snap = snap_points(net, xy[o : o + 1])
+        dist = _node_distances(net, snap)
+        for b, minutes in enumerate((5, 15)):
+            poly = iso.geometry.iloc[o * 2 + b]
+            D = minutes * 60.0 * DEFAULT_SPEED_M_S
+            assert shapely.dwithin(poly, nodes[dist <= D], 1e-6).all()
+            pieces = _reference_pieces(net, snap, dist, D)
+            slow = np.flatnonzero(dist > D)
+            near = shapely.STRtree(pieces).query(
+                nodes[slow], predicate="dwithin", distance=DEFAULT_BUFFER_M
+            )[0]
+            far = np.setdiff1d(np.arange(len(slow)), near)
+            assert not shapely.intersects(poly, nodes[slow[far]]).any()
+            _assert_same_area(poly, shapely.union_all(shapely.buffer(pieces, DEFAULT_BUFFER_M)))
