@@ -14,8 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from scipy.sparse import csgraph
-from scipy.sparse import csr_matrix
+from scipy.sparse import csgraph, csr_matrix
 
 KERNEL_FILE = Path(__file__).resolve().parents[1] / "src" / "fifteenmin" / "_kernel.py"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -268,13 +267,14 @@ def test_pool_overflow_is_retried(monkeypatch):
     monkeypatch.setattr(K, "_pool_size", lambda n, m: 1)
     d, lab = multi_source_nearest(*g, *s, 25.0, engine="numba", threads=2)
     assert np.array_equal(d, ref[0]) and np.array_equal(lab, ref[1])
-    o = bounded_search(*g, np.arange(11), rng.integers(0, n, 10), np.zeros(10), 25.0,
-                       engine="numba")
-    monkeypatch.setattr(K, "_BUF_CAP0", 3)
-    o2 = bounded_search(*g, np.arange(11), rng.integers(0, n, 10), np.zeros(10), 25.0,
-                        engine="numba")
-    for a, b in zip(o, o2, strict=True):
-        assert np.array_equal(a, b)
+    origins = (np.arange(11), rng.integers(0, n, 10), np.zeros(10))
+    ref = bounded_search(*g, *origins, 25.0, engine="scipy")
+    got = bounded_search(*g, *origins, 25.0, engine="numba")
+    monkeypatch.setattr(K, "_BUF_CAP0", 3)  # result buffers overflow: resumed in rounds
+    got2 = bounded_search(*g, *origins, 25.0, engine="numba")
+    for a, b, c in zip(ref, got, got2, strict=True):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+        assert np.array_equal(b, c)
 
 
 def test_validation_names_the_array():
@@ -301,6 +301,22 @@ def test_validation_names_the_array():
         bounded_search(*g, [0, 1], [0], [-1.0], 5.0)
     with pytest.raises(ValueError, match="engine"):
         multi_source_nearest(*g, *s, 5.0, engine="fast")
+
+
+def test_out_arrays_are_filled_and_returned():
+    g = csr(3, [(0, 1, 1.0), (1, 2, 1.0)])
+    s = seeds_arrays([[(0, 0.0, 5)], []])
+    for engine in ["scipy"] + (["numba"] if K.HAVE_NUMBA else []):
+        d = np.full((2, 3), -7.0)
+        lab = np.full((2, 3), 9, np.int32)
+        rd, rl = multi_source_nearest(*g, *s, 1.5, engine=engine, out=(d, lab))
+        assert rd is d and rl is lab
+        np.testing.assert_array_equal(d, [[0.0, 1.0, np.inf], [np.inf] * 3])
+        np.testing.assert_array_equal(lab, [[5, 5, -1], [-1] * 3])
+    with pytest.raises(ValueError, match="out"):
+        multi_source_nearest(*g, *s, 1.5, out=(np.zeros((2, 3)), np.zeros((2, 3))))
+    with pytest.raises(ValueError, match="out"):
+        multi_source_nearest(*g, *s, 1.5, out=(np.zeros((3, 2)), np.zeros((2, 3), np.int32)))
 
 
 def test_int32_indptr_and_dtype_coercion():
@@ -343,7 +359,7 @@ def test_module_works_without_numba():
 @SETTINGS
 @given(problems())
 def test_bounded_search_equals_dense_scipy(prob):
-    n, arcs, items, cutoff, cutoffs = prob
+    n, arcs, items, cutoff, _ = prob
     g = csr(n, arcs)
     ptr, node, dist, _ = seeds_arrays(items)  # each item = one origin (group of seeds)
     out_ptr, out_node, out_dist = bounded_search(*g, ptr, node, dist, cutoff, engine="numba")
