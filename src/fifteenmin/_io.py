@@ -11,10 +11,21 @@ import os
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ._errors import OutputError
+from ._errors import InputFileError, OutputError
 
-__all__ = ["ATTRIBUTION", "commit", "prepare_output_dir", "stage_file", "write_atomic"]
+if TYPE_CHECKING:
+    import geopandas as gpd
+
+__all__ = [
+    "ATTRIBUTION",
+    "commit",
+    "prepare_output_dir",
+    "read_vector",
+    "stage_file",
+    "write_atomic",
+]
 
 #: The OpenStreetMap attribution every output carries.
 ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0 (https://www.openstreetmap.org/copyright)"
@@ -107,3 +118,45 @@ def write_atomic(path: str | os.PathLike[str], writer: Callable[[Path], None]) -
     target = Path(path)
     out = prepare_output_dir(target.parent)
     return commit([stage_file(out, target.name, writer)])[0]
+
+
+def read_vector(
+    path: str | os.PathLike[str],
+    what: str,
+    *,
+    layer: str | int | None = None,
+    formats: str = "GeoJSON, GeoPackage or Shapefile",
+) -> gpd.GeoDataFrame:
+    """Read a vector file with geopandas, turning every failure into one clear error.
+
+    Parameters
+    ----------
+    path
+        The file.
+    what
+        What the file is, for messages (``"community file"``).
+    layer
+        Layer of a multi-layer file.
+    formats
+        The formats to suggest when the file cannot be read.
+
+    Raises
+    ------
+    InputFileError
+        The file is missing or cannot be read as vector data.
+
+    Examples
+    --------
+    >>> read_vector("missing.gpkg", "community file")  # doctest: +SKIP
+    """
+    import geopandas as gpd
+
+    p = Path(path)
+    if not p.exists():
+        raise InputFileError(f"{what} not found: '{p}'. Check the path.")
+    try:
+        return gpd.read_file(p, layer=layer) if layer is not None else gpd.read_file(p)
+    except Exception as exc:  # pyogrio raises several kinds of errors
+        raise InputFileError(
+            f"'{p}' could not be read as a vector file ({exc}). Use {formats}."
+        ) from exc

@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._errors import CommunityFileError, InputFileError
+from ._errors import CommunityFileError
+from ._io import read_vector
 from ._osm import OSMData
 from .network import WalkNetwork
 
@@ -108,15 +109,7 @@ def communities_from_file(
     >>> com = communities_from_file("communities.geojson", name_column="名称")  # doctest: +SKIP
     """
     p = Path(path)
-    if not p.exists():
-        raise InputFileError(f"community file not found: '{p}'. Check the path.")
-    try:
-        gdf = gpd.read_file(p, layer=layer) if layer is not None else gpd.read_file(p)
-    except Exception as exc:  # pyogrio raises several kinds of errors
-        raise InputFileError(
-            f"'{p}' could not be read as a vector file ({exc}). Use GeoJSON, GeoPackage or "
-            "Shapefile."
-        ) from exc
+    gdf = read_vector(p, "community file", layer=layer)
     where = f"community file '{p}'"
     if len(gdf) == 0:
         raise CommunityFileError(f"{where} is empty: it holds no features.")
@@ -400,15 +393,7 @@ def _read_population(
     if isinstance(population, gpd.GeoDataFrame):
         return population, "the population GeoDataFrame"
     p = Path(population)
-    if not p.exists():
-        raise InputFileError(f"population file not found: '{p}'. Check the path.")
-    try:
-        gdf = gpd.read_file(p, layer=layer) if layer is not None else gpd.read_file(p)
-    except Exception as exc:  # pyogrio raises several kinds of errors
-        raise InputFileError(
-            f"'{p}' could not be read as a vector file ({exc}). Use GeoJSON, GeoPackage or "
-            "Shapefile."
-        ) from exc
+    gdf = read_vector(p, "population file", layer=layer)
     if not isinstance(gdf, gpd.GeoDataFrame):
         raise CommunityFileError(f"population file '{p}' has no geometry column.")
     return gdf, f"population file '{p}'"

@@ -28,6 +28,7 @@ import shapely
 
 from ._coords import normalize_system, out_of_china, to_wgs84
 from ._errors import FacilityFileError, InputFileError
+from ._io import read_vector
 from ._osm import OSMData, read_osm
 from .catalogue import Catalogue, Item, load_catalogue
 
@@ -472,13 +473,12 @@ def _read_source(
     where = f"facility table '{p}'"
     if p.suffix.lower() in TABLE_SUFFIXES:
         return _read_csv(p), where
-    try:
-        gdf = gpd.read_file(p, layer=layer) if layer is not None else gpd.read_file(p)
-    except Exception as exc:  # pyogrio raises several kinds of errors
-        raise InputFileError(
-            f"'{p}' could not be read as a vector file ({exc}). Use CSV (with longitude and "
-            "latitude columns), GeoJSON, GeoPackage or Shapefile."
-        ) from exc
+    gdf = read_vector(
+        p,
+        "facility table",
+        layer=layer,
+        formats="CSV (with longitude and latitude columns), GeoJSON, GeoPackage or Shapefile",
+    )
     return gdf, where
 
 
