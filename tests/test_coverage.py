@@ -164,3 +164,36 @@ def test_data_gaps_categories_index_and_priority_weights():
     assert weighted.communities.iloc[0]["index"] == pytest.approx(37.5)
     assert res.summary["data_gap_items"] == {"no_facility_in_area": ["W"], "osm_sparse": ["Y"]}
     assert res.summary["items_most_missing"] == {"Z": 1}
+
+
+def test_mixed_weight_units_and_communities_without_residents():
+    items = [_item("X", 5)]
+    com = gpd.GeoDataFrame(
+        {"community_id": ["A", "B", "C"], "community_name": ["a", "b", "c"]},
+        geometry=[shapely.box(0, 0, 1, 1)] * 3,
+        crs=4326,
+    )
+    origins = gpd.GeoDataFrame(
+        {
+            "community_id": ["A", "B"],
+            "weight": [500.0, 80.0],
+            "weight_unit": ["m2_floor_area", "m_street"],
+        },
+        geometry=shapely.points([(0, 0), (0, 0)]),
+        crs=4326,
+    )
+    res = score_coverage(com, origins, np.array([[1.0], [9.0]]), items)
+    s = res.summary
+    # floor area and street metres cannot be added: no weighted rate
+    assert s["coverage_rate_weighted"] is None
+    assert s["weight_units"] == ["m2_floor_area", "m_street"]
+    # C has no residents: not scored, not in the rate (1 of 2 scored communities meets X)
+    assert s["communities_without_residents"] == ["C"]
+    assert s["coverage_rate"] == 0.5
+    c = res.communities.set_index("community_id")
+    assert np.isnan(c.loc["C", "score"]) and c.loc["C", "band"] == "" and not c.loc["C", "all_met"]
+    assert "n/a" in repr(res)
+    same_unit = origins.assign(weight_unit="people")
+    assert score_coverage(com, same_unit, np.array([[1.0], [9.0]]), items).summary[
+        "coverage_rate_weighted"
+    ] == pytest.approx(500 / 580)

@@ -464,10 +464,12 @@ def test_population_grid_area_weighted(sample_net):
         "community_id",
         "weight",
         "kind",
+        "weight_unit",
         "weight_elderly",
         "weight_children",
         "geometry",
     ]
+    assert set(homes["weight_unit"]) == {"people"}
     assert homes.crs == sample_net.crs
     # expected: people x area(cell ∩ community) / area(cell), per community
     cc = com.to_crs(sample_net.crs)

@@ -103,6 +103,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from ._errors import CatalogueError, InputFileError
+from .network import SPEED_PROFILES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -113,7 +114,7 @@ __all__ = [
     "NAME_KEYS",
     "PRIORITY_GROUPS",
     "REQUIREMENTS",
-    "SPEED_PROFILES",
+    "SPEED_PROFILE_NAMES",
     "Catalogue",
     "Category",
     "Condition",
@@ -140,7 +141,7 @@ CONFIDENCE_LEVELS: tuple[str, ...] = ("V", "M", "U")
 LIST_VALUED_KEYS = frozenset({"amenity", "shop", "leisure", "healthcare", "office", "craft"})
 
 #: Allowed ``speed_profile`` values (the walking-speed profile the scorer applies).
-SPEED_PROFILES: tuple[str, ...] = ("default", "elderly")
+SPEED_PROFILE_NAMES: tuple[str, ...] = tuple(SPEED_PROFILES)
 #: Allowed ``priority_group`` values.
 PRIORITY_GROUPS: tuple[str, ...] = ("elderly", "children")
 
@@ -1315,7 +1316,7 @@ def _parse_item(
         sources=_parse_sources_field(raw["sources"], sources, ctx, where),
         confidence=_choice(raw["confidence"], CONFIDENCE_LEVELS, ctx, where, "confidence"),
         speed_profile=_choice(
-            raw.get("speed_profile", "default"), SPEED_PROFILES, ctx, where, "speed_profile"
+            raw.get("speed_profile", "default"), SPEED_PROFILE_NAMES, ctx, where, "speed_profile"
         ),
         priority_group=priority,
         osm_sparse=_bool(raw.get("osm_sparse", False), ctx, where, "osm_sparse"),

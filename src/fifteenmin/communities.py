@@ -57,6 +57,10 @@ RESIDENTIAL_BUILDINGS = frozenset(
 )
 _NON_RESIDENTIAL_KEYS = ("amenity", "shop", "office", "tourism", "craft", "industrial")
 NETWORK_SPACING_M = 50.0
+#: Unit of the weight of each kind of origin made by :func:`residents`. Weights of different
+#: units are comparable within a community (it has one kind) but not across communities;
+#: :func:`fifteenmin.coverage.score_coverage` reports no resident-weighted coverage rate then.
+WEIGHT_UNITS = {"building": "m2_floor_area", "street": "m_street", "centroid": "point"}
 COMMUNITY_COLUMNS = ["community_id", "community_name", "source", "geometry"]
 
 
@@ -377,6 +381,7 @@ def residents(
             ],
             "weight": df["weight"].to_numpy(dtype=np.float64),
             "kind": df["kind"].to_numpy(),
+            "weight_unit": pd.Series(df["kind"].to_numpy()).map(WEIGHT_UNITS).to_numpy(),
         },
         geometry=shapely.points(df["x"].to_numpy(dtype=float), df["y"].to_numpy(dtype=float)),
         crs=net.crs,
@@ -644,6 +649,7 @@ def residents_from_population(
         "community_id": com_ids.to_numpy()[df["community"].to_numpy(dtype=np.int64)],
         "weight": df["_v0"].to_numpy(dtype=np.float64),
         "kind": df["kind"].to_numpy(),
+        "weight_unit": "people",
     }
     for j, (_, what) in enumerate(columns[1:], start=1):
         name = "weight_elderly" if what == "elderly_column" else "weight_children"

@@ -12,7 +12,11 @@ Definitions (all resident-weighted with the origin weights of
 * community ``score``: share of the catalogue's *required* items that are met; ``missing``: the
   required items not met;
 * ``coverage_rate``: share of communities that meet every required item, and
-  ``coverage_rate_weighted``: the same weighted by the communities' resident weight.
+  ``coverage_rate_weighted``: the same weighted by the communities' resident weight. Resident
+  weights are people with a population layer, but floor area (m²) or street length (m) when
+  estimated from OSM; those units cannot be added across communities, so the weighted rate is
+  ``None`` when the communities' origins use different units (``summary["weight_units"]``).
+  Communities without residents are not scored (score NaN) and not counted in either rate.
 
 Service gaps and data gaps are kept apart. An item that is not met is a *data gap* (``status``
 ``"no_data"``) when no facility of it exists anywhere in the study area (the map may simply not
@@ -144,7 +148,7 @@ class CoverageResult:
         head = (
             f"<p><b>{s.get('communities', 0)}</b> communities; coverage rate "
             f"<b>{s.get('coverage_rate', 0):.0%}</b> (resident-weighted "
-            f"{s.get('coverage_rate_weighted', 0):.0%})</p>"
+            f"{_share_text(s.get('coverage_rate_weighted'))})</p>"
         )
         cols = [
             "community_id",
@@ -166,7 +170,8 @@ class CoverageResult:
         s = self.summary
         return (
             f"CoverageResult({s.get('communities', 0)} communities, coverage rate "
-            f"{s.get('coverage_rate', 0):.1%}, weighted {s.get('coverage_rate_weighted', 0):.1%})"
+            f"{s.get('coverage_rate', 0):.1%}, weighted "
+            f"{_share_text(s.get('coverage_rate_weighted'), '.1%')})"
         )
 
     def explore(self, **kwargs: Any) -> Any:
@@ -177,6 +182,19 @@ class CoverageResult:
         kwargs.setdefault("vmax", 1.0)
         kwargs.setdefault("attr", "© OpenStreetMap contributors")
         return self.communities.explore(**kwargs)
+
+
+def _share_text(v: float | None, fmt: str = ".0%") -> str:
+    """A share as text; ``n/a`` when it cannot be computed (weights not comparable)."""
+    return "n/a" if v is None else format(v, fmt)
+
+
+def _weight_units(origins: pd.DataFrame, o_com: np.ndarray, com_ids: np.ndarray) -> np.ndarray:
+    """Weight unit of each community (its first origin's ``weight_unit``; "weight" if absent)."""
+    if "weight_unit" not in origins.columns:
+        return np.full(len(com_ids), "weight", dtype=object)
+    first = pd.Series(origins["weight_unit"].astype(str).to_numpy()).groupby(o_com).first()
+    return np.array([first.get(c, "none") for c in com_ids], dtype=object)
 
 
 def _band(index: np.ndarray, bands: Sequence[tuple[float, str]]) -> np.ndarray:
@@ -345,7 +363,20 @@ def score_coverage(
         geometry=communities.geometry.values,
         crs=communities.crs,
     )
-    total_w = weight.sum()
+    # communities without residents (no origin, or zero weight) are not scored
+    scored = weight > 0
+    score = np.where(scored, score, np.nan)
+    index = np.where(scored, index, np.nan)
+    band = np.where(scored, band, "")
+    all_met = all_met & scored
+    com["score"] = score
+    com["index"] = index
+    com["band"] = band
+    com["all_met"] = all_met
+    units = _weight_units(origins, o_com, com_ids)
+    comparable = len(set(units[scored])) <= 1
+    total_w = weight[scored].sum()
+    n_scored = int(scored.sum())
     miss_count = (status == "missing") & required[None, :]
     order = np.argsort(-miss_count.sum(axis=0), kind="stable")
     most_missing = {
@@ -353,11 +384,16 @@ def score_coverage(
     }
     summary = {
         "communities": n_c,
+        "communities_scored": n_scored,
+        "communities_without_residents": [str(c) for c in com_ids[~scored]],
         "communities_all_met": int(all_met.sum()),
-        "coverage_rate": float(all_met.mean()) if n_c else 0.0,
-        "coverage_rate_weighted": float(weight[all_met].sum() / total_w) if total_w > 0 else 0.0,
-        "mean_score": float(np.mean(score)) if n_c else 0.0,
-        "mean_index": float(np.mean(index)) if n_c else 0.0,
+        "coverage_rate": float(all_met.sum() / n_scored) if n_scored else 0.0,
+        "coverage_rate_weighted": (
+            float(weight[all_met].sum() / total_w) if total_w > 0 and comparable else None
+        ),
+        "weight_units": sorted({str(u) for u in units[scored]}),
+        "mean_score": float(np.nanmean(score)) if n_scored else 0.0,
+        "mean_index": float(np.nanmean(index)) if n_scored else 0.0,
         "bands": {label: int((band == label).sum()) for _, label in bands},
         "threshold": threshold,
         "required_items": n_req,

@@ -409,7 +409,7 @@ def _split_ids(value: Any) -> list[str]:
     return [v for v in str(value).split(";") if v]
 
 
-def _pct(v: float) -> str:
+def _pct(v: float | None) -> str:
     return "–" if v is None or not np.isfinite(v) else f"{v:.0%}"
 
 
@@ -718,7 +718,7 @@ def report_html_fragment(report: Report, lang: str = "en") -> str:
 
     kpis = [
         (L["coverage_rate"], _pct(float(s.get("coverage_rate", 0.0)))),
-        (L["coverage_rate_weighted"], _pct(float(s.get("coverage_rate_weighted", 0.0)))),
+        (L["coverage_rate_weighted"], _pct(s.get("coverage_rate_weighted"))),
         (L["communities"], f"{n_com:,}"),
         (L["mean_score"], _pct(float(s.get("mean_score", 0.0)))),
         (L["facilities"], f"{len(report.facilities):,}"),

@@ -41,7 +41,7 @@ from .communities import (
     residents,
     residents_from_population,
 )
-from .coverage import DEFAULT_THRESHOLD, CoverageResult, score_coverage
+from .coverage import DEFAULT_THRESHOLD, CoverageResult, _share_text, score_coverage
 from .facilities import (
     entrances_from_osm,
     facilities_from_osm,
@@ -432,7 +432,7 @@ def run_report(
     say(
         f"coverage rate: {s['communities_all_met']} of {s['communities']} communities meet every "
         f"required item ({s['coverage_rate']:.0%}; "
-        f"resident-weighted {s['coverage_rate_weighted']:.0%})"
+        f"resident-weighted {_share_text(s['coverage_rate_weighted'])})"
     )
     params = {
         "osm_file": Path(data.source).name,

@@ -25,7 +25,7 @@ import pandas as pd
 from . import _kernel
 from .catalogue import Catalogue, Item, load_catalogue
 from .facilities import access_points
-from .network import DEFAULT_SPEED_M_S, SnapResult, WalkNetwork, snap_points
+from .network import DEFAULT_SPEED_M_S, SPEED_PROFILES, SnapResult, WalkNetwork, snap_points
 
 __all__ = [
     "DEFAULT_MAX_SNAP_M",
@@ -38,18 +38,6 @@ __all__ = [
     "reachable",
     "travel_times",
 ]
-
-#: Walking-speed profiles in m/s.
-#:
-#: * ``default``: 1,000 m in 15 minutes (1.11 m/s), the distance GB 50180-2018 gives for the
-#:   15-minute life circle (a planning speed, not a measurement);
-#: * ``adult``: 1.43 m/s (5.14 km/h), the median walking speed of adults measured in Helsinki in
-#:   the dry season (Willberg, Fink & Toivonen 2023, "The 15-minute city for all?", Journal of
-#:   Transport Geography; data: DigitalGeographyLab/15_minute_city_for_all_article);
-#: * ``elderly``: 1.0 m/s (3.6 km/h), the 25th percentile of elderly pedestrians in the same
-#:   measurements (their median is 1.20 m/s dry, 1.14 m/s in winter): three in four older
-#:   walkers are at least this fast, which is what an elderly-care catchment should serve.
-SPEED_PROFILES: dict[str, float] = {"default": 1000.0 / 900.0, "adult": 1.43, "elderly": 1.0}
 
 #: Points farther than this from every street are left unconnected (with a warning).
 DEFAULT_MAX_SNAP_M = 500.0
