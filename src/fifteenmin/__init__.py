@@ -35,6 +35,7 @@ from .communities import (
 )
 from .coverage import CoverageResult, score_coverage
 from .facilities import (
+    entrances_from_osm,
     facilities_from_osm,
     facilities_from_polygon,
     facilities_from_table,
@@ -53,7 +54,7 @@ from .network import (
     snap_points,
 )
 from .report import ATTRIBUTION, Report, run_report, sample_path
-from .routing import TravelTimes, origin_times, travel_times
+from .routing import TravelTimes, item_speeds, origin_times, reachable, travel_times
 
 __all__ = [
     "ATTRIBUTION",
@@ -76,6 +77,7 @@ __all__ = [
     "available_catalogues",
     "communities_from_file",
     "communities_from_osm",
+    "entrances_from_osm",
     "facilities_from_osm",
     "facilities_from_polygon",
     "facilities_from_table",
@@ -83,6 +85,7 @@ __all__ = [
     "facility_isochrones",
     "from_networkx",
     "isochrones",
+    "item_speeds",
     "load_catalogue",
     "merge_facilities",
     "network_from_bbox",
@@ -90,6 +93,7 @@ __all__ = [
     "network_from_place",
     "network_from_polygon",
     "origin_times",
+    "reachable",
     "read_osm",
     "residents",
     "residents_from_population",

@@ -144,6 +144,11 @@ class OSMData:
         Number of walkable ways that referenced nodes missing from the file.
     missing_nodes
         Number of node references of walkable ways that were missing.
+    counts
+        Number of *tagged* nodes, ways and relations read (untagged ones only lend their
+        locations to ways).
+    keys
+        The tag keys whose elements were kept as features.
     """
 
     source: str
@@ -153,6 +158,7 @@ class OSMData:
     clipped_ways: int = 0
     missing_nodes: int = 0
     counts: dict[str, int] = field(default_factory=dict)
+    keys: frozenset[str] = frozenset()
 
 
 def _check_path(path: str | os.PathLike[str]) -> Path:
@@ -202,8 +208,9 @@ def read_osm(path: str | os.PathLike[str], keys: Iterable[str] = ()) -> OSMData:
 
     Examples
     --------
-    >>> data = read_osm("data/sample/helsinki_kamppi_2019.osm.pbf")  # doctest: +SKIP
-    >>> len(data.ways.way_id) > 0  # doctest: +SKIP
+    >>> from fifteenmin import sample_path
+    >>> data = read_osm(sample_path())
+    >>> len(data.ways.way_id) > 0
     True
     """
     p = _check_path(path)
@@ -384,4 +391,5 @@ def _read(p: Path, feature_keys: set[str], *, with_areas: bool) -> OSMData:
         clipped_ways=clipped_ways,
         missing_nodes=missing_nodes,
         counts=counts,
+        keys=frozenset(feature_keys),
     )

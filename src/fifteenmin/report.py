@@ -135,6 +135,10 @@ class Report:
                 },
             },
             "coverage": self.coverage.summary,
+            "needs_local_data": [
+                {"id": s.id, "name_zh": s.name_zh, "name_en": s.name_en, "proxy": list(s.proxy)}
+                for s in self.catalogue.non_spatial
+            ],
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
         }
 
@@ -364,11 +368,14 @@ def run_report(
             catalogue=cat,
             coord_system=coord_system,
         )
+    if isinstance(osm_file, OSMData) and not cat.osm_keys() <= osm_file.keys:
+        # the data was read for another catalogue: read the file again with this one's keys
+        osm_file = osm_file.source
     data = osm_file if isinstance(osm_file, OSMData) else read_osm(osm_file, keys=cat.osm_keys())
     timings["read_osm"] = time.perf_counter() - t0
     say(
-        f"read {data.source}: {data.counts.get('nodes', 0):,} nodes, "
-        f"{data.counts.get('ways', 0):,} ways"
+        f"read {data.source}: {data.counts.get('nodes', 0):,} tagged nodes, "
+        f"{data.counts.get('ways', 0):,} tagged ways"
     )
 
     t = time.perf_counter()
