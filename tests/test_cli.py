@@ -137,3 +137,47 @@ def test_beijing_report(tmp_path):
     assert {"富润家园", "静淑苑"} <= names
     per = cov.groupby("community_name")["item_id"].count()
     assert per.nunique() == 1  # a row per item for every compound
+
+
+def test_report_options_user_data_and_chinese_html(tmp_path):
+    """--facilities (GCJ-02 CSV), --category-weights, --lang zh, --no-html."""
+    import fifteenmin as fm
+
+    com = fm.run_report().coverage.communities
+    # one elderly day-care post at the first community's representative point, given in GCJ-02
+    # (Helsinki lies outside China, where GCJ-02 equals WGS-84 by definition)
+    p = com.geometry.iloc[0].representative_point()
+    csv = tmp_path / "posts.csv"
+    csv.write_text(f"name,item,lon,lat\n幸福驿站,elderly_day_care,{p.x},{p.y}\n", encoding="utf-8")
+    out = tmp_path / "o"
+    rc = main(
+        [
+            "report",
+            "--facilities",
+            str(csv),
+            "--coord-system",
+            "gcj02",
+            "--category-weights",
+            "health=2,education=2",
+            "--lang",
+            "zh",
+            "--out",
+            str(out),
+            "-q",
+        ]
+    )
+    assert rc == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["facilities"]["per_item"]["elderly_day_care"] == 1
+    assert summary["coverage"]["category_weights"]["health"] == 2.0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "覆盖率" in page and "幸福驿站" in page and OSM_ATTR in page
+    out2 = tmp_path / "o2"
+    assert main(["report", "--no-html", "--out", str(out2), "-q"]) == 0
+    assert not (out2 / "report.html").exists()
+
+
+def test_bad_category_weights(capsys):
+    with pytest.raises(SystemExit):
+        main(["report", "--category-weights", "health"])
+    assert "CATEGORY=WEIGHT" in capsys.readouterr().err

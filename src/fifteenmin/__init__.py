@@ -8,7 +8,9 @@ The pipeline, one module per stage, data flowing one way::
     routing     network + facilities     -> TravelTimes (nearest facility per node and item)
     communities communities + buildings  -> weighted resident origins
     coverage    origins x items          -> CoverageResult (per item, per community, rate)
-    report      all of the above         -> summary.json, coverage.csv, GeoPackages
+    isochrones  network + points         -> 5/10/15-minute walking areas
+    siting      coverage gaps            -> where new facilities bring most residents in reach
+    report      all of the above         -> summary.json, coverage.csv, GeoPackages, report.html
 
 Map data © OpenStreetMap contributors, ODbL 1.0.
 """
@@ -23,6 +25,7 @@ from ._errors import (
     NetworkError,
     OSMFileError,
     OutputError,
+    UnknownItemError,
 )
 from ._osm import read_osm
 from ._version import __version__
@@ -55,6 +58,7 @@ from .network import (
 )
 from .report import ATTRIBUTION, Report, run_report, sample_path
 from .routing import TravelTimes, item_speeds, origin_times, reachable, travel_times
+from .siting import candidate_sites, plan_missing, site_facilities
 
 __all__ = [
     "ATTRIBUTION",
@@ -72,9 +76,11 @@ __all__ = [
     "OutputError",
     "Report",
     "TravelTimes",
+    "UnknownItemError",
     "WalkNetwork",
     "__version__",
     "available_catalogues",
+    "candidate_sites",
     "communities_from_file",
     "communities_from_osm",
     "entrances_from_osm",
@@ -93,6 +99,7 @@ __all__ = [
     "network_from_place",
     "network_from_polygon",
     "origin_times",
+    "plan_missing",
     "reachable",
     "read_osm",
     "residents",
@@ -100,6 +107,7 @@ __all__ = [
     "run_report",
     "sample_path",
     "score_coverage",
+    "site_facilities",
     "snap_points",
     "to_wgs84",
     "travel_times",

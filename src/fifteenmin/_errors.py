@@ -16,6 +16,7 @@ __all__ = [
     "NetworkError",
     "OSMFileError",
     "OutputError",
+    "UnknownItemError",
 ]
 
 
@@ -37,6 +38,13 @@ class NetworkError(FifteenminError, ValueError):
 
 class CatalogueError(FifteenminError, ValueError):
     """A service catalogue is invalid; the message names the item and the field."""
+
+
+class UnknownItemError(CatalogueError, KeyError):
+    """A catalogue has no item with the id asked for (also a ``KeyError``)."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
 
 
 class CommunityFileError(FifteenminError, ValueError):

@@ -102,7 +102,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from ._errors import CatalogueError, InputFileError
+from ._errors import CatalogueError, InputFileError, UnknownItemError
 from .network import SPEED_PROFILES
 
 if TYPE_CHECKING:
@@ -741,8 +741,8 @@ class Catalogue:
             return self._index[item_id]
         except KeyError:
             close = difflib.get_close_matches(str(item_id), list(self._index), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise KeyError(
+            hint = f"; did you mean {close[0]!r}?" if close else "."
+            raise UnknownItemError(
                 f"catalogue {self.name!r} has no item {item_id!r}{hint} "
                 f"Known ids: {', '.join(self._index)}"
             ) from None

@@ -1,4 +1,4 @@
-"""Command line: ``fifteenmin report``, ``fifteenmin catalogue``.
+"""Command line: ``fifteenmin report``, ``fifteenmin site``, ``fifteenmin catalogue``.
 
 Errors that fifteenmin raises on purpose (bad input, unwritable output) are printed as one
 line, ``fifteenmin: error: ...``, with exit status 2; nothing is half-written.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ._errors import FifteenminError
 from ._version import __version__
@@ -34,6 +34,123 @@ def _share(text: str) -> float:
     return value
 
 
+def _add_pipeline_args(p: argparse.ArgumentParser) -> None:
+    """Options of the coverage pipeline, shared by ``report`` and ``site``."""
+    p.add_argument(
+        "--communities", help="community polygons (GeoJSON, GeoPackage, Shapefile; any CRS)"
+    )
+    p.add_argument("--id-column", help="column of the community file holding unique ids")
+    p.add_argument("--name-column", help="column of the community file holding names")
+    p.add_argument(
+        "--catalogue", default="beijing", help="catalogue name or file (default: beijing)"
+    )
+    p.add_argument(
+        "--facilities",
+        help="your own facilities (CSV with lon/lat columns, or a vector file), added to OSM's",
+    )
+    p.add_argument(
+        "--facility-item-column",
+        default="item",
+        help="column of --facilities holding catalogue item ids or names (default: item)",
+    )
+    p.add_argument(
+        "--coord-system",
+        choices=["wgs84", "gcj02", "bd09"],
+        default="wgs84",
+        help="coordinates of a --facilities CSV: wgs84 (GPS, OSM), gcj02 (Amap, Tencent) or "
+        "bd09 (Baidu); default wgs84",
+    )
+    p.add_argument(
+        "--population",
+        help="population layer (points, grid cells or census polygons; any CRS) weighting "
+        "residents in people",
+    )
+    p.add_argument(
+        "--population-column",
+        default="population",
+        help="column of --population holding residents (default: population)",
+    )
+    p.add_argument("--elderly-column", help="column of --population holding elderly residents")
+    p.add_argument("--children-column", help="column of --population holding children")
+    p.add_argument(
+        "--speed", type=_positive_float, default=None, help="walking speed in m/s (default 1.11)"
+    )
+    p.add_argument(
+        "--uniform-speed",
+        action="store_true",
+        help="walk every item at --speed (default: elderly-care items at the elderly profile, "
+        "1.0 m/s)",
+    )
+    p.add_argument(
+        "--threshold",
+        type=_share,
+        default=0.8,
+        help="share of residents within the tier for an item to be met (default 0.8)",
+    )
+    p.add_argument(
+        "--category-weights",
+        type=_weights,
+        default=None,
+        help="weights of categories in the composite index, e.g. health=2,education=2 (others 1)",
+    )
+    p.add_argument(
+        "--engine", choices=["auto", "numba", "scipy"], default="auto", help="shortest-path engine"
+    )
+
+
+def _weights(text: str) -> dict[str, float]:
+    out = {}
+    for part in filter(None, (t.strip() for t in text.split(","))):
+        key, sep, value = part.partition("=")
+        try:
+            w = float(value)
+        except ValueError:
+            w = -1.0
+        if not sep or not key.strip() or not w >= 0:
+            raise argparse.ArgumentTypeError(
+                f"expected CATEGORY=WEIGHT pairs separated by commas (weights >= 0), got {part!r}"
+            )
+        out[key.strip()] = w
+    return out
+
+
+def _pipeline_kwargs(args: argparse.Namespace, progress: Callable[[str], None]) -> dict:
+    """``run_report`` keyword arguments from the shared pipeline options."""
+    from .network import DEFAULT_SPEED_M_S
+
+    return {
+        "communities": args.communities,
+        "id_column": args.id_column,
+        "name_column": args.name_column,
+        "user_facilities": args.facilities,
+        "facility_item_column": args.facility_item_column,
+        "coord_system": args.coord_system,
+        "population": args.population,
+        "population_column": args.population_column,
+        "elderly_column": args.elderly_column,
+        "children_column": args.children_column,
+        "catalogue": args.catalogue,
+        "speed": args.speed if args.speed is not None else DEFAULT_SPEED_M_S,
+        "item_profiles": not args.uniform_speed,
+        "threshold": args.threshold,
+        "category_weights": args.category_weights,
+        "engine": args.engine,
+        "progress": progress,
+    }
+
+
+def _progress(quiet: bool) -> Callable[[str], None]:
+    if quiet:
+        return lambda _m: None
+    return lambda m: print(f"[fifteenmin] {m}", file=sys.stderr, flush=True)
+
+
+def _print_warnings(caught: Sequence[warnings.WarningMessage]) -> None:
+    for w in caught:
+        if issubclass(w.category, UserWarning):
+            print(f"[fifteenmin] warning: {w.message}", file=sys.stderr)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="fifteenmin",
@@ -47,31 +164,16 @@ def _parser() -> argparse.ArgumentParser:
         "report",
         help="coverage report of an OSM file (default: the bundled sample)",
         description="Compute walking times to every catalogue item and score each community; "
-        "write summary.json, coverage.csv, communities.gpkg and facilities.gpkg.",
+        "write summary.json, coverage.csv, communities.gpkg, facilities.gpkg and report.html.",
     )
     r.add_argument(
         "osm_file", nargs="?", help=".osm, .osm.bz2 or .osm.pbf file (default: bundled sample)"
     )
+    _add_pipeline_args(r)
     r.add_argument(
-        "--communities", help="community polygons (GeoJSON, GeoPackage, Shapefile; any CRS)"
+        "--lang", choices=["en", "zh"], default="en", help="language of report.html (default en)"
     )
-    r.add_argument("--id-column", help="column of the community file holding unique ids")
-    r.add_argument("--name-column", help="column of the community file holding names")
-    r.add_argument(
-        "--catalogue", default="beijing", help="catalogue name or file (default: beijing)"
-    )
-    r.add_argument(
-        "--speed", type=_positive_float, default=None, help="walking speed in m/s (default 1.11)"
-    )
-    r.add_argument(
-        "--threshold",
-        type=_share,
-        default=0.8,
-        help="share of residents within the tier for an item to be met (default 0.8)",
-    )
-    r.add_argument(
-        "--engine", choices=["auto", "numba", "scipy"], default="auto", help="shortest-path engine"
-    )
+    r.add_argument("--no-html", action="store_true", help="do not write report.html")
     r.add_argument(
         "--out", default="fifteenmin-report", help="output folder (default: ./fifteenmin-report)"
     )
@@ -82,40 +184,101 @@ def _parser() -> argparse.ArgumentParser:
     csub.add_parser("list", help="bundled catalogues")
     show = csub.add_parser("show", help="print a catalogue (items, tiers, OSM tags, sources)")
     show.add_argument("name", help="catalogue name or file")
-    show.add_argument("--lang", choices=["zh", "en"], default="en")
+    show.add_argument("--lang", choices=["zh", "en"], default="en", help="language (default en)")
     val = csub.add_parser("validate", help="check a catalogue file")
-    val.add_argument("file")
+    val.add_argument("file", help="catalogue file (.yaml, .yml or .toml)")
+
+    st = sub.add_parser(
+        "site",
+        help="propose sites for new facilities of an item (greedy maximal coverage)",
+        description="Run the coverage pipeline, then choose up to K sites for new facilities of "
+        "ITEM so that the most resident weight (floor area, or street metres) not yet within "
+        "the item's tier of an existing facility comes within it. ITEM 'missing' plans K sites "
+        "for every required item that some community misses.",
+    )
+    # ITEM --k 3 OSM_FILE: options may come between the positionals
+    st.__class__ = _IntermixedParser
+    st.add_argument("item", metavar="ITEM", help="catalogue item id, or 'missing'")
+    st.add_argument(
+        "osm_file",
+        nargs="?",
+        metavar="OSM_FILE",
+        help=".osm, .osm.bz2 or .osm.pbf file (default: bundled sample)",
+    )
+    st.add_argument(
+        "--k",
+        type=_positive_int,
+        default=None,
+        help="number of sites (per item; default 3, or 1 with ITEM 'missing'; with only "
+        "--target-share: as many as it takes)",
+    )
+    st.add_argument(
+        "--target-share",
+        type=_share,
+        default=None,
+        help="stop once this share of the resident weight is covered",
+    )
+    st.add_argument(
+        "--candidates",
+        help="candidate sites layer (vacant lots, ground floors: points or polygons, any CRS); "
+        "default: the network's nodes",
+    )
+    st.add_argument("--areas", help="polygons (any CRS) the candidate sites must lie in")
+    st.add_argument(
+        "--spacing",
+        type=_positive_float,
+        default=None,
+        help="also consider points every SPACING metres along the streets",
+    )
+    _add_pipeline_args(st)
+    st.add_argument(
+        "--no-swaps",
+        action="store_true",
+        help="plain greedy: do not improve the sites by swaps afterwards",
+    )
+    st.add_argument("--out", help="write the sites to a .gpkg, .geojson or .csv file")
+    st.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     return p
 
 
+class _IntermixedParser(argparse.ArgumentParser):
+    """A (sub)parser that accepts options between its positionals (``site ITEM --k 3 FILE``)."""
+
+    _inner = False
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        if self._inner:
+            return super().parse_known_args(args, namespace)
+        self._inner = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inner = False
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .network import DEFAULT_SPEED_M_S
     from .report import prepare_output_dir, run_report
 
-    say = (
-        (lambda _m: None)
-        if args.quiet
-        else (lambda m: print(f"[fifteenmin] {m}", file=sys.stderr, flush=True))
-    )
+    say = _progress(args.quiet)
     # fail fast on an unwritable output folder, before the long steps
     prepare_output_dir(args.out)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        report = run_report(
-            args.osm_file,
-            communities=args.communities,
-            id_column=args.id_column,
-            name_column=args.name_column,
-            catalogue=args.catalogue,
-            speed=args.speed if args.speed is not None else DEFAULT_SPEED_M_S,
-            threshold=args.threshold,
-            engine=args.engine,
-            progress=say,
-        )
-    for w in caught:
-        if issubclass(w.category, UserWarning):
-            print(f"[fifteenmin] warning: {w.message}", file=sys.stderr)
-    files = report.write(args.out)
+        report = run_report(args.osm_file, **_pipeline_kwargs(args, say))
+        if not args.no_html:
+            say("drawing the HTML report (15-minute walking areas of the communities)")
+        files = report.write(args.out, html=not args.no_html, lang=args.lang)
+    _print_warnings(caught)
     say("wrote " + ", ".join(str(f) for f in files))
     return 0
 
@@ -140,6 +303,103 @@ def _cmd_catalogue(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_site(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ._errors import OutputError
+    from .catalogue import load_catalogue
+    from .report import run_report
+    from .siting import plan_missing, read_layer, site_facilities, write_sites
+
+    say = _progress(args.quiet)
+    if args.spacing is not None and args.candidates:
+        raise FifteenminError(
+            "--spacing places candidates along the streets; it cannot be combined with "
+            "--candidates (a candidate layer)"
+        )
+    # fail fast, before the long steps: unknown item, unreadable layers, bad output name
+    cat = load_catalogue(args.catalogue)
+    plan = args.item == "missing"
+    if not plan:
+        cat[args.item]  # UnknownItemError (exit 2) names the known ids
+    if args.out and Path(args.out).suffix.lower() not in (".gpkg", ".geojson", ".json", ".csv"):
+        raise OutputError(
+            f"cannot write '{args.out}': use a .gpkg, .geojson or .csv file name for the sites."
+        )
+    cands = read_layer(args.candidates, "candidate layer") if args.candidates else None
+    areas = read_layer(args.areas, "areas") if args.areas else None
+    if args.k is not None:
+        k = args.k
+    else:  # with only a target share, as many sites as it takes
+        k = None if args.target_share is not None else (1 if plan else 3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report = run_report(args.osm_file, **{**_pipeline_kwargs(args, say), "catalogue": cat})
+        kw = dict(
+            target_share=args.target_share,
+            candidates=cands,
+            areas=areas,
+            spacing_m=args.spacing,
+            swaps=not args.no_swaps,
+            engine=args.engine,
+        )
+        if plan:
+            sites = plan_missing(report, k=k, **kw)
+            meta = sites.attrs["items"]
+        else:
+            sites = site_facilities(report, args.item, k=k, **kw)
+            meta = {args.item: sites.attrs}
+    _print_warnings(caught)
+
+    if not meta:
+        print("every community meets every required item: nothing to site")
+    for item_id, m in meta.items():
+        rows = sites[sites["item_id"] == item_id]
+        print(
+            f"{item_id}: {m['item_name_en']} / {m['item_name_zh']}; tier {m['tier_minutes']:g} "
+            f"min at {m['speed_m_s']:.2f} m/s"
+        )
+        print(
+            f"  residents (weight = residential floor area m², else street metres): "
+            f"{m['total_weight']:,.0f} in {m['communities']} communities; existing facilities "
+            f"cover {m['share_before']:.1%}, {m['communities_met_before']} communities meet "
+            f"the {m['threshold']:.0%} threshold; {m['candidates']:,} candidate sites, "
+            f"{m['method']}"
+        )
+        target = args.target_share
+        if len(rows) == 0:
+            if target is not None and m["share_before"] >= target:
+                print(f"  existing facilities already cover the target share ({target:.0%})")
+            else:
+                print("  no candidate site brings anyone new within the tier")
+            continue
+        print(
+            f"  {'step':>4}  {'node_id':>12}  {'lon':>11}  {'lat':>10}  {'residents_gained':>16}"
+            f"  {'share_after':>11}  {'communities_helped':>18}  {'communities_met':>15}"
+        )
+        for r in rows.itertuples(index=False):
+            node = str(r.node_id) if r.source == "node" else r.source
+            print(
+                f"  {r.step:>4}  {node:>12}  {r.lon:>11.6f}  {r.lat:>10.6f}  "
+                f"{r.residents_gained:>16,.0f}  {r.share_after:>11.1%}  "
+                f"{r.communities_helped:>18}  {r.communities_met:>15}"
+            )
+        gained = float(rows["residents_gained"].sum())
+        last = float(rows["share_after"].iloc[-1])
+        note = ""
+        if target is not None and last >= target:
+            note = f" (target share {target:.0%} reached)"
+        elif k is not None and len(rows) < k:
+            note = f" (no further site adds anyone; asked for {k})"
+        print(
+            f"  total: {len(rows)} sites add {gained:,.0f} resident weight, coverage "
+            f"{m['share_before']:.1%} -> {last:.1%}{note}"
+        )
+    if args.out:
+        say(f"wrote {write_sites(sites, args.out)}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status.
 
@@ -151,6 +411,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "report":
             return _cmd_report(args)
+        if args.command == "site":
+            return _cmd_site(args)
         return _cmd_catalogue(args)
     except FifteenminError as exc:
         print(f"fifteenmin: error: {exc}", file=sys.stderr)
