@@ -13,6 +13,7 @@ __all__ = [
     "FacilityFileError",
     "FifteenminError",
     "InputFileError",
+    "LayerError",
     "NetworkError",
     "OSMFileError",
     "OutputError",
@@ -47,11 +48,15 @@ class UnknownItemError(CatalogueError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
-class CommunityFileError(FifteenminError, ValueError):
+class LayerError(FifteenminError, ValueError):
+    """A vector layer (points, polygons) is unusable: empty, no CRS, wrong geometry."""
+
+
+class CommunityFileError(LayerError):
     """A community (or population) layer is unusable: no polygons, no CRS, missing column."""
 
 
-class FacilityFileError(FifteenminError, ValueError):
+class FacilityFileError(LayerError):
     """A user facility table is unusable: missing column, unknown item, bad coordinates."""
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._errors import InputFileError, OutputError
+from ._errors import InputFileError, LayerError, OutputError
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -126,6 +126,8 @@ def read_vector(
     *,
     layer: str | int | None = None,
     formats: str = "GeoJSON, GeoPackage or Shapefile",
+    require_crs: bool = False,
+    error: type[LayerError] = LayerError,
 ) -> gpd.GeoDataFrame:
     """Read a vector file with geopandas, turning every failure into one clear error.
 
@@ -139,11 +141,17 @@ def read_vector(
         Layer of a multi-layer file.
     formats
         The formats to suggest when the file cannot be read.
+    require_crs
+        Also reject an empty layer and a layer without a coordinate reference system.
+    error
+        The :class:`LayerError` subclass raised for those.
 
     Raises
     ------
     InputFileError
         The file is missing or cannot be read as vector data.
+    LayerError
+        With ``require_crs``: the layer is empty or has no CRS.
 
     Examples
     --------
@@ -155,8 +163,18 @@ def read_vector(
     if not p.exists():
         raise InputFileError(f"{what} not found: '{p}'. Check the path.")
     try:
-        return gpd.read_file(p, layer=layer) if layer is not None else gpd.read_file(p)
+        gdf = gpd.read_file(p, layer=layer) if layer is not None else gpd.read_file(p)
     except Exception as exc:  # pyogrio raises several kinds of errors
         raise InputFileError(
             f"'{p}' could not be read as a vector file ({exc}). Use {formats}."
         ) from exc
+    if require_crs:
+        if len(gdf) == 0:
+            raise error(f"{what} '{p}' is empty: it holds no features.")
+        if gdf.crs is None:
+            raise error(
+                f"{what} '{p}' has no coordinate reference system. Set one in your GIS, or in "
+                "Python: gdf.set_crs('EPSG:4326').to_file(...) (use the CRS the coordinates "
+                "are really in)."
+            )
+    return gdf

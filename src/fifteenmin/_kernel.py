@@ -97,15 +97,23 @@ if HAVE_NUMBA:
         def codegen(context, builder, signature, args):
             aryty = signature.args[0]
             ary = context.make_array(aryty)(context, builder, args[0])
-            ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1]],
-                                           wraparound=False)
+            ptr = cgutils.get_item_pointer(
+                context, builder, aryty, ary, [args[1]], wraparound=False
+            )
             i8p = ir.IntType(8).as_pointer()
             name = "llvm.prefetch.p0" if str(i8p) == "ptr" else "llvm.prefetch.p0i8"
             i32 = ir.IntType(32)
             fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
             fn = cgutils.get_or_insert_function(builder.module, fnty, name)
-            builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0),
-                              ir.Constant(i32, 3), ir.Constant(i32, 1)])
+            builder.call(
+                fn,
+                [
+                    builder.bitcast(ptr, i8p),
+                    ir.Constant(i32, 0),
+                    ir.Constant(i32, 3),
+                    ir.Constant(i32, 1),
+                ],
+            )
             return context.get_dummy_value()
 
         return sig, codegen
@@ -135,6 +143,7 @@ else:  # pragma: no cover
         old = int(arr[0])
         arr[0] += 1
         return old
+
 
 __all__ = [
     "DEFAULT_BUCKET_WIDTH",
@@ -738,13 +747,21 @@ def multi_source_nearest(
     if out is not None:
         out_dist, out_label = out
         for arr, dt, name in ((out_dist, np.float64, "out[0]"), (out_label, np.int32, "out[1]")):
-            if (not isinstance(arr, np.ndarray) or arr.shape != (k, n) or arr.dtype != dt
-                    or not arr.flags.c_contiguous or not arr.flags.writeable):
-                raise ValueError(f"{name} must be a writeable C-contiguous {np.dtype(dt).name} "
-                                 f"array of shape ({k}, {n})")
+            if (
+                not isinstance(arr, np.ndarray)
+                or arr.shape != (k, n)
+                or arr.dtype != dt
+                or not arr.flags.c_contiguous
+                or not arr.flags.writeable
+            ):
+                raise ValueError(
+                    f"{name} must be a writeable C-contiguous {np.dtype(dt).name} "
+                    f"array of shape ({k}, {n})"
+                )
     if _resolve_engine(engine) == "scipy":
-        dist, label = _nearest_scipy(indptr, indices, weights, seed_ptr, seed_node, seed_dist,
-                                     seed_label, cutoffs)
+        dist, label = _nearest_scipy(
+            indptr, indices, weights, seed_ptr, seed_node, seed_dist, seed_label, cutoffs
+        )
         if out is None:
             return dist, label
         out_dist[...] = dist
@@ -768,9 +785,26 @@ def multi_source_nearest(
         _run_threads(
             nslots,
             _nearest_parallel,
-            indptr, indices, weights, seed_ptr, seed_node, seed_dist, seed_label, cutoffs,
-            items, inv_w, mask, out_dist, out_label, inq, head, pool_node, pool_next, batch,
-            status, np.zeros(1, np.int64),
+            indptr,
+            indices,
+            weights,
+            seed_ptr,
+            seed_node,
+            seed_dist,
+            seed_label,
+            cutoffs,
+            items,
+            inv_w,
+            mask,
+            out_dist,
+            out_label,
+            inq,
+            head,
+            pool_node,
+            pool_next,
+            batch,
+            status,
+            np.zeros(1, np.int64),
         )
         items = items[status[items] < 0]
         pool *= 4
@@ -834,8 +868,9 @@ def bounded_search(
     cmax = _max_cutoff(cutoffs)
     wmax = _scan_arcs(indices, weights, n, cmax)
     if _resolve_engine(engine) == "scipy":
-        return _bounded_scipy(indptr, indices, weights, origin_ptr, origin_node, origin_dist,
-                              cutoffs)
+        return _bounded_scipy(
+            indptr, indices, weights, origin_ptr, origin_node, origin_dist, cutoffs
+        )
     if n_orig == 0:
         return np.zeros(1, np.int64), np.empty(0, np.int32), np.empty(0, np.float64)
     nthreads = _threads(threads)
@@ -882,10 +917,38 @@ def bounded_search(
         _run_threads(
             nslots,
             _bounded_parallel,
-            indptr, indices, weights, origin_ptr, origin_node, origin_dist, zlab, cutoffs,
-            order, start, stop, inv_w, mask, dist, label, inq, head, pool_node, pool_next,
-            batch, touched, sort_tmp, sort_count, passes, buf_node, buf_dist, buf_used,
-            chunk_slot, chunk_off, chunk_next, counts, np.zeros(1, np.int64),
+            indptr,
+            indices,
+            weights,
+            origin_ptr,
+            origin_node,
+            origin_dist,
+            zlab,
+            cutoffs,
+            order,
+            start,
+            stop,
+            inv_w,
+            mask,
+            dist,
+            label,
+            inq,
+            head,
+            pool_node,
+            pool_next,
+            batch,
+            touched,
+            sort_tmp,
+            sort_count,
+            passes,
+            buf_node,
+            buf_dist,
+            buf_used,
+            chunk_slot,
+            chunk_off,
+            chunk_next,
+            counts,
+            np.zeros(1, np.int64),
         )
         left = []
         for c in range(nch):
@@ -893,8 +956,10 @@ def bounded_search(
             if nxt > a:
                 t, off = int(chunk_slot[c]), int(chunk_off[c])
                 size = int(counts[order[a:nxt]].sum())
-                pieces[a] = (buf_node[t, off:off + size].copy(),
-                             buf_dist[t, off:off + size].copy())
+                pieces[a] = (
+                    buf_node[t, off : off + size].copy(),
+                    buf_dist[t, off : off + size].copy(),
+                )
             if nxt < b:
                 left.append((nxt, b))
         pending = np.array(left, np.int64).reshape(-1, 2)
@@ -989,10 +1054,10 @@ def warmup() -> float:
     indptr = np.array([0, 1, 3, 4], np.int64)
     indices = np.array([1, 0, 2, 1], np.int32)
     weights = np.array([1.0, 1.0, 2.0, 2.0])
-    multi_source_nearest(indptr, indices, weights, [0, 1, 2], [0, 2], [0.0, 0.5], [0, 1], 10.0,
-                         engine="numba")
-    bounded_search(indptr, indices, weights, [0, 1, 2], [0, 2], [0.0, 0.5], 10.0,
-                   engine="numba")
+    multi_source_nearest(
+        indptr, indices, weights, [0, 1, 2], [0, 2], [0.0, 0.5], [0, 1], 10.0, engine="numba"
+    )
+    bounded_search(indptr, indices, weights, [0, 1, 2], [0, 2], [0.0, 0.5], 10.0, engine="numba")
     return time.perf_counter() - t0
 
 
@@ -1035,8 +1100,9 @@ def _nearest_scipy(
         return dist, label
     item = np.repeat(np.arange(k, dtype=np.int64), np.diff(seed_ptr))
     # one virtual node per distinct (item, label) pair; arcs virtual -> seed node (offset)
-    pairs, vid = np.unique(np.stack([item, seed_label.astype(np.int64)], axis=1), axis=0,
-                           return_inverse=True)
+    pairs, vid = np.unique(
+        np.stack([item, seed_label.astype(np.int64)], axis=1), axis=0, return_inverse=True
+    )
     vid = vid.ravel()
     nv = pairs.shape[0]
     big = _augment(indptr, indices, weights, n, n + vid, seed_node, seed_dist, nv)
@@ -1045,9 +1111,14 @@ def _nearest_scipy(
         a, b = vstart[kk], vstart[kk + 1]
         if a == b:
             continue
-        d, _, src = csgraph.dijkstra(big, directed=True, indices=np.arange(n + a, n + b),
-                                     min_only=True, return_predecessors=True,
-                                     limit=cutoffs[kk])
+        d, _, src = csgraph.dijkstra(
+            big,
+            directed=True,
+            indices=np.arange(n + a, n + b),
+            min_only=True,
+            return_predecessors=True,
+            limit=cutoffs[kk],
+        )
         d = d[:n]
         reach = np.isfinite(d) & (d <= cutoffs[kk])
         dist[kk, reach] = d[reach]
@@ -1097,4 +1168,3 @@ def _bounded_scipy(
     if nodes:
         return out_ptr, np.concatenate(nodes), np.concatenate(dists)
     return out_ptr, np.empty(0, np.int32), np.empty(0, np.float64)
-

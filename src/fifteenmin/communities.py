@@ -113,15 +113,8 @@ def communities_from_file(
     >>> com = communities_from_file("communities.geojson", name_column="名称")  # doctest: +SKIP
     """
     p = Path(path)
-    gdf = read_vector(p, "community file", layer=layer)
+    gdf = read_vector(p, "community file", layer=layer, require_crs=True, error=CommunityFileError)
     where = f"community file '{p}'"
-    if len(gdf) == 0:
-        raise CommunityFileError(f"{where} is empty: it holds no features.")
-    if gdf.crs is None:
-        raise CommunityFileError(
-            f"{where} has no coordinate reference system. Set one in your GIS, or in Python: "
-            "gdf.set_crs('EPSG:4326').to_file(...) (use the CRS the coordinates are really in)."
-        )
     gdf = _polygons_only(gdf, where)
     for col, what in ((id_column, "id_column"), (name_column, "name_column")):
         if col is not None and col not in gdf.columns:

@@ -41,7 +41,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from . import _kernel
-from ._errors import CommunityFileError, NetworkError
+from ._errors import LayerError, NetworkError
 from ._osm import OSMData, WalkWays, read_osm
 
 if TYPE_CHECKING:
@@ -717,7 +717,7 @@ def _to_points(net: WalkNetwork, points: Any) -> np.ndarray:
         points = points.geometry
     if isinstance(points, gpd.GeoSeries):
         if points.crs is None:
-            raise CommunityFileError(
+            raise LayerError(
                 "the points have no CRS: set one (e.g. gdf.set_crs('EPSG:4326')) before snapping."
             )
         return np.asarray(points.to_crs(net.crs).values, dtype=object)

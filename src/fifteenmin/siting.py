@@ -49,7 +49,8 @@ import pyproj
 import shapely
 from scipy import sparse
 
-from ._errors import CatalogueError, CommunityFileError, InputFileError, NetworkError, OutputError
+from ._errors import CatalogueError, LayerError, NetworkError, OutputError
+from ._io import read_vector
 from .network import DEFAULT_SPEED_M_S, WalkNetwork, _to_points, snap_points
 from .routing import DEFAULT_MAX_SNAP_M, reachable
 
@@ -108,7 +109,7 @@ def _as_geoseries(obj: Any, what: str) -> gpd.GeoSeries:
         obj = obj.geometry
     if isinstance(obj, gpd.GeoSeries):
         if obj.crs is None:
-            raise CommunityFileError(
+            raise LayerError(
                 f"the {what} have no coordinate reference system: set one, e.g. "
                 "gdf.set_crs('EPSG:4326') (the CRS the coordinates are really in)."
             )
@@ -127,7 +128,7 @@ def _area_union(net: WalkNetwork, areas: Any) -> shapely.Geometry | None:
     geoms = geoms[~shapely.is_missing(geoms) & ~shapely.is_empty(geoms)]
     polys = geoms[np.isin(shapely.get_type_id(geoms), (3, 6))]
     if len(polys) == 0:
-        raise CommunityFileError(
+        raise LayerError(
             "the areas hold no polygons (found "
             f"{sorted(set(shapely.get_type_id(geoms).tolist()))} geometry type ids): candidate "
             "areas must be Polygon or MultiPolygon features."
@@ -194,7 +195,7 @@ def candidate_sites(
 
     Raises
     ------
-    CommunityFileError
+    LayerError
         A layer without CRS, areas without polygons.
 
     Examples
@@ -1103,31 +1104,14 @@ def read_layer(path: str | os.PathLike[str], what: str = "layer") -> gpd.GeoData
     ------
     InputFileError
         Missing or unreadable file.
-    CommunityFileError
+    LayerError
         Empty layer or no CRS.
 
     Examples
     --------
     >>> lots = read_layer("vacant_lots.geojson", "candidate layer")  # doctest: +SKIP
     """
-    p = Path(path)
-    if not p.exists():
-        raise InputFileError(f"{what} file not found: '{p}'. Check the path.")
-    try:
-        gdf = gpd.read_file(p)
-    except Exception as exc:  # pyogrio raises several kinds of errors
-        raise InputFileError(
-            f"'{p}' could not be read as a vector file ({exc}). Use GeoJSON, GeoPackage or "
-            "Shapefile."
-        ) from exc
-    if len(gdf) == 0:
-        raise CommunityFileError(f"{what} file '{p}' is empty: it holds no features.")
-    if gdf.crs is None:
-        raise CommunityFileError(
-            f"{what} file '{p}' has no coordinate reference system; set one in your GIS or "
-            "with gdf.set_crs(...)."
-        )
-    return gdf
+    return read_vector(path, f"{what} file", require_crs=True)
 
 
 def write_sites(sites: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
