@@ -1,9 +1,7 @@
 """Small shared helpers for the benchmarks: OSM extract -> CSR graph, renumbering, kernel import.
 
-The OSM reader is deliberately simple (the library's own network builder lives elsewhere):
-every ``highway=*`` way, consecutive way nodes as an undirected street segment, haversine
-lengths, both directions stored, largest connected component, nodes renumbered along a
-Hilbert curve (:func:`fifteenmin._kernel.spatial_order`).
+Real extracts are read with the library's own network builder, so the benchmark times the
+graphs fifteenmin really searches.
 """
 
 from __future__ import annotations
@@ -14,8 +12,6 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import scipy.sparse as sp
-from scipy.sparse import csgraph
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_OSM = ROOT.parent / "shared" / "data" / "osm"
@@ -26,7 +22,6 @@ REAL_GRAPHS = {
     "andorra": SHARED_OSM / "benchmark" / "andorra_2013.osm.pbf",
     "liechtenstein": SHARED_OSM / "benchmark" / "liechtenstein_2015.osm.pbf",
 }
-EARTH_RADIUS = 6_371_008.8
 
 
 def load_kernel():
@@ -51,61 +46,21 @@ def load_kernel():
         return mod
 
 
-def osm_graph(path: Path, renumber: bool = True) -> dict[str, np.ndarray]:
-    """CSR walk graph (+ x/y metres) of every highway way of an OSM file (.osm or .osm.pbf)."""
-    import osmium
+def osm_graph(path: Path) -> dict[str, np.ndarray]:
+    """The library's own walking network of an OSM file as CSR arrays (+ x/y metres).
 
-    ids: dict[int, int] = {}
-    lon: list[float] = []
-    lat: list[float] = []
-    u: list[int] = []
-    v: list[int] = []
-    for obj in osmium.FileProcessor(str(path)).with_locations():
-        if not (obj.is_way() and "highway" in obj.tags):
-            continue
-        prev = None
-        for nd in obj.nodes:
-            if not nd.location.valid():
-                prev = None
-                continue
-            i = ids.setdefault(nd.ref, len(ids))
-            if i == len(lon):
-                lon.append(nd.location.lon)
-                lat.append(nd.location.lat)
-            if prev is not None and prev != i:
-                u.append(prev)
-                v.append(i)
-            prev = i
-    lam, phi = np.radians(lon), np.radians(lat)
-    ua, va = np.asarray(u, np.int64), np.asarray(v, np.int64)
-    h = (np.sin((phi[va] - phi[ua]) / 2) ** 2
-         + np.cos(phi[ua]) * np.cos(phi[va]) * np.sin((lam[va] - lam[ua]) / 2) ** 2)
-    w = 2 * EARTH_RADIUS * np.arcsin(np.sqrt(h))
-    n = len(lon)
-    # local equirectangular projection (metres), good enough for ordering
-    x = (lam - lam.mean()) * np.cos(phi.mean()) * EARTH_RADIUS
-    y = (phi - phi.mean()) * EARTH_RADIUS
-    # largest connected component
-    a = sp.coo_matrix((np.ones(len(ua)), (ua, va)), shape=(n, n))
-    _, comp = csgraph.connected_components(a, directed=False)
-    keep = comp == np.bincount(comp).argmax()
-    new = np.full(n, -1, np.int64)
-    new[keep] = np.arange(keep.sum())
-    ok = keep[ua] & keep[va]
-    ua, va, w = new[ua[ok]], new[va[ok]], w[ok]
-    x, y = x[keep], y[keep]
-    n = len(x)
-    if renumber:
-        order = load_kernel().spatial_order(x, y)
-        rank = np.empty(n, np.int64)
-        rank[order] = np.arange(n)
-        ua, va, x, y = rank[ua], rank[va], x[order], y[order]
-    src, dst, ww = np.r_[ua, va], np.r_[va, ua], np.r_[w, w]
-    o = np.lexsort((dst, src))
-    indptr = np.zeros(n + 1, np.int64)
-    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
-    return {"indptr": indptr, "indices": dst[o].astype(np.int32), "weights": ww[o],
-            "x": x, "y": y}
+    The same graph every fifteenmin run uses (:func:`fifteenmin.network_from_file`: osmnx's
+    walk filter, simplified topology, geodesic lengths, largest component, Hilbert order).
+    """
+    import warnings
+
+    from fifteenmin import network_from_file
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # clipped extracts warn
+        net = network_from_file(path)
+    return {"indptr": net.indptr, "indices": net.indices, "weights": net.lengths,
+            "x": net.x, "y": net.y}
 
 
 def permute(g: dict[str, np.ndarray], order: np.ndarray) -> dict[str, np.ndarray]:

@@ -7,6 +7,7 @@ import importlib.util
 import math
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import networkx as nx
@@ -456,48 +457,20 @@ def test_spatial_order_improves_locality_of_a_shuffled_grid():
 # ---------------------------------------------------------------------------------------------
 
 
-def osm_csr(path):
-    """Walk-ish graph of every highway way: consecutive way nodes, haversine lengths."""
-    osmium = pytest.importorskip("osmium")
-    ids, lon, lat, u, v = {}, [], [], [], []
-    for obj in osmium.FileProcessor(str(path)).with_locations():
-        if not (obj.is_way() and "highway" in obj.tags):
-            continue
-        prev = None
-        for nd in obj.nodes:
-            if not nd.location.valid():
-                prev = None
-                continue
-            i = ids.setdefault(nd.ref, len(ids))
-            if i == len(lon):
-                lon.append(nd.location.lon)
-                lat.append(nd.location.lat)
-            if prev is not None:
-                u.append(prev)
-                v.append(i)
-            prev = i
-    lon, lat = np.radians(lon), np.radians(lat)
-    u, v = np.array(u), np.array(v)
-    a = (np.sin((lat[v] - lat[u]) / 2) ** 2
-         + np.cos(lat[u]) * np.cos(lat[v]) * np.sin((lon[v] - lon[u]) / 2) ** 2)
-    w = 2 * 6_371_008.8 * np.arcsin(np.sqrt(a))
-    n = len(lon)
-    src, dst, ww = np.r_[u, v], np.r_[v, u], np.r_[w, w]
-    order = np.argsort(src, kind="stable")
-    indptr = np.zeros(n + 1, np.int64)
-    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
-    return indptr, dst[order].astype(np.int32), ww[order]
-
-
 @pytest.mark.shared
 @needs_numba
 @pytest.mark.skipif(not SHARED.is_dir(), reason="../shared is absent")
 def test_real_osm_graph_numba_equals_scipy():
     if not HELSINKI.exists():
         pytest.skip("Helsinki extract missing from ../shared")
-    g = osm_csr(HELSINKI)
-    n = g[0].shape[0] - 1
-    assert n > 5000
+    from fifteenmin import network_from_file
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a clipped extract: it warns
+        net = network_from_file(HELSINKI)
+    g = (net.indptr, net.indices, net.lengths)
+    n = net.n_nodes
+    assert n > 3000
     rng = np.random.default_rng(42)
     items = []
     for k in range(20):

@@ -407,8 +407,27 @@ def _check_lang(lang: str) -> str:
     return lang
 
 
+class _Bilingual:
+    """Mixin for things named in Chinese and English (``name_zh``, ``name_en``)."""
+
+    name_zh: str
+    name_en: str
+
+    def name(self, lang: str = "en") -> str:
+        """Return the name in ``"en"`` or ``"zh"``.
+
+        Examples
+        --------
+        >>> load_catalogue("beijing").category("transport").name("en")
+        'Transport'
+        >>> load_catalogue("beijing")["pharmacy"].name("zh")
+        '药店'
+        """
+        return self.name_zh if _check_lang(lang) == "zh" else self.name_en
+
+
 @dataclass(frozen=True)
-class Category:
+class Category(_Bilingual):
     """A category of items (education, health …).
 
     Examples
@@ -421,19 +440,10 @@ class Category:
     name_zh: str
     name_en: str
 
-    def name(self, lang: str = "en") -> str:
-        """Return the category name in ``"en"`` or ``"zh"``.
-
-        Examples
-        --------
-        >>> load_catalogue("beijing").category("transport").name("en")
-        'Transport'
-        """
-        return self.name_zh if _check_lang(lang) == "zh" else self.name_en
 
 
 @dataclass(frozen=True)
-class NonSpatialService:
+class NonSpatialService(_Bilingual):
     """A service a map cannot show (it needs local data), e.g. employment services.
 
     Attributes
@@ -459,19 +469,10 @@ class NonSpatialService:
     confidence: str | None = None
     note: str = ""
 
-    def name(self, lang: str = "en") -> str:
-        """Return the service name in ``"en"`` or ``"zh"``.
-
-        Examples
-        --------
-        >>> load_catalogue("mofcom").non_spatial[0].name("zh")
-        '家政服务'
-        """
-        return self.name_zh if _check_lang(lang) == "zh" else self.name_en
 
 
 @dataclass(frozen=True)
-class ServiceGroup:
+class ServiceGroup(_Bilingual):
     """One group of a :class:`Grouping`: item ids and non-spatial service ids.
 
     Examples
@@ -489,15 +490,6 @@ class ServiceGroup:
     confidence: str | None = None
     note: str = ""
 
-    def name(self, lang: str = "en") -> str:
-        """Return the group name in ``"en"`` or ``"zh"``.
-
-        Examples
-        --------
-        >>> load_catalogue("beijing").grouping("bj1060").groups[0].name("zh")
-        '社区就业服务'
-        """
-        return self.name_zh if _check_lang(lang) == "zh" else self.name_en
 
 
 @dataclass(frozen=True)
@@ -530,7 +522,7 @@ class Grouping:
 
 
 @dataclass(frozen=True)
-class Item:
+class Item(_Bilingual):
     """One catalogue item: a kind of facility, its walking tier and its OSM filter.
 
     Attributes
@@ -612,15 +604,6 @@ class Item:
         """
         return self.requirement == "required"
 
-    def name(self, lang: str = "en") -> str:
-        """Return the item name in ``"en"`` or ``"zh"``.
-
-        Examples
-        --------
-        >>> load_catalogue("beijing")["pharmacy"].name("zh")
-        '药店'
-        """
-        return self.name_zh if _check_lang(lang) == "zh" else self.name_en
 
     def matches(self, tags: Mapping[str, str], area_m2: float | None = None) -> bool:
         """Whether an OSM feature with these tags is a facility of this item.
