@@ -107,8 +107,10 @@ def nx_graph(g: dict) -> nx.Graph:
     src = np.repeat(np.arange(n), np.diff(g["indptr"]))
     G = nx.Graph()
     G.add_nodes_from(range(n))
-    G.add_weighted_edges_from(zip(src.tolist(), g["indices"].tolist(), g["weights"].tolist(),
-                                  strict=True))
+    # parallel streets between the same two nodes: keep the shortest (a Graph keeps one edge)
+    order = np.argsort(-g["weights"], kind="stable")  # longest first, so the shortest wins
+    G.add_weighted_edges_from(zip(src[order].tolist(), g["indices"][order].tolist(),
+                                  g["weights"][order].tolist(), strict=True))
     return G
 
 
