@@ -200,6 +200,19 @@ class WalkNetwork:
         """STRtree of the edge geometries (built on first use)."""
         return shapely.STRtree(self.edge_geometry)
 
+    def explore(self, **kwargs: Any) -> Any:
+        """Interactive map of the streets (``GeoDataFrame.explore``; needs folium).
+
+        Examples
+        --------
+        >>> net.explore()  # doctest: +SKIP
+        """
+        from ._io import ATTRIBUTION
+
+        kwargs.setdefault("tooltip", ["name", "highway", "length"])
+        kwargs.setdefault("attr", ATTRIBUTION)
+        return self.edges_gdf().explore(**kwargs)
+
     def nodes_gdf(self) -> gpd.GeoDataFrame:
         """Nodes as a GeoDataFrame (index: internal node index; projected CRS).
 

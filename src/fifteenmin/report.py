@@ -150,6 +150,10 @@ class Report:
 
         return report_html_fragment(self)
 
+    def explore(self, **kwargs: Any) -> Any:
+        """Map of the communities coloured by score (:meth:`CoverageResult.explore`)."""
+        return self.coverage.explore(**kwargs)
+
     def community_isochrones(self, minutes: float = 15.0) -> gpd.GeoDataFrame:
         """Each community's walking area within ``minutes`` from its resident origins.
 

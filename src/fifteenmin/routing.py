@@ -17,6 +17,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -238,6 +239,56 @@ class TravelTimes:
     def minutes(self) -> np.ndarray:
         """``(n_items, n_nodes)`` walking minutes to the nearest facility."""
         return self.metres / self.speed[:, None] / 60.0
+
+    def summary(self) -> pd.DataFrame:
+        """One row per item: facilities, tier, speed, share of nodes within the tier, median.
+
+        Examples
+        --------
+        >>> tt.summary().head()  # doctest: +SKIP
+        """
+        minutes = self.minutes()
+        tiers = np.array([it.tier_minutes for it in self.items], dtype=np.float64)
+        counts = self.facilities["item_id"].value_counts() if len(self.facilities) else {}
+        with np.errstate(invalid="ignore"):
+            reached = np.where(np.isfinite(minutes), minutes, np.nan)
+            median = (
+                np.nanmedian(reached, axis=1) if reached.shape[1] else np.full(len(tiers), np.nan)
+            )
+        return pd.DataFrame(
+            {
+                "item_id": self.item_ids,
+                "facilities": [int(counts.get(i, 0)) for i in self.item_ids],
+                "tier_minutes": tiers,
+                "speed_m_s": self.speed,
+                "nodes_within_tier": (minutes <= tiers[:, None]).mean(axis=1),
+                "median_minutes": median,
+            }
+        )
+
+    def _repr_html_(self) -> str:
+        body = self.summary().to_html(
+            index=False, escape=True, float_format=lambda v: f"{v:.2f}", na_rep="–"
+        )
+        return f"<p>Travel times to the nearest facility of {len(self.items)} items</p>{body}"
+
+    def explore(self, net: WalkNetwork, item_id: str, **kwargs: Any) -> Any:
+        """Map of the network's nodes coloured by walking minutes to the nearest ``item_id``.
+
+        Examples
+        --------
+        >>> tt.explore(net, "pharmacy")  # doctest: +SKIP
+        """
+        from ._io import ATTRIBUTION
+
+        k = self.item_ids.index(item_id)
+        nodes = net.nodes_gdf()
+        nodes["minutes"] = np.where(np.isfinite(self.minutes()[k]), self.minutes()[k], np.nan)
+        kwargs.setdefault("column", "minutes")
+        kwargs.setdefault("cmap", "viridis_r")
+        kwargs.setdefault("attr", ATTRIBUTION)
+        kwargs.setdefault("missing_kwds", {"color": "lightgrey"})
+        return nodes.explore(**kwargs)
 
     def to_frame(self, net: WalkNetwork) -> pd.DataFrame:
         """Walking minutes per node (rows: OSM node ids) and item (columns).
