@@ -348,3 +348,19 @@ def test_service_directory_sorted_and_stable(report):
     order = {it.id: k for k, it in enumerate(report.catalogue.items)}
     key = list(zip(a["community_id"], a["item_id"].map(order), a["minutes"], strict=True))
     assert key == sorted(key)
+
+
+def test_sites_section(report):
+    from fifteenmin.siting import plan_missing
+
+    sites = plan_missing(report, k=1)
+    assert len(sites) > 0
+    page = render_html(report, lang="zh", sites=sites)
+    assert 'id="fm-sites"' in page and 'href="#fm-sites"' in page
+    assert "怎么补" in page
+    # one table row per proposed site, with its OSM node
+    section = page.split('id="fm-sites"', 1)[1].split("</section>", 1)[0]
+    assert section.count("<tr>") == len(sites) + 1
+    for node in sites["node_id"].astype(str):
+        assert node in section
+    assert 'id="fm-sites"' not in render_html(report, lang="en")

@@ -144,6 +144,18 @@ _LABELS: dict[str, dict[str, str]] = {
         "nav_items": "Items",
         "nav_communities": "Communities",
         "nav_method": "Definitions",
+        "nav_sites": "Where to add",
+        "sites": "Where to add facilities (怎么补)",
+        "sites_note": (
+            "For every required item that some community misses, the network node where one new "
+            "facility would bring the most resident weight not yet within the item's tier "
+            "(greedy maximal coverage on the walking network; existing facilities count as "
+            "covering). A starting point for planners, not a decision: check land and buildings."
+        ),
+        "site_node": "OSM node",
+        "site_gain": "Resident weight gained",
+        "site_share": "Share within tier after",
+        "site_helped": "Communities helped",
         "summary": "Summary",
         "coverage_rate": "Coverage rate (communities meeting every required item)",
         "coverage_rate_weighted": "Coverage rate, resident-weighted",
@@ -247,6 +259,16 @@ _LABELS: dict[str, dict[str, str]] = {
         "nav_items": "服务项目",
         "nav_communities": "社区",
         "nav_method": "指标说明",
+        "nav_sites": "怎么补",
+        "sites": "怎么补：新增设施选址建议",
+        "sites_note": (
+            "对每个有社区未达标的必需项目，给出新增一处设施后能使最多尚未覆盖的居民进入该项目步行时限的"
+            "路网节点（基于步行网络的贪心最大覆盖；现有设施视为已覆盖）。仅供规划参考，需核实用地与建筑。"
+        ),
+        "site_node": "OSM 节点",
+        "site_gain": "新增覆盖居民权重",
+        "site_share": "新增后时限内比例",
+        "site_helped": "受益社区数",
         "summary": "概要",
         "coverage_rate": "覆盖率(满足全部必备项目的社区占比)",
         "coverage_rate_weighted": "覆盖率(按居民加权)",
@@ -1282,6 +1304,41 @@ def _items_section(report: Report, lang: str) -> str:
     )
 
 
+def _sites_section(sites: gpd.GeoDataFrame, report: Report, lang: str) -> str:
+    """Table of proposed sites (:func:`fifteenmin.siting.plan_missing` or ``site_facilities``)."""
+    L = _labels(lang)
+    rows = []
+    for r in sites.sort_values(["item_id", "step"], kind="stable").itertuples(index=False):
+        rows.append(
+            "<tr>"
+            f"<td>{_e(_item_name(report, r.item_id, lang))}</td>"
+            f'<td class="fm-num">{int(r.step)}</td>'
+            f'<td class="fm-num">{_e(r.node_id)}</td>'
+            f'<td class="fm-num">{r.lon:.6f}, {r.lat:.6f}</td>'
+            f'<td class="fm-num">{r.residents_gained:,.0f}</td>'
+            f'<td class="fm-num">{_e(_pct(float(r.share_after)))}</td>'
+            f'<td class="fm-num">{int(r.communities_helped)}</td>'
+            "</tr>"
+        )
+    head = "".join(
+        f"<th>{_e(t)}</th>"
+        for t in (
+            L["item"],
+            "#",
+            L["site_node"],
+            "lon, lat",
+            L["site_gain"],
+            L["site_share"],
+            L["site_helped"],
+        )
+    )
+    return (
+        f"<p>{_e(L['sites_note'])}</p>"
+        f'<table class="fm-items"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
 def _communities_section(report: Report, lang: str, anchors: Mapping[str, str]) -> str:
     L = _labels(lang)
     cat = report.catalogue
@@ -1406,7 +1463,11 @@ _OPEN_ANCHOR_JS = """
 
 
 def render_html(
-    report: Report, *, lang: str = "en", isochrones: gpd.GeoDataFrame | None = None
+    report: Report,
+    *,
+    lang: str = "en",
+    isochrones: gpd.GeoDataFrame | None = None,
+    sites: gpd.GeoDataFrame | None = None,
 ) -> str:
     """The whole report as one self-contained HTML page (works offline, from disk).
 
@@ -1419,6 +1480,9 @@ def render_html(
     isochrones
         Optional walking isochrones: a GeoDataFrame with a ``minutes`` column and polygons,
         in any CRS; shown as a toggleable map layer.
+    sites
+        Optional proposed sites (:func:`fifteenmin.siting.plan_missing`), listed in a
+        "where to add facilities" section.
 
     Returns
     -------
@@ -1454,6 +1518,7 @@ def render_html(
             ("fm-charts", "nav_charts"),
             ("fm-items", "nav_items"),
             ("fm-communities", "nav_communities"),
+            *((("fm-sites", "nav_sites"),) if sites is not None and len(sites) else ()),
             ("fm-method", "nav_method"),
         )
     )
@@ -1497,6 +1562,12 @@ def render_html(
         f'<section id="fm-communities"><h2>{_e(L["communities"])}</h2>',
         _communities_section(report, lang, anchors),
         "</section>",
+        (
+            f'<section id="fm-sites"><h2>{_e(L["sites"])}</h2>'
+            f"{_sites_section(sites, report, lang)}</section>"
+            if sites is not None and len(sites)
+            else ""
+        ),
         f'<section id="fm-method"><h2>{_e(L["method"])}</h2><ul>{L["method_body"]}</ul></section>',
         "</main>",
         "<footer>",

@@ -183,6 +183,7 @@ class Report:
         html: bool = True,
         lang: str = "en",
         isochrones: gpd.GeoDataFrame | str | None = "auto",
+        sites: gpd.GeoDataFrame | str | None = "auto",
     ) -> list[Path]:
         """Write the report files into ``out_dir`` (created if needed).
 
@@ -197,6 +198,10 @@ class Report:
         isochrones
             Isochrones drawn on the HTML map: ``"auto"`` (each community's 15-minute walking
             area, :meth:`community_isochrones`), a GeoDataFrame, or None.
+        sites
+            Proposed sites listed in the HTML report: ``"auto"`` (one site for every required
+            item some community misses, :func:`fifteenmin.siting.plan_missing`), a
+            GeoDataFrame, or None.
 
         Returns
         -------
@@ -219,7 +224,11 @@ class Report:
 
             if isochrones == "auto":
                 isochrones = self.community_isochrones()
-            page = render_html(self, lang=lang, isochrones=isochrones).encode("utf-8")
+            if sites == "auto":
+                from .siting import plan_missing
+
+                sites = plan_missing(self, k=1)
+            page = render_html(self, lang=lang, isochrones=isochrones, sites=sites).encode("utf-8")
         staged: list[tuple[Path, Path]] = []
         try:
             staged.append(stage_file(out, "summary.json", lambda p: _write_json(p, summary)))
