@@ -364,3 +364,11 @@ def test_sites_section(report):
     for node in sites["node_id"].astype(str):
         assert node in section
     assert 'id="fm-sites"' not in render_html(report, lang="en")
+
+
+def test_chart_text_is_text_not_glyph_paths(page_zh):
+    """Chart labels are SVG text, so the browser's fonts draw Chinese item names."""
+    import re
+
+    texts = re.findall(r"<text[^>]*>([^<]+)</text>", page_zh)
+    assert any(re.search(r"[\u4e00-\u9fff]", t) for t in texts)

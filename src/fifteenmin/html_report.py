@@ -832,7 +832,11 @@ _SVG_RC = {
 
 def _svg(fig: Any, prefix: str) -> str:
     buf = io.StringIO()
-    with warnings.catch_warnings():
+    import matplotlib as mpl
+
+    # text as SVG text, not glyph paths: the browser draws it with its own fonts, so Chinese
+    # labels render even where matplotlib has no CJK font
+    with warnings.catch_warnings(), mpl.rc_context({"svg.fonttype": "none"}):
         warnings.filterwarnings("ignore", message=r".*[Gg]lyph .* missing from.*")
         fig.savefig(buf, format="svg", metadata={"Date": None}, bbox_inches="tight")
     svg = buf.getvalue()
