@@ -58,7 +58,13 @@ def test_report_files(sample_report):
 def test_report_is_deterministic(sample_report, tmp_path):
     out2 = tmp_path / "again"
     assert main(["report", "--out", str(out2), "--quiet", "--engine", "scipy"]) == 0
-    for name in ("summary.json", "coverage.csv"):
+    for name in (
+        "summary.json",
+        "coverage.csv",
+        "communities.gpkg",
+        "facilities.gpkg",
+        "report.html",
+    ):
         assert (out2 / name).read_bytes() == (sample_report / name).read_bytes(), name
 
 

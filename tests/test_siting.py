@@ -492,3 +492,24 @@ def test_beijing_elderly_day_care(capsys):
     assert len(rows) == 3
     gains = [float(r[4].replace(",", "")) for r in rows]
     assert all(g > 0 for g in gains) and gains == sorted(gains, reverse=True)
+
+
+@pytest.mark.parametrize("suffix", [".gpkg", ".geojson", ".csv"])
+def test_write_sites_atomic_attributed_deterministic(rep, tmp_path, suffix):
+    import pandas as pd
+
+    from fifteenmin.siting import write_sites
+
+    sites = site_facilities(rep, "pharmacy", k=2)
+    a = write_sites(sites, tmp_path / f"a{suffix}")
+    first = a.read_bytes()
+    assert write_sites(sites, a).read_bytes() == first  # same input, same bytes
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp left
+    if suffix == ".csv":
+        assert "© OpenStreetMap contributors" in first.decode("utf-8").splitlines()[0]
+        assert len(pd.read_csv(a, skiprows=1)) == len(sites)
+    elif suffix == ".geojson":
+        assert "OpenStreetMap contributors" in first.decode("utf-8")
+        assert gpd.read_file(a).shape[0] == len(sites)
+    else:
+        assert gpd.read_file(a, layer="sites").shape[0] == len(sites)

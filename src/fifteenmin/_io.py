@@ -11,7 +11,7 @@ import os
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._errors import InputFileError, LayerError, OutputError
 
@@ -25,6 +25,9 @@ __all__ = [
     "read_vector",
     "stage_file",
     "write_atomic",
+    "write_csv",
+    "write_geojson",
+    "write_gpkg",
 ]
 
 #: The OpenStreetMap attribution every output carries.
@@ -178,3 +181,72 @@ def read_vector(
                 "are really in)."
             )
     return gdf
+
+
+def write_csv(path: Path, df: Any, float_format: str | None = "%.4f") -> None:
+    """Write a table as UTF-8 CSV whose first line is a ``#`` attribution comment.
+
+    Read it back with ``pandas.read_csv(path, skiprows=1)``.
+    """
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.write(f"# {ATTRIBUTION}\n")
+        df.to_csv(fh, index=False, float_format=float_format, lineterminator="\n")
+
+
+def _plain_columns(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Object columns (lists, dicts, mixed) as text, so vector drivers can store them."""
+    gdf = gdf.copy()
+    gdf.attrs = {}
+    for col in gdf.columns:
+        if col != gdf.geometry.name and gdf[col].dtype == object:
+            gdf[col] = gdf[col].astype(str)
+    return gdf
+
+
+def _gpkg_date() -> str:
+    """The ``last_change`` stamp written into GeoPackages.
+
+    GDAL writes the current time, which makes every file different; a fixed stamp keeps the
+    output byte-for-byte reproducible (``SOURCE_DATE_EPOCH`` sets it, as for reproducible
+    builds; default 1970-01-01).
+    """
+    import datetime as dt
+
+    epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "0") or 0)
+    stamp = dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def write_gpkg(path: Path, gdf: gpd.GeoDataFrame, layer: str) -> None:
+    """Write a GeoPackage layer with the attribution in its metadata and description.
+
+    The file is byte-for-byte reproducible (see :func:`_gpkg_date`).
+    """
+    import pyogrio
+
+    from ._version import __version__
+
+    old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
+    pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _gpkg_date()})
+    try:
+        _plain_columns(gdf).to_file(
+            path,
+            layer=layer,
+            driver="GPKG",
+            engine="pyogrio",
+            metadata={"attribution": ATTRIBUTION, "generator": f"fifteenmin {__version__}"},
+            layer_options={"DESCRIPTION": f"fifteenmin {layer}. {ATTRIBUTION}"},
+        )
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
+
+
+def write_geojson(path: Path, gdf: gpd.GeoDataFrame, layer: str) -> None:
+    """Write GeoJSON (WGS-84) with the attribution as the collection's ``description``."""
+    _plain_columns(gdf).to_crs("EPSG:4326").to_file(
+        path,
+        layer=layer,
+        driver="GeoJSON",
+        engine="pyogrio",
+        layer_options={"DESCRIPTION": ATTRIBUTION},
+    )

@@ -31,7 +31,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._io import ATTRIBUTION, commit, discard, prepare_output_dir, stage_file
+from ._io import (
+    ATTRIBUTION,
+    commit,
+    discard,
+    prepare_output_dir,
+    stage_file,
+    write_csv,
+    write_gpkg,
+)
 from ._osm import OSMData, read_osm
 from ._version import __version__
 from .catalogue import Catalogue, load_catalogue
@@ -233,15 +241,15 @@ class Report:
         try:
             staged.append(stage_file(out, "summary.json", lambda p: _write_json(p, summary)))
             staged.append(
-                stage_file(out, "coverage.csv", lambda p: _write_csv(p, self.coverage.table))
+                stage_file(out, "coverage.csv", lambda p: write_csv(p, self.coverage.table))
             )
             com = self.coverage.communities.copy()
             staged.append(
-                stage_file(out, "communities.gpkg", lambda p: _write_gpkg(p, com, "communities"))
+                stage_file(out, "communities.gpkg", lambda p: write_gpkg(p, com, "communities"))
             )
             fac = self.facilities.drop(columns=["tags"], errors="ignore")
             staged.append(
-                stage_file(out, "facilities.gpkg", lambda p: _write_gpkg(p, fac, "facilities"))
+                stage_file(out, "facilities.gpkg", lambda p: write_gpkg(p, fac, "facilities"))
             )
             if page is not None:
                 staged.append(stage_file(out, "report.html", lambda p: p.write_bytes(page)))
@@ -254,27 +262,6 @@ class Report:
 def _write_json(path: Path, obj: dict[str, Any]) -> None:
     path.write_text(
         json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8"
-    )
-
-
-def _write_csv(path: Path, df: pd.DataFrame) -> None:
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        fh.write(f"# {ATTRIBUTION}\n")
-        df.to_csv(fh, index=False, float_format="%.4f", lineterminator="\n")
-
-
-def _write_gpkg(path: Path, gdf: gpd.GeoDataFrame, layer: str) -> None:
-    gdf = gdf.copy()
-    for col in gdf.columns:
-        if col != gdf.geometry.name and gdf[col].dtype == object:
-            gdf[col] = gdf[col].astype(str)
-    gdf.to_file(
-        path,
-        layer=layer,
-        driver="GPKG",
-        engine="pyogrio",
-        metadata={"attribution": ATTRIBUTION, "generator": f"fifteenmin {__version__}"},
-        layer_options={"DESCRIPTION": f"fifteenmin {layer}. {ATTRIBUTION}"},
     )
 
 

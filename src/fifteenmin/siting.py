@@ -50,7 +50,7 @@ import shapely
 from scipy import sparse
 
 from ._errors import CatalogueError, LayerError, NetworkError, OutputError
-from ._io import read_vector
+from ._io import read_vector, write_atomic, write_csv, write_geojson, write_gpkg
 from .network import DEFAULT_SPEED_M_S, WalkNetwork, _to_points, snap_points
 from .routing import DEFAULT_MAX_SNAP_M, reachable
 
@@ -1126,44 +1126,16 @@ def write_sites(sites: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
     --------
     >>> write_sites(sites, "sites.gpkg")  # doctest: +SKIP
     """
-    from .report import ATTRIBUTION
-
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in (".gpkg", ".geojson", ".json", ".csv"):
         raise OutputError(
             f"cannot write '{p}': use a .gpkg, .geojson or .csv file name for the sites."
         )
-    gdf = sites.copy()
-    gdf.attrs = {}
-    for col in gdf.columns:
-        if col != gdf.geometry.name and gdf[col].dtype == object:
-            gdf[col] = gdf[col].astype(str)
-    try:
-        if p.parent and not p.parent.exists():
-            p.parent.mkdir(parents=True, exist_ok=True)
-        if suffix == ".csv":
-            with p.open("w", encoding="utf-8", newline="") as fh:
-                fh.write(f"# {ATTRIBUTION}\n")
-                pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).to_csv(
-                    fh, index=False, lineterminator="\n"
-                )
-        elif suffix == ".gpkg":
-            if p.exists():
-                p.unlink()
-            gdf.to_file(
-                p,
-                layer="sites",
-                driver="GPKG",
-                engine="pyogrio",
-                metadata={"attribution": ATTRIBUTION},
-            )
-        else:
-            if p.exists():
-                p.unlink()
-            gdf.to_file(p, driver="GeoJSON", engine="pyogrio")
-    except OutputError:
-        raise
-    except Exception as exc:
-        raise OutputError(f"cannot write '{p}': {exc}") from exc
-    return p
+    if suffix == ".csv":
+        return write_atomic(
+            p, lambda t: write_csv(t, pd.DataFrame(sites.drop(columns=sites.geometry.name)), None)
+        )
+    if suffix == ".gpkg":
+        return write_atomic(p, lambda t: write_gpkg(t, sites, "sites"))
+    return write_atomic(p, lambda t: write_geojson(t, sites, p.stem))
