@@ -181,6 +181,12 @@ def test_report_options_user_data_and_chinese_html(tmp_path):
     out2 = tmp_path / "o2"
     assert main(["report", "--no-html", "--out", str(out2), "-q"]) == 0
     assert not (out2 / "report.html").exists()
+    out3 = tmp_path / "o3"
+    assert main(["report", "--no-isochrones", "--no-sites", "--out", str(out3), "-q"]) == 0
+    lean = (out3 / "report.html").read_text(encoding="utf-8")
+    assert 'id="fm-sites"' not in lean and 'id="fm-sites"' in (out / "report.html").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_bad_category_weights(capsys):

@@ -175,6 +175,17 @@ def _parser() -> argparse.ArgumentParser:
     )
     r.add_argument("--no-html", action="store_true", help="do not write report.html")
     r.add_argument(
+        "--no-isochrones",
+        action="store_true",
+        help="leave the communities' 15-minute walking areas off the HTML map (faster for "
+        "thousands of communities)",
+    )
+    r.add_argument(
+        "--no-sites",
+        action="store_true",
+        help="leave the 'where to add facilities' (怎么补) section out of the HTML report",
+    )
+    r.add_argument(
         "--out", default="fifteenmin-report", help="output folder (default: ./fifteenmin-report)"
     )
     r.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
@@ -277,7 +288,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
         report = run_report(args.osm_file, **_pipeline_kwargs(args, say))
         if not args.no_html:
             say("drawing the HTML report (15-minute walking areas of the communities)")
-        files = report.write(args.out, html=not args.no_html, lang=args.lang)
+        files = report.write(
+            args.out,
+            html=not args.no_html,
+            lang=args.lang,
+            isochrones=None if args.no_isochrones else "auto",
+            sites=None if args.no_sites else "auto",
+        )
     _print_warnings(caught)
     say("wrote " + ", ".join(str(f) for f in files))
     return 0
