@@ -27,6 +27,7 @@ Every function takes scalars or array-likes (numpy broadcasting) and returns
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -161,6 +162,32 @@ def _invert(forward, lon: np.ndarray, lat: np.ndarray, x: np.ndarray, y: np.ndar
     return x, y
 
 
+def _gcj_to_wgs(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact GCJ-02 -> WGS-84: fixed-point iteration from the one-step estimate."""
+    dlon, dlat = _gcj_delta(lon, lat)
+    return _invert(_wgs_to_gcj, lon, lat, lon - dlon, lat - dlat)
+
+
+def _bd_to_gcj(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact BD-09 -> GCJ-02: fixed-point iteration from the closed-form approximation."""
+    x0, y0 = _bd_to_gcj_approx(lon, lat)
+    return _invert(_gcj_to_bd, lon, lat, x0, y0)
+
+
+def _in_china(
+    lon: ArrayLike,
+    lat: ArrayLike,
+    convert: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+) -> tuple[Coord, Coord]:
+    """Apply ``convert`` to the points inside China; leave the others unchanged."""
+    lon_a, lat_a, scalar = _arrays(lon, lat)
+    ok = ~np.asarray(out_of_china(lon_a, lat_a))
+    out_lon, out_lat = lon_a.copy(), lat_a.copy()
+    if ok.any():
+        out_lon[ok], out_lat[ok] = convert(lon_a[ok], lat_a[ok])
+    return _out(out_lon, out_lat, scalar)
+
+
 def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[Coord, Coord]:
     """WGS-84 -> GCJ-02 (Amap/Gaode, Tencent).
 
@@ -180,12 +207,7 @@ def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[Coord, Coord]:
     >>> round(lon, 4), round(lat, 4)
     (116.3975, 39.9089)
     """
-    lon_a, lat_a, scalar = _arrays(lon, lat)
-    ok = ~np.asarray(out_of_china(lon_a, lat_a))
-    out_lon, out_lat = lon_a.copy(), lat_a.copy()
-    if ok.any():
-        out_lon[ok], out_lat[ok] = _wgs_to_gcj(lon_a[ok], lat_a[ok])
-    return _out(out_lon, out_lat, scalar)
+    return _in_china(lon, lat, _wgs_to_gcj)
 
 
 def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[Coord, Coord]:
@@ -207,14 +229,7 @@ def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[Coord, Coord]:
     >>> abs(lon - 116.3913) < 1e-9 and abs(lat - 39.9075) < 1e-9
     True
     """
-    lon_a, lat_a, scalar = _arrays(lon, lat)
-    ok = ~np.asarray(out_of_china(lon_a, lat_a))
-    out_lon, out_lat = lon_a.copy(), lat_a.copy()
-    if ok.any():
-        tx, ty = lon_a[ok], lat_a[ok]
-        dlon, dlat = _gcj_delta(tx, ty)  # one-step estimate as the starting point
-        out_lon[ok], out_lat[ok] = _invert(_wgs_to_gcj, tx, ty, tx - dlon, ty - dlat)
-    return _out(out_lon, out_lat, scalar)
+    return _in_china(lon, lat, _gcj_to_wgs)
 
 
 def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[Coord, Coord]:
@@ -236,12 +251,7 @@ def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[Coord, Coord]:
     >>> round(lon, 6), round(lat, 6)
     (116.410369, 39.921337)
     """
-    lon_a, lat_a, scalar = _arrays(lon, lat)
-    ok = ~np.asarray(out_of_china(lon_a, lat_a))
-    out_lon, out_lat = lon_a.copy(), lat_a.copy()
-    if ok.any():
-        out_lon[ok], out_lat[ok] = _gcj_to_bd(lon_a[ok], lat_a[ok])
-    return _out(out_lon, out_lat, scalar)
+    return _in_china(lon, lat, _gcj_to_bd)
 
 
 def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[Coord, Coord]:
@@ -266,14 +276,7 @@ def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[Coord, Coord]:
     >>> abs(lon - 116.404) < 1e-9 and abs(lat - 39.915) < 1e-9
     True
     """
-    lon_a, lat_a, scalar = _arrays(lon, lat)
-    ok = ~np.asarray(out_of_china(lon_a, lat_a))
-    out_lon, out_lat = lon_a.copy(), lat_a.copy()
-    if ok.any():
-        tx, ty = lon_a[ok], lat_a[ok]
-        x0, y0 = _bd_to_gcj_approx(tx, ty)
-        out_lon[ok], out_lat[ok] = _invert(_gcj_to_bd, tx, ty, x0, y0)
-    return _out(out_lon, out_lat, scalar)
+    return _in_china(lon, lat, _bd_to_gcj)
 
 
 def wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[Coord, Coord]:
