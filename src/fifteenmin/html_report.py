@@ -1312,7 +1312,11 @@ def _sites_section(sites: gpd.GeoDataFrame, report: Report, lang: str) -> str:
     """Table of proposed sites (:func:`fifteenmin.siting.plan_missing` or ``site_facilities``)."""
     L = _labels(lang)
     rows = []
-    for r in sites.sort_values(["item_id", "step"], kind="stable").itertuples(index=False):
+    rank = {it.id: k for k, it in enumerate(report.catalogue.items)}
+    ordered = sites.assign(_rank=sites["item_id"].map(rank)).sort_values(
+        ["_rank", "step"], kind="stable"
+    )
+    for r in ordered.itertuples(index=False):
         rows.append(
             "<tr>"
             f"<td>{_e(_item_name(report, r.item_id, lang))}</td>"
