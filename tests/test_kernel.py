@@ -41,8 +41,7 @@ bounded_search = K.bounded_search
 spatial_order = K.spatial_order
 
 needs_numba = pytest.mark.skipif(not K.HAVE_NUMBA, reason="numba not installed")
-SETTINGS = settings(max_examples=150, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -213,12 +212,23 @@ def test_ties_go_to_smallest_label(prob):
 def test_bucket_width_never_changes_result(seed, width):
     rng = np.random.default_rng(seed)
     n = 60
-    arcs = [(int(u), int(v), float(w)) for u, v, w in
-            zip(rng.integers(0, n, 200), rng.integers(0, n, 200),
-                rng.exponential(3.0, 200) * (rng.random(200) > 0.1), strict=True)]
+    arcs = [
+        (int(u), int(v), float(w))
+        for u, v, w in zip(
+            rng.integers(0, n, 200),
+            rng.integers(0, n, 200),
+            rng.exponential(3.0, 200) * (rng.random(200) > 0.1),
+            strict=True,
+        )
+    ]
     g = csr(n, arcs)
-    items = [[(int(rng.integers(n)), float(rng.uniform(0, 2)), int(rng.integers(9)))
-              for _ in range(rng.integers(0, 6))] for _ in range(3)]
+    items = [
+        [
+            (int(rng.integers(n)), float(rng.uniform(0, 2)), int(rng.integers(9)))
+            for _ in range(rng.integers(0, 6))
+        ]
+        for _ in range(3)
+    ]
     s = seeds_arrays(items)
     ref = multi_source_nearest(*g, *s, 15.0, engine="numba")
     d, lab = multi_source_nearest(*g, *s, 15.0, engine="numba", bucket_width=width)
@@ -260,8 +270,7 @@ def test_pool_overflow_is_retried(monkeypatch):
     rng = np.random.default_rng(3)
     n = 300
     u, v = rng.integers(0, n, 1500), rng.integers(0, n, 1500)
-    g = csr(n, list(zip(u.tolist(), v.tolist(), rng.uniform(0, 10, 1500).tolist(),
-                        strict=True)))
+    g = csr(n, list(zip(u.tolist(), v.tolist(), rng.uniform(0, 10, 1500).tolist(), strict=True)))
     items = [[(int(x), 0.0, i) for i, x in enumerate(rng.integers(0, n, 10))] for _ in range(5)]
     s = seeds_arrays(items)
     ref = multi_source_nearest(*g, *s, 25.0, engine="numba")
@@ -322,8 +331,16 @@ def test_out_arrays_are_filled_and_returned():
 
 def test_int32_indptr_and_dtype_coercion():
     g = csr(3, [(0, 1, 1), (1, 2, 1)])
-    d, lab = multi_source_nearest(g[0].astype(np.int32), g[1].astype(np.int64),
-                                  g[2].astype(np.float32), [0, 1], [0], [0], [4], 10)
+    d, lab = multi_source_nearest(
+        g[0].astype(np.int32),
+        g[1].astype(np.int64),
+        g[2].astype(np.float32),
+        [0, 1],
+        [0],
+        [0],
+        [4],
+        10,
+    )
     np.testing.assert_array_equal(d[0], [0.0, 1.0, 2.0])
     np.testing.assert_array_equal(lab[0], [4, 4, 4])
 
@@ -370,14 +387,19 @@ def test_bounded_search_equals_dense_scipy(prob):
     np.testing.assert_array_equal(out_ptr, sp_ptr)
     np.testing.assert_array_equal(out_node, sp_node)
     np.testing.assert_allclose(out_dist, sp_dist, rtol=0, atol=1e-6)
-    dense, _ = multi_source_nearest(*g, *seeds_arrays(
-        [[(a, b, 0) for a, b, _ in item] for item in items]), cutoff, engine="scipy")
+    dense, _ = multi_source_nearest(
+        *g,
+        *seeds_arrays([[(a, b, 0) for a, b, _ in item] for item in items]),
+        cutoff,
+        engine="scipy",
+    )
     for o in range(len(items)):
-        nodes = out_node[out_ptr[o]:out_ptr[o + 1]]
+        nodes = out_node[out_ptr[o] : out_ptr[o + 1]]
         assert np.all(np.diff(nodes) > 0)
         np.testing.assert_array_equal(nodes, np.flatnonzero(np.isfinite(dense[o])))
-        np.testing.assert_allclose(out_dist[out_ptr[o]:out_ptr[o + 1]], dense[o][nodes],
-                                   rtol=0, atol=1e-6)
+        np.testing.assert_allclose(
+            out_dist[out_ptr[o] : out_ptr[o + 1]], dense[o][nodes], rtol=0, atol=1e-6
+        )
 
 
 @needs_numba
@@ -435,7 +457,7 @@ def test_spatial_order_improves_locality_of_a_shuffled_grid():
     n = side * side
     ii, jj = np.divmod(np.arange(n), side)
     u = np.concatenate([np.arange(n)[jj < side - 1], np.arange(n)[ii < side - 1]])
-    v = np.concatenate([u[: (jj < side - 1).sum()] + 1, u[(jj < side - 1).sum():] + side])
+    v = np.concatenate([u[: (jj < side - 1).sum()] + 1, u[(jj < side - 1).sum() :] + side])
     shuffle = rng.permutation(n)  # old -> new id
     x = np.empty(n)
     y = np.empty(n)
@@ -479,9 +501,13 @@ def test_real_osm_graph_numba_equals_scipy():
         # facility part-way along an edge: seeds both end nodes with offsets
         other = g[1][np.minimum(g[0][fac], g[0][-1] - 1)]
         frac = rng.random(m)
-        items.append([(int(a), float(f * 30), i) for i, (a, f) in enumerate(zip(
-            fac, frac, strict=True))] + [(int(b), float((1 - f) * 30), i) for i, (b, f) in
-                                         enumerate(zip(other, frac, strict=True))])
+        items.append(
+            [(int(a), float(f * 30), i) for i, (a, f) in enumerate(zip(fac, frac, strict=True))]
+            + [
+                (int(b), float((1 - f) * 30), i)
+                for i, (b, f) in enumerate(zip(other, frac, strict=True))
+            ]
+        )
     s = seeds_arrays(items)
     cut = np.where(np.arange(20) % 5 == 0, np.inf, 1000.0)
     d_nb, l_nb = multi_source_nearest(*g, *s, cut, engine="numba")

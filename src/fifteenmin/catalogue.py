@@ -441,7 +441,6 @@ class Category(_Bilingual):
     name_en: str
 
 
-
 @dataclass(frozen=True)
 class NonSpatialService(_Bilingual):
     """A service a map cannot show (it needs local data), e.g. employment services.
@@ -470,7 +469,6 @@ class NonSpatialService(_Bilingual):
     note: str = ""
 
 
-
 @dataclass(frozen=True)
 class ServiceGroup(_Bilingual):
     """One group of a :class:`Grouping`: item ids and non-spatial service ids.
@@ -489,7 +487,6 @@ class ServiceGroup(_Bilingual):
     non_spatial: tuple[str, ...] = ()
     confidence: str | None = None
     note: str = ""
-
 
 
 @dataclass(frozen=True)
@@ -603,7 +600,6 @@ class Item(_Bilingual):
         False
         """
         return self.requirement == "required"
-
 
     def matches(self, tags: Mapping[str, str], area_m2: float | None = None) -> bool:
         """Whether an OSM feature with these tags is a facility of this item.

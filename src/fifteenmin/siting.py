@@ -869,18 +869,8 @@ class _SitingContext:
         rows = self.cands.iloc[res.chosen] if len(res.chosen) else self.cands.iloc[:0]
         table = pd.DataFrame(
             recs,
-            columns=[
-                "item_id",
-                "step",
-                "candidate",
-                "residents_gained",
-                "origins_gained",
-                "weight_after",
-                "share_after",
-                "communities_helped",
-                "community_ids",
-                "communities_met",
-            ],
+            # the computed columns; the candidate's own (source, node, lon/lat) join below
+            columns=[c for c in SITE_COLUMNS if c not in ("source", "node_id", "lon", "lat")],
         )
         user_cols = [c for c in self.cands.columns if c not in (*_CANDIDATE_COLUMNS, "geometry")]
         user_cols = [c for c in user_cols if c not in SITE_COLUMNS and c != rows.geometry.name]
