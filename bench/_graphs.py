@@ -59,8 +59,13 @@ def osm_graph(path: Path) -> dict[str, np.ndarray]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # clipped extracts warn
         net = network_from_file(path)
-    return {"indptr": net.indptr, "indices": net.indices, "weights": net.lengths,
-            "x": net.x, "y": net.y}
+    return {
+        "indptr": net.indptr,
+        "indices": net.indices,
+        "weights": net.lengths,
+        "x": net.x,
+        "y": net.y,
+    }
 
 
 def permute(g: dict[str, np.ndarray], order: np.ndarray) -> dict[str, np.ndarray]:
@@ -73,5 +78,10 @@ def permute(g: dict[str, np.ndarray], order: np.ndarray) -> dict[str, np.ndarray
     np.cumsum(deg[order], out=indptr[1:])
     src_old = np.repeat(np.arange(n), deg)
     o = np.lexsort((rank[g["indices"]], rank[src_old]))
-    return {"indptr": indptr, "indices": rank[g["indices"][o]].astype(np.int32),
-            "weights": g["weights"][o], "x": g["x"][order], "y": g["y"][order]}
+    return {
+        "indptr": indptr,
+        "indices": rank[g["indices"][o]].astype(np.int32),
+        "weights": g["weights"][o],
+        "x": g["x"][order],
+        "y": g["y"][order],
+    }

@@ -2,7 +2,7 @@
 
 For ~50 origins per network, 5/10/15-minute walking isochrones (1,000 m per 15 minutes):
 
-* ``ours``: :func:`fifteenmin.isochrones.isochrones` (edges cut where time runs out, 25 m
+* ``ours``: :func:`fifteenmin.isochrones.walking_areas` (edges cut where time runs out, 25 m
   buffer, union; holes kept), one search per origin (``merge=False``) and one multi-source
   search for all origins at once (``merge=True``);
 * ``hull``: osmnx-examples notebook 13 ("isolines-isochrones"): ``nx.ego_graph`` of the
@@ -42,7 +42,8 @@ import shapely
 from shapely import LineString, Point
 
 import fifteenmin as fm
-from fifteenmin.isochrones import DEFAULT_BUFFER_M, isochrones
+from fifteenmin import settings
+from fifteenmin.isochrones import walking_areas
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_OSM = ROOT.parent / "shared" / "data" / "osm"
@@ -52,7 +53,7 @@ NETWORKS = {
     "Helsinki centre": SHARED_OSM / "benchmark" / "helsinki_centre_2019.osm.pbf",
 }
 BANDS = (5, 10, 15)
-SPEED = fm.DEFAULT_SPEED_M_S
+SPEED = fm.settings.WALK_SPEED_M_S
 
 
 def origins_on_streets(net: fm.WalkNetwork, k: int, seed: int) -> np.ndarray:
@@ -126,16 +127,16 @@ def run(name: str, net: fm.WalkNetwork, k: int, seed: int) -> None:
 
     xy = origins_on_streets(net, k, seed)
     print(f"\n### {name}: {net.n_nodes:,} nodes, {net.n_edges:,} edges, {k} origins\n")
-    isochrones(net, xy[:2])  # warm-up (numba kernel from its cache)
+    walking_areas(net, xy[:2])  # warm-up (numba kernel from its cache)
 
-    ours, t_ours = timed(isochrones, net, xy, BANDS, speed=SPEED)
-    merged, t_merged = timed(isochrones, net, xy, BANDS, speed=SPEED, merge=True)
+    ours, t_ours = timed(walking_areas, net, xy, BANDS, speed=SPEED)
+    merged, t_merged = timed(walking_areas, net, xy, BANDS, speed=SPEED, merge=True)
     G, t_graph = timed(osmnx_graph, net)
     centers = ox.distance.nearest_nodes(G, xy[:, 0], xy[:, 1])
     hulls, t_hull = timed(lambda: [hull_isochrones(G, c) for c in centers])
     bufs, t_buf = timed(lambda: [buffer_isochrones(G, c) for c in centers])
 
-    streets = shapely.union_all(shapely.buffer(net.edge_geometry, DEFAULT_BUFFER_M))
+    streets = shapely.union_all(shapely.buffer(net.edge_geometry, settings.ISOCHRONE_BUFFER_M))
     nb = len(BANDS)
     our = ours.geometry.to_numpy().reshape(k, nb)
     hull = np.array(hulls, dtype=object)

@@ -109,8 +109,14 @@ def nx_graph(g: dict) -> nx.Graph:
     G.add_nodes_from(range(n))
     # parallel streets between the same two nodes: keep the shortest (a Graph keeps one edge)
     order = np.argsort(-g["weights"], kind="stable")  # longest first, so the shortest wins
-    G.add_weighted_edges_from(zip(src[order].tolist(), g["indices"][order].tolist(),
-                                  g["weights"][order].tolist(), strict=True))
+    G.add_weighted_edges_from(
+        zip(
+            src[order].tolist(),
+            g["indices"][order].tolist(),
+            g["weights"][order].tolist(),
+            strict=True,
+        )
+    )
     return G
 
 
@@ -179,9 +185,14 @@ def bench_graph(name: str, g: dict, args, results: list) -> None:
                 for _ in range(args.reps if not big else max(1, args.reps - 1)):
                     dist = label = None  # release the previous result first
                     t, c = time.perf_counter(), time.process_time()
-                    dist, label = K.multi_source_nearest(*csr_args, *seeds, cut, engine="numba",
-                                                         threads=threads,
-                                                         out=buf if reuse else None)
+                    dist, label = K.multi_source_nearest(
+                        *csr_args,
+                        *seeds,
+                        cut,
+                        engine="numba",
+                        threads=threads,
+                        out=buf if reuse else None,
+                    )
                     reps.append(time.perf_counter() - t)
                     cpus.append(time.process_time() - c)
                 fin = np.isfinite(dist)
@@ -199,8 +210,12 @@ def bench_graph(name: str, g: dict, args, results: list) -> None:
         # one item per call (includes per-call validation and allocation)
         one, one_c = [], []
         for k in range(min(5, args.items)):
-            s1 = (np.array([0, len(nodes[k])]), nodes[k], np.zeros(len(nodes[k])),
-                  np.arange(len(nodes[k]), dtype=np.int32))
+            s1 = (
+                np.array([0, len(nodes[k])]),
+                nodes[k],
+                np.zeros(len(nodes[k])),
+                np.arange(len(nodes[k]), dtype=np.int32),
+            )
             t, c = time.perf_counter(), time.process_time()
             K.multi_source_nearest(*csr_args, *s1, cut, engine="numba", threads=1)
             one.append(time.perf_counter() - t)
@@ -219,12 +234,15 @@ def bench_graph(name: str, g: dict, args, results: list) -> None:
 def memory_row(csr, csr_args, src, seeds, G, n, cut) -> dict:
     s1 = (np.array([0, len(src)]), src, np.zeros(len(src)), np.arange(len(src), dtype=np.int32))
     row = {
-        "mem_scipy_mb": peak_mb(lambda: csgraph.dijkstra(csr, indices=src, min_only=True,
-                                                         limit=cut)),
-        "mem_numba1_mb": peak_mb(lambda: K.multi_source_nearest(*csr_args, *s1, cut,
-                                                                engine="numba", threads=1)),
-        "mem_numba_all_mb": peak_mb(lambda: K.multi_source_nearest(*csr_args, *seeds, cut,
-                                                                   engine="numba", threads=2)),
+        "mem_scipy_mb": peak_mb(
+            lambda: csgraph.dijkstra(csr, indices=src, min_only=True, limit=cut)
+        ),
+        "mem_numba1_mb": peak_mb(
+            lambda: K.multi_source_nearest(*csr_args, *s1, cut, engine="numba", threads=1)
+        ),
+        "mem_numba_all_mb": peak_mb(
+            lambda: K.multi_source_nearest(*csr_args, *seeds, cut, engine="numba", threads=2)
+        ),
     }
     if G is not None and n <= 60_000:
         row["mem_networkx_mb"] = peak_mb(lambda: run_networkx(G, n, src, cut))
@@ -242,34 +260,49 @@ def print_row(r: dict, items: int) -> None:
         mr = f"{mrelax:.1f}" if mrelax else "-"
         return f"{ms:.2f} | {cpu_s} | {mr} | {sp / ms:.1f}x | {cpu_r} | {nx_r} |"
 
-    print(f"\n### {r['graph']} ({r['nodes']:,} nodes, {r['arcs']:,} arcs), facilities "
-          f"{r['frac'] * 100:g} % ({r['facilities']:,}/item), reached {r['reached'] * 100:.0f} %,"
-          f" max |numba - scipy| = {r['max_abs_diff_m']:.1e} m, load avg {r['loadavg']:.1f}")
-    print("| implementation | ms/item (wall) | ms/item (CPU) | M arcs/s | vs scipy (wall) |"
-          " vs scipy (CPU) | vs networkx |")
+    print(
+        f"\n### {r['graph']} ({r['nodes']:,} nodes, {r['arcs']:,} arcs), facilities "
+        f"{r['frac'] * 100:g} % ({r['facilities']:,}/item), reached {r['reached'] * 100:.0f} %,"
+        f" max |numba - scipy| = {r['max_abs_diff_m']:.1e} m, load avg {r['loadavg']:.1f}"
+    )
+    print(
+        "| implementation | ms/item (wall) | ms/item (CPU) | M arcs/s | vs scipy (wall) |"
+        " vs scipy (CPU) | vs networkx |"
+    )
     print("|---|---|---|---|---|---|---|")
     if nxm:
-        print(f"| networkx ({r['networkx_items']} items) | "
-              + cells(nxm, r["networkx_cpu_ms"], r["networkx_mrelax"]))
+        print(
+            f"| networkx ({r['networkx_items']} items) | "
+            + cells(nxm, r["networkx_cpu_ms"], r["networkx_mrelax"])
+        )
     print("| scipy | " + cells(sp, spc, r["scipy_mrelax"]))
-    print("| fifteenmin, 1 item/call, 1 thread | "
-          + cells(r["numba_1call_ms"], r["numba_1call_cpu_ms"], None))
-    for key, label in (("numba1", "1 thread"), ("numba2", "2 threads (wall/item)"),
-                       ("numba1_out", "1 thread, out= reused"),
-                       ("numba2_out", "2 threads, out= reused")):
-        print(f"| fifteenmin, {items} items/call, {label} | "
-              + cells(r[f"{key}_ms"], r[f"{key}_cpu_ms"] if "1" in key else None,
-                      r[f"{key}_mrelax"]))
-    print(f"{items} items: fifteenmin {r['numba1_wall_s']:.3f} s (1 thread), "
-          f"{r['numba2_wall_s']:.3f} s (2 threads); with out= reused "
-          f"{r['numba1_out_wall_s']:.3f} s / {r['numba2_out_wall_s']:.3f} s; "
-          f"scipy {sp * items / 1e3:.2f} s sequential")
+    print(
+        "| fifteenmin, 1 item/call, 1 thread | "
+        + cells(r["numba_1call_ms"], r["numba_1call_cpu_ms"], None)
+    )
+    for key, label in (
+        ("numba1", "1 thread"),
+        ("numba2", "2 threads (wall/item)"),
+        ("numba1_out", "1 thread, out= reused"),
+        ("numba2_out", "2 threads, out= reused"),
+    ):
+        print(
+            f"| fifteenmin, {items} items/call, {label} | "
+            + cells(r[f"{key}_ms"], r[f"{key}_cpu_ms"] if "1" in key else None, r[f"{key}_mrelax"])
+        )
+    print(
+        f"{items} items: fifteenmin {r['numba1_wall_s']:.3f} s (1 thread), "
+        f"{r['numba2_wall_s']:.3f} s (2 threads); with out= reused "
+        f"{r['numba1_out_wall_s']:.3f} s / {r['numba2_out_wall_s']:.3f} s; "
+        f"scipy {sp * items / 1e3:.2f} s sequential"
+    )
     if "mem_scipy_mb" in r:
-        print(f"peak memory (tracemalloc, one call): scipy 1 item {r['mem_scipy_mb']:.1f} MB, "
-              f"fifteenmin 1 item {r['mem_numba1_mb']:.1f} MB, {items} items "
-              f"{r['mem_numba_all_mb']:.1f} MB"
-              + (f", networkx 1 item {r['mem_networkx_mb']:.1f} MB"
-                 if "mem_networkx_mb" in r else ""))
+        print(
+            f"peak memory (tracemalloc, one call): scipy 1 item {r['mem_scipy_mb']:.1f} MB, "
+            f"fifteenmin 1 item {r['mem_numba1_mb']:.1f} MB, {items} items "
+            f"{r['mem_numba_all_mb']:.1f} MB"
+            + (f", networkx 1 item {r['mem_networkx_mb']:.1f} MB" if "mem_networkx_mb" in r else "")
+        )
     sys.stdout.flush()
 
 
@@ -288,23 +321,32 @@ def bench_order(args, results: dict) -> None:
     k = max(1, round(0.001 * n))
     base_nodes = [rng.choice(n, k, replace=False) for _ in range(args.items)]
     # the same facilities in each numbering: locate them by coordinates
-    key_row = {(x, y): i for i, (x, y) in enumerate(zip(g_row["x"].tolist(),
-                                                        g_row["y"].tolist(), strict=True))}
+    key_row = {
+        (x, y): i
+        for i, (x, y) in enumerate(zip(g_row["x"].tolist(), g_row["y"].tolist(), strict=True))
+    }
     maps = {}
     for name, g in variants.items():
-        to_row = np.array([key_row[(x, y)] for x, y in zip(g["x"].tolist(), g["y"].tolist(),
-                                                          strict=True)])
+        to_row = np.array(
+            [key_row[(x, y)] for x, y in zip(g["x"].tolist(), g["y"].tolist(), strict=True)]
+        )
         inv = np.empty(n, np.int64)
         inv[to_row] = np.arange(n)
         maps[name] = inv
-    times = {name: {"numba2": [], "numba1": [], "numba1_cpu": [], "scipy": [], "scipy_cpu": []}
-             for name in variants}
+    times = {
+        name: {"numba2": [], "numba1": [], "numba1_cpu": [], "scipy": [], "scipy_cpu": []}
+        for name in variants
+    }
     n_sp = 8
     for _ in range(2):  # interleaved rounds
         for name, g in variants.items():
             nodes = [maps[name][b].astype(np.int32) for b in base_nodes]
-            seeds = (np.arange(args.items + 1) * k, np.concatenate(nodes),
-                     np.zeros(k * args.items), np.tile(np.arange(k, dtype=np.int32), args.items))
+            seeds = (
+                np.arange(args.items + 1) * k,
+                np.concatenate(nodes),
+                np.zeros(k * args.items),
+                np.tile(np.arange(k, dtype=np.int32), args.items),
+            )
             csr_args = (g["indptr"], g["indices"], g["weights"])
             for thr in (2, 1):
                 t, c = time.perf_counter(), time.process_time()
@@ -318,10 +360,14 @@ def bench_order(args, results: dict) -> None:
                 csgraph.dijkstra(csr, indices=src, min_only=True, limit=CUTOFF)
             times[name]["scipy"].append((time.perf_counter() - t) / n_sp)
             times[name]["scipy_cpu"].append((time.process_time() - c) / n_sp)
-    print(f"\n### Node numbering, {n:,}-node grid, facilities 0.1 %, {args.items} items "
-          f"(interleaved, median of 2 rounds; spatial_order took {t_order:.2f} s)")
-    print("| numbering | fifteenmin 2 threads, all items (s, wall) | fifteenmin 1 thread, ms/item"
-          " (wall / CPU) | scipy ms/item (wall / CPU) | mean abs(i-j) over arcs |")
+    print(
+        f"\n### Node numbering, {n:,}-node grid, facilities 0.1 %, {args.items} items "
+        f"(interleaved, median of 2 rounds; spatial_order took {t_order:.2f} s)"
+    )
+    print(
+        "| numbering | fifteenmin 2 threads, all items (s, wall) | fifteenmin 1 thread, ms/item"
+        " (wall / CPU) | scipy ms/item (wall / CPU) | mean abs(i-j) over arcs |"
+    )
     print("|---|---|---|---|---|")
     out = {"spatial_order_s": t_order}
     for name, g in variants.items():
@@ -329,9 +375,11 @@ def bench_order(args, results: dict) -> None:
         gap = float(np.abs(src - g["indices"]).mean())
         r = {k2: med(v) for k2, v in times[name].items()}
         out[name] = r | {"gap": gap}
-        print(f"| {name} | {r['numba2']:.3f} | {r['numba1'] / args.items * 1e3:.1f} / "
-              f"{r['numba1_cpu'] / args.items * 1e3:.1f} | {r['scipy'] * 1e3:.1f} / "
-              f"{r['scipy_cpu'] * 1e3:.1f} | {gap:,.0f} |")
+        print(
+            f"| {name} | {r['numba2']:.3f} | {r['numba1'] / args.items * 1e3:.1f} / "
+            f"{r['numba1_cpu'] / args.items * 1e3:.1f} | {r['scipy'] * 1e3:.1f} / "
+            f"{r['scipy_cpu'] * 1e3:.1f} | {gap:,.0f} |"
+        )
     results["order"] = out
 
 
@@ -346,8 +394,9 @@ def bench_bounded(name: str, g: dict, args, results: list) -> None:
     reps = []
     for _ in range(3):
         t = time.perf_counter()
-        out_ptr, out_node, out_dist = K.bounded_search(*csr_args, optr, onode, odist, CUTOFF,
-                                                       engine="numba", threads=2)
+        out_ptr, out_node, out_dist = K.bounded_search(
+            *csr_args, optr, onode, odist, CUTOFF, engine="numba", threads=2
+        )
         reps.append(time.perf_counter() - t)
     t1, c1 = [], []
     for _ in range(2):
@@ -366,14 +415,24 @@ def bench_bounded(name: str, g: dict, args, results: list) -> None:
         assert np.abs(d[hit] - out_dist[a:b]).max(initial=0) <= 1e-6
     t_sp = (time.perf_counter() - t) / n_sp
     c_sp = (time.process_time() - c) / n_sp
-    r = {"graph": name, "nodes": n, "origins": n_orig, "numba2_s": med(reps),
-         "numba1_s": med(t1), "numba1_cpu_s": med(c1), "scipy_per_origin_ms": t_sp * 1e3,
-         "scipy_cpu_per_origin_ms": c_sp * 1e3, "mean_reached": float(np.diff(out_ptr).mean())}
+    r = {
+        "graph": name,
+        "nodes": n,
+        "origins": n_orig,
+        "numba2_s": med(reps),
+        "numba1_s": med(t1),
+        "numba1_cpu_s": med(c1),
+        "scipy_per_origin_ms": t_sp * 1e3,
+        "scipy_cpu_per_origin_ms": c_sp * 1e3,
+        "mean_reached": float(np.diff(out_ptr).mean()),
+    }
     results.append(r)
-    print(f"| {name} | {n:,} | {r['mean_reached']:.0f} | {r['numba1_s'] * 1e3:.1f} / "
-          f"{r['numba1_cpu_s'] * 1e3:.1f} | {r['numba2_s'] * 1e3:.1f} | "
-          f"{t_sp * n_orig:.2f} / {c_sp * n_orig:.2f} (from {n_sp}) | "
-          f"{c_sp * n_orig / r['numba1_cpu_s']:.0f}x | {t_sp * n_orig / r['numba2_s']:.0f}x |")
+    print(
+        f"| {name} | {n:,} | {r['mean_reached']:.0f} | {r['numba1_s'] * 1e3:.1f} / "
+        f"{r['numba1_cpu_s'] * 1e3:.1f} | {r['numba2_s'] * 1e3:.1f} | "
+        f"{t_sp * n_orig:.2f} / {c_sp * n_orig:.2f} (from {n_sp}) | "
+        f"{c_sp * n_orig / r['numba1_cpu_s']:.0f}x | {t_sp * n_orig / r['numba2_s']:.0f}x |"
+    )
     sys.stdout.flush()
 
 
@@ -398,8 +457,9 @@ def bench_cold() -> dict:
         runs = {}
         for label in ("cold (empty cache)", "cached"):
             t = time.perf_counter()
-            out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                                 text=True, check=True).stdout
+            out = subprocess.run(
+                [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+            ).stdout
             wall = time.perf_counter() - t
             runs[label] = json.loads(out.strip().splitlines()[-1]) | {"process_s": wall}
     print("\n### Compile: fresh process, `import` + `warmup()` (all kernels)")
@@ -419,31 +479,44 @@ def print_targets(results: dict, items: int) -> None:
         if r["graph"] not in ("grid_250k", "grid_1m"):
             continue
         tag = f"{r['graph']}, {r['frac'] * 100:g} %"
-        for label, base, key in (("1 thread, CPU time", "scipy_cpu_ms", "numba1_cpu_ms"),
-                                 ("1 thread, wall", "scipy_ms", "numba1_ms"),
-                                 ("1 thread, out= reused, CPU", "scipy_cpu_ms",
-                                  "numba1_out_cpu_ms"),
-                                 ("2 threads, wall", "scipy_ms", "numba2_ms"),
-                                 ("2 threads, out= reused, wall", "scipy_ms", "numba2_out_ms")):
+        for label, base, key in (
+            ("1 thread, CPU time", "scipy_cpu_ms", "numba1_cpu_ms"),
+            ("1 thread, wall", "scipy_ms", "numba1_ms"),
+            ("1 thread, out= reused, CPU", "scipy_cpu_ms", "numba1_out_cpu_ms"),
+            ("2 threads, wall", "scipy_ms", "numba2_ms"),
+            ("2 threads, out= reused, wall", "scipy_ms", "numba2_out_ms"),
+        ):
             x = r[base] / r[key]
-            print(f"| >= 4x scipy per item ({tag}, {label}) | {x:.1f}x | "
-                  f"{'yes' if x >= 4 else 'no'} |")
+            print(
+                f"| >= 4x scipy per item ({tag}, {label}) | {x:.1f}x | "
+                f"{'yes' if x >= 4 else 'no'} |"
+            )
         if "networkx_ms" in r:
-            for label, base, key in (("1 thread, CPU time", "networkx_cpu_ms", "numba1_cpu_ms"),
-                                     ("2 threads, wall", "networkx_ms", "numba2_ms")):
+            for label, base, key in (
+                ("1 thread, CPU time", "networkx_cpu_ms", "numba1_cpu_ms"),
+                ("2 threads, wall", "networkx_ms", "numba2_ms"),
+            ):
                 x = r[base] / r[key]
-                print(f"| >= 100x networkx per item ({tag}, {label}) | {x:.0f}x | "
-                      f"{'yes' if x >= 100 else 'no'} |")
+                print(
+                    f"| >= 100x networkx per item ({tag}, {label}) | {x:.0f}x | "
+                    f"{'yes' if x >= 100 else 'no'} |"
+                )
         if r["graph"] == "grid_1m":
-            for label, key in (("fresh result", "numba2_wall_s"),
-                               ("out= reused", "numba2_out_wall_s")):
+            for label, key in (
+                ("fresh result", "numba2_wall_s"),
+                ("out= reused", "numba2_out_wall_s"),
+            ):
                 w = r[key]
-                print(f"| {items} items x 1M nodes <= 1 s on 2 threads ({tag}, {label}) | "
-                      f"{w:.2f} s | {'yes' if w <= 1 else 'no'} |")
+                print(
+                    f"| {items} items x 1M nodes <= 1 s on 2 threads ({tag}, {label}) | "
+                    f"{w:.2f} s | {'yes' if w <= 1 else 'no'} |"
+                )
     cold = results["cold"]["cold (empty cache)"]["warmup_s"]
     cached = results["cold"]["cached"]["warmup_s"]
-    print(f"| cold compile <= 10 s | {cold:.1f} s (cached: {cached:.2f} s) | "
-          f"{'yes' if cold <= 10 else 'no'} |")
+    print(
+        f"| cold compile <= 10 s | {cold:.1f} s (cached: {cached:.2f} s) | "
+        f"{'yes' if cold <= 10 else 'no'} |"
+    )
 
 
 def main() -> None:
@@ -462,8 +535,10 @@ def main() -> None:
     t_start = time.perf_counter()
     info = machine_info() | {"loadavg_start": os.getloadavg()}
     print("## Machine\n" + "\n".join(f"- {k}: {v}" for k, v in info.items()))
-    print(f"- numba threads: {K.numba.get_num_threads()}, NUMBA_CACHE_DIR="
-          f"{os.environ['NUMBA_CACHE_DIR']}")
+    print(
+        f"- numba threads: {K.numba.get_num_threads()}, NUMBA_CACHE_DIR="
+        f"{os.environ['NUMBA_CACHE_DIR']}"
+    )
     results: dict = {"machine": info, "cold": bench_cold(), "runs": [], "bounded": []}
     K.warmup()
     graphs: list[tuple[str, dict]] = []
@@ -480,14 +555,18 @@ def main() -> None:
         g = load_or_make(SIZES[s])
         print(f"(grid {s}: {len(g['x']):,} nodes, {time.perf_counter() - t:.1f} s to load/make)")
         graphs.append((f"grid_{s}", g))
-    print(f"\n## Nearest facility, cutoff {CUTOFF:.0f} m (15 min at {WALK_SPEED} m/s), "
-          f"{args.items} items")
+    print(
+        f"\n## Nearest facility, cutoff {CUTOFF:.0f} m (15 min at {WALK_SPEED} m/s), "
+        f"{args.items} items"
+    )
     for name, g in graphs:
         bench_graph(name, g, args, results["runs"])
     print(f"\n## bounded_search: {args.origins} origins, cutoff {CUTOFF:.0f} m")
-    print("| graph | nodes | nodes reached / origin | fifteenmin 1 thread ms (wall / CPU) |"
-          " fifteenmin 2 threads ms | scipy dense rows s (wall / CPU) | speed-up 1 thread (CPU)"
-          " | speed-up 2 threads (wall) |")
+    print(
+        "| graph | nodes | nodes reached / origin | fifteenmin 1 thread ms (wall / CPU) |"
+        " fifteenmin 2 threads ms | scipy dense rows s (wall / CPU) | speed-up 1 thread (CPU)"
+        " | speed-up 2 threads (wall) |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for name, g in graphs:
         bench_bounded(name, g, args, results["bounded"])
@@ -500,8 +579,10 @@ def main() -> None:
     out = BENCH / ".cache" / "kernel_results.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1))
-    print(f"\nAll numba results equal scipy's (max abs diff <= 1e-6 m, same reachable sets). "
-          f"Total {total:.0f} s; results in {out}")
+    print(
+        f"\nAll numba results equal scipy's (max abs diff <= 1e-6 m, same reachable sets). "
+        f"Total {total:.0f} s; results in {out}"
+    )
 
 
 if __name__ == "__main__":

@@ -97,7 +97,7 @@ def report():
 @pytest.fixture(scope="module")
 def browser_result(report, tmp_path_factory):
     """Open report.html (with isochrones) once; collect the facts the tests check."""
-    from fifteenmin.html_report import write_html
+    from fifteenmin.output.html import write_html
 
     tmp = tmp_path_factory.mktemp("browser")
     page_path = tmp / "report.html"

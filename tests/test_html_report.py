@@ -1,4 +1,4 @@
-"""The self-contained HTML report (fifteenmin.html_report) on the bundled sample."""
+"""The self-contained HTML report (fifteenmin.output.html) on the bundled sample."""
 
 from __future__ import annotations
 
@@ -18,13 +18,8 @@ import numpy as np
 import pytest
 import shapely
 
-from fifteenmin.html_report import (
-    DIRECTORY_COLUMNS,
-    render_html,
-    report_html_fragment,
-    service_directory,
-    write_html,
-)
+from fifteenmin.directory import DIRECTORY_COLUMNS, service_directory
+from fifteenmin.output.html import render_html, report_html_fragment, write_html
 
 PAYLOAD_COM = "<script>alert(1)</script>\"&<>'"
 PAYLOAD_FAC = "<img src=x onerror=alert(2)>\"&<>'"
@@ -218,7 +213,7 @@ def test_deterministic_across_processes(tmp_path, page_en):
     code = (
         "import warnings; warnings.simplefilter('ignore')\n"
         "from fifteenmin import run_report\n"
-        "from fifteenmin.html_report import write_html\n"
+        "from fifteenmin.output.html import write_html\n"
         f"write_html(run_report(), {str(out)!r})\n"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}

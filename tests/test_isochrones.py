@@ -23,14 +23,12 @@ from hypothesis import strategies as st
 from shapely.ops import substring
 
 from fifteenmin import from_networkx, snap_points
+from fifteenmin import settings as fm_settings
 from fifteenmin.isochrones import (
-    DEFAULT_BUFFER_M,
-    DEFAULT_QUAD_SEGS,
     _substrings,
     facility_isochrones,
-    isochrones,
+    walking_areas,
 )
-from fifteenmin.network import DEFAULT_SPEED_M_S
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 needs_shared_dir = pytest.mark.skipif(
@@ -131,13 +129,17 @@ def _reference_pieces(net, snap, dist, D):
     return np.array(pieces, dtype=object)
 
 
-def _reference_polygon(net, xy, minutes, speed=DEFAULT_SPEED_M_S, buffer_m=DEFAULT_BUFFER_M):
+def _reference_polygon(
+    net, xy, minutes, speed=fm_settings.WALK_SPEED_M_S, buffer_m=fm_settings.ISOCHRONE_BUFFER_M
+):
     snap = snap_points(net, xy)
     dist = _node_distances(net, snap)
     pieces = _reference_pieces(net, snap, dist, minutes * 60.0 * speed)
     if len(pieces) == 0:
         return shapely.Polygon()
-    return shapely.union_all(shapely.buffer(pieces, buffer_m, quad_segs=DEFAULT_QUAD_SEGS))
+    return shapely.union_all(
+        shapely.buffer(pieces, buffer_m, quad_segs=fm_settings.ISOCHRONE_QUAD_SEGS)
+    )
 
 
 def _assert_same_area(got, ref, rel=1e-6):
@@ -162,7 +164,7 @@ def test_output_frame(sample_net):
         crs=net.crs,
         index=["home", "work"],
     ).to_crs("EPSG:4326")
-    iso = isochrones(net, pts, minutes=(15, 5, 10, 5))
+    iso = walking_areas(net, pts, minutes=(15, 5, 10, 5))
     assert list(iso.columns) == ["origin", "minutes", "geometry"]
     assert iso.crs == net.crs
     assert iso["origin"].tolist() == ["home"] * 3 + ["work"] * 3
@@ -170,41 +172,41 @@ def test_output_frame(sample_net):
     assert set(iso.geom_type) <= {"Polygon", "MultiPolygon"}
     assert (iso.area > 0).all()
 
-    merged = isochrones(net, pts, minutes=10, merge=True)
+    merged = walking_areas(net, pts, minutes=10, merge=True)
     assert merged["origin"].tolist() == ["all"]
     assert merged["minutes"].tolist() == [10]
 
-    xy = isochrones(net, np.column_stack([net.x[:3], net.y[:3]]), minutes=5)
+    xy = walking_areas(net, np.column_stack([net.x[:3], net.y[:3]]), minutes=5)
     assert xy["origin"].tolist() == [0, 1, 2]
-    one = isochrones(net, shapely.Point(net.x[0], net.y[0]), minutes=5)
+    one = walking_areas(net, shapely.Point(net.x[0], net.y[0]), minutes=5)
     _assert_same_area(one.geometry.iloc[0], xy.geometry.iloc[0], rel=0)
 
 
 def test_empty_and_unreachable(sample_net):
     net = sample_net
-    empty = isochrones(net, np.zeros((0, 2)))
+    empty = walking_areas(net, np.zeros((0, 2)))
     assert len(empty) == 0 and list(empty.columns) == ["origin", "minutes", "geometry"]
-    empty = isochrones(net, np.zeros((0, 2)), merge=True)
+    empty = walking_areas(net, np.zeros((0, 2)), merge=True)
     assert empty["origin"].tolist() == ["all"] * 3 and empty.geometry.is_empty.all()
     # 10 km from every street: beyond max_snap_m, nothing is reached
     e = 0
     mid = net.edge_geometry[e].interpolate(0.5, normalized=True)
-    far = isochrones(net, [[mid.x + 1e4, mid.y + 1e4]], minutes=(1, 15), speed=1.0)
+    far = walking_areas(net, [[mid.x + 1e4, mid.y + 1e4]], minutes=(1, 15), speed=1.0)
     assert far.geometry.is_empty.all()
-    far = isochrones(net, [[mid.x + 1e4, mid.y + 1e4]], minutes=(1, 15), merge=True)
+    far = walking_areas(net, [[mid.x + 1e4, mid.y + 1e4]], minutes=(1, 15), merge=True)
     assert far.geometry.is_empty.all()
-    some = isochrones(net, [[mid.x + 1e4, mid.y + 1e4], [mid.x, mid.y]], 15, merge=True)
-    alone = isochrones(net, [[mid.x, mid.y]], 15)
+    some = walking_areas(net, [[mid.x + 1e4, mid.y + 1e4], [mid.x, mid.y]], 15, merge=True)
+    alone = walking_areas(net, [[mid.x, mid.y]], 15)
     _assert_same_area(some.geometry.iloc[0], alone.geometry.iloc[0])
     with pytest.raises(ValueError, match="minutes"):
-        isochrones(net, [[mid.x, mid.y]], minutes=(-5, 10))
+        walking_areas(net, [[mid.x, mid.y]], minutes=(-5, 10))
     with pytest.raises(ValueError, match="buffer_m"):
-        isochrones(net, [[mid.x, mid.y]], buffer_m=0)
+        walking_areas(net, [[mid.x, mid.y]], buffer_m=0)
 
 
 def test_single_origin_too_far_for_the_band():
     net = _grid(3)
-    iso = isochrones(net, _xy((50, -80)), minutes=(1, 2), speed=1.0)  # 80 m off the street
+    iso = walking_areas(net, _xy((50, -80)), minutes=(1, 2), speed=1.0)  # 80 m off the street
     assert iso.geometry.iloc[0].is_empty  # 60 m: does not reach the street
     assert not iso.geometry.iloc[1].is_empty  # 120 m: 40 m either way along the street
     _assert_same_area(iso.geometry.iloc[1], _reference_polygon(net, _xy((50, -80)), 2, 1.0))
@@ -219,7 +221,7 @@ def test_single_origin_too_far_for_the_band():
 def test_grid_equals_brute_force(minutes, merge):
     net = _grid(4, drop={((1, 1), (2, 1)), ((1, 2), (1, 3))})
     origins = _xy((37.0, -6.0), (260.0, 150.0)) if merge else _xy((37.0, -6.0))
-    got = isochrones(net, origins, minutes, speed=1.5, buffer_m=12.0, merge=merge)
+    got = walking_areas(net, origins, minutes, speed=1.5, buffer_m=12.0, merge=merge)
     ref = _reference_polygon(net, origins, minutes, speed=1.5, buffer_m=12.0)
     _assert_same_area(got.geometry.iloc[0], ref)
 
@@ -267,8 +269,8 @@ def test_random_graphs_equal_brute_force(case):
     # the reference has no snapping limit: lift it (an origin exactly max_snap_m = 500 m away,
     # as hypothesis found, is in or out by a rounding of the access distance)
     kw = {"speed": 1.0, "buffer_m": buffer_m, "max_snap_m": np.inf}
-    sep = isochrones(net, xy, minutes, **kw)
-    merged = isochrones(net, xy, minutes, merge=True, **kw)
+    sep = walking_areas(net, xy, minutes, **kw)
+    merged = walking_areas(net, xy, minutes, merge=True, **kw)
     for b, m in enumerate(minutes):
         for o in range(len(xy)):
             ref = _reference_polygon(net, xy[o : o + 1], m, speed=1.0, buffer_m=buffer_m)
@@ -325,7 +327,7 @@ def test_sample_reached_nodes_and_edge_points_inside(sample_net):
     net = sample_net
     xy = _sample_origins(net)
     bands = (3, 5, 10, 15)
-    iso = isochrones(net, xy, bands)
+    iso = walking_areas(net, xy, bands)
     nodes = shapely.points(net.x, net.y)
     fractions = np.linspace(0.0, 1.0, 9)
     for o in range(len(xy)):
@@ -334,7 +336,7 @@ def test_sample_reached_nodes_and_edge_points_inside(sample_net):
         pts, d = _times_along(net, snap, dist, fractions)
         for b, minutes in enumerate(bands):
             poly = iso.geometry.iloc[o * len(bands) + b]
-            D = minutes * 60.0 * DEFAULT_SPEED_M_S
+            D = minutes * 60.0 * fm_settings.WALK_SPEED_M_S
             inside = dist <= D
             assert inside.sum() > 0
             assert shapely.dwithin(poly, nodes[inside], 1e-6).all()
@@ -350,7 +352,7 @@ def test_sample_far_nodes_outside(sample_net):
     net = sample_net
     xy = _sample_origins(net, seed=2)
     bands = (5, 10)
-    iso = isochrones(net, xy, bands)
+    iso = walking_areas(net, xy, bands)
     nodes = shapely.points(net.x, net.y)
     checked = 0
     for o in range(len(xy)):
@@ -358,7 +360,7 @@ def test_sample_far_nodes_outside(sample_net):
         dist = _node_distances(net, snap)
         for b, minutes in enumerate(bands):
             poly = iso.geometry.iloc[o * len(bands) + b]
-            D = minutes * 60.0 * DEFAULT_SPEED_M_S
+            D = minutes * 60.0 * fm_settings.WALK_SPEED_M_S
             pieces = _reference_pieces(net, snap, dist, D)
             tree = shapely.STRtree(pieces)
             slow = np.flatnonzero(dist > D)
@@ -374,7 +376,7 @@ def test_sample_far_nodes_outside(sample_net):
 def test_sample_equals_brute_force(sample_net):
     net = sample_net
     xy = _sample_origins(net, k=2, seed=3)
-    iso = isochrones(net, xy, (5, 15))
+    iso = walking_areas(net, xy, (5, 15))
     for o in range(2):
         for b, minutes in enumerate((5, 15)):
             ref = _reference_polygon(net, xy[o : o + 1], minutes)
@@ -384,7 +386,7 @@ def test_sample_equals_brute_force(sample_net):
 def test_bands_are_nested(sample_net):
     net = sample_net
     xy = _sample_origins(net, k=4, seed=4)
-    iso = isochrones(net, xy, (2, 5, 10, 15))
+    iso = walking_areas(net, xy, (2, 5, 10, 15))
     polys = iso.geometry.to_numpy().reshape(len(xy), 4)
     for row in polys:
         for small, big in itertools.pairwise(row):
@@ -402,8 +404,8 @@ def test_merged_equals_union_of_separate(sample_net):
     net = sample_net
     xy = _sample_origins(net, k=6, seed=5)
     bands = (5, 10, 15)
-    sep = isochrones(net, xy, bands)
-    merged = isochrones(net, xy, bands, merge=True)
+    sep = walking_areas(net, xy, bands)
+    merged = walking_areas(net, xy, bands, merge=True)
     for b in range(len(bands)):
         union = shapely.union_all(sep.geometry.to_numpy()[b :: len(bands)])
         _assert_same_area(merged.geometry.iloc[b], union)
@@ -411,8 +413,8 @@ def test_merged_equals_union_of_separate(sample_net):
 
 def test_engines_agree(sample_net):
     xy = _sample_origins(sample_net, k=2, seed=6)
-    a = isochrones(sample_net, xy, (5, 10), engine="scipy")
-    b = isochrones(sample_net, xy, (5, 10), engine="auto")
+    a = walking_areas(sample_net, xy, (5, 10), engine="scipy")
+    b = walking_areas(sample_net, xy, (5, 10), engine="auto")
     for ga, gb in zip(a.geometry, b.geometry, strict=True):
         _assert_same_area(ga, gb, rel=1e-12)
 
@@ -425,7 +427,7 @@ def test_ring_road_keeps_its_hole():
     coords = {"a": (0.0, 0.0), "b": (400.0, 0.0), "c": (400.0, 400.0), "d": (0.0, 400.0)}
     ring = [("a", "b", []), ("b", "c", []), ("c", "d", []), ("d", "a", [])]
     net = _net(ring, coords)
-    iso = isochrones(net, _xy((200.0, -10.0)), minutes=(3, 15), speed=1000 / 900)
+    iso = walking_areas(net, _xy((200.0, -10.0)), minutes=(3, 15), speed=1000 / 900)
     small, full = iso.geometry
     # 3 minutes = 200 m: part of the ring, no hole yet
     assert _n_holes(small) == 0
@@ -441,7 +443,7 @@ def test_ring_road_keeps_its_hole():
 
 def test_grid_blocks_are_holes():
     net = _grid(4, spacing=120.0)
-    iso = isochrones(net, _xy((180.0, 180.0)), minutes=30, buffer_m=20.0)
+    iso = walking_areas(net, _xy((180.0, 180.0)), minutes=30, buffer_m=20.0)
     assert _n_holes(iso.geometry.iloc[0]) == 9  # every 120 m block: 80 x 80 m hole
 
 
@@ -469,7 +471,7 @@ def test_facility_isochrones_equal_merged_access_points(sample_net, sample_data)
         assert got["item_id"].tolist() == [item] * 3
         rows = tt.facilities.iloc[np.unique(tt.access.loc[tt.access["item"] == k, "facility"])]
         pts = access_points(rows, net.crs)
-        ref = isochrones(
+        ref = walking_areas(
             net, pts[["x", "y"]].to_numpy(), (5, 10, 15), speed=float(tt.speed[k]), merge=True
         )
         for g, r in zip(got.geometry, ref.geometry, strict=True):
@@ -490,20 +492,22 @@ def test_facility_isochrones_equal_merged_access_points(sample_net, sample_data)
 def test_beijing_nodes_inside_and_outside(beijing_net):
     net = beijing_net
     xy = _sample_origins(net, k=2, seed=7)
-    iso = isochrones(net, xy, (5, 15))
+    iso = walking_areas(net, xy, (5, 15))
     nodes = shapely.points(net.x, net.y)
     for o in range(2):
         snap = snap_points(net, xy[o : o + 1])
         dist = _node_distances(net, snap)
         for b, minutes in enumerate((5, 15)):
             poly = iso.geometry.iloc[o * 2 + b]
-            D = minutes * 60.0 * DEFAULT_SPEED_M_S
+            D = minutes * 60.0 * fm_settings.WALK_SPEED_M_S
             assert shapely.dwithin(poly, nodes[dist <= D], 1e-6).all()
             pieces = _reference_pieces(net, snap, dist, D)
             slow = np.flatnonzero(dist > D)
             near = shapely.STRtree(pieces).query(
-                nodes[slow], predicate="dwithin", distance=DEFAULT_BUFFER_M
+                nodes[slow], predicate="dwithin", distance=fm_settings.ISOCHRONE_BUFFER_M
             )[0]
             far = np.setdiff1d(np.arange(len(slow)), near)
             assert not shapely.intersects(poly, nodes[slow[far]]).any()
-            _assert_same_area(poly, shapely.union_all(shapely.buffer(pieces, DEFAULT_BUFFER_M)))
+            _assert_same_area(
+                poly, shapely.union_all(shapely.buffer(pieces, fm_settings.ISOCHRONE_BUFFER_M))
+            )

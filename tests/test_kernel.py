@@ -17,25 +17,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy.sparse import csgraph, csr_matrix
 
-KERNEL_FILE = Path(__file__).resolve().parents[1] / "src" / "fifteenmin" / "_kernel.py"
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 HELSINKI = SHARED / "data" / "osm" / "benchmark" / "helsinki_centre_2019.osm.pbf"
 
 
-def _load_kernel():
-    try:
-        return importlib.import_module("fifteenmin._kernel")
-    except ImportError as exc:  # the package __init__ may be mid-construction elsewhere
-        if "_kernel" in str(exc):
-            raise
-        spec = importlib.util.spec_from_file_location("fifteenmin_kernel_alone", KERNEL_FILE)
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[spec.name] = mod
-        spec.loader.exec_module(mod)
-        return mod
-
-
-K = _load_kernel()
+K = importlib.import_module("fifteenmin._kernel")
 multi_source_nearest = K.multi_source_nearest
 bounded_search = K.bounded_search
 spatial_order = K.spatial_order
@@ -349,8 +335,7 @@ def test_module_works_without_numba():
     code = (
         "import sys, importlib.util, numpy as np\n"
         "sys.modules['numba'] = None\n"
-        f"spec = importlib.util.spec_from_file_location('k_nonumba', r'{KERNEL_FILE}')\n"
-        "m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)\n"
+        "import fifteenmin._kernel as m\n"
         "assert not m.HAVE_NUMBA\n"
         "d, l = m.multi_source_nearest([0, 1, 2], [1, 0], [3.0, 3.0], [0, 1], [0], [0.0], [2],"
         " 10.0)\n"

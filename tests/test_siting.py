@@ -498,7 +498,7 @@ def test_beijing_elderly_day_care(capsys):
 def test_write_sites_atomic_attributed_deterministic(rep, tmp_path, suffix):
     import pandas as pd
 
-    from fifteenmin.siting import write_sites
+    from fifteenmin.output import write_sites
 
     sites = site_facilities(rep, "pharmacy", k=2)
     a = write_sites(sites, tmp_path / f"a{suffix}")

@@ -15,10 +15,12 @@ The pipeline, one module per stage, data flowing one way::
 Map data © OpenStreetMap contributors, ODbL 1.0.
 """
 
+from . import settings
 from ._coords import to_wgs84
 from ._errors import (
     CatalogueError,
     CommunityFileError,
+    ConfigError,
     FacilityFileError,
     FifteenminError,
     InputFileError,
@@ -28,7 +30,7 @@ from ._errors import (
     OutputError,
     UnknownItemError,
 )
-from ._osm import read_osm
+from ._osm import OSMData, read_osm
 from ._version import __version__
 from .catalogue import Catalogue, Item, available_catalogues, load_catalogue
 from .communities import (
@@ -37,6 +39,7 @@ from .communities import (
     residents,
     residents_from_population,
 )
+from .config import RunConfig
 from .coverage import CoverageResult, score_coverage
 from .facilities import (
     entrances_from_osm,
@@ -46,9 +49,8 @@ from .facilities import (
     facility_counts,
     merge_facilities,
 )
-from .isochrones import facility_isochrones, isochrones
+from .isochrones import community_walking_areas, facility_isochrones, walking_areas
 from .network import (
-    DEFAULT_SPEED_M_S,
     WalkNetwork,
     from_networkx,
     network_from_bbox,
@@ -57,16 +59,16 @@ from .network import (
     network_from_polygon,
     snap_points,
 )
-from .report import ATTRIBUTION, Report, run_report, sample_path
+from .pipeline import Results, run_pipeline
+from .report import Report, run_report, sample_path
 from .routing import TravelTimes, item_speeds, origin_times, reachable, travel_times
 from .siting import candidate_sites, plan_missing, site_facilities
 
 __all__ = [
-    "ATTRIBUTION",
-    "DEFAULT_SPEED_M_S",
     "Catalogue",
     "CatalogueError",
     "CommunityFileError",
+    "ConfigError",
     "CoverageResult",
     "FacilityFileError",
     "FifteenminError",
@@ -74,9 +76,12 @@ __all__ = [
     "Item",
     "LayerError",
     "NetworkError",
+    "OSMData",
     "OSMFileError",
     "OutputError",
     "Report",
+    "Results",
+    "RunConfig",
     "TravelTimes",
     "UnknownItemError",
     "WalkNetwork",
@@ -85,6 +90,7 @@ __all__ = [
     "candidate_sites",
     "communities_from_file",
     "communities_from_osm",
+    "community_walking_areas",
     "entrances_from_osm",
     "facilities_from_osm",
     "facilities_from_polygon",
@@ -92,7 +98,6 @@ __all__ = [
     "facility_counts",
     "facility_isochrones",
     "from_networkx",
-    "isochrones",
     "item_speeds",
     "load_catalogue",
     "merge_facilities",
@@ -106,11 +111,14 @@ __all__ = [
     "read_osm",
     "residents",
     "residents_from_population",
+    "run_pipeline",
     "run_report",
     "sample_path",
     "score_coverage",
+    "settings",
     "site_facilities",
     "snap_points",
     "to_wgs84",
     "travel_times",
+    "walking_areas",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 __all__ = [
     "CatalogueError",
     "CommunityFileError",
+    "ConfigError",
     "FacilityFileError",
     "FifteenminError",
     "InputFileError",
@@ -46,6 +47,10 @@ class UnknownItemError(CatalogueError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else ""
+
+
+class ConfigError(FifteenminError, ValueError):
+    """A run option is invalid (e.g. a non-positive walking speed, an unknown engine)."""
 
 
 class LayerError(FifteenminError, ValueError):

@@ -67,6 +67,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
+from . import settings
+
 try:  # numba is optional (momepy-style): the module must import and work without it
     import numba
     from numba import njit, prange
@@ -673,7 +675,7 @@ def multi_source_nearest(
     seed_label: Any,
     cutoff: float | FloatArray,
     *,
-    engine: str = "auto",
+    engine: str = settings.ENGINE,
     threads: int | None = None,
     bucket_width: float = DEFAULT_BUCKET_WIDTH,
     out: tuple[np.ndarray, np.ndarray] | None = None,
@@ -821,7 +823,7 @@ def bounded_search(
     origin_dist: Any,
     cutoff: float | FloatArray,
     *,
-    engine: str = "auto",
+    engine: str = settings.ENGINE,
     threads: int | None = None,
     bucket_width: float = DEFAULT_BUCKET_WIDTH,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

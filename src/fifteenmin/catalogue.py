@@ -102,8 +102,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from . import settings
 from ._errors import CatalogueError, InputFileError, UnknownItemError
-from .network import SPEED_PROFILES
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -141,7 +141,7 @@ CONFIDENCE_LEVELS: tuple[str, ...] = ("V", "M", "U")
 LIST_VALUED_KEYS = frozenset({"amenity", "shop", "leisure", "healthcare", "office", "craft"})
 
 #: Allowed ``speed_profile`` values (the walking-speed profile the scorer applies).
-SPEED_PROFILE_NAMES: tuple[str, ...] = tuple(SPEED_PROFILES)
+SPEED_PROFILE_NAMES: tuple[str, ...] = tuple(settings.SPEED_PROFILES)
 #: Allowed ``priority_group`` values.
 PRIORITY_GROUPS: tuple[str, ...] = ("elderly", "children")
 
@@ -1717,7 +1717,7 @@ def _bundled(name: str) -> Catalogue:
 
 
 def load_catalogue(
-    name_or_path: str | os.PathLike[str] | Catalogue | Mapping[str, Any] = "beijing",
+    name_or_path: str | os.PathLike[str] | Catalogue | Mapping[str, Any] = settings.CATALOGUE,
 ) -> Catalogue:
     """Load a bundled catalogue by name, or a user catalogue file.
 

@@ -10,9 +10,14 @@ import argparse
 import sys
 import warnings
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
+from . import settings
 from ._errors import FifteenminError
 from ._version import __version__
+
+if TYPE_CHECKING:
+    from .config import RunConfig
 
 __all__ = ["main"]
 
@@ -42,7 +47,9 @@ def _add_pipeline_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--id-column", help="column of the community file holding unique ids")
     p.add_argument("--name-column", help="column of the community file holding names")
     p.add_argument(
-        "--catalogue", default="beijing", help="catalogue name or file (default: beijing)"
+        "--catalogue",
+        default=settings.CATALOGUE,
+        help=f"catalogue name or file (default: {settings.CATALOGUE})",
     )
     p.add_argument(
         "--facilities",
@@ -73,7 +80,10 @@ def _add_pipeline_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--elderly-column", help="column of --population holding elderly residents")
     p.add_argument("--children-column", help="column of --population holding children")
     p.add_argument(
-        "--speed", type=_positive_float, default=None, help="walking speed in m/s (default 1.11)"
+        "--speed",
+        type=_positive_float,
+        default=None,
+        help=f"walking speed in m/s (default {settings.WALK_SPEED_M_S:.2f})",
     )
     p.add_argument(
         "--uniform-speed",
@@ -84,8 +94,9 @@ def _add_pipeline_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--threshold",
         type=_share,
-        default=0.8,
-        help="share of residents within the tier for an item to be met (default 0.8)",
+        default=settings.THRESHOLD,
+        help="share of residents within the tier for an item to be met "
+        f"(default {settings.THRESHOLD:g})",
     )
     p.add_argument(
         "--category-weights",
@@ -94,7 +105,7 @@ def _add_pipeline_args(p: argparse.ArgumentParser) -> None:
         help="weights of categories in the composite index, e.g. health=2,education=2 (others 1)",
     )
     p.add_argument(
-        "--engine", choices=["auto", "numba", "scipy"], default="auto", help="shortest-path engine"
+        "--engine", choices=settings.ENGINES, default=settings.ENGINE, help="shortest-path engine"
     )
 
 
@@ -114,29 +125,28 @@ def _weights(text: str) -> dict[str, float]:
     return out
 
 
-def _pipeline_kwargs(args: argparse.Namespace, progress: Callable[[str], None]) -> dict:
-    """``run_report`` keyword arguments from the shared pipeline options."""
-    from .network import DEFAULT_SPEED_M_S
+def _config(args: argparse.Namespace) -> RunConfig:
+    """The run configuration from the shared pipeline options."""
+    from .config import RunConfig
 
-    return {
-        "communities": args.communities,
-        "id_column": args.id_column,
-        "name_column": args.name_column,
-        "user_facilities": args.facilities,
-        "facility_item_column": args.facility_item_column,
-        "coord_system": args.coord_system,
-        "population": args.population,
-        "population_column": args.population_column,
-        "elderly_column": args.elderly_column,
-        "children_column": args.children_column,
-        "catalogue": args.catalogue,
-        "speed": args.speed if args.speed is not None else DEFAULT_SPEED_M_S,
-        "item_profiles": not args.uniform_speed,
-        "threshold": args.threshold,
-        "category_weights": args.category_weights,
-        "engine": args.engine,
-        "progress": progress,
-    }
+    return RunConfig(
+        communities=args.communities,
+        id_column=args.id_column,
+        name_column=args.name_column,
+        user_facilities=args.facilities,
+        facility_item_column=args.facility_item_column,
+        coord_system=args.coord_system,
+        population=args.population,
+        population_column=args.population_column,
+        elderly_column=args.elderly_column,
+        children_column=args.children_column,
+        catalogue=args.catalogue,
+        speed=args.speed if args.speed is not None else settings.WALK_SPEED_M_S,
+        item_profiles=not args.uniform_speed,
+        threshold=args.threshold,
+        category_weights=args.category_weights,
+        engine=args.engine,
+    )
 
 
 def _progress(quiet: bool) -> Callable[[str], None]:
@@ -171,7 +181,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_pipeline_args(r)
     r.add_argument(
-        "--lang", choices=["en", "zh"], default="en", help="language of report.html (default en)"
+        "--lang", choices=settings.LANGS, default=settings.LANG, help="language of report.html"
     )
     r.add_argument("--no-html", action="store_true", help="do not write report.html")
     r.add_argument(
@@ -186,7 +196,9 @@ def _parser() -> argparse.ArgumentParser:
         help="leave the 'where to add facilities' (怎么补) section out of the HTML report",
     )
     r.add_argument(
-        "--out", default="fifteenmin-report", help="output folder (default: ./fifteenmin-report)"
+        "--out",
+        default=settings.OUT_DIR,
+        help=f"output folder (default: ./{settings.OUT_DIR})",
     )
     r.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
 
@@ -195,7 +207,7 @@ def _parser() -> argparse.ArgumentParser:
     csub.add_parser("list", help="bundled catalogues")
     show = csub.add_parser("show", help="print a catalogue (items, tiers, OSM tags, sources)")
     show.add_argument("name", help="catalogue name or file")
-    show.add_argument("--lang", choices=["zh", "en"], default="en", help="language (default en)")
+    show.add_argument("--lang", choices=settings.LANGS, default=settings.LANG, help="language")
     val = csub.add_parser("validate", help="check a catalogue file")
     val.add_argument("file", help="catalogue file (.yaml, .yml or .toml)")
 
@@ -278,14 +290,15 @@ def _positive_int(text: str) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .report import prepare_output_dir, run_report
+    from .output import prepare_output_dir
+    from .report import run_report
 
     say = _progress(args.quiet)
     # fail fast on an unwritable output folder, before the long steps
     prepare_output_dir(args.out)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        report = run_report(args.osm_file, **_pipeline_kwargs(args, say))
+        report = run_report(args.osm_file, config=_config(args), progress=say)
         if not args.no_html:
             say("drawing the HTML report (15-minute walking areas of the communities)")
         files = report.write(
@@ -325,8 +338,10 @@ def _cmd_site(args: argparse.Namespace) -> int:
 
     from ._errors import OutputError
     from .catalogue import load_catalogue
+    from .output import write_sites
+    from .readers import read_layer
     from .report import run_report
-    from .siting import plan_missing, read_layer, site_facilities, write_sites
+    from .siting import plan_missing, site_facilities
 
     say = _progress(args.quiet)
     if args.spacing is not None and args.candidates:
@@ -351,14 +366,14 @@ def _cmd_site(args: argparse.Namespace) -> int:
         k = None if args.target_share is not None else (1 if plan else 3)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        report = run_report(args.osm_file, **{**_pipeline_kwargs(args, say), "catalogue": cat})
+        config = _config(args).replace(catalogue=cat)
+        report = run_report(args.osm_file, config=config, progress=say)
         kw = dict(
             target_share=args.target_share,
             candidates=cands,
             areas=areas,
             spacing_m=args.spacing,
             swaps=not args.no_swaps,
-            engine=args.engine,
         )
         if plan:
             sites = plan_missing(report, k=k, **kw)

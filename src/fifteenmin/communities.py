@@ -24,10 +24,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from . import settings
 from ._errors import CommunityFileError
-from ._io import read_vector
 from ._osm import OSMData
 from .network import WalkNetwork
+from .readers import read_vector
 
 __all__ = [
     "RESIDENTIAL_BUILDINGS",
@@ -56,7 +57,6 @@ RESIDENTIAL_BUILDINGS = frozenset(
     }
 )
 _NON_RESIDENTIAL_KEYS = ("amenity", "shop", "office", "tourism", "craft", "industrial")
-NETWORK_SPACING_M = 50.0
 #: Unit of the weight of each kind of origin made by :func:`residents`. Weights of different
 #: units are comparable within a community (it has one kind) but not across communities;
 #: :func:`fifteenmin.coverage.score_coverage` reports no resident-weighted coverage rate then.
@@ -150,7 +150,7 @@ def _named(osm_type: str, osm_id: int, name: str) -> str:
 
 
 def communities_from_osm(
-    data: OSMData, net: WalkNetwork, *, grid_size_m: float = 500.0
+    data: OSMData, net: WalkNetwork, *, grid_size_m: float = settings.GRID_SIZE_M
 ) -> gpd.GeoDataFrame:
     """Derive communities from an OSM file (admin level 10, else residential areas, else a grid).
 
@@ -245,7 +245,7 @@ def residents(
     net: WalkNetwork,
     data: OSMData | None = None,
     *,
-    spacing_m: float = NETWORK_SPACING_M,
+    spacing_m: float = settings.STREET_SPACING_M,
 ) -> gpd.GeoDataFrame:
     """Weighted origin points (residents) of every community.
 
@@ -381,10 +381,6 @@ def residents(
     )
 
 
-#: Population points farther than this from every community are left out.
-POPULATION_MAX_DISTANCE_M = 250.0
-
-
 def _read_population(
     population: str | os.PathLike[str] | gpd.GeoDataFrame, layer: str | int | None
 ) -> tuple[gpd.GeoDataFrame, str]:
@@ -436,7 +432,7 @@ def residents_from_population(
     children_column: str | None = None,
     data: OSMData | None = None,
     layer: str | int | None = None,
-    max_distance_m: float = POPULATION_MAX_DISTANCE_M,
+    max_distance_m: float = settings.POPULATION_MAX_DISTANCE_M,
 ) -> gpd.GeoDataFrame:
     """Resident origins weighted by people, from the user's population layer.
 

@@ -32,7 +32,7 @@ origins' ``weight_elderly`` / ``weight_children`` columns when the residents car
 Composite index: per community, the share of required items met in each catalogue category;
 the index is the weighted mean of those category scores (equal weights by default,
 configurable with ``category_weights``) on a 0-100 scale, and ``band`` classifies it with
-:data:`DEFAULT_BANDS`.
+:data:`settings.BANDS`.
 """
 
 from __future__ import annotations
@@ -45,13 +45,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from . import settings
 from .catalogue import Item
 
 __all__ = [
     "COVERAGE_COLUMNS",
-    "DEFAULT_BANDS",
     "CoverageResult",
+    "item_stats",
     "score_coverage",
+    "share_text",
     "weighted_quantile",
 ]
 
@@ -69,15 +71,7 @@ COVERAGE_COLUMNS = [
     "status",
     "facilities_in_area",
 ]
-DEFAULT_THRESHOLD = 0.8
 
-#: Score bands of the composite index (lower bound inclusive, label): 优 / 良 / 中 / 差.
-DEFAULT_BANDS: tuple[tuple[float, str], ...] = (
-    (90.0, "A"),
-    (75.0, "B"),
-    (50.0, "C"),
-    (0.0, "D"),
-)
 BAND_LABELS = {
     "A": ("优 (≥90)", "good (≥90)"),
     "B": ("良 (75-90)", "fair (75-90)"),
@@ -148,7 +142,7 @@ class CoverageResult:
         head = (
             f"<p><b>{s.get('communities', 0)}</b> communities; coverage rate "
             f"<b>{s.get('coverage_rate', 0):.0%}</b> (resident-weighted "
-            f"{_share_text(s.get('coverage_rate_weighted'))})</p>"
+            f"{share_text(s.get('coverage_rate_weighted'))})</p>"
         )
         cols = [
             "community_id",
@@ -171,7 +165,7 @@ class CoverageResult:
         return (
             f"CoverageResult({s.get('communities', 0)} communities, coverage rate "
             f"{s.get('coverage_rate', 0):.1%}, weighted "
-            f"{_share_text(s.get('coverage_rate_weighted'), '.1%')})"
+            f"{share_text(s.get('coverage_rate_weighted'), '.1%')})"
         )
 
     def explore(self, **kwargs: Any) -> Any:
@@ -184,7 +178,7 @@ class CoverageResult:
         return self.communities.explore(**kwargs)
 
 
-def _share_text(v: float | None, fmt: str = ".0%") -> str:
+def share_text(v: float | None, fmt: str = ".0%") -> str:
     """A share as text; ``n/a`` when it cannot be computed (weights not comparable)."""
     return "n/a" if v is None else format(v, fmt)
 
@@ -211,10 +205,10 @@ def score_coverage(
     minutes: np.ndarray,
     items: Sequence[Item],
     *,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: float = settings.THRESHOLD,
     facility_counts: Mapping[str, int] | None = None,
     category_weights: Mapping[str, float] | None = None,
-    bands: Sequence[tuple[float, str]] = DEFAULT_BANDS,
+    bands: Sequence[tuple[float, str]] = settings.BANDS,
 ) -> CoverageResult:
     """Score every community against the catalogue items.
 
@@ -405,3 +399,51 @@ def score_coverage(
         },
     }
     return CoverageResult(table=table, communities=com, summary=summary, categories=cat_scores)
+
+
+def item_stats(
+    coverage: CoverageResult, items: Sequence[Item], facilities: Mapping[str, int]
+) -> pd.DataFrame:
+    """Per item: facilities, resident-weighted share within tier, communities meeting it.
+
+    Parameters
+    ----------
+    coverage
+        From :func:`score_coverage`.
+    items
+        The catalogue items, in the order of the rows.
+    facilities
+        Number of facilities per item id.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``item_id``, ``facilities``, ``share_within_tier`` (the communities' shares
+        weighted by their resident weight; NaN where no community has weight),
+        ``communities_met``.
+
+    Examples
+    --------
+    >>> item_stats(result, cat.items, {"pharmacy": 3})  # doctest: +SKIP
+    """
+    table = coverage.table
+    com = coverage.communities
+    w = pd.Series(
+        com["weight"].to_numpy(dtype=np.float64), index=com["community_id"].astype(str).to_numpy()
+    )
+    rows = []
+    for it in items:
+        t = table[table["item_id"] == it.id]
+        share = t["share_within_tier"].to_numpy(dtype=np.float64)
+        tw = w.reindex(t["community_id"].astype(str).to_numpy()).to_numpy(dtype=np.float64)
+        ok = np.isfinite(share) & np.isfinite(tw) & (tw > 0)
+        weighted = float((share[ok] * tw[ok]).sum() / tw[ok].sum()) if ok.any() else float("nan")
+        rows.append(
+            {
+                "item_id": it.id,
+                "facilities": int(facilities.get(it.id, 0)),
+                "share_within_tier": weighted,
+                "communities_met": int(t["met"].astype(bool).sum()),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -26,11 +26,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from . import settings
 from ._coords import normalize_system, out_of_china, to_wgs84
 from ._errors import FacilityFileError, InputFileError
-from ._io import read_vector
 from ._osm import OSMData, read_osm
 from .catalogue import Catalogue, Item, load_catalogue
+from .readers import read_vector
 
 if TYPE_CHECKING:
     import pyproj
@@ -49,9 +50,6 @@ __all__ = [
 ]
 
 FACILITY_COLUMNS = ["facility_id", "item_id", "name", "osm_type", "osm_id", "geometry"]
-
-#: Spacing in metres of the access points placed along a polygon's boundary.
-BOUNDARY_SPACING_M = 25.0
 
 
 def _local_area_m2(geoms: gpd.GeoSeries) -> np.ndarray:
@@ -88,7 +86,7 @@ def _match_features(features: gpd.GeoDataFrame, catalogue: Catalogue) -> gpd.Geo
 
 
 def facilities_from_osm(
-    data: str | os.PathLike[str] | OSMData, catalogue: str | Catalogue = "beijing"
+    data: str | os.PathLike[str] | OSMData, catalogue: str | Catalogue = settings.CATALOGUE
 ) -> gpd.GeoDataFrame:
     """Find the facilities of every catalogue item in an OSM file.
 
@@ -119,7 +117,7 @@ def facilities_from_osm(
 
 
 def facilities_from_polygon(
-    polygon: shapely.Geometry, catalogue: str | Catalogue = "beijing"
+    polygon: shapely.Geometry, catalogue: str | Catalogue = settings.CATALOGUE
 ) -> gpd.GeoDataFrame:
     """Download the facilities of every catalogue item inside a WGS-84 polygon (osmnx).
 
@@ -196,7 +194,7 @@ def access_points(
     facilities: gpd.GeoDataFrame,
     crs: pyproj.CRS,
     entrances: gpd.GeoSeries | None = None,
-    spacing_m: float = BOUNDARY_SPACING_M,
+    spacing_m: float = settings.BOUNDARY_SPACING_M,
     entrance_tolerance_m: float = 2.0,
 ) -> pd.DataFrame:
     """Points where each facility meets the street network.
@@ -359,7 +357,7 @@ def _label_owners(cat: Catalogue) -> dict[str, list[str]]:
     return owners
 
 
-def item_aliases(catalogue: str | Catalogue = "beijing") -> dict[str, str]:
+def item_aliases(catalogue: str | Catalogue = settings.CATALOGUE) -> dict[str, str]:
     """Labels a user table may use for each catalogue item: normalised label -> item id.
 
     An item is known by its id, its Chinese and English names, each alternative of a name
@@ -558,7 +556,7 @@ def facilities_from_table(
     source: str | os.PathLike[str] | pd.DataFrame,
     *,
     item_column: str,
-    catalogue: str | Catalogue = "beijing",
+    catalogue: str | Catalogue = settings.CATALOGUE,
     lon_column: str | None = None,
     lat_column: str | None = None,
     coord_system: str = "wgs84",
@@ -739,7 +737,7 @@ def pyproj_crs(crs: object) -> pyproj.CRS:
 
 
 def merge_facilities(
-    *frames: gpd.GeoDataFrame, catalogue: str | Catalogue = "beijing"
+    *frames: gpd.GeoDataFrame, catalogue: str | Catalogue = settings.CATALOGUE
 ) -> gpd.GeoDataFrame:
     """Concatenate facility frames (OSM and user) and renumber them deterministically.
 

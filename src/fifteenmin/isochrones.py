@@ -23,7 +23,7 @@ An isochrone here is the *street* area one can walk to, not a hull around it:
    hole when it is wider than ``2 * buffer_m``, and areas away from every reached street are
    never covered (unlike a convex hull of the reached nodes, the approach of osmnx's examples).
 
-Buffer width. :data:`DEFAULT_BUFFER_M` is 25 m: half a street's width (5-10 m) plus the
+Buffer width. :data:`settings.ISOCHRONE_BUFFER_M` is 25 m: half a street's width (5-10 m) plus the
 short access walk from the kerb to the doors, shop fronts and gates along it, i.e. the strip
 of a block that is "on" a reached street. A block up to 50 m across is then covered from its
 two sides, while a larger block enclosed by reached streets (or one reached on one side only)
@@ -42,7 +42,7 @@ Examples
 >>> from fifteenmin import network_from_file, sample_path
 >>> from fifteenmin.isochrones import isochrones
 >>> net = network_from_file(sample_path())
->>> iso = isochrones(net, [[net.x[0], net.y[0]]], minutes=(5, 10, 15))
+>>> iso = walking_areas(net, [[net.x[0], net.y[0]]], minutes=(5, 10, 15))
 >>> iso[["origin", "minutes"]].values.tolist()
 [[0, 5], [0, 10], [0, 15]]
 """
@@ -54,27 +54,21 @@ from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
-from . import _kernel
-from .network import DEFAULT_SPEED_M_S, WalkNetwork, snap_points
-from .routing import DEFAULT_MAX_SNAP_M, edge_seeds, reachable
+from . import _kernel, settings
+from .network import WalkNetwork, snap_points
+from .routing import edge_seeds, reachable
 
 if TYPE_CHECKING:
     from .routing import TravelTimes
 
 __all__ = [
-    "DEFAULT_BUFFER_M",
-    "DEFAULT_QUAD_SEGS",
+    "community_walking_areas",
     "facility_isochrones",
-    "isochrones",
+    "walking_areas",
 ]
-
-#: Half-width in metres of the area drawn around every reached street piece (see the module
-#: docstring: half a street plus the access walk to the doors; osmnx's example edge buffer).
-DEFAULT_BUFFER_M = 25.0
-#: Segments per quarter circle of the round buffer caps and joins (shapely's default).
-DEFAULT_QUAD_SEGS = 8
 
 
 # --------------------------------------------------------------------------------------------
@@ -344,7 +338,9 @@ def _polygons(
     first_whole[order] = w_sorted & ~prev_same
     use = first_whole | ~whole
     group, band, edge, lo, hi, whole = (x[use] for x in (group, band, edge, lo, hi, whole))
-    buffered = shapely.buffer(_pieces(net, edge, lo, hi), buffer_m, quad_segs=DEFAULT_QUAD_SEGS)
+    buffered = shapely.buffer(
+        _pieces(net, edge, lo, hi), buffer_m, quad_segs=settings.ISOCHRONE_QUAD_SEGS
+    )
     # slots: (group, band, partial?) -> contiguous slices
     slot = (group * n_bands + band) * 2 + (~whole).astype(np.int64)
     order = np.argsort(slot, kind="stable")
@@ -399,16 +395,16 @@ def _frame(
     )
 
 
-def isochrones(
+def walking_areas(
     net: WalkNetwork,
     origins: gpd.GeoDataFrame | gpd.GeoSeries | np.ndarray | Sequence[Any],
     minutes: float | Sequence[float] = (5, 10, 15),
     *,
-    speed: float = DEFAULT_SPEED_M_S,
+    speed: float = settings.WALK_SPEED_M_S,
     merge: bool = False,
-    buffer_m: float = DEFAULT_BUFFER_M,
-    max_snap_m: float = DEFAULT_MAX_SNAP_M,
-    engine: str = "auto",
+    buffer_m: float = settings.ISOCHRONE_BUFFER_M,
+    max_snap_m: float = settings.MAX_SNAP_M,
+    engine: str = settings.ENGINE,
 ) -> gpd.GeoDataFrame:
     """Areas reachable on foot from each origin (or from any of them) within each band.
 
@@ -434,7 +430,7 @@ def isochrones(
         equal to the union of the separate isochrones.
     buffer_m
         Half-width of the area around every reached street piece, in metres
-        (:data:`DEFAULT_BUFFER_M` = 25 m).
+        (:data:`settings.ISOCHRONE_BUFFER_M` = 25 m).
     max_snap_m
         Origins farther than this from every street reach nothing (empty polygons).
     engine
@@ -452,10 +448,10 @@ def isochrones(
     >>> from fifteenmin import network_from_file, sample_path
     >>> net = network_from_file(sample_path())
     >>> xy = [[net.x[0], net.y[0]], [net.x[100], net.y[100]]]
-    >>> iso = isochrones(net, xy, minutes=(5, 10, 15))
+    >>> iso = walking_areas(net, xy, minutes=(5, 10, 15))
     >>> iso[["origin", "minutes"]].values.tolist()
     [[0, 5], [0, 10], [0, 15], [1, 5], [1, 10], [1, 15]]
-    >>> both = isochrones(net, xy, 15, merge=True)  # from the nearer of the two
+    >>> both = walking_areas(net, xy, 15, merge=True)  # from the nearer of the two
     >>> both["origin"].tolist()
     ['all']
     >>> bool(abs(both.area[0] - iso.geometry[[2, 5]].union_all().area) < 1e-3)
@@ -520,13 +516,13 @@ def facility_isochrones(
     item_id: str,
     minutes: float | Sequence[float] = (5, 10, 15),
     *,
-    buffer_m: float = DEFAULT_BUFFER_M,
+    buffer_m: float = settings.ISOCHRONE_BUFFER_M,
 ) -> gpd.GeoDataFrame:
     """Areas within each band of the nearest facility of one catalogue item.
 
     Uses the node distances already in ``tt`` (no new search) and the facilities' access
     points (``tt.access``), at the item's walking speed: the result equals
-    ``isochrones(net, access_points_of_the_item, minutes, merge=True)``.
+    ``walking_areas(net, access_points_of_the_item, minutes, merge=True)``.
 
     Parameters
     ----------
@@ -596,3 +592,57 @@ def facility_isochrones(
         buffer_m,
     )
     return _frame("item_id", [item_id], bands, polys, net.crs)
+
+
+def community_walking_areas(
+    net: WalkNetwork,
+    residents: gpd.GeoDataFrame,
+    minutes: float = settings.COMMUNITY_WALK_MINUTES,
+    *,
+    speed: float = settings.WALK_SPEED_M_S,
+    engine: str = settings.ENGINE,
+) -> gpd.GeoDataFrame:
+    """Each community's walking area within ``minutes`` from its resident origins.
+
+    One polygon per community: the union of the areas its residents reach (a merged
+    multi-source search from all its origins, :func:`walking_areas` with ``merge=True``).
+
+    Parameters
+    ----------
+    net
+        The walking network.
+    residents
+        Resident origins with a ``community_id`` column
+        (:func:`fifteenmin.communities.residents`).
+    minutes
+        The band, in minutes.
+    speed
+        Walking speed in m/s.
+    engine
+        Shortest-path engine.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns ``origin``, ``minutes``, ``geometry``, ``community_id`` (``net.crs``), one row
+        per community, in community id order.
+
+    Examples
+    --------
+    >>> import fifteenmin as fm
+    >>> data = fm.read_osm(fm.sample_path())
+    >>> net = fm.network_from_file(data)
+    >>> homes = fm.residents(fm.communities_from_osm(data, net), net, data)
+    >>> areas = community_walking_areas(net, homes, 5)
+    >>> len(areas) == homes["community_id"].nunique()
+    True
+    """
+    rows = []
+    for cid, homes in residents.groupby("community_id", sort=True):
+        iso = walking_areas(net, homes, (minutes,), speed=speed, merge=True, engine=engine)
+        iso["community_id"] = cid
+        rows.append(iso)
+    if not rows:
+        return gpd.GeoDataFrame({"community_id": [], "minutes": []}, geometry=[], crs=net.crs)
+    out = pd.concat(rows, ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=net.crs)

@@ -40,7 +40,7 @@ import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from . import _kernel
+from . import _kernel, settings
 from ._errors import LayerError, NetworkError
 from ._osm import OSMData, WalkWays, read_osm
 
@@ -48,8 +48,6 @@ if TYPE_CHECKING:
     import networkx as nx
 
 __all__ = [
-    "DEFAULT_SPEED_M_S",
-    "SPEED_PROFILES",
     "SnapResult",
     "WalkNetwork",
     "from_networkx",
@@ -60,21 +58,6 @@ __all__ = [
     "snap_points",
 ]
 
-#: Default walking speed: 1,000 m in 15 minutes (GB 50180-2018 gives 800-1,000 m for the
-#: 15-minute life circle), 1.11 m/s.
-DEFAULT_SPEED_M_S = 1000.0 / 900.0
-
-#: Walking-speed profiles in m/s.
-#:
-#: * ``default``: 1,000 m in 15 minutes (1.11 m/s), the distance GB 50180-2018 gives for the
-#:   15-minute life circle (a planning speed, not a measurement);
-#: * ``adult``: 1.43 m/s (5.14 km/h), the median walking speed of adults measured in Helsinki in
-#:   the dry season (Willberg, Fink & Toivonen 2023, "The 15-minute city for all?", Journal of
-#:   Transport Geography; data: DigitalGeographyLab/15_minute_city_for_all_article);
-#: * ``elderly``: 1.0 m/s (3.6 km/h), the 25th percentile of elderly pedestrians in the same
-#:   measurements (their median is 1.20 m/s dry, 1.14 m/s in winter): three in four older
-#:   walkers are at least this fast, which is what an elderly-care catchment should serve.
-SPEED_PROFILES: dict[str, float] = {"default": DEFAULT_SPEED_M_S, "adult": 1.43, "elderly": 1.0}
 
 _GEOD = pyproj.Geod(ellps="WGS84")
 
@@ -207,10 +190,8 @@ class WalkNetwork:
         --------
         >>> net.explore()  # doctest: +SKIP
         """
-        from ._io import ATTRIBUTION
-
         kwargs.setdefault("tooltip", ["name", "highway", "length"])
-        kwargs.setdefault("attr", ATTRIBUTION)
+        kwargs.setdefault("attr", settings.ATTRIBUTION)
         return self.edges_gdf().explore(**kwargs)
 
     def nodes_gdf(self) -> gpd.GeoDataFrame:

@@ -23,14 +23,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import _kernel
+from . import _kernel, settings
 from .catalogue import Catalogue, Item, load_catalogue
 from .facilities import access_points
-from .network import DEFAULT_SPEED_M_S, SPEED_PROFILES, SnapResult, WalkNetwork, snap_points
+from .network import SnapResult, WalkNetwork, snap_points
 
 __all__ = [
-    "DEFAULT_MAX_SNAP_M",
-    "SPEED_PROFILES",
     "Reach",
     "TravelTimes",
     "edge_seeds",
@@ -40,16 +38,10 @@ __all__ = [
     "travel_times",
 ]
 
-#: Points farther than this from every street are left unconnected (with a warning).
-DEFAULT_MAX_SNAP_M = 500.0
-#: Minutes added to the largest tier for the search cutoff (so medians and 90th percentiles
-#: a little beyond the tier are still reported).
-CUTOFF_MARGIN_MIN = 10.0
-
 
 def _speeds(items: Sequence[Item], speed: float | Mapping[str, float]) -> np.ndarray:
     if isinstance(speed, Mapping):
-        out = np.array([float(speed.get(it.id, DEFAULT_SPEED_M_S)) for it in items])
+        out = np.array([float(speed.get(it.id, settings.WALK_SPEED_M_S)) for it in items])
     else:
         out = np.full(len(items), float(speed))
     if not np.all(np.isfinite(out)) or np.any(out <= 0):
@@ -62,7 +54,7 @@ def item_speeds(
     base: float | None = None,
     *,
     per_item: bool = True,
-    profiles: Mapping[str, float] = SPEED_PROFILES,
+    profiles: Mapping[str, float] = settings.SPEED_PROFILES,
 ) -> dict[str, float]:
     """Walking speed (m/s) of every catalogue item.
 
@@ -145,8 +137,8 @@ def reachable(
     points: gpd.GeoDataFrame | gpd.GeoSeries | np.ndarray,
     cutoff_m: float | np.ndarray,
     *,
-    max_snap_m: float = DEFAULT_MAX_SNAP_M,
-    engine: str = "auto",
+    max_snap_m: float = settings.MAX_SNAP_M,
+    engine: str = settings.ENGINE,
 ) -> Reach:
     """Every network node within ``cutoff_m`` metres of each point (bounded searches).
 
@@ -279,14 +271,12 @@ class TravelTimes:
         --------
         >>> tt.explore(net, "pharmacy")  # doctest: +SKIP
         """
-        from ._io import ATTRIBUTION
-
         k = self.item_ids.index(item_id)
         nodes = net.nodes_gdf()
         nodes["minutes"] = np.where(np.isfinite(self.minutes()[k]), self.minutes()[k], np.nan)
         kwargs.setdefault("column", "minutes")
         kwargs.setdefault("cmap", "viridis_r")
-        kwargs.setdefault("attr", ATTRIBUTION)
+        kwargs.setdefault("attr", settings.ATTRIBUTION)
         kwargs.setdefault("missing_kwds", {"color": "lightgrey"})
         return nodes.explore(**kwargs)
 
@@ -307,11 +297,11 @@ def travel_times(
     facilities: gpd.GeoDataFrame,
     catalogue: str | Catalogue = "beijing",
     *,
-    speed: float | Mapping[str, float] = DEFAULT_SPEED_M_S,
+    speed: float | Mapping[str, float] = settings.WALK_SPEED_M_S,
     cutoff_minutes: float | None = None,
     entrances: gpd.GeoSeries | None = None,
-    max_snap_m: float = DEFAULT_MAX_SNAP_M,
-    engine: str = "auto",
+    max_snap_m: float = settings.MAX_SNAP_M,
+    engine: str = settings.ENGINE,
 ) -> TravelTimes:
     """Walking distance from every node to the nearest facility of every catalogue item.
 
@@ -352,7 +342,7 @@ def travel_times(
     speeds = _speeds(items, speed)
     tiers = np.array([it.tier_minutes for it in items], dtype=np.float64)
     if cutoff_minutes is None:
-        cutoff_min = np.full(len(items), float(tiers.max(initial=0.0)) + CUTOFF_MARGIN_MIN)
+        cutoff_min = np.full(len(items), float(tiers.max(initial=0.0)) + settings.CUTOFF_MARGIN_MIN)
     else:
         if not cutoff_minutes > 0:
             raise ValueError(f"cutoff_minutes must be positive, got {cutoff_minutes}")
@@ -424,7 +414,7 @@ def origin_times(
     tt: TravelTimes,
     origins: gpd.GeoDataFrame | gpd.GeoSeries,
     *,
-    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    max_snap_m: float = settings.MAX_SNAP_M,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Walking minutes from origin points (homes) to the nearest facility of every item.
 

@@ -22,7 +22,7 @@ as large as possible. Steps:
    optimum (``bench/siting.py``; the plain greedy fell to 88 % on one). Residents that
    existing facilities already cover add nothing.
 
-:func:`site_facilities` runs these steps for one item of a :class:`fifteenmin.report.Report`;
+:func:`site_facilities` runs these steps for one item of a :class:`fifteenmin.pipeline.Results`;
 :func:`plan_missing` does so for every required item that some community misses.
 
 Weights are the resident weights of :func:`fifteenmin.communities.residents`: residential floor
@@ -35,11 +35,9 @@ from __future__ import annotations
 
 import heapq
 import math
-import os
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -49,14 +47,14 @@ import pyproj
 import shapely
 from scipy import sparse
 
-from ._errors import CatalogueError, LayerError, NetworkError, OutputError
-from ._io import read_vector, write_atomic, write_csv, write_geojson, write_gpkg
-from .network import DEFAULT_SPEED_M_S, WalkNetwork, _to_points, snap_points
-from .routing import DEFAULT_MAX_SNAP_M, reachable
+from . import settings
+from ._errors import CatalogueError, LayerError, NetworkError
+from .network import WalkNetwork, _to_points, snap_points
+from .routing import reachable
 
 if TYPE_CHECKING:
     from .catalogue import Item
-    from .report import Report
+    from .pipeline import Results
 
 __all__ = [
     "SITE_COLUMNS",
@@ -67,9 +65,7 @@ __all__ = [
     "improve_by_swaps",
     "missing_items",
     "plan_missing",
-    "read_layer",
     "site_facilities",
-    "write_sites",
 ]
 
 #: Columns of :func:`site_facilities` (user candidate columns follow, then ``geometry``).
@@ -159,7 +155,7 @@ def candidate_sites(
     points: gpd.GeoDataFrame | gpd.GeoSeries | None = None,
     spacing_m: float | None = None,
     *,
-    max_snap_m: float = DEFAULT_MAX_SNAP_M,
+    max_snap_m: float = settings.MAX_SNAP_M,
 ) -> gpd.GeoDataFrame:
     """Candidate sites for new facilities, in a deterministic order.
 
@@ -306,9 +302,9 @@ def coverage_sets(
     origins: gpd.GeoDataFrame | gpd.GeoSeries | np.ndarray,
     minutes: float,
     *,
-    speed: float = DEFAULT_SPEED_M_S,
-    max_snap_m: float = DEFAULT_MAX_SNAP_M,
-    engine: str = "auto",
+    speed: float = settings.WALK_SPEED_M_S,
+    max_snap_m: float = settings.MAX_SNAP_M,
+    engine: str = settings.ENGINE,
 ) -> sparse.csr_matrix:
     """Which origins (residents) reach each candidate within ``minutes`` of walking.
 
@@ -748,7 +744,7 @@ def improve_by_swaps(
 # siting on a report
 
 
-def _item(report: Report, item_id: str) -> tuple[int, Item]:
+def _item(report: Results, item_id: str) -> tuple[int, Item]:
     ids = [it.id for it in report.travel.items]
     if item_id not in ids:
         report.catalogue[item_id]  # UnknownItemError names the known ids
@@ -761,7 +757,7 @@ def _item(report: Report, item_id: str) -> tuple[int, Item]:
 
 
 def _candidates_for(
-    report: Report,
+    report: Results,
     candidates: gpd.GeoDataFrame | gpd.GeoSeries | None,
     areas: Any,
     spacing_m: float | None,
@@ -793,11 +789,11 @@ class _SitingContext:
 
     def __init__(
         self,
-        report: Report,
+        report: Results,
         candidates: Any,
         areas: Any,
         spacing_m: float | None,
-        engine: str,
+        engine: str | None,
     ) -> None:
         self.report = report
         self.net = report.network
@@ -805,9 +801,9 @@ class _SitingContext:
         self.origins = report.residents
         self.weights = report.residents["weight"].to_numpy(dtype=np.float64)
         self.com = report.residents["community_id"].astype(str).to_numpy()
-        self.engine = engine
+        self.engine = report.config.engine if engine is None else engine
         self._sets: dict[tuple[float, float], sparse.csr_matrix] = {}
-        self.threshold = float(report.coverage.summary.get("threshold", 0.8))
+        self.threshold = report.threshold
 
     def sets(self, minutes: float, speed: float) -> sparse.csr_matrix:
         key = (float(minutes), float(speed))
@@ -921,7 +917,7 @@ class _SitingContext:
 
 
 def site_facilities(
-    report: Report,
+    report: Results,
     item_id: str,
     k: int | None = 3,
     *,
@@ -930,7 +926,7 @@ def site_facilities(
     areas: gpd.GeoDataFrame | gpd.GeoSeries | shapely.Geometry | None = None,
     spacing_m: float | None = None,
     swaps: bool = True,
-    engine: str = "auto",
+    engine: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Propose sites for new facilities of one item: greedy maximal coverage of residents.
 
@@ -962,7 +958,7 @@ def site_facilities(
         :func:`greedy_max_coverage`); ``False``: the plain greedy, whose first ``j`` sites
         are the same for every ``k >= j``.
     engine
-        Shortest-path engine.
+        Shortest-path engine (default: the run's, ``report.config.engine``).
 
     Returns
     -------
@@ -1002,7 +998,7 @@ def site_facilities(
     return ctx.site(item_id, k, target_share, swaps)
 
 
-def missing_items(report: Report) -> list[str]:
+def missing_items(report: Results) -> list[str]:
     """Required items that at least one community does not meet, in catalogue order.
 
     Examples
@@ -1017,7 +1013,7 @@ def missing_items(report: Report) -> list[str]:
 
 
 def plan_missing(
-    report: Report,
+    report: Results,
     k: int | None = 1,
     items: Sequence[str] | None = None,
     *,
@@ -1026,7 +1022,7 @@ def plan_missing(
     areas: gpd.GeoDataFrame | gpd.GeoSeries | shapely.Geometry | None = None,
     spacing_m: float | None = None,
     swaps: bool = True,
-    engine: str = "auto",
+    engine: str | None = None,
 ) -> gpd.GeoDataFrame:
     """A siting plan for every required item that some community misses.
 
@@ -1085,47 +1081,3 @@ def _empty_plan() -> gpd.GeoDataFrame:
 
 # --------------------------------------------------------------------------------------------
 # files
-
-
-def read_layer(path: str | os.PathLike[str], what: str = "layer") -> gpd.GeoDataFrame:
-    """Read a vector file (GeoJSON, GeoPackage, Shapefile, …) that must declare a CRS.
-
-    Raises
-    ------
-    InputFileError
-        Missing or unreadable file.
-    LayerError
-        Empty layer or no CRS.
-
-    Examples
-    --------
-    >>> lots = read_layer("vacant_lots.geojson", "candidate layer")  # doctest: +SKIP
-    """
-    return read_vector(path, f"{what} file", require_crs=True)
-
-
-def write_sites(sites: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write sites to ``.gpkg``, ``.geojson``/``.json`` or ``.csv`` (by the file's suffix).
-
-    Raises
-    ------
-    OutputError
-        Unknown suffix or the file cannot be written.
-
-    Examples
-    --------
-    >>> write_sites(sites, "sites.gpkg")  # doctest: +SKIP
-    """
-    p = Path(path)
-    suffix = p.suffix.lower()
-    if suffix not in (".gpkg", ".geojson", ".json", ".csv"):
-        raise OutputError(
-            f"cannot write '{p}': use a .gpkg, .geojson or .csv file name for the sites."
-        )
-    if suffix == ".csv":
-        return write_atomic(
-            p, lambda t: write_csv(t, pd.DataFrame(sites.drop(columns=sites.geometry.name)), None)
-        )
-    if suffix == ".gpkg":
-        return write_atomic(p, lambda t: write_gpkg(t, sites, "sites"))
-    return write_atomic(p, lambda t: write_geojson(t, sites, p.stem))

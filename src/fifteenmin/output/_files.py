@@ -1,4 +1,4 @@
-"""Output helpers shared by every writer: the attribution, output folders, atomic files.
+"""Writers shared by every output: output folders, atomic files, CSV/GeoPackage/GeoJSON/JSON.
 
 A file is written under a temporary name in its final folder and renamed into place
 (:func:`stage_file` + :func:`commit`), so a failure never leaves a half-written file; several
@@ -7,31 +7,31 @@ files can be staged first and committed together.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._errors import InputFileError, LayerError, OutputError
+from .. import settings
+from .._errors import OutputError
 
 if TYPE_CHECKING:
     import geopandas as gpd
 
 __all__ = [
-    "ATTRIBUTION",
     "commit",
     "prepare_output_dir",
-    "read_vector",
     "stage_file",
     "write_atomic",
     "write_csv",
     "write_geojson",
     "write_gpkg",
+    "write_json",
+    "write_sites",
 ]
 
-#: The OpenStreetMap attribution every output carries.
-ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0 (https://www.openstreetmap.org/copyright)"
 
 #: Mode of the files written (mkstemp makes 0600; reports are meant to be shared).
 FILE_MODE = 0o644
@@ -123,73 +123,13 @@ def write_atomic(path: str | os.PathLike[str], writer: Callable[[Path], None]) -
     return commit([stage_file(out, target.name, writer)])[0]
 
 
-def read_vector(
-    path: str | os.PathLike[str],
-    what: str,
-    *,
-    layer: str | int | None = None,
-    formats: str = "GeoJSON, GeoPackage or Shapefile",
-    require_crs: bool = False,
-    error: type[LayerError] = LayerError,
-) -> gpd.GeoDataFrame:
-    """Read a vector file with geopandas, turning every failure into one clear error.
-
-    Parameters
-    ----------
-    path
-        The file.
-    what
-        What the file is, for messages (``"community file"``).
-    layer
-        Layer of a multi-layer file.
-    formats
-        The formats to suggest when the file cannot be read.
-    require_crs
-        Also reject an empty layer and a layer without a coordinate reference system.
-    error
-        The :class:`LayerError` subclass raised for those.
-
-    Raises
-    ------
-    InputFileError
-        The file is missing or cannot be read as vector data.
-    LayerError
-        With ``require_crs``: the layer is empty or has no CRS.
-
-    Examples
-    --------
-    >>> read_vector("missing.gpkg", "community file")  # doctest: +SKIP
-    """
-    import geopandas as gpd
-
-    p = Path(path)
-    if not p.exists():
-        raise InputFileError(f"{what} not found: '{p}'. Check the path.")
-    try:
-        gdf = gpd.read_file(p, layer=layer) if layer is not None else gpd.read_file(p)
-    except Exception as exc:  # pyogrio raises several kinds of errors
-        raise InputFileError(
-            f"'{p}' could not be read as a vector file ({exc}). Use {formats}."
-        ) from exc
-    if require_crs:
-        if len(gdf) == 0:
-            raise error(f"{what} '{p}' is empty: it holds no features.")
-        if gdf.crs is None:
-            raise error(
-                f"{what} '{p}' has no coordinate reference system. Set one in your GIS, or in "
-                "Python: gdf.set_crs('EPSG:4326').to_file(...) (use the CRS the coordinates "
-                "are really in)."
-            )
-    return gdf
-
-
 def write_csv(path: Path, df: Any, float_format: str | None = "%.4f") -> None:
     """Write a table as UTF-8 CSV whose first line is a ``#`` attribution comment.
 
     Read it back with ``pandas.read_csv(path, skiprows=1)``.
     """
     with path.open("w", encoding="utf-8", newline="") as fh:
-        fh.write(f"# {ATTRIBUTION}\n")
+        fh.write(f"# {settings.ATTRIBUTION}\n")
         df.to_csv(fh, index=False, float_format=float_format, lineterminator="\n")
 
 
@@ -224,7 +164,7 @@ def write_gpkg(path: Path, gdf: gpd.GeoDataFrame, layer: str) -> None:
     """
     import pyogrio
 
-    from ._version import __version__
+    from .._version import __version__
 
     old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _gpkg_date()})
@@ -234,8 +174,11 @@ def write_gpkg(path: Path, gdf: gpd.GeoDataFrame, layer: str) -> None:
             layer=layer,
             driver="GPKG",
             engine="pyogrio",
-            metadata={"attribution": ATTRIBUTION, "generator": f"fifteenmin {__version__}"},
-            layer_options={"DESCRIPTION": f"fifteenmin {layer}. {ATTRIBUTION}"},
+            metadata={
+                "attribution": settings.ATTRIBUTION,
+                "generator": f"fifteenmin {__version__}",
+            },
+            layer_options={"DESCRIPTION": f"fifteenmin {layer}. {settings.ATTRIBUTION}"},
         )
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
@@ -248,5 +191,41 @@ def write_geojson(path: Path, gdf: gpd.GeoDataFrame, layer: str) -> None:
         layer=layer,
         driver="GeoJSON",
         engine="pyogrio",
-        layer_options={"DESCRIPTION": ATTRIBUTION},
+        layer_options={"DESCRIPTION": settings.ATTRIBUTION},
+    )
+
+
+def write_sites(sites: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write sites to ``.gpkg``, ``.geojson``/``.json`` or ``.csv`` (by the file's suffix).
+
+    Raises
+    ------
+    OutputError
+        Unknown suffix or the file cannot be written.
+
+    Examples
+    --------
+    >>> write_sites(sites, "sites.gpkg")  # doctest: +SKIP
+    """
+    import pandas as pd
+
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in (".gpkg", ".geojson", ".json", ".csv"):
+        raise OutputError(
+            f"cannot write '{p}': use a .gpkg, .geojson or .csv file name for the sites."
+        )
+    if suffix == ".csv":
+        return write_atomic(
+            p, lambda t: write_csv(t, pd.DataFrame(sites.drop(columns=sites.geometry.name)), None)
+        )
+    if suffix == ".gpkg":
+        return write_atomic(p, lambda t: write_gpkg(t, sites, "sites"))
+    return write_atomic(p, lambda t: write_geojson(t, sites, p.stem))
+
+
+def write_json(path: Path, obj: dict[str, Any]) -> None:
+    """Write a JSON document as UTF-8, indented, with a final newline."""
+    path.write_text(
+        json.dumps(obj, ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8"
     )

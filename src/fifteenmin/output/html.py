@@ -54,31 +54,20 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._version import __version__
-from .routing import DEFAULT_MAX_SNAP_M, reachable
+from .. import settings
+from .._version import __version__
+from ..coverage import item_stats
+from ..directory import facility_frame, service_directory
+from ..facilities import facility_counts
 
 if TYPE_CHECKING:
-    from .report import Report
+    from ..pipeline import Results
 
 __all__ = [
-    "DIRECTORY_COLUMNS",
     "SCORE_CLASSES",
     "render_html",
     "report_html_fragment",
-    "service_directory",
     "write_html",
-]
-
-#: Columns of :func:`service_directory`.
-DIRECTORY_COLUMNS = [
-    "community_id",
-    "item_id",
-    "facility",
-    "name",
-    "osm_type",
-    "osm_id",
-    "minutes",
-    "share_within_tier",
 ]
 
 #: Score classes of the map: ``(lower, upper, colour)``; the last class includes 1.0
@@ -130,10 +119,6 @@ _POPUP_TAGS = (
 _OSM_COPYRIGHT = "https://www.openstreetmap.org/copyright"
 _ODBL = "https://opendatacommons.org/licenses/odbl/1-0/"
 _TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
-#: The attribution, as HTML (the map's attribution control and the page footer).
-ATTRIBUTION_HTML = (
-    f'<a href="{_OSM_COPYRIGHT}">© OpenStreetMap contributors</a>, <a href="{_ODBL}">ODbL 1.0</a>'
-)
 
 _LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -473,147 +458,6 @@ def _leaflet_assets() -> tuple[str, str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def service_directory(report: Report) -> pd.DataFrame:
-    """Every facility within each item's tier of each community, with walking minutes.
-
-    Definition: a facility of an item is listed for a community when at least one of the
-    community's resident points (:attr:`Report.residents`) reaches it on foot within the
-    item's tier. ``minutes`` is the walk from the nearest such point; ``share_within_tier``
-    is the share of the community's resident weight within the tier of *that* facility.
-    Walks are measured like :func:`fifteenmin.routing.origin_times` (access distance to the
-    street, the network, the facility's access points), with bounded searches
-    (:func:`fifteenmin.routing.reachable`) from the resident points.
-
-    Parameters
-    ----------
-    report
-        From :func:`fifteenmin.run_report`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        :data:`DIRECTORY_COLUMNS`: ``facility`` is the row position in
-        ``report.travel.facilities``; sorted by community, item (catalogue order), minutes,
-        name and OSM id.
-
-    Examples
-    --------
-    >>> from fifteenmin import run_report
-    >>> d = service_directory(run_report())  # doctest: +SKIP
-    >>> d[d["item_id"] == "pharmacy"].head()  # doctest: +SKIP
-    """
-    tt = report.travel
-    net = report.network
-    homes = report.residents
-    items = list(tt.items)
-    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in DIRECTORY_COLUMNS})
-    acc = tt.access
-    if len(homes) == 0 or len(acc) == 0 or not items:
-        return empty
-    tiers = np.array([it.tier_minutes for it in items], dtype=np.float64)
-    tier_m = tiers * tt.speed * 60.0
-    reach = reachable(net, homes, float(tier_m.max()))
-    n_o = len(reach)
-    o_of = np.repeat(np.arange(n_o), np.diff(reach.ptr))
-    from_o = pd.DataFrame({"o": o_of, "node": reach.node, "d": reach.dist})
-
-    e = acc["edge"].to_numpy()
-    off = acc["offset"].to_numpy()
-    a_f = acc["access"].to_numpy()
-    length = net.edge_length[e]
-    seeds = pd.DataFrame(
-        {
-            "facility": np.concatenate([acc["facility"].to_numpy()] * 2),
-            "item": np.concatenate([acc["item"].to_numpy()] * 2),
-            "node": np.concatenate([net.edge_u[e], net.edge_v[e]]).astype(np.int64),
-            "extra": np.concatenate([off + a_f, (length - off) + a_f]),
-        }
-    )
-    from_o["node"] = from_o["node"].astype(np.int64)
-    m = from_o.merge(seeds, on="node", how="inner")
-    via_net = pd.DataFrame(
-        {
-            "o": m["o"].to_numpy(),
-            "facility": m["facility"].to_numpy(),
-            "item": m["item"].to_numpy(),
-            "d": m["d"].to_numpy() + m["extra"].to_numpy(),
-        }
-    )
-    # facility and home on the same edge: straight along it
-    snap = reach.snap
-    near = snap.access <= DEFAULT_MAX_SNAP_M
-    o_tab = pd.DataFrame(
-        {"o": np.arange(n_o), "edge": snap.edge, "s": snap.offset, "a": snap.access}
-    )[near]
-    same = o_tab.merge(acc, on="edge", how="inner")
-    direct = pd.DataFrame(
-        {
-            "o": same["o"].to_numpy(),
-            "facility": same["facility"].to_numpy(),
-            "item": same["item"].to_numpy(),
-            "d": same["a"].to_numpy()
-            + np.abs(same["s"].to_numpy() - same["offset"].to_numpy())
-            + same["access"].to_numpy(),
-        }
-    )
-    pairs = pd.concat([via_net, direct], ignore_index=True)
-    if not len(pairs):
-        return empty
-    k = pairs["item"].to_numpy().astype(np.int64)
-    minutes = pairs["d"].to_numpy() / tt.speed[k] / 60.0
-    pairs = pairs.assign(minutes=minutes)
-    pairs = pairs[minutes <= tiers[k] * (1 + 1e-12)]
-    pairs = pairs.groupby(["o", "facility", "item"], as_index=False, sort=True)["minutes"].min()
-    if not len(pairs):
-        return empty
-
-    com_of = homes["community_id"].astype(str).to_numpy()
-    w = homes["weight"].to_numpy(dtype=np.float64)
-    pairs["community_id"] = com_of[pairs["o"].to_numpy()]
-    pairs["w"] = w[pairs["o"].to_numpy()]
-    com_w = pd.Series(w).groupby(com_of).sum()
-    agg = pairs.groupby(["community_id", "item", "facility"], as_index=False, sort=True).agg(
-        minutes=("minutes", "min"), w=("w", "sum")
-    )
-    total = com_w.reindex(agg["community_id"]).to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        share = np.where(total > 0, agg["w"].to_numpy() / total, np.nan)
-    fac = _facility_frame(report)
-    rows = agg["facility"].to_numpy()
-    out = pd.DataFrame(
-        {
-            "community_id": agg["community_id"].to_numpy(),
-            "item_id": np.array([it.id for it in items], dtype=object)[agg["item"].to_numpy()],
-            "facility": rows.astype(np.int64),
-            "name": fac["name"].fillna("").astype(str).to_numpy()[rows],
-            "osm_type": fac["osm_type"].astype(str).to_numpy()[rows],
-            "osm_id": fac["osm_id"].to_numpy()[rows],
-            "minutes": agg["minutes"].to_numpy(),
-            "share_within_tier": share,
-        },
-        columns=DIRECTORY_COLUMNS,
-    )
-    out["_k"] = agg["item"].to_numpy()
-    out = out.sort_values(
-        ["community_id", "_k", "minutes", "name", "osm_type", "osm_id", "facility"],
-        kind="stable",
-    )
-    return out.drop(columns="_k").reset_index(drop=True)
-
-
-def _facility_frame(report: Report) -> gpd.GeoDataFrame:
-    """The facilities in ``report.travel`` row order (``report.facilities`` when it matches)."""
-    fac = report.facilities.reset_index(drop=True)
-    if len(fac) != len(report.travel.facilities):
-        fac = report.travel.facilities.reset_index(drop=True)
-    for col, default in (("name", ""), ("osm_type", ""), ("osm_id", 0)):
-        if col not in fac.columns:
-            fac[col] = default
-    if "tags" not in fac.columns:
-        fac["tags"] = [{} for _ in range(len(fac))]
-    return fac
-
-
 # ---------------------------------------------------------------------------------------------
 # Names, figures
 # ---------------------------------------------------------------------------------------------
@@ -634,36 +478,13 @@ def _display_name(name: Any, tags: Any, lang: str) -> str:
     return base
 
 
-def _item_stats(report: Report) -> pd.DataFrame:
-    """Per item: facilities, resident-weighted share within tier, communities meeting it."""
-    from .facilities import facility_counts
-
-    cat = report.catalogue
-    counts = facility_counts(report.facilities, cat).set_index("item_id")["facilities"]
-    table = report.coverage.table
-    com = report.coverage.communities
-    w = pd.Series(
-        com["weight"].to_numpy(dtype=np.float64), index=com["community_id"].astype(str).to_numpy()
-    )
-    rows = []
-    for it in cat.items:
-        t = table[table["item_id"] == it.id]
-        share = t["share_within_tier"].to_numpy(dtype=np.float64)
-        tw = w.reindex(t["community_id"].astype(str).to_numpy()).to_numpy(dtype=np.float64)
-        ok = np.isfinite(share) & np.isfinite(tw) & (tw > 0)
-        weighted = float((share[ok] * tw[ok]).sum() / tw[ok].sum()) if ok.any() else float("nan")
-        rows.append(
-            {
-                "item_id": it.id,
-                "facilities": int(counts.get(it.id, 0)),
-                "share_within_tier": weighted,
-                "communities_met": int(t["met"].astype(bool).sum()),
-            }
-        )
-    return pd.DataFrame(rows)
+def _item_stats(report: Results) -> pd.DataFrame:
+    counts = facility_counts(report.facilities, report.catalogue)
+    per_item = dict(zip(counts["item_id"], counts["facilities"].astype(int), strict=True))
+    return item_stats(report.coverage, report.catalogue.items, per_item)
 
 
-def _missing_counts(report: Report) -> list[tuple[str, int]]:
+def _missing_counts(report: Results) -> list[tuple[str, int]]:
     order = {it.id: k for k, it in enumerate(report.catalogue.items)}
     counts: dict[str, int] = {}
     for m in report.coverage.communities["missing"]:
@@ -672,7 +493,7 @@ def _missing_counts(report: Report) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda kv: (-kv[1], order.get(kv[0], 1 << 30), kv[0]))
 
 
-def _item_name(report: Report, item_id: str, lang: str) -> str:
+def _item_name(report: Results, item_id: str, lang: str) -> str:
     try:
         return report.catalogue[item_id].name(lang)
     except KeyError:
@@ -703,7 +524,7 @@ def _json_geom(geom: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 
 
-def report_html_fragment(report: Report, lang: str = "en") -> str:
+def report_html_fragment(report: Results, lang: str = "en") -> str:
     """The summary section of the report as an HTML fragment (e.g. for Jupyter).
 
     Coverage rates (plain and resident-weighted), the number of communities, the items most
@@ -793,8 +614,8 @@ def report_html_fragment(report: Report, lang: str = "en") -> str:
     )
 
     # parameters and network
-    speed = float(params.get("speed_m_s", float(np.max(report.travel.speed, initial=0.0))))
-    threshold = float(params.get("threshold", s.get("threshold", 0.0)))
+    speed = float(report.config.speed)
+    threshold = report.threshold
     src = report.communities["source"] if "source" in report.communities.columns else []
     sources = ", ".join(sorted({str(v) for v in src}))
     ns = net.summary()
@@ -802,8 +623,8 @@ def report_html_fragment(report: Report, lang: str = "en") -> str:
         (L["catalogue"], f"{cat.title(lang)} ({cat.name})"),
         (L["speed"], f"{speed:.2f} m/s ({speed * 3.6:.1f} km/h)"),
         (L["threshold"], f"{threshold:.0%}"),
-        (L["cutoff"], f"{float(params.get('cutoff_minutes', 0.0)):g} {L['minutes_short']}"),
-        (L["osm_file"], str(params.get("osm_file", ""))),
+        (L["cutoff"], f"{float(params['cutoff_minutes']):g} {L['minutes_short']}"),
+        (L["osm_file"], str(params["osm_file"])),
         (L["community_source"], sources),
         (
             L["network"],
@@ -853,7 +674,7 @@ def _svg(fig: Any, prefix: str) -> str:
     return svg.strip()
 
 
-def _charts(report: Report, lang: str) -> list[tuple[str, str]]:
+def _charts(report: Results, lang: str) -> list[tuple[str, str]]:
     """Two charts as (title, inline SVG)."""
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -862,7 +683,7 @@ def _charts(report: Report, lang: str) -> list[tuple[str, str]]:
     L = _labels(lang)
     cat = report.catalogue
     stats = _item_stats(report)
-    threshold = float(report.coverage.summary.get("threshold", report.params.get("threshold", 0)))
+    threshold = report.threshold
     out: list[tuple[str, str]] = []
     with matplotlib.rc_context(_SVG_RC):
         # residents within each item's tier
@@ -992,7 +813,7 @@ _POINT_JS = """function(feature, latlng) {
 
 
 def _community_features(
-    report: Report, lang: str, anchors: Mapping[str, str]
+    report: Results, lang: str, anchors: Mapping[str, str]
 ) -> list[dict[str, Any]]:
     L = _labels(lang)
     com = report.coverage.communities.to_crs("EPSG:4326")
@@ -1043,11 +864,11 @@ def _community_features(
     return feats
 
 
-def _facility_layers(report: Report, lang: str) -> list[tuple[str, str, list[dict[str, Any]]]]:
+def _facility_layers(report: Results, lang: str) -> list[tuple[str, str, list[dict[str, Any]]]]:
     """Per category (catalogue order): (label, colour, point features)."""
     L = _labels(lang)
     cat = report.catalogue
-    fac = _facility_frame(report)
+    fac = facility_frame(report)
     if not len(fac):
         return []
     item_of = {it.id: it for it in cat.items}
@@ -1166,7 +987,7 @@ def _isochrone_features(isochrones: gpd.GeoDataFrame, lang: str) -> list[dict[st
     return feats
 
 
-def _bounds(report: Report, isochrones: gpd.GeoDataFrame | None) -> list[list[float]] | None:
+def _bounds(report: Results, isochrones: gpd.GeoDataFrame | None) -> list[list[float]] | None:
     boxes = []
     for g in (report.coverage.communities, report.facilities):
         if len(g) and g.crs is not None:
@@ -1182,7 +1003,7 @@ def _bounds(report: Report, isochrones: gpd.GeoDataFrame | None) -> list[list[fl
 
 
 def _map_parts(
-    report: Report, lang: str, isochrones: gpd.GeoDataFrame | None, anchors: Mapping[str, str]
+    report: Results, lang: str, isochrones: gpd.GeoDataFrame | None, anchors: Mapping[str, str]
 ) -> tuple[str, str, str]:
     """The folium map as (header HTML, body HTML, script), with no external resources."""
     import folium
@@ -1217,7 +1038,7 @@ def _map_parts(
         m.default_css = []
         folium.TileLayer(
             tiles=_TILES,
-            attr=ATTRIBUTION_HTML,
+            attr=settings.ATTRIBUTION_HTML,
             name="OpenStreetMap",
             max_zoom=19,
             control=False,
@@ -1265,12 +1086,12 @@ def _map_parts(
 # ---------------------------------------------------------------------------------------------
 
 
-def _anchors(report: Report) -> dict[str, str]:
+def _anchors(report: Results) -> dict[str, str]:
     ids = sorted(report.coverage.communities["community_id"].astype(str).tolist())
     return {cid: f"c-{k + 1:04d}" for k, cid in enumerate(ids)}
 
 
-def _items_section(report: Report, lang: str) -> str:
+def _items_section(report: Results, lang: str) -> str:
     L = _labels(lang)
     cat = report.catalogue
     stats = _item_stats(report).set_index("item_id")
@@ -1308,7 +1129,7 @@ def _items_section(report: Report, lang: str) -> str:
     )
 
 
-def _sites_section(sites: gpd.GeoDataFrame, report: Report, lang: str) -> str:
+def _sites_section(sites: gpd.GeoDataFrame, report: Results, lang: str) -> str:
     """Table of proposed sites (:func:`fifteenmin.siting.plan_missing` or ``site_facilities``)."""
     L = _labels(lang)
     rows = []
@@ -1347,7 +1168,7 @@ def _sites_section(sites: gpd.GeoDataFrame, report: Report, lang: str) -> str:
     )
 
 
-def _communities_section(report: Report, lang: str, anchors: Mapping[str, str]) -> str:
+def _communities_section(report: Results, lang: str, anchors: Mapping[str, str]) -> str:
     L = _labels(lang)
     cat = report.catalogue
     com = report.coverage.communities
@@ -1358,7 +1179,7 @@ def _communities_section(report: Report, lang: str, anchors: Mapping[str, str]) 
     by_com = {cid: g.set_index("item_id") for cid, g in table.groupby("community_id", sort=True)}
     directory = service_directory(report)
     dir_by = {key: g for key, g in directory.groupby(["community_id", "item_id"], sort=True)}
-    fac = _facility_frame(report)
+    fac = facility_frame(report)
     tags_col = fac["tags"].to_numpy()
 
     def name_of(r: Any) -> str:
@@ -1471,7 +1292,7 @@ _OPEN_ANCHOR_JS = """
 
 
 def render_html(
-    report: Report,
+    report: Results,
     *,
     lang: str = "en",
     isochrones: gpd.GeoDataFrame | None = None,
@@ -1517,7 +1338,7 @@ def render_html(
     charts = _charts(report, lang)
     cat = report.catalogue
     title = f"{L['title']} — {cat.title(lang)}"
-    osm_file = str(report.params.get("osm_file", ""))
+    osm_file = str(report.params["osm_file"])
     nav = "".join(
         f'<a href="#{sid}">{_e(L[key])}</a>'
         for sid, key in (
@@ -1579,7 +1400,7 @@ def render_html(
         f'<section id="fm-method"><h2>{_e(L["method"])}</h2><ul>{L["method_body"]}</ul></section>',
         "</main>",
         "<footer>",
-        f"<p>{_e(L['footer_data'])}: {ATTRIBUTION_HTML}.</p>",
+        f"<p>{_e(L['footer_data'])}: {settings.ATTRIBUTION_HTML}.</p>",
         f"<p>{_e(L['footer_generated'].format(version=__version__))}</p>",
         "</footer>",
         "</div>",
@@ -1609,7 +1430,7 @@ def _check_self_contained(text: str) -> None:
 
 
 def write_html(
-    report: Report,
+    report: Results,
     path: str | os.PathLike[str],
     *,
     lang: str = "en",
@@ -1641,7 +1462,7 @@ def write_html(
     >>> from fifteenmin import run_report
     >>> write_html(run_report(), "out/report.html", lang="zh")  # doctest: +SKIP
     """
-    from ._io import write_atomic
+    from ._files import write_atomic
 
     text = render_html(report, lang=lang, isochrones=isochrones)
     data = text.encode("utf-8")

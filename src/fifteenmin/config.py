@@ -1,0 +1,161 @@
+"""The configuration of one coverage run: what to read and how to score it.
+
+A :class:`RunConfig` is frozen and travels with the results (``Report.config``), so every
+step after the pipeline (walking areas, the service directory, siting, the files written)
+uses the same engine, speeds and threshold as the run itself. Its defaults come from
+:mod:`fifteenmin.settings`.
+
+Examples
+--------
+>>> from fifteenmin.config import RunConfig
+>>> cfg = RunConfig(threshold=0.9)
+>>> cfg.threshold, cfg.engine, cfg.catalogue
+(0.9, 'auto', 'beijing')
+>>> cfg.replace(engine="scipy").engine
+'scipy'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import settings
+from ._errors import ConfigError
+
+if TYPE_CHECKING:
+    from .catalogue import Catalogue
+
+__all__ = ["RunConfig"]
+
+
+@dataclass(frozen=True, eq=False)
+class RunConfig:
+    """Inputs and parameters of one coverage run.
+
+    Parameters
+    ----------
+    communities
+        A community vector file or GeoDataFrame; default: derived from the OSM data.
+    id_column, name_column
+        Columns of the community file holding ids and names.
+    user_facilities
+        The user's own facilities (CSV with lon/lat, or a vector file, or a DataFrame), merged
+        with the OSM ones; see :func:`fifteenmin.facilities.facilities_from_table`.
+    facility_item_column
+        Column of ``user_facilities`` holding catalogue item ids or names.
+    coord_system
+        Coordinates of a CSV ``user_facilities``: ``wgs84``, ``gcj02`` (Amap, Tencent) or
+        ``bd09`` (Baidu).
+    population
+        A population layer (points, grid cells or census polygons) weighting the residents in
+        people; see :func:`fifteenmin.communities.residents_from_population`.
+    population_column, elderly_column, children_column
+        Columns of ``population`` holding all residents, the elderly and the children.
+    catalogue
+        Catalogue name, file or :class:`~fifteenmin.catalogue.Catalogue`.
+    speed
+        Walking speed in m/s (default :data:`fifteenmin.settings.WALK_SPEED_M_S`).
+    item_profiles
+        Walk the items whose catalogue entry names a speed profile at that profile's speed
+        (:data:`fifteenmin.settings.SPEED_PROFILES`); False walks every item at ``speed``.
+    threshold
+        Share of residents within the tier for an item to count as met.
+    category_weights
+        Weights of the catalogue categories in the composite index (default: equal).
+    engine
+        Shortest-path engine: ``"auto"``, ``"numba"`` or ``"scipy"``; used by every search
+        of the run (travel times, walking areas, service directory, siting).
+
+    Raises
+    ------
+    ConfigError
+        A parameter is out of range (a non-positive speed, a threshold outside (0, 1], an
+        unknown engine or coordinate system, a negative category weight).
+    """
+
+    communities: Any = None
+    id_column: str | None = None
+    name_column: str | None = None
+    user_facilities: Any = None
+    facility_item_column: str = "item"
+    coord_system: str = "wgs84"
+    population: Any = None
+    population_column: str = "population"
+    elderly_column: str | None = None
+    children_column: str | None = None
+    catalogue: Any = settings.CATALOGUE
+    speed: float = settings.WALK_SPEED_M_S
+    item_profiles: bool = True
+    threshold: float = settings.THRESHOLD
+    category_weights: Mapping[str, float] | None = field(default=None)
+    engine: str = settings.ENGINE
+
+    def __post_init__(self) -> None:
+        speed = self.speed
+        if (
+            isinstance(speed, bool)
+            or not isinstance(speed, int | float)
+            or not (math.isfinite(speed) and speed > 0)
+        ):
+            raise ConfigError(f"walking speed must be a positive number of m/s, got {speed!r}")
+        thr = self.threshold
+        if isinstance(thr, bool) or not isinstance(thr, int | float) or not 0 < thr <= 1:
+            raise ConfigError(f"threshold must be a share in (0, 1], got {thr!r}")
+        if self.engine not in settings.ENGINES:
+            raise ConfigError(
+                f"unknown engine {self.engine!r}: use one of {', '.join(settings.ENGINES)}"
+            )
+        if self.category_weights is not None:
+            bad = {k: v for k, v in self.category_weights.items() if not v >= 0}
+            if bad:
+                raise ConfigError(f"category weights must be >= 0, got {bad}")
+
+    def replace(self, **changes: Any) -> RunConfig:
+        """A copy with some fields changed.
+
+        Raises
+        ------
+        ConfigError
+            A field name is unknown (the message lists the known ones) or a value is invalid.
+        """
+        unknown = sorted(set(changes) - {f.name for f in dataclasses.fields(self)})
+        if unknown:
+            known = ", ".join(f.name for f in dataclasses.fields(self))
+            raise ConfigError(f"unknown run option(s) {', '.join(unknown)}; known: {known}")
+        return dataclasses.replace(self, **changes)
+
+    def parameters(
+        self, catalogue: Catalogue, speeds: Mapping[str, float], cutoff_minutes: float
+    ) -> dict[str, Any]:
+        """The ``parameters`` block of ``summary.json`` (without the OSM file's name).
+
+        ``speeds`` are the items' walking speeds (m/s) of the run; those that differ from
+        :attr:`speed` are listed as speed profiles.
+        """
+        return {
+            "communities": _describe(self.communities),
+            "catalogue": catalogue.name,
+            "user_facilities": _describe(self.user_facilities),
+            "population": _describe(self.population),
+            "speed_m_s": round(float(self.speed), 6),
+            "speed_profiles": {
+                k: round(v, 6) for k, v in sorted(speeds.items()) if v != self.speed
+            },
+            "threshold": self.threshold,
+            "cutoff_minutes": round(float(cutoff_minutes), 6),
+        }
+
+
+def _describe(source: Any) -> str | None:
+    """A short label of an input for summary.json (a file name, or the object's type)."""
+    if source is None:
+        return None
+    if isinstance(source, str | os.PathLike):
+        return Path(source).name
+    return type(source).__name__
