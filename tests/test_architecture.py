@@ -16,7 +16,7 @@ SRC = Path(fm.__file__).resolve().parent
 #: Layers from the bottom up; a module may import only from its own layer or below.
 LAYERS: list[set[str]] = [
     {"_version", "_errors", "settings"},
-    {"config", "_kernel", "_coords"},
+    {"config", "_kernel", "_coords", "_geom", "_i18n"},
     {"_osm", "readers"},
     {"network"},
     {"catalogue"},
@@ -112,7 +112,7 @@ def test_no_import_cycles():
         stack.append(n)
         for d in sorted(graph[n]):
             if state.get(d) == 1:
-                cycle = stack[stack.index(d) :] + [d]
+                cycle = [*stack[stack.index(d) :], d]
                 raise AssertionError("import cycle: " + " -> ".join(cycle))
             if d not in state:
                 visit(d)

@@ -100,6 +100,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import yaml
 
 from . import settings
@@ -690,6 +691,7 @@ class Catalogue:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_index", {it.id: it for it in self.items})
+        object.__setattr__(self, "_rank", {it.id: k for k, it in enumerate(self.items)})
         # Every alternative has a positive "anchor" condition, so an item can only match a
         # feature that carries one of its anchor keys: index the items by those keys.
         by_key: dict[str, list[int]] = {}
@@ -746,6 +748,20 @@ class Catalogue:
         ('convenience_store', 'fresh_market')
         """
         return tuple(it.id for it in self.items)
+
+    def rank(self, item_ids: Iterable[str]) -> np.ndarray:
+        """Catalogue position of each item id (``len(self)`` for ids not in the catalogue).
+
+        The one definition of "catalogue order": sort by it, then by whatever breaks ties.
+
+        Examples
+        --------
+        >>> cat = load_catalogue("beijing")
+        >>> cat.rank(["pharmacy", "kindergarten", "no_such_item"]).tolist()
+        [7, 1, 49]
+        """
+        index = self._rank
+        return np.array([index.get(i, len(self.items)) for i in item_ids], dtype=np.int64)
 
     @property
     def required_items(self) -> tuple[Item, ...]:
