@@ -50,6 +50,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SnapResult",
     "WalkNetwork",
+    "as_points",
     "from_networkx",
     "network_from_bbox",
     "network_from_file",
@@ -705,8 +706,34 @@ class SnapResult:
         return len(self.edge)
 
 
-def _to_points(net: WalkNetwork, points: Any) -> np.ndarray:
-    """Coerce a GeoDataFrame/GeoSeries/array of points to shapely points in ``net.crs``."""
+def as_points(net: WalkNetwork, points: Any) -> np.ndarray:
+    """Coerce a GeoDataFrame/GeoSeries/array of points to shapely points in ``net.crs``.
+
+    Parameters
+    ----------
+    net
+        The walking network (its ``crs`` is the target).
+    points
+        A GeoDataFrame or GeoSeries with a CRS (reprojected), shapely points in ``net.crs``,
+        or an ``(n, 2)`` array of x/y in ``net.crs``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shapely points in ``net.crs``.
+
+    Raises
+    ------
+    LayerError
+        A GeoDataFrame or GeoSeries without a CRS.
+
+    Examples
+    --------
+    >>> import fifteenmin as fm
+    >>> net = fm.network_from_file(fm.sample_path())
+    >>> len(as_points(net, [[net.x[0], net.y[0]]]))
+    1
+    """
     if isinstance(points, gpd.GeoDataFrame):
         points = points.geometry
     if isinstance(points, gpd.GeoSeries):
@@ -747,7 +774,7 @@ def snap_points(net: WalkNetwork, points: Any) -> SnapResult:
     >>> snapped = snap_points(net, homes_gdf)  # doctest: +SKIP
     >>> snapped.access.max()  # doctest: +SKIP
     """
-    geoms = _to_points(net, points)
+    geoms = as_points(net, points)
     if len(geoms) == 0:
         z = np.zeros(0)
         return SnapResult(np.zeros(0, dtype=np.int64), z, z)
@@ -774,10 +801,3 @@ def snap_points(net: WalkNetwork, points: Any) -> SnapResult:
     frac = np.divide(along, geom_len, out=np.zeros_like(along), where=geom_len > 0)
     offset = np.clip(frac, 0.0, 1.0) * net.edge_length[edge]
     return SnapResult(edge=edge, offset=offset, access=access)
-
-
-def nodes_frame(net: WalkNetwork) -> pd.DataFrame:
-    """Nodes as a plain DataFrame (``node_id``, ``lon``, ``lat``, ``x``, ``y``)."""
-    return pd.DataFrame(
-        {"node_id": net.node_id, "lon": net.lon, "lat": net.lat, "x": net.x, "y": net.y}
-    )

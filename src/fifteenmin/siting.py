@@ -49,7 +49,7 @@ from scipy import sparse
 
 from . import settings
 from ._errors import CatalogueError, LayerError, NetworkError
-from .network import WalkNetwork, _to_points, snap_points
+from .network import WalkNetwork, as_points, snap_points
 from .routing import reachable
 
 if TYPE_CHECKING:
@@ -212,7 +212,7 @@ def candidate_sites(
                 f"{type(points).__name__}"
             )
         layer = gpd.GeoDataFrame(geometry=points) if isinstance(points, gpd.GeoSeries) else points
-        geoms = _to_points(net, layer)  # net.crs; raises on a missing CRS
+        geoms = as_points(net, layer)  # net.crs; raises on a missing CRS
         ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
         geoms = geoms.copy()
         not_point = ok & (shapely.get_type_id(geoms) != 0)
@@ -347,8 +347,8 @@ def coverage_sets(
         raise ValueError(f"minutes must be a positive number, got {minutes}")
     if not (np.isfinite(speed) and speed > 0):
         raise ValueError(f"speed must be a positive number of m/s, got {speed}")
-    cand = _to_points(net, candidates)
-    orig = _to_points(net, origins)
+    cand = as_points(net, candidates)
+    orig = as_points(net, origins)
     n_c, n_o = len(cand), len(orig)
     empty = sparse.csr_matrix((n_c, n_o), dtype=bool)
     if n_c == 0 or n_o == 0:
