@@ -10,7 +10,7 @@ import argparse
 import sys
 import warnings
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import settings
 from ._errors import FifteenminError
@@ -169,7 +169,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="version", version=f"fifteenmin {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
+    _add_report_parser(sub)
+    _add_catalogue_parser(sub)
+    _add_site_parser(sub)
+    return p
 
+
+def _add_report_parser(sub: Any) -> None:
     r = sub.add_parser(
         "report",
         help="coverage report of an OSM file (default: the bundled sample)",
@@ -202,6 +208,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     r.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
 
+
+def _add_catalogue_parser(sub: Any) -> None:
     c = sub.add_parser("catalogue", help="list, show or validate service catalogues")
     csub = c.add_subparsers(dest="action", required=True)
     csub.add_parser("list", help="bundled catalogues")
@@ -211,6 +219,8 @@ def _parser() -> argparse.ArgumentParser:
     val = csub.add_parser("validate", help="check a catalogue file")
     val.add_argument("file", help="catalogue file (.yaml, .yml or .toml)")
 
+
+def _add_site_parser(sub: Any) -> None:
     st = sub.add_parser(
         "site",
         help="propose sites for new facilities of an item (greedy maximal coverage)",
@@ -261,7 +271,6 @@ def _parser() -> argparse.ArgumentParser:
     )
     st.add_argument("--out", help="write the sites to a .gpkg, .geojson or .csv file")
     st.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
-    return p
 
 
 class _IntermixedParser(argparse.ArgumentParser):
@@ -269,7 +278,9 @@ class _IntermixedParser(argparse.ArgumentParser):
 
     _inner = False
 
-    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
         if self._inner:
             return super().parse_known_args(args, namespace)
         self._inner = True
@@ -383,6 +394,16 @@ def _cmd_site(args: argparse.Namespace) -> int:
             meta = {args.item: sites.attrs}
     _print_warnings(caught)
 
+    _print_sites(sites, meta, args.target_share, k)
+    if args.out:
+        say(f"wrote {write_sites(sites, args.out)}")
+    return 0
+
+
+def _print_sites(
+    sites: Any, meta: dict[str, dict[str, Any]], target: float | None, k: int | None
+) -> None:
+    """The table of proposed sites that ``fifteenmin site`` prints, item by item."""
     if not meta:
         print("every community meets every required item: nothing to site")
     for item_id, m in meta.items():
@@ -398,7 +419,6 @@ def _cmd_site(args: argparse.Namespace) -> int:
             f"the {m['threshold']:.0%} threshold; {m['candidates']:,} candidate sites, "
             f"{m['method']}"
         )
-        target = args.target_share
         if len(rows) == 0:
             if target is not None and m["share_before"] >= target:
                 print(f"  existing facilities already cover the target share ({target:.0%})")
@@ -427,9 +447,6 @@ def _cmd_site(args: argparse.Namespace) -> int:
             f"  total: {len(rows)} sites add {gained:,.0f} resident weight, coverage "
             f"{m['share_before']:.1%} -> {last:.1%}{note}"
         )
-    if args.out:
-        say(f"wrote {write_sites(sites, args.out)}")
-    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
