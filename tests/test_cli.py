@@ -193,3 +193,26 @@ def test_bad_category_weights(capsys):
     with pytest.raises(SystemExit):
         main(["report", "--category-weights", "health"])
     assert "CATEGORY=WEIGHT" in capsys.readouterr().err
+
+
+def test_quiet_prints_nothing_and_default_prints_stages_and_warnings(tmp_path, capsys):
+    assert main(["report", "-q", "--no-html", "--out", str(tmp_path / "q")]) == 0
+    assert capsys.readouterr().err == ""  # no progress, no warnings, no bars
+    assert main(["report", "--no-html", "--out", str(tmp_path / "v")]) == 0
+    err = capsys.readouterr().err
+    assert "[fifteenmin] read " in err and "[fifteenmin] coverage rate:" in err
+    assert "[fifteenmin] warning: " in err and "clipped extract" in err
+    assert "RuntimeWarning" not in err and "Traceback" not in err
+
+
+def test_library_messages_go_to_the_fifteenmin_logger(caplog):
+    import logging
+    import warnings
+
+    from fifteenmin import run_report
+
+    with caplog.at_level(logging.INFO, logger="fifteenmin"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run_report()
+    stages = [r.getMessage() for r in caplog.records if r.name == "fifteenmin"]
+    assert len(stages) == 6 and stages[1].startswith("walking network:")

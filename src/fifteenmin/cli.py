@@ -7,13 +7,16 @@ line, ``fifteenmin: error: ...``, with exit status 2; nothing is half-written.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from . import settings
 from ._errors import FifteenminError
+from ._progress import logger, progress_shown
 from ._version import __version__
 
 if TYPE_CHECKING:
@@ -149,16 +152,39 @@ def _config(args: argparse.Namespace) -> RunConfig:
     )
 
 
-def _progress(quiet: bool) -> Callable[[str], None]:
-    if quiet:
-        return lambda _m: None
-    return lambda m: print(f"[fifteenmin] {m}", file=sys.stderr, flush=True)
+@contextlib.contextmanager
+def _console(args: argparse.Namespace) -> Iterator[None]:
+    """Stage messages and warnings on stderr through the ``fifteenmin`` logger.
+
+    Default: progress (INFO) and warnings; ``-q``: errors only, no progress bars; ``-v``:
+    also DEBUG messages. The handler is removed again when the command ends.
+    """
+    quiet, verbose = getattr(args, "quiet", False), getattr(args, "verbose", 0)
+    level = logging.ERROR if quiet else (logging.DEBUG if verbose else logging.INFO)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("[fifteenmin] %(message)s"))
+    before = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    try:
+        with progress_shown(False if quiet else None), warnings.catch_warnings():
+            warnings.simplefilter("always")
+            warnings.showwarning = _log_warning
+            yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(before)
 
 
-def _print_warnings(caught: Sequence[warnings.WarningMessage]) -> None:
-    for w in caught:
-        if issubclass(w.category, UserWarning):
-            print(f"[fifteenmin] warning: {w.message}", file=sys.stderr)
+def _log_warning(message: Warning | str, category: type[Warning], *_: Any, **__: Any) -> None:
+    """Show a warning through the logger, as it happens (``warnings.showwarning``).
+
+    The library's own warnings (dropped or repaired input) are UserWarnings; others
+    (numpy's RuntimeWarnings on empty slices, deprecations of dependencies) are no business
+    of a command-line user and are not shown.
+    """
+    if issubclass(category, UserWarning):
+        logger.warning(f"warning: {message}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -173,6 +199,14 @@ def _parser() -> argparse.ArgumentParser:
     _add_catalogue_parser(sub)
     _add_site_parser(sub)
     return p
+
+
+def _add_verbosity_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_mutually_exclusive_group()
+    g.add_argument(
+        "-q", "--quiet", action="store_true", help="no progress messages, bars or warnings"
+    )
+    g.add_argument("-v", "--verbose", action="count", default=0, help="more messages")
 
 
 def _add_report_parser(sub: Any) -> None:
@@ -206,7 +240,7 @@ def _add_report_parser(sub: Any) -> None:
         default=settings.OUT_DIR,
         help=f"output folder (default: ./{settings.OUT_DIR})",
     )
-    r.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    _add_verbosity_args(r)
 
 
 def _add_catalogue_parser(sub: Any) -> None:
@@ -270,7 +304,7 @@ def _add_site_parser(sub: Any) -> None:
         help="plain greedy: do not improve the sites by swaps afterwards",
     )
     st.add_argument("--out", help="write the sites to a .gpkg, .geojson or .csv file")
-    st.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
+    _add_verbosity_args(st)
 
 
 class _IntermixedParser(argparse.ArgumentParser):
@@ -304,23 +338,19 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from .output import prepare_output_dir
     from .report import run_report
 
-    say = _progress(args.quiet)
     # fail fast on an unwritable output folder, before the long steps
     prepare_output_dir(args.out)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        report = run_report(args.osm_file, config=_config(args), progress=say)
-        if not args.no_html:
-            say("drawing the HTML report (15-minute walking areas of the communities)")
-        files = report.write(
-            args.out,
-            html=not args.no_html,
-            lang=args.lang,
-            isochrones=None if args.no_isochrones else "auto",
-            sites=None if args.no_sites else "auto",
-        )
-    _print_warnings(caught)
-    say("wrote " + ", ".join(str(f) for f in files))
+    report = run_report(args.osm_file, config=_config(args))
+    if not args.no_html:
+        logger.info("drawing the HTML report (15-minute walking areas of the communities)")
+    files = report.write(
+        args.out,
+        html=not args.no_html,
+        lang=args.lang,
+        isochrones=None if args.no_isochrones else "auto",
+        sites=None if args.no_sites else "auto",
+    )
+    logger.info("wrote " + ", ".join(str(f) for f in files))
     return 0
 
 
@@ -354,7 +384,6 @@ def _cmd_site(args: argparse.Namespace) -> int:
     from .report import run_report
     from .siting import plan_missing, site_facilities
 
-    say = _progress(args.quiet)
     if args.spacing is not None and args.candidates:
         raise FifteenminError(
             "--spacing places candidates along the streets; it cannot be combined with "
@@ -375,28 +404,25 @@ def _cmd_site(args: argparse.Namespace) -> int:
         k = args.k
     else:  # with only a target share, as many sites as it takes
         k = None if args.target_share is not None else (1 if plan else 3)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        config = _config(args).replace(catalogue=cat)
-        report = run_report(args.osm_file, config=config, progress=say)
-        kw = dict(
-            target_share=args.target_share,
-            candidates=cands,
-            areas=areas,
-            spacing_m=args.spacing,
-            swaps=not args.no_swaps,
-        )
-        if plan:
-            sites = plan_missing(report, k=k, **kw)
-            meta = sites.attrs["items"]
-        else:
-            sites = site_facilities(report, args.item, k=k, **kw)
-            meta = {args.item: sites.attrs}
-    _print_warnings(caught)
+    config = _config(args).replace(catalogue=cat)
+    report = run_report(args.osm_file, config=config)
+    kw = dict(
+        target_share=args.target_share,
+        candidates=cands,
+        areas=areas,
+        spacing_m=args.spacing,
+        swaps=not args.no_swaps,
+    )
+    if plan:
+        sites = plan_missing(report, k=k, **kw)
+        meta = sites.attrs["items"]
+    else:
+        sites = site_facilities(report, args.item, k=k, **kw)
+        meta = {args.item: sites.attrs}
 
     _print_sites(sites, meta, args.target_share, k)
     if args.out:
-        say(f"wrote {write_sites(sites, args.out)}")
+        logger.info(f"wrote {write_sites(sites, args.out)}")
     return 0
 
 
@@ -458,11 +484,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = _parser().parse_args(argv)
     try:
-        if args.command == "report":
-            return _cmd_report(args)
-        if args.command == "site":
-            return _cmd_site(args)
-        return _cmd_catalogue(args)
+        with _console(args):
+            if args.command == "report":
+                return _cmd_report(args)
+            if args.command == "site":
+                return _cmd_site(args)
+            return _cmd_catalogue(args)
     except FifteenminError as exc:
         print(f"fifteenmin: error: {exc}", file=sys.stderr)
         return 2

@@ -58,6 +58,7 @@ import pandas as pd
 import shapely
 
 from . import _kernel, settings
+from ._progress import bar
 from .network import WalkNetwork, snap_points
 from .routing import edge_seeds, reachable
 
@@ -638,7 +639,8 @@ def community_walking_areas(
     True
     """
     rows = []
-    for cid, homes in residents.groupby("community_id", sort=True):
+    groups = residents.groupby("community_id", sort=True)
+    for cid, homes in bar(groups, "walking areas", total=groups.ngroups, unit="community"):
         iso = walking_areas(net, homes, (minutes,), speed=speed, merge=True, engine=engine)
         iso["community_id"] = cid
         rows.append(iso)

@@ -20,6 +20,7 @@ import numpy as np
 from . import settings
 from ._errors import InputFileError
 from ._osm import OSMData, read_osm
+from ._progress import logger
 from ._version import __version__
 from .catalogue import Catalogue, load_catalogue
 from .communities import (
@@ -169,10 +170,10 @@ class Results:
 
 
 class _Clock:
-    """Times the stages and reports each one's message."""
+    """Times the stages and reports each one's message (logger ``fifteenmin``, INFO)."""
 
     def __init__(self, progress: Progress | None) -> None:
-        self.say: Progress = progress or (lambda _msg: None)
+        self.progress = progress
         self.timings: dict[str, float] = {}
         self._t = time.perf_counter()
 
@@ -181,7 +182,10 @@ class _Clock:
         now = time.perf_counter()
         seconds = self.timings[stage] = now - self._t
         self._t = now
-        self.say(message(seconds) if callable(message) else message)
+        text = message(seconds) if callable(message) else message
+        logger.info(text)
+        if self.progress is not None:
+            self.progress(text)
 
 
 def _user_inputs(
@@ -242,7 +246,8 @@ def run_pipeline(
     config
         Inputs and parameters (default: :class:`~fifteenmin.config.RunConfig` defaults).
     progress
-        Called with one message per stage (the CLI prints them).
+        Called with one message per stage; the messages also go to the logger
+        ``fifteenmin`` at INFO level.
 
     Returns
     -------

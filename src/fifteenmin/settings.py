@@ -37,6 +37,7 @@ __all__ = [
     "MAX_SNAP_M",
     "OUT_DIR",
     "POPULATION_MAX_DISTANCE_M",
+    "PROGRESS",
     "SPEED_PROFILES",
     "STREET_SPACING_M",
     "THRESHOLD",
@@ -134,6 +135,10 @@ ATTRIBUTION_HTML: Final[str] = (
 LANGS: Final[tuple[str, ...]] = ("en", "zh")
 #: Default language.
 LANG: Final[str] = "en"
+
+#: Progress bars of long loops: True always, False never, None (default) only on a terminal
+#: or in a notebook (:func:`fifteenmin._progress.show_progress` changes it for a session).
+PROGRESS: Final[bool | None] = None
 
 #: Default output folder of ``fifteenmin report``.
 OUT_DIR: Final[str] = "fifteenmin-report"
