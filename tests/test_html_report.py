@@ -1,4 +1,8 @@
-"""The self-contained HTML report (fifteenmin.output.html) on the bundled sample."""
+"""The self-contained HTML report (fifteenmin.output.html) on the bundled sample.
+
+The whole page: content, escaping of hostile OSM names, self-containment, determinism,
+atomic writing. Its parts, module by module, are tested in tests/test_output_html_parts.py.
+"""
 
 from __future__ import annotations
 
@@ -340,8 +344,8 @@ def test_service_directory_sorted_and_stable(report):
     a = service_directory(report)
     b = service_directory(report)
     assert a.equals(b)
-    order = {it.id: k for k, it in enumerate(report.catalogue.items)}
-    key = list(zip(a["community_id"], a["item_id"].map(order), a["minutes"], strict=True))
+    rank = report.catalogue.rank(a["item_id"])
+    key = list(zip(a["community_id"], rank.tolist(), a["minutes"], strict=True))
     assert key == sorted(key)
 
 
