@@ -49,8 +49,8 @@ from scipy import sparse
 
 from . import settings
 from ._errors import CatalogueError, LayerError, NetworkError
-from .network import WalkNetwork, as_points, snap_points
-from .routing import reachable
+from .network import SnapResult, WalkNetwork, as_points, snap_points
+from .routing import reach_walks, reachable
 
 if TYPE_CHECKING:
     from .catalogue import Item
@@ -359,23 +359,7 @@ def coverage_sets(
     o_ok = np.flatnonzero(osnap.access <= max_snap_m)
     if len(o_ok) == 0:
         return empty
-    oe = osnap.edge[o_ok]
-    oa = osnap.access[o_ok]
-    os_ = osnap.offset[o_ok]
-    olen = net.edge_length[oe]
-    # node -> (origin, metres from the node to the origin), both end nodes of its edge;
-    # the sums are formed in the same order as origin_times: d[node] + (a + s)
-    inc_node = np.concatenate([net.edge_u[oe], net.edge_v[oe]]).astype(np.int64)
-    inc_orig = np.concatenate([o_ok, o_ok]).astype(np.int64)
-    inc_extra = np.concatenate([oa + os_, oa + (olen - os_)])
-    order = np.argsort(inc_node, kind="stable")
-    inc_node, inc_orig, inc_extra = inc_node[order], inc_orig[order], inc_extra[order]
-    node_ptr = np.zeros(net.n_nodes + 1, dtype=np.int64)
-    np.cumsum(np.bincount(inc_node, minlength=net.n_nodes), out=node_ptr[1:])
-    # edge -> origins on it (the straight case)
-    eorder = np.argsort(oe, kind="stable")
-    e_sorted = oe[eorder]
-
+    joined = SnapResult(osnap.edge[o_ok], osnap.offset[o_ok], osnap.access[o_ok])
     # straight-line prefilter (a pure speed-up: the skipped candidates cover nothing)
     near = np.unique(
         shapely.STRtree(orig[o_ok]).query(
@@ -388,32 +372,10 @@ def coverage_sets(
     for start in range(0, len(near), CHUNK):
         ids = near[start : start + CHUNK]
         r = reachable(net, cand[ids], search_cut, max_snap_m=max_snap_m, engine=engine)
-        # via the end nodes of the origin's edge
-        per = node_ptr[r.node + 1] - node_ptr[r.node]
-        src = np.repeat(np.arange(len(r.node)), per)
-        pos = np.repeat(node_ptr[r.node] - np.cumsum(per) + per, per) + np.arange(per.sum())
-        t = r.dist[src] + inc_extra[pos]
-        ok = t / speed / 60.0 <= minutes
-        c_of = np.repeat(np.arange(len(ids)), np.diff(r.ptr))
-        cr = [c_of[src[ok]]]
-        oc = [inc_orig[pos[ok]]]
-        # straight along a shared edge
-        c_ok = np.flatnonzero(r.snap.access <= max_snap_m)
-        ce = r.snap.edge[c_ok]
-        lo = np.searchsorted(e_sorted, ce, side="left")
-        hi = np.searchsorted(e_sorted, ce, side="right")
-        cnt = hi - lo
-        if cnt.sum():
-            ci = np.repeat(c_ok, cnt)
-            p = np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())
-            oj = eorder[p]
-            direct = oa[oj] + np.abs(os_[oj] - r.snap.offset[ci]) + r.snap.access[ci]
-            ok = direct / speed / 60.0 <= minutes
-            cr.append(ci[ok])
-            oc.append(o_ok[oj[ok]])
-        key = np.unique(np.concatenate(cr) * n_o + np.concatenate(oc))
-        rows.append(ids[key // n_o])
-        cols.append(key % n_o)
+        c, o, metres = reach_walks(net, r, joined, home="points")
+        ok = metres / speed / 60.0 <= minutes
+        rows.append(ids[c[ok]])
+        cols.append(o_ok[o[ok]])
     if not rows:
         return empty
     row = np.concatenate(rows)
