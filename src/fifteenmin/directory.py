@@ -37,17 +37,18 @@ def service_directory(report: Results) -> pd.DataFrame:
     """Every facility within each item's tier of each community, with walking minutes.
 
     Definition: a facility of an item is listed for a community when at least one of the
-    community's resident points (:attr:`Report.residents`) reaches it on foot within the
+    community's resident points (:attr:`Results.residents`) reaches it on foot within the
     item's tier. ``minutes`` is the walk from the nearest such point; ``share_within_tier``
     is the share of the community's resident weight within the tier of *that* facility.
-    Walks are measured like :func:`fifteenmin.routing.origin_times` (access distance to the
-    street, the network, the facility's access points), with bounded searches
-    (:func:`fifteenmin.routing.reachable`) from the resident points.
+    Walks follow the walking-time rule of :mod:`fifteenmin.routing`, as
+    :func:`fifteenmin.routing.origin_times` does (access distance to the street, the
+    network, the facility's access points): bounded searches from the resident points
+    (:func:`fifteenmin.routing.reachable`), timed by :func:`fifteenmin.routing.reach_walks`.
 
     Parameters
     ----------
     report
-        From :func:`fifteenmin.run_report`.
+        From :func:`fifteenmin.pipeline.run_pipeline` (or :func:`fifteenmin.run_report`).
 
     Returns
     -------

@@ -13,8 +13,8 @@ as large as possible. Steps:
    (candidates x origins). A resident at offset ``s`` on edge ``e`` (``access`` ``a`` metres from
    it) reaches a candidate whose search gives node distances ``d`` in
    ``min(a + s + d[u_e], a + L_e - s + d[v_e])`` metres, or straight along the edge when both
-   are on the same one, exactly as :func:`fifteenmin.routing.origin_times` times existing
-   facilities;
+   are on the same one: the walking-time rule of :mod:`fifteenmin.routing`
+   (:func:`~fifteenmin.routing.reach_walks`), which also times existing facilities;
 3. :func:`greedy_max_coverage`: greedy selection with lazy evaluation (CELF), which never
    falls below ``1 - 1/e`` (63 %) of the optimum and is usually within a few per cent of it;
    optionally (the default of :func:`site_facilities`) improved by swaps
@@ -322,8 +322,9 @@ def coverage_sets(
     One bounded search per candidate (:func:`fifteenmin.routing.reachable`, cutoff the tier
     in metres); an origin is covered when ``time / speed / 60 <= minutes`` with ``time`` its
     walk to either end of its edge and on to the candidate, or straight along the edge when
-    both share it (the straight-line access distances of both count), the same rule as
-    :func:`fifteenmin.routing.origin_times`. Candidates and origins farther than
+    both share it (the straight-line access distances of both count): the walking-time rule
+    of :func:`fifteenmin.routing.reach_walks`, as in :func:`fifteenmin.routing.origin_times`.
+    Candidates and origins farther than
     ``max_snap_m`` from every street cover / are covered by nothing. Candidates farther in a
     straight line than the cutoff from every origin are not searched at all.
 
