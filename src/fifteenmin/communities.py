@@ -68,7 +68,6 @@ _NON_RESIDENTIAL_KEYS = ("amenity", "shop", "office", "tourism", "craft", "indus
 #: units are comparable within a community (it has one kind) but not across communities;
 #: :func:`fifteenmin.coverage.score_coverage` reports no resident-weighted coverage rate then.
 WEIGHT_UNITS = {"building": "m2_floor_area", "street": "m_street", "centroid": "point"}
-COMMUNITY_COLUMNS = ["community_id", "community_name", "source", "geometry"]
 
 
 def _polygons_only(gdf: gpd.GeoDataFrame, where: str) -> gpd.GeoDataFrame:
