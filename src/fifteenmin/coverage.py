@@ -308,40 +308,103 @@ def _community_item_stats(
     weights. Items of a priority group (``elderly``, ``children``) are weighted by the origins'
     ``weight_<group>`` column when there is one. Quantiles beyond the search cutoff (``inf``)
     are NaN; so is everything of a community without weight for the item.
+
+    Communities with the same number of origins are scored together, as blocks of
+    (communities x items x origins): every sum, sort and cumulative sum then runs over one
+    community's origins in their own order, exactly as :func:`weighted_quantile` does for one
+    community and item, so the results are the same to the last bit.
     """
-    tiers = np.array([it.tier_minutes for it in items], dtype=np.float64)
-    base_w = origins["weight"].to_numpy(dtype=np.float64)
-    group_w = {
-        g: origins[f"weight_{g}"].to_numpy(dtype=np.float64)
-        for g in ("elderly", "children")
-        if f"weight_{g}" in origins.columns
-    }
-    # weight column per item
-    w_of_item = [group_w.get(getattr(it, "priority_group", None) or "", base_w) for it in items]
+    data = _Origins.of(origins, minutes, items)
     groups = pd.Series(np.arange(len(o_com))).groupby(o_com).indices
     n_c, n_k = len(com_ids), len(items)
-    share = np.full((n_c, n_k), np.nan)
-    med = np.full((n_c, n_k), np.nan)
-    p90 = np.full((n_c, n_k), np.nan)
-    weight = np.zeros(n_c)
+    out = _Stats(
+        share=np.full((n_c, n_k), np.nan),
+        med=np.full((n_c, n_k), np.nan),
+        p90=np.full((n_c, n_k), np.nan),
+        weight=np.zeros(n_c),
+    )
+    by_size: dict[int, list[tuple[int, np.ndarray]]] = {}
     for c, cid in enumerate(com_ids):
         idx = groups.get(cid)
-        if idx is None or len(idx) == 0:
-            continue
-        weight[c] = base_w[idx].sum()
-        t = minutes[idx]
-        within = t <= tiers[None, :]
-        for k in range(n_k):
-            w = w_of_item[k][idx]
-            total = w.sum()
-            if total <= 0:
-                continue
-            share[c, k] = float((w * within[:, k]).sum() / total)
-            med[c, k] = weighted_quantile(t[:, k], w, 0.5)
-            p90[c, k] = weighted_quantile(t[:, k], w, 0.9)
-    med[~np.isfinite(med)] = np.nan
-    p90[~np.isfinite(p90)] = np.nan
-    return share, med, p90, weight
+        if idx is not None and len(idx):
+            by_size.setdefault(len(idx), []).append((c, idx))
+    for n, members in by_size.items():
+        step = max(1, _BLOCK_VALUES // (n * max(n_k, 1)))
+        for start in range(0, len(members), step):
+            chunk = members[start : start + step]
+            rows = np.array([c for c, _ in chunk], dtype=np.int64)
+            idx = np.stack([i for _, i in chunk])  # (communities, n): origins in their order
+            out.weight[rows] = data.weights[idx, 0].sum(axis=1)
+            _score_block(out, rows, data, idx)
+    out.med[~np.isfinite(out.med)] = np.nan
+    out.p90[~np.isfinite(out.p90)] = np.nan
+    return out.share, out.med, out.p90, out.weight
+
+
+#: Values (communities x items x origins) scored at once by :func:`_community_item_stats`.
+_BLOCK_VALUES = 1 << 21
+
+
+@dataclass
+class _Origins:
+    """What the scoring needs of the origins: minutes, weight columns, tiers."""
+
+    minutes: np.ndarray  # (origins, items)
+    weights: np.ndarray  # (origins, weight columns): weight, then weight_<group> columns
+    column_of_item: np.ndarray  # (items,) the weight column of each item
+    tiers: np.ndarray  # (items,)
+
+    @classmethod
+    def of(cls, origins: pd.DataFrame, minutes: np.ndarray, items: Sequence[Item]) -> _Origins:
+        groups = [g for g in ("elderly", "children") if f"weight_{g}" in origins.columns]
+        names = ["weight", *(f"weight_{g}" for g in groups)]
+        column = {g: k for k, g in enumerate(groups, start=1)}
+        return cls(
+            minutes=minutes,
+            weights=np.stack([origins[c].to_numpy(dtype=np.float64) for c in names], axis=1),
+            column_of_item=np.array(
+                [column.get(getattr(it, "priority_group", None) or "", 0) for it in items],
+                dtype=np.int64,
+            ),
+            tiers=np.array([it.tier_minutes for it in items], dtype=np.float64),
+        )
+
+
+@dataclass
+class _Stats:
+    share: np.ndarray
+    med: np.ndarray
+    p90: np.ndarray
+    weight: np.ndarray
+
+
+def _score_block(out: _Stats, rows: np.ndarray, data: _Origins, idx: np.ndarray) -> None:
+    """Fill ``out`` for the communities ``rows``, whose origins are ``idx`` (all of one size).
+
+    Arrays are laid out (communities, items, origins) and C-contiguous, so that sums over
+    the origins are numpy's pairwise sums of one contiguous row, as in the one-community
+    case; sorts are stable and cumulative sums sequential, as in :func:`weighted_quantile`.
+    """
+    t = np.ascontiguousarray(data.minutes[idx].transpose(0, 2, 1))
+    w = np.ascontiguousarray(data.weights[idx].transpose(0, 2, 1)[:, data.column_of_item, :])
+    total = w.sum(axis=2)
+    ok = ~(total <= 0)  # as in the one-community case, NaN totals are scored (NaN)
+    within = (w * (t <= data.tiers[None, :, None])).sum(axis=2)
+    out.share[rows] = np.divide(within, total, out=np.full(total.shape, np.nan), where=ok)
+    n = t.shape[2]
+    row_start = np.arange(0, t.size, n).reshape(total.shape)
+    flat = (np.argsort(t, axis=2, kind="stable") + row_start[..., None]).ravel()
+    t_sorted = t.ravel()[flat]
+    cum = np.cumsum(w.ravel()[flat].reshape(t.shape), axis=2)
+    # cum is non-decreasing where no weight is negative or NaN: there, counting the values
+    # below the target is searchsorted(side="left"); elsewhere ask searchsorted itself
+    irregular = np.argwhere(~(w >= 0).all(axis=2) & ok)
+    for q, res in ((0.5, out.med), (0.9, out.p90)):
+        target = q * total * (1 - 1e-12)
+        k = (cum < target[..., None]).sum(axis=2)
+        for b, j in irregular:
+            k[b, j] = np.searchsorted(cum[b, j], target[b, j], side="left")
+        res[rows] = np.where(ok, t_sorted[row_start + np.minimum(k, n - 1)], np.nan)
 
 
 def _category_scores(
