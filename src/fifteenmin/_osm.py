@@ -120,7 +120,11 @@ def is_walkable(tags: Mapping[str, str]) -> bool:
 
 @dataclass
 class WalkWays:
-    """Walkable way parts: node ids and coordinates, concatenated (CSR-like)."""
+    """Walkable way parts: node ids and coordinates, concatenated (CSR-like).
+
+    Part ``i`` is ``node_id[ptr[i]:ptr[i + 1]]`` (at least two nodes), a run of nodes of OSM
+    way ``way_id[i]`` that are all in the file.
+    """
 
     ptr: np.ndarray  # (n_parts + 1,) int64 offsets into node_id/lon/lat
     node_id: np.ndarray  # int64 OSM node ids
@@ -153,6 +157,13 @@ class OSMData:
         locations to ways).
     keys
         The tag keys whose elements were kept as features.
+
+    Examples
+    --------
+    >>> from fifteenmin import sample_path
+    >>> data = read_osm(sample_path())  # doctest: +SKIP
+    >>> data.counts["ways"], len(data.features)  # doctest: +SKIP
+    (4590, 3981)
     """
 
     source: str

@@ -172,7 +172,13 @@ class CoverageResult:
 
 
 def share_text(v: float | None, fmt: str = ".0%") -> str:
-    """A share as text; ``n/a`` when it cannot be computed (weights not comparable)."""
+    """A share as text; ``n/a`` when it cannot be computed (weights not comparable).
+
+    Examples
+    --------
+    >>> share_text(0.8125), share_text(None), share_text(0.8125, ".1%")
+    ('81%', 'n/a', '81.2%')
+    """
     return "n/a" if v is None else format(v, fmt)
 
 
