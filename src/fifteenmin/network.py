@@ -160,7 +160,8 @@ class WalkNetwork:
             "arcs": len(self.indices),
             "length_km": round(self.total_length_km, 3),
             "crs": self.crs.to_string(),
-            "source": self.source,
+            # a file's name, never the local path it was read from
+            "source": os.path.basename(self.source) if os.path.isfile(self.source) else self.source,
         }
 
     def __repr__(self) -> str:
