@@ -217,6 +217,7 @@ def write_xlsx(path: Path, sheets: dict[str, Any], about: list[tuple[str, str]])
     import zipfile
 
     from openpyxl import Workbook
+    from openpyxl.styles import Font
 
     wb = Workbook()
     ws = wb.active
@@ -230,7 +231,7 @@ def write_xlsx(path: Path, sheets: dict[str, Any], about: list[tuple[str, str]])
         for row in clean.itertuples(index=False):
             sheet.append([_cell(v) for v in row])
         for cell in sheet[1]:
-            cell.font = cell.font.copy(bold=True)
+            cell.font = Font(bold=True)
         sheet.freeze_panes = "B2"
     stamp = dt.datetime.fromtimestamp(_epoch(), tz=dt.UTC).replace(tzinfo=None)
     wb.properties.created = wb.properties.modified = stamp

@@ -12,9 +12,11 @@ folder never mixes two runs. Files that are not report files are never touched.
 
 from __future__ import annotations
 
+import json
 import os
+from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import pandas as pd
@@ -37,7 +39,7 @@ from .html import render_html
 if TYPE_CHECKING:
     from ..pipeline import Results
 
-__all__ = ["REPORT_FILES", "write_report"]
+__all__ = ["REPORT_FILES", "summary_schema", "write_report"]
 
 #: The files of a report, in the order they are written.
 REPORT_FILES = (
@@ -132,6 +134,21 @@ def write_report(
     for stale in set(REPORT_FILES) - set(writers):
         (out / stale).unlink(missing_ok=True)  # an earlier run's file: never mix two runs
     return written
+
+
+def summary_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of ``summary.json``, shipped with the package.
+
+    Every field is described; ``docs/summary-json.md`` is generated from it.
+
+    Examples
+    --------
+    >>> schema = summary_schema()
+    >>> schema["properties"]["coverage"]["properties"]["coverage_rate"]["type"]
+    ['number', 'null']
+    """
+    text = resources.files("fifteenmin").joinpath("schemas/summary.schema.json").read_text("utf-8")
+    return dict(json.loads(text))
 
 
 def _about() -> list[tuple[str, str]]:
