@@ -12,7 +12,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,7 @@ __all__ = [
     "write_csv",
     "write_geojson",
     "write_gpkg",
+    "write_gpkg_layers",
     "write_json",
     "write_sites",
     "write_text",
@@ -269,14 +270,25 @@ def _cell(v: Any) -> Any:
     return str(v)
 
 
-def _plain_columns(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Object columns (lists, dicts, mixed) as text, so vector drivers can store them."""
-    gdf = gdf.copy()
-    gdf.attrs = {}
-    for col in gdf.columns:
-        if col != gdf.geometry.name and gdf[col].dtype == object:
-            gdf[col] = gdf[col].astype(str)
-    return gdf
+def _plain_columns(frame: Any) -> Any:
+    """Object columns as text, so vector drivers can store them.
+
+    Lists are ``;``-joined (flat files are the only place where lists are joined), anything
+    else goes through ``str()``.
+    """
+    frame = frame.copy()
+    frame.attrs = {}
+    geometry = getattr(frame, "_geometry_column_name", None)
+    for col in frame.columns:
+        if col != geometry and frame[col].dtype == object:
+            frame[col] = frame[col].map(_flat_text)
+    return frame
+
+
+def _flat_text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ";".join(str(v) for v in value)
+    return str(value)
 
 
 def _epoch() -> int:
@@ -298,9 +310,16 @@ def _gpkg_date() -> str:
 
 
 def write_gpkg(path: Path, gdf: gpd.GeoDataFrame, layer: str) -> None:
-    """Write a GeoPackage layer with the attribution in its metadata and description.
+    """Write a one-layer GeoPackage (see :func:`write_gpkg_layers`)."""
+    write_gpkg_layers(path, {layer: gdf})
 
-    The file is byte-for-byte reproducible (see :func:`_gpkg_date`).
+
+def write_gpkg_layers(path: Path, layers: Mapping[str, Any]) -> None:
+    """Write GeoPackage layers, with the attribution in the metadata and descriptions.
+
+    ``layers`` maps layer names to GeoDataFrames (feature layers) or DataFrames (attribute
+    tables, such as QGIS's ``layer_styles``), written in order. The file is byte-for-byte
+    reproducible (see :func:`_gpkg_date`).
     """
     import pyogrio
 
@@ -309,17 +328,16 @@ def write_gpkg(path: Path, gdf: gpd.GeoDataFrame, layer: str) -> None:
     old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _gpkg_date()})
     try:
-        _plain_columns(gdf).to_file(
-            path,
-            layer=layer,
-            driver="GPKG",
-            engine="pyogrio",
-            metadata={
-                "attribution": settings.ATTRIBUTION,
-                "generator": f"fifteenmin {__version__}",
-            },
-            layer_options={"DESCRIPTION": f"fifteenmin {layer}. {settings.ATTRIBUTION}"},
-        )
+        for k, (layer, frame) in enumerate(layers.items()):
+            meta = {"attribution": settings.ATTRIBUTION, "generator": f"fifteenmin {__version__}"}
+            pyogrio.write_dataframe(
+                _plain_columns(frame),
+                path,
+                layer=layer,
+                driver="GPKG",
+                metadata=meta if k == 0 else None,
+                layer_options={"DESCRIPTION": f"fifteenmin {layer}. {settings.ATTRIBUTION}"},
+            )
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
 

@@ -29,11 +29,12 @@ from ._files import (
     prepare_output_dir,
     stage_file,
     write_csv,
-    write_gpkg,
+    write_gpkg_layers,
     write_json,
     write_text,
     write_xlsx,
 )
+from .gis import community_layer, community_style, facility_layers
 from .html import render_html
 
 if TYPE_CHECKING:
@@ -110,16 +111,16 @@ def write_report(
         if isinstance(sites, str):
             sites = plan_missing(results, k=1)
         page = render_html(results, lang=lang, isochrones=isochrones, sites=sites).encode("utf-8")
-    com = results.coverage.communities.copy()
-    fac = results.facilities.drop(columns=["tags"], errors="ignore")
     table = results.coverage.table
     writers = {
         "README.txt": lambda p: write_text(p, readme_text(page is not None)),
         "summary.json": lambda p: write_json(p, summary),
         "coverage.csv": lambda p: write_csv(p, table),
         "coverage.xlsx": lambda p: write_xlsx(p, _workbook_sheets(results), _about()),
-        "communities.gpkg": lambda p: write_gpkg(p, com, "communities"),
-        "facilities.gpkg": lambda p: write_gpkg(p, fac, "facilities"),
+        "communities.gpkg": lambda p: write_gpkg_layers(
+            p, {"communities": community_layer(results), "layer_styles": community_style()}
+        ),
+        "facilities.gpkg": lambda p: write_gpkg_layers(p, facility_layers(results)),
     }
     if page is not None:
         writers["report.html"] = lambda p: p.write_bytes(page)
