@@ -197,3 +197,52 @@ def test_mixed_weight_units_and_communities_without_residents():
     assert score_coverage(com, same_unit, np.array([[1.0], [9.0]]), items).summary[
         "coverage_rate_weighted"
     ] == pytest.approx(500 / 580)
+
+
+def test_scores_equal_the_definition_exactly():
+    """Every share and quantile is, to the last bit, the one-community formula.
+
+    Communities of many sizes (more than 128 origins too, where numpy's sums are pairwise),
+    ties, unreachable items, zero weights and a priority group.
+    """
+    rng = np.random.default_rng(11)
+    items = [_cat_item(f"i{k}", 5.0 * (k + 1), "a") for k in range(6)]
+    items[2] = _cat_item("i2", 15.0, "a", group="elderly")
+    sizes = [1, 2, 7, 8, 9, 16, 130, 300, 3, 3, 8]
+    ids = [f"c{j}" for j in range(len(sizes))] + ["empty"]
+    o_com = np.repeat(np.arange(len(sizes)), sizes)
+    rng.shuffle(o_com)
+    n = len(o_com)
+    weight = rng.choice([0.0, 1.0, 2.5, 1e-3, 7.125], n) * rng.random(n)
+    weight[o_com == 1] = 0.0  # a community without weight: not scored
+    elderly = weight * rng.random(n)
+    minutes = rng.gamma(2.0, 6.0, (n, len(items))).round(0)  # many ties
+    minutes[rng.random(minutes.shape) < 0.15] = np.inf
+    com = gpd.GeoDataFrame(
+        {"community_id": ids, "community_name": ids},
+        geometry=[shapely.box(0, 0, 1, 1)] * len(ids),
+        crs=4326,
+    )
+    origins = gpd.GeoDataFrame(
+        {"community_id": [ids[c] for c in o_com], "weight": weight, "weight_elderly": elderly},
+        geometry=shapely.points(np.zeros((n, 2))),
+        crs=4326,
+    )
+    res = score_coverage(com, origins, minutes, items)
+    t = res.table.set_index(["community_id", "item_id"])
+    for c, cid in enumerate(ids):
+        idx = np.flatnonzero(o_com == c)
+        weight_sum = weight[idx].sum() if len(idx) else 0.0
+        assert res.communities["weight"].iloc[c] == weight_sum
+        for k, it in enumerate(items):
+            w = (elderly if k == 2 else weight)[idx]
+            row = t.loc[(cid, it.id)]
+            if not len(idx) or w.sum() <= 0:
+                assert np.isnan(row["share_within_tier"]) and np.isnan(row["median_minutes"])
+                continue
+            share = float((w * (minutes[idx, k] <= it.tier_minutes)).sum() / w.sum())
+            assert row["share_within_tier"] == share
+            for q, col in ((0.5, "median_minutes"), (0.9, "p90_minutes")):
+                v = weighted_quantile(minutes[idx, k], w, q)
+                assert row[col] == v if np.isfinite(v) else np.isnan(row[col])
+    assert np.isnan(res.communities.set_index("community_id").loc["c1", "score"])

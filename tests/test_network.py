@@ -58,21 +58,6 @@ def test_sample_network(sample_net):
     assert "nodes" in sample_net.summary()
 
 
-def test_walk_filter_follows_osmnx():
-    assert is_walkable({"highway": "footway"})
-    assert is_walkable({"highway": "residential"})
-    assert is_walkable({"highway": "service", "service": "parking_aisle"})
-    assert not is_walkable({"highway": "motorway"})
-    assert not is_walkable({"highway": "motorway_link"})
-    assert not is_walkable({"highway": "cycleway"})
-    assert not is_walkable({"highway": "construction"})
-    assert not is_walkable({"highway": "footway", "foot": "no"})
-    assert not is_walkable({"highway": "footway", "access": "private"})
-    assert not is_walkable({"highway": "pedestrian", "area": "yes"})
-    assert not is_walkable({"highway": "primary", "sidewalk": "separate"})
-    assert not is_walkable({"building": "yes"})
-
-
 @needs_shared
 def test_beijing_network(beijing_net):
     _check_structure(beijing_net)

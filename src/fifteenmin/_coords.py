@@ -57,6 +57,8 @@ _TOL_DEG = 1e-10
 _MAX_ITER = 50
 
 Coord = float | np.ndarray
+#: A map between two coordinate systems on arrays of longitudes and latitudes.
+Transform = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 def _arrays(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray, bool]:
@@ -140,7 +142,9 @@ def _bd_to_gcj_approx(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.
     return z * np.cos(theta), z * np.sin(theta)
 
 
-def _invert(forward, lon: np.ndarray, lat: np.ndarray, x: np.ndarray, y: np.ndarray):
+def _invert(
+    forward: Transform, lon: np.ndarray, lat: np.ndarray, x: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Solve ``forward(x, y) == (lon, lat)`` by fixed-point iteration from ``(x, y)``.
 
     The forward maps are the identity plus a small, slowly varying shift ``d``, so
@@ -177,7 +181,7 @@ def _bd_to_gcj(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray
 def _in_china(
     lon: ArrayLike,
     lat: ArrayLike,
-    convert: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+    convert: Transform,
 ) -> tuple[Coord, Coord]:
     """Apply ``convert`` to the points inside China; leave the others unchanged."""
     lon_a, lat_a, scalar = _arrays(lon, lat)

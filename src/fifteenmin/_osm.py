@@ -21,12 +21,16 @@ import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import shapely
 
 from ._errors import InputFileError, OSMFileError
+
+if TYPE_CHECKING:
+    import osmium
 
 __all__ = ["OSMData", "is_walkable", "read_osm"]
 
@@ -116,7 +120,11 @@ def is_walkable(tags: Mapping[str, str]) -> bool:
 
 @dataclass
 class WalkWays:
-    """Walkable way parts: node ids and coordinates, concatenated (CSR-like)."""
+    """Walkable way parts: node ids and coordinates, concatenated (CSR-like).
+
+    Part ``i`` is ``node_id[ptr[i]:ptr[i + 1]]`` (at least two nodes), a run of nodes of OSM
+    way ``way_id[i]`` that are all in the file.
+    """
 
     ptr: np.ndarray  # (n_parts + 1,) int64 offsets into node_id/lon/lat
     node_id: np.ndarray  # int64 OSM node ids
@@ -149,6 +157,13 @@ class OSMData:
         locations to ways).
     keys
         The tag keys whose elements were kept as features.
+
+    Examples
+    --------
+    >>> from fifteenmin import sample_path
+    >>> data = read_osm(sample_path())  # doctest: +SKIP
+    >>> data.counts["ways"], len(data.features)  # doctest: +SKIP
+    (4590, 3981)
     """
 
     source: str
@@ -241,155 +256,188 @@ def _read(p: Path, feature_keys: set[str], *, with_areas: bool) -> OSMData:
     """One pass over the file (raises RuntimeError from pyosmium on bad input)."""
     import osmium
 
-    part_ptr: list[int] = [0]
-    node_ids: list[int] = []
-    lons: list[float] = []
-    lats: list[float] = []
-    part_way: list[int] = []
-    part_tags: list[dict[str, str]] = []
-    clipped_ways = 0
-    missing_nodes = 0
-
-    feat_type: list[str] = []
-    feat_id: list[int] = []
-    feat_tags: list[dict[str, str]] = []
-    feat_wkb: list[bytes] = []
-    wkb = osmium.geom.WKBFactory()
-    counts = {"nodes": 0, "ways": 0, "relations": 0}  # tagged objects
-
-    def interesting(tags: dict[str, str]) -> bool:
-        return any(k in feature_keys for k in tags)
-
     fp = osmium.FileProcessor(str(p)).with_locations()
     if with_areas:
         fp = fp.with_areas()
     # untagged objects (most nodes) matter only through their locations, which the location
     # handler stores before this filter: skip them in Python
     fp = fp.with_filter(osmium.filter.EmptyTagFilter())
-    bbox = None
-    try:
-        box = fp.header.box()
-        if box.valid():
-            bbox = (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)
-    except Exception:  # header without a box
-        bbox = None
+    bbox = _header_bbox(fp)
+    pass_ = _Pass(feature_keys, with_areas)
     for obj in fp:
-        if obj.is_node():
-            counts["nodes"] += 1
-            tags = dict(obj.tags)
-            if interesting(tags) or tags.get("highway") == "bus_stop":
-                loc = obj.location
-                feat_type.append("node")
-                feat_id.append(obj.id)
-                feat_tags.append(tags)
-                feat_wkb.append(shapely.to_wkb(shapely.Point(loc.lon, loc.lat)))
-        elif obj.is_way():
-            counts["ways"] += 1
-            tags = dict(obj.tags)
-            if is_walkable(tags):
-                run_ids: list[int] = []
-                run_lon: list[float] = []
-                run_lat: list[float] = []
-                clipped = False
-
-                kept_tags = {k: tags[k] for k in _WAY_TAGS_KEPT if k in tags}
-
-                def flush(
-                    ids: list[int],
-                    lo: list[float],
-                    la: list[float],
-                    way_id: int = obj.id,
-                    way_tags: dict[str, str] = kept_tags,
-                ) -> None:
-                    if len(ids) >= 2:
-                        node_ids.extend(ids)
-                        lons.extend(lo)
-                        lats.extend(la)
-                        part_ptr.append(len(node_ids))
-                        part_way.append(way_id)
-                        part_tags.append(way_tags)
-
-                for nd in obj.nodes:
-                    loc = nd.location
-                    if loc.valid():
-                        run_ids.append(nd.ref)
-                        run_lon.append(loc.lon)
-                        run_lat.append(loc.lat)
-                    else:
-                        clipped = True
-                        missing_nodes += 1
-                        flush(run_ids, run_lon, run_lat)
-                        run_ids, run_lon, run_lat = [], [], []
-                flush(run_ids, run_lon, run_lat)
-                clipped_ways += clipped
-            elif interesting(tags) and (not obj.is_closed() or not with_areas):
-                coords = [
-                    (nd.location.lon, nd.location.lat) for nd in obj.nodes if nd.location.valid()
-                ]
-                if len(coords) >= 2:
-                    geom = shapely.LineString(coords)
-                    if obj.is_closed() and len(coords) >= 4:
-                        geom = shapely.make_valid(shapely.Polygon(coords))
-                    feat_type.append("way")
-                    feat_id.append(obj.id)
-                    feat_tags.append(tags)
-                    feat_wkb.append(shapely.to_wkb(geom))
-        elif obj.is_relation():
-            counts["relations"] += 1
-        elif obj.is_area():
-            tags = dict(obj.tags)
-            if not interesting(tags):
-                continue
-            try:
-                geom = wkb.create_multipolygon(obj)
-            except Exception:  # broken ring geometry: skip the area
-                continue
-            feat_type.append("way" if obj.from_way() else "relation")
-            feat_id.append(obj.orig_id())
-            feat_tags.append(tags)
-            feat_wkb.append(bytes.fromhex(geom) if isinstance(geom, str) else geom)
-
-    if counts["ways"] == 0 and counts["nodes"] == 0:
-        raise OSMFileError(
-            f"'{p}' holds no tagged OpenStreetMap data: it is empty or not OSM data. Export OSM "
-            "data as .osm, .osm.bz2 or .osm.pbf."
-        )
-    if clipped_ways:
-        warnings.warn(
-            f"{p.name}: {clipped_ways} walkable ways reference {missing_nodes} nodes that are not "
-            "in the file (a clipped extract); the parts of those ways inside the file were kept.",
-            stacklevel=2,
-        )
-
-    ways = WalkWays(
-        ptr=np.asarray(part_ptr, dtype=np.int64),
-        node_id=np.asarray(node_ids, dtype=np.int64),
-        lon=np.asarray(lons, dtype=np.float64),
-        lat=np.asarray(lats, dtype=np.float64),
-        way_id=np.asarray(part_way, dtype=np.int64),
-        tags=part_tags,
-    )
-    geoms = shapely.from_wkb(feat_wkb) if feat_wkb else np.array([], dtype=object)
-    features = gpd.GeoDataFrame(
-        {
-            "osm_type": feat_type,
-            "osm_id": np.asarray(feat_id, dtype=np.int64),
-            "name": [t.get("name", t.get("name:zh", "")) for t in feat_tags],
-            "tags": feat_tags,
-        },
-        geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"),
-        crs="EPSG:4326",
-    )
-    # multipolygon relations and their closed member ways can both appear: keep both (they
-    # are different OSM elements) but drop exact duplicates of the same element.
-    features = features.drop_duplicates(subset=["osm_type", "osm_id"]).reset_index(drop=True)
+        if isinstance(obj, osmium.osm.Node):
+            pass_.node(obj)
+        elif isinstance(obj, osmium.osm.Way):
+            pass_.way(obj)
+        elif isinstance(obj, osmium.osm.Relation):
+            pass_.counts["relations"] += 1
+        elif isinstance(obj, osmium.osm.Area):
+            pass_.area(obj)
+    pass_.check(p)
     return OSMData(
         source=str(p),
         bbox=bbox,
-        ways=ways,
-        features=features,
-        clipped_ways=clipped_ways,
-        missing_nodes=missing_nodes,
-        counts=counts,
+        ways=pass_.walk_ways(),
+        features=pass_.features(),
+        clipped_ways=pass_.clipped_ways,
+        missing_nodes=pass_.missing_nodes,
+        counts=pass_.counts,
         keys=frozenset(feature_keys),
     )
+
+
+def _header_bbox(fp: osmium.FileProcessor) -> tuple[float, float, float, float] | None:
+    """The bounding box of the file's header, or None."""
+    try:
+        box = fp.header.box()
+    except Exception:  # header without a box
+        return None
+    if not box.valid():
+        return None
+    return (box.bottom_left.lon, box.bottom_left.lat, box.top_right.lon, box.top_right.lat)
+
+
+class _Pass:
+    """What one pass over an OSM file collects, element by element, in file order."""
+
+    def __init__(self, feature_keys: set[str], with_areas: bool) -> None:
+        import osmium
+
+        self.feature_keys = feature_keys
+        self.with_areas = with_areas
+        # walkable way parts, concatenated
+        self.part_ptr: list[int] = [0]
+        self.node_ids: list[int] = []
+        self.lons: list[float] = []
+        self.lats: list[float] = []
+        self.part_way: list[int] = []
+        self.part_tags: list[dict[str, str]] = []
+        self.clipped_ways = 0
+        self.missing_nodes = 0
+        # tagged features
+        self.feat_type: list[str] = []
+        self.feat_id: list[int] = []
+        self.feat_tags: list[dict[str, str]] = []
+        self.feat_wkb: list[bytes] = []
+        self.counts = {"nodes": 0, "ways": 0, "relations": 0}  # tagged objects
+        self.wkb = osmium.geom.WKBFactory()
+
+    def interesting(self, tags: Mapping[str, str]) -> bool:
+        """Whether an element with these tags is kept as a feature."""
+        return any(k in self.feature_keys for k in tags)
+
+    def add_feature(self, osm_type: str, osm_id: int, tags: dict[str, str], wkb: bytes) -> None:
+        self.feat_type.append(osm_type)
+        self.feat_id.append(osm_id)
+        self.feat_tags.append(tags)
+        self.feat_wkb.append(wkb)
+
+    def node(self, obj: osmium.osm.Node) -> None:
+        self.counts["nodes"] += 1
+        tags = dict(obj.tags)
+        if self.interesting(tags) or tags.get("highway") == "bus_stop":
+            loc = obj.location
+            self.add_feature("node", obj.id, tags, shapely.to_wkb(shapely.Point(loc.lon, loc.lat)))
+
+    def way(self, obj: osmium.osm.Way) -> None:
+        self.counts["ways"] += 1
+        tags = dict(obj.tags)
+        if is_walkable(tags):
+            self.walkable_way(obj, {k: tags[k] for k in _WAY_TAGS_KEPT if k in tags})
+        elif self.interesting(tags) and (not obj.is_closed() or not self.with_areas):
+            coords = [(nd.location.lon, nd.location.lat) for nd in obj.nodes if nd.location.valid()]
+            if len(coords) >= 2:
+                geom = shapely.LineString(coords)
+                if obj.is_closed() and len(coords) >= 4:
+                    geom = shapely.make_valid(shapely.Polygon(coords))
+                self.add_feature("way", obj.id, tags, shapely.to_wkb(geom))
+
+    def walkable_way(self, obj: osmium.osm.Way, kept_tags: dict[str, str]) -> None:
+        """Keep each run of at least two nodes present in the file as one way part."""
+        run_ids: list[int] = []
+        run_lon: list[float] = []
+        run_lat: list[float] = []
+        clipped = False
+        for nd in obj.nodes:
+            loc = nd.location
+            if loc.valid():
+                run_ids.append(nd.ref)
+                run_lon.append(loc.lon)
+                run_lat.append(loc.lat)
+            else:
+                clipped = True
+                self.missing_nodes += 1
+                self.add_part(obj.id, kept_tags, run_ids, run_lon, run_lat)
+                run_ids, run_lon, run_lat = [], [], []
+        self.add_part(obj.id, kept_tags, run_ids, run_lon, run_lat)
+        self.clipped_ways += clipped
+
+    def add_part(
+        self,
+        way_id: int,
+        tags: dict[str, str],
+        ids: list[int],
+        lon: list[float],
+        lat: list[float],
+    ) -> None:
+        if len(ids) >= 2:
+            self.node_ids.extend(ids)
+            self.lons.extend(lon)
+            self.lats.extend(lat)
+            self.part_ptr.append(len(self.node_ids))
+            self.part_way.append(way_id)
+            self.part_tags.append(tags)
+
+    def area(self, obj: osmium.osm.Area) -> None:
+        tags = dict(obj.tags)
+        if not self.interesting(tags):
+            return
+        try:
+            geom: str | bytes = self.wkb.create_multipolygon(obj)
+        except Exception:  # broken ring geometry: skip the area
+            return
+        wkb = bytes.fromhex(geom) if isinstance(geom, str) else geom
+        self.add_feature("way" if obj.from_way() else "relation", obj.orig_id(), tags, wkb)
+
+    def check(self, p: Path) -> None:
+        """Raise on a file without tagged data; warn about a clipped extract."""
+        if self.counts["ways"] == 0 and self.counts["nodes"] == 0:
+            raise OSMFileError(
+                f"'{p}' holds no tagged OpenStreetMap data: it is empty or not OSM data. Export "
+                "OSM data as .osm, .osm.bz2 or .osm.pbf."
+            )
+        if self.clipped_ways:
+            warnings.warn(
+                f"{p.name}: {self.clipped_ways} walkable ways reference {self.missing_nodes} "
+                "nodes that are not in the file (a clipped extract); the parts of those ways "
+                "inside the file were kept.",
+                stacklevel=3,
+            )
+
+    def walk_ways(self) -> WalkWays:
+        return WalkWays(
+            ptr=np.asarray(self.part_ptr, dtype=np.int64),
+            node_id=np.asarray(self.node_ids, dtype=np.int64),
+            lon=np.asarray(self.lons, dtype=np.float64),
+            lat=np.asarray(self.lats, dtype=np.float64),
+            way_id=np.asarray(self.part_way, dtype=np.int64),
+            tags=self.part_tags,
+        )
+
+    def features(self) -> gpd.GeoDataFrame:
+        wkb = self.feat_wkb
+        geoms = shapely.from_wkb(wkb) if wkb else np.array([], dtype=object)
+        tags = self.feat_tags
+        features = gpd.GeoDataFrame(
+            {
+                "osm_type": self.feat_type,
+                "osm_id": np.asarray(self.feat_id, dtype=np.int64),
+                "name": [t.get("name", t.get("name:zh", "")) for t in tags],
+                "tags": tags,
+            },
+            geometry=gpd.GeoSeries(geoms, crs="EPSG:4326"),
+            crs="EPSG:4326",
+        )
+        # multipolygon relations and their closed member ways can both appear: keep both (they
+        # are different OSM elements) but drop exact duplicates of the same element.
+        return features.drop_duplicates(subset=["osm_type", "osm_id"]).reset_index(drop=True)

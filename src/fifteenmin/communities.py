@@ -17,7 +17,9 @@ street each point stands for), else the community's representative point.
 from __future__ import annotations
 
 import os
-from pathlib import Path
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
@@ -26,13 +28,18 @@ import shapely
 
 from . import settings
 from ._errors import CommunityFileError
+from ._geom import line_parts, points_along
 from ._osm import OSMData
 from .network import WalkNetwork
-from .readers import read_vector
+from .readers import read_community_layer, read_population_layer
+
+if TYPE_CHECKING:
+    import pyproj
 
 __all__ = [
     "RESIDENTIAL_BUILDINGS",
     "communities_from_file",
+    "communities_from_frame",
     "communities_from_osm",
     "residents",
     "residents_from_population",
@@ -61,7 +68,6 @@ _NON_RESIDENTIAL_KEYS = ("amenity", "shop", "office", "tourism", "craft", "indus
 #: units are comparable within a community (it has one kind) but not across communities;
 #: :func:`fifteenmin.coverage.score_coverage` reports no resident-weighted coverage rate then.
 WEIGHT_UNITS = {"building": "m2_floor_area", "street": "m_street", "centroid": "point"}
-COMMUNITY_COLUMNS = ["community_id", "community_name", "source", "geometry"]
 
 
 def _polygons_only(gdf: gpd.GeoDataFrame, where: str) -> gpd.GeoDataFrame:
@@ -83,6 +89,9 @@ def communities_from_file(
     layer: str | int | None = None,
 ) -> gpd.GeoDataFrame:
     """Read community polygons from a vector file (GeoJSON, GeoPackage, Shapefile, …).
+
+    The file is read by :func:`fifteenmin.readers.read_community_layer` and checked by
+    :func:`communities_from_frame`.
 
     Parameters
     ----------
@@ -112,9 +121,53 @@ def communities_from_file(
     --------
     >>> com = communities_from_file("communities.geojson", name_column="名称")  # doctest: +SKIP
     """
-    p = Path(path)
-    gdf = read_vector(p, "community file", layer=layer, require_crs=True, error=CommunityFileError)
-    where = f"community file '{p}'"
+    gdf, where = read_community_layer(path, layer)
+    return communities_from_frame(gdf, id_column=id_column, name_column=name_column, where=where)
+
+
+def communities_from_frame(
+    gdf: gpd.GeoDataFrame,
+    *,
+    id_column: str | None = None,
+    name_column: str | None = None,
+    where: str = "the community GeoDataFrame",
+) -> gpd.GeoDataFrame:
+    """Community polygons from the user's layer: ids, names and polygons checked.
+
+    Parameters
+    ----------
+    gdf
+        The layer, in any CRS (it must have one); features other than polygons are dropped.
+    id_column
+        Column holding a unique id; default: the row number.
+    name_column
+        Column holding the name; default: ``name`` if present, else the id.
+    where
+        The layer's source, for messages.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``community_id`` (str), ``community_name`` (str), ``source`` ("file") and polygons in
+        EPSG:4326.
+
+    Raises
+    ------
+    CommunityFileError
+        No CRS, no polygons, unknown column, duplicate ids.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> g = gpd.GeoDataFrame({"名称": ["东区"]}, geometry=[shapely.box(0, 0, 1, 1)], crs=4326)
+    >>> communities_from_frame(g, name_column="名称")[["community_id", "community_name"]].values
+    array([['0', '东区']], dtype=object)
+    """
+    if gdf.crs is None:
+        raise CommunityFileError(
+            f"{where} has no coordinate reference system. Set one in your GIS, or in Python: "
+            "gdf.set_crs(...) (use the CRS the coordinates are really in)."
+        )
     gdf = _polygons_only(gdf, where)
     for col, what in ((id_column, "id_column"), (name_column, "name_column")):
         if col is not None and col not in gdf.columns:
@@ -180,7 +233,7 @@ def communities_from_osm(
     )
     tags = f["tags"] if len(f) else pd.Series([], dtype=object)
 
-    def pick(pred) -> gpd.GeoDataFrame:
+    def pick(pred: Callable[[dict[str, str]], bool]) -> gpd.GeoDataFrame:
         mask = np.array([bool(pred(t)) for t in tags], dtype=bool) & is_poly
         return f[mask]
 
@@ -275,92 +328,20 @@ def residents(
     polys = np.asarray(com.geometry.values, dtype=object)
     parts: list[pd.DataFrame] = []
     done = np.zeros(len(com), dtype=bool)
-
     if data is not None and len(data.features):
-        f = data.features
-        is_poly = np.isin(shapely.get_type_id(f.geometry.values), (3, 6))
-        bmask = np.array(["building" in t for t in f["tags"]], dtype=bool) & is_poly
-        b = f[bmask].to_crs(net.crs)
-        if len(b):
-            resmask = (
-                np.array([t.get("landuse") == "residential" for t in f["tags"]], dtype=bool)
-                & is_poly
-            )
-            res_areas = f[resmask].to_crs(net.crs)
-            values = np.array([t.get("building", "") for t in b["tags"]], dtype=object)
-            nonres = np.array([any(k in t for k in _NON_RESIDENTIAL_KEYS) for t in b["tags"]])
-            pts = shapely.point_on_surface(b.geometry.values)
-            in_res_area = np.zeros(len(b), dtype=bool)
-            if len(res_areas):
-                hit = shapely.STRtree(res_areas.geometry.values).query(pts, predicate="within")[0]
-                in_res_area[hit] = True
-            homes = np.isin(values, list(RESIDENTIAL_BUILDINGS)) | (
-                (values == "yes") & in_res_area & ~nonres
-            )
-            weight = _building_floor_area(b)
-            pi, ci = shapely.STRtree(pts).query(polys, predicate="contains")
-            # community ci contains building pi; a community derived from a residential area
-            # also counts its building=yes
-            from_res = (com["source"].to_numpy() == "landuse_residential")[pi]
-            ok = homes[ci] | ((values[ci] == "yes") & from_res & ~nonres[ci])
-            pi, ci = pi[ok], ci[ok]
-            if len(pi):
-                parts.append(
-                    pd.DataFrame(
-                        {
-                            "community": pi,
-                            "weight": weight[ci],
-                            "kind": "building",
-                            "x": shapely.get_x(pts[ci]),
-                            "y": shapely.get_y(pts[ci]),
-                        }
-                    )
-                )
-                done[np.unique(pi)] = True
-
+        homes = _building_origins(data.features, polys, com["source"].to_numpy(), net.crs)
+        if homes is not None:
+            parts.append(homes)
+            done[np.unique(homes["community"])] = True
     todo = np.flatnonzero(~done)
     if len(todo):
-        pi, ei = net.edge_tree.query(polys[todo], predicate="intersects")
-        if len(pi):
-            pieces = shapely.intersection(net.edge_geometry[ei], polys[todo][pi])
-            # split multi-part intersections into lines
-            lines, owner = shapely.get_parts(pieces, return_index=True)
-            keep = np.isin(shapely.get_type_id(lines), (1, 2))
-            lines, owner = lines[keep], owner[keep]
-            lens = shapely.length(lines)
-            keep = lens > 0
-            lines, owner, lens = lines[keep], owner[keep], lens[keep]
-            n = np.maximum(1, np.floor(lens / spacing_m).astype(np.int64))
-            k = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-            step = np.repeat(lens / n, n)
-            p = shapely.line_interpolate_point(np.repeat(lines, n), (k + 0.5) * step)
-            comm = todo[pi[np.repeat(owner, n)]]
-            parts.append(
-                pd.DataFrame(
-                    {
-                        "community": comm,
-                        "weight": step,
-                        "kind": "street",
-                        "x": shapely.get_x(p),
-                        "y": shapely.get_y(p),
-                    }
-                )
-            )
-            done[np.unique(comm)] = True
+        streets = _street_origins(polys, todo, net, spacing_m)
+        if streets is not None:
+            parts.append(streets)
+            done[np.unique(streets["community"])] = True
     rest = np.flatnonzero(~done)
     if len(rest):
-        p = shapely.point_on_surface(polys[rest])
-        parts.append(
-            pd.DataFrame(
-                {
-                    "community": rest,
-                    "weight": 1.0,
-                    "kind": "centroid",
-                    "x": shapely.get_x(p),
-                    "y": shapely.get_y(p),
-                }
-            )
-        )
+        parts.append(_origins(rest, 1.0, "centroid", shapely.point_on_surface(polys[rest])))
     df = (
         pd.concat(parts, ignore_index=True)
         if parts
@@ -381,16 +362,75 @@ def residents(
     )
 
 
-def _read_population(
-    population: str | os.PathLike[str] | gpd.GeoDataFrame, layer: str | int | None
-) -> tuple[gpd.GeoDataFrame, str]:
-    if isinstance(population, gpd.GeoDataFrame):
-        return population, "the population GeoDataFrame"
-    p = Path(population)
-    gdf = read_vector(p, "population file", layer=layer)
-    if not isinstance(gdf, gpd.GeoDataFrame):
-        raise CommunityFileError(f"population file '{p}' has no geometry column.")
-    return gdf, f"population file '{p}'"
+def _origins(
+    community: np.ndarray, weight: np.ndarray | float, kind: str, points: np.ndarray
+) -> pd.DataFrame:
+    """Origins of one kind: community position, weight, kind, x, y."""
+    return pd.DataFrame(
+        {
+            "community": community,
+            "weight": weight,
+            "kind": kind,
+            "x": shapely.get_x(points),
+            "y": shapely.get_y(points),
+        }
+    )
+
+
+def _building_origins(
+    features: gpd.GeoDataFrame, polys: np.ndarray, com_source: np.ndarray, crs: pyproj.CRS
+) -> pd.DataFrame | None:
+    """Residential buildings inside the communities, weighted by floor area (None if none).
+
+    A building is a home if its ``building=*`` value is one of :data:`RESIDENTIAL_BUILDINGS`,
+    or ``building=yes`` without a non-residential key inside a ``landuse=residential`` area
+    or inside a community derived from one.
+    """
+    f = features
+    is_poly = np.isin(shapely.get_type_id(f.geometry.values), (3, 6))
+    bmask = np.array(["building" in t for t in f["tags"]], dtype=bool) & is_poly
+    b = f[bmask].to_crs(crs)
+    if not len(b):
+        return None
+    resmask = np.array([t.get("landuse") == "residential" for t in f["tags"]], dtype=bool) & is_poly
+    res_areas = f[resmask].to_crs(crs)
+    values = np.array([t.get("building", "") for t in b["tags"]], dtype=object)
+    nonres = np.array([any(k in t for k in _NON_RESIDENTIAL_KEYS) for t in b["tags"]])
+    pts = shapely.point_on_surface(b.geometry.values)
+    in_res_area = np.zeros(len(b), dtype=bool)
+    if len(res_areas):
+        hit = shapely.STRtree(res_areas.geometry.values).query(pts, predicate="within")[0]
+        in_res_area[hit] = True
+    homes = np.isin(values, list(RESIDENTIAL_BUILDINGS)) | (
+        (values == "yes") & in_res_area & ~nonres
+    )
+    weight = _building_floor_area(b)
+    pi, ci = shapely.STRtree(pts).query(polys, predicate="contains")
+    # community pi contains building ci; a community derived from a residential area also
+    # counts its building=yes
+    from_res = (com_source == "landuse_residential")[pi]
+    ok = homes[ci] | ((values[ci] == "yes") & from_res & ~nonres[ci])
+    pi, ci = pi[ok], ci[ok]
+    if not len(pi):
+        return None
+    return _origins(pi, weight[ci], "building", pts[ci])
+
+
+def _street_origins(
+    polys: np.ndarray, todo: np.ndarray, net: WalkNetwork, spacing_m: float
+) -> pd.DataFrame | None:
+    """Street points of communities ``todo``, weighted by the metres each stands for.
+
+    Points every ``spacing_m`` along the streets inside each community; None if no street
+    meets them.
+    """
+    pi, ei = net.edge_tree.query(polys[todo], predicate="intersects")
+    if not len(pi):
+        return None
+    pieces = shapely.intersection(net.edge_geometry[ei], polys[todo][pi])
+    lines, owner = line_parts(pieces)
+    points, line, step = points_along(lines, spacing_m)
+    return _origins(todo[pi[owner[line]]], step, "street", points)
 
 
 def _population_values(
@@ -502,7 +542,7 @@ def residents_from_population(
     """
     if not max_distance_m >= 0:
         raise ValueError(f"max_distance_m must be >= 0, got {max_distance_m}")
-    pop, where = _read_population(population, layer)
+    pop, where = read_population_layer(population, layer)
     if pop.crs is None:
         raise CommunityFileError(
             f"{where} has no coordinate reference system. Set one in your GIS, or in Python: "
@@ -522,14 +562,7 @@ def residents_from_population(
             "residents_from_population needs unique community ids."
         )
     polys = np.asarray(com.geometry.values, dtype=object)
-
-    base = residents(communities, net, data)
-    b_com = pd.Index(com_ids).get_indexer(base["community_id"].astype(str))
-    b_pts = np.asarray(base.geometry.values, dtype=object)
-    b_w = base["weight"].to_numpy(dtype=np.float64)
-    acc = np.zeros((len(base), len(columns)))
-    new: list[pd.DataFrame] = []
-
+    origins = _BaseOrigins.of(residents(communities, net, data), com_ids, len(columns))
     geoms = np.asarray(pop.geometry.to_crs(net.crs).values, dtype=object)
     tid = shapely.get_type_id(geoms)
     empty = shapely.is_missing(geoms) | shapely.is_empty(geoms)
@@ -540,70 +573,107 @@ def residents_from_population(
             f"{where} holds {kinds} features; a population layer holds points (people at a "
             "place) or polygons (people in an area)."
         )
-    com_df = pd.DataFrame({"o": np.arange(len(base)), "com": b_com, "w": b_w})
+    new: list[pd.DataFrame] = []
+    cells = np.isin(tid, (3, 6)) & ~empty
+    if cells.any() and len(polys):
+        new += origins.spread_cells(geoms[cells], values[cells], polys)
+    points = np.isin(tid, (0, 4)) & ~empty
+    if points.any() and len(polys):
+        origins.spread_points(geoms[points], values[points], polys, max_distance_m)
+    out = origins.frame(new, com_ids.to_numpy(), [what for _, what in columns], net.crs)
+    out.attrs["population_total"] = float(values[:, 0].sum())
+    out.attrs["population_assigned"] = float(out["weight"].sum())
+    return out
 
-    def spread(o_idx: np.ndarray, group: np.ndarray, amount: np.ndarray) -> None:
+
+@dataclass
+class _BaseOrigins:
+    """The origins of :func:`residents` and the people they receive from a population layer."""
+
+    base: gpd.GeoDataFrame
+    community: np.ndarray  # position of each origin's community
+    points: np.ndarray
+    weight: np.ndarray  # base weight (floor area, metres of street, 1)
+    people: np.ndarray  # (n_origins, n_counts) people received, one column per count
+    by_community: pd.DataFrame = field(init=False)  # o (origin), com, w
+
+    @classmethod
+    def of(cls, base: gpd.GeoDataFrame, com_ids: pd.Series, n_counts: int) -> _BaseOrigins:
+        return cls(
+            base=base,
+            community=pd.Index(com_ids).get_indexer(base["community_id"].astype(str)),
+            points=np.asarray(base.geometry.values, dtype=object),
+            weight=base["weight"].to_numpy(dtype=np.float64),
+            people=np.zeros((len(base), n_counts)),
+        )
+
+    def __post_init__(self) -> None:
+        self.by_community = pd.DataFrame(
+            {"o": np.arange(len(self.weight)), "com": self.community, "w": self.weight}
+        )
+
+    def spread(self, o_idx: np.ndarray, group: np.ndarray, amount: np.ndarray) -> None:
         """Add amount[g] to origins o_idx of group g, in proportion to base weights."""
-        w = b_w[o_idx]
+        w = self.weight[o_idx]
         total = np.bincount(group, weights=w, minlength=len(amount))
         count = np.bincount(group, minlength=len(amount)).astype(np.float64)
         share = np.where(total[group] > 0, w / np.where(total > 0, total, 1.0)[group], 0.0)
         share = np.where(total[group] > 0, share, 1.0 / np.maximum(count[group], 1.0))
-        np.add.at(acc, o_idx, amount[group] * share[:, None])
+        np.add.at(self.people, o_idx, amount[group] * share[:, None])
 
-    # ---- polygons: area-weighted
-    cell_idx = np.flatnonzero(np.isin(tid, (3, 6)) & ~empty)
-    if len(cell_idx) and len(polys):
-        cells = shapely.make_valid(geoms[cell_idx])
+    def spread_cells(
+        self, geoms: np.ndarray, values: np.ndarray, polys: np.ndarray
+    ) -> list[pd.DataFrame]:
+        """Spread the people of polygons by area; new ``cell`` origins where a piece has none."""
+        cells = shapely.make_valid(geoms)
         cell_area = shapely.area(cells)
         ci, ki = shapely.STRtree(polys).query(cells, predicate="intersects")
         pieces = shapely.intersection(cells[ci], polys[ki])
         a = shapely.area(pieces)
         keep = a > 0
         ci, ki, pieces, a = ci[keep], ki[keep], pieces[keep], a[keep]
-        if len(ci):
-            covered = np.zeros(len(cells))
-            touched = np.unique(ci)
-            union = shapely.union_all(polys)
-            covered[touched] = shapely.area(shapely.intersection(cells[touched], union))
-            sum_a = np.bincount(ci, weights=a, minlength=len(cells))
-            share = a / cell_area[ci] * covered[ci] / sum_a[ci]
-            amount = values[cell_idx[ci]] * share[:, None]
-            # the piece (cell ∩ own community) each origin lies in; an origin on the edge
-            # between two cells counts in the first one
-            oi, oc = shapely.STRtree(cells).query(b_pts, predicate="intersects")
-            piece_df = pd.DataFrame({"piece": np.arange(len(ci)), "cell": ci, "com": ki})
-            m = (
-                pd.DataFrame({"o": oi, "cell": oc})
-                .merge(com_df, on="o")
-                .merge(piece_df, on=["cell", "com"], how="inner")
-                .sort_values(["o", "cell"], kind="stable")
-                .drop_duplicates("o")
-            )
-            if len(m):
-                spread(m["o"].to_numpy(), m["piece"].to_numpy(), amount)
-            lonely = np.setdiff1d(np.arange(len(ci)), m["piece"].to_numpy())
-            if len(lonely):
-                rp = shapely.point_on_surface(pieces[lonely])
-                new.append(
-                    pd.DataFrame(
-                        {
-                            "community": ki[lonely],
-                            "kind": "cell",
-                            "x": shapely.get_x(rp),
-                            "y": shapely.get_y(rp),
-                        }
-                    ).join(
-                        pd.DataFrame(
-                            amount[lonely], columns=[f"_v{j}" for j in range(len(columns))]
-                        )
-                    )
-                )
+        if not len(ci):
+            return []
+        covered = np.zeros(len(cells))
+        touched = np.unique(ci)
+        union = shapely.union_all(polys)
+        covered[touched] = shapely.area(shapely.intersection(cells[touched], union))
+        sum_a = np.bincount(ci, weights=a, minlength=len(cells))
+        share = a / cell_area[ci] * covered[ci] / sum_a[ci]
+        amount = values[ci] * share[:, None]
+        # the piece (cell ∩ own community) each origin lies in; an origin on the edge
+        # between two cells counts in the first one
+        oi, oc = shapely.STRtree(cells).query(self.points, predicate="intersects")
+        piece_df = pd.DataFrame({"piece": np.arange(len(ci)), "cell": ci, "com": ki})
+        m = (
+            pd.DataFrame({"o": oi, "cell": oc})
+            .merge(self.by_community, on="o")
+            .merge(piece_df, on=["cell", "com"], how="inner")
+            .sort_values(["o", "cell"], kind="stable")
+            .drop_duplicates("o")
+        )
+        if len(m):
+            self.spread(m["o"].to_numpy(), m["piece"].to_numpy(), amount)
+        lonely = np.setdiff1d(np.arange(len(ci)), m["piece"].to_numpy())
+        if not len(lonely):
+            return []
+        rp = shapely.point_on_surface(pieces[lonely])
+        return [
+            pd.DataFrame(
+                {
+                    "community": ki[lonely],
+                    "kind": "cell",
+                    "x": shapely.get_x(rp),
+                    "y": shapely.get_y(rp),
+                }
+            ).join(pd.DataFrame(amount[lonely], columns=_count_columns(values.shape[1])))
+        ]
 
-    # ---- points: containing community, else the nearest within max_distance_m
-    pt_idx = np.flatnonzero(np.isin(tid, (0, 4)) & ~empty)
-    if len(pt_idx) and len(polys):
-        pts = shapely.centroid(geoms[pt_idx])
+    def spread_points(
+        self, geoms: np.ndarray, values: np.ndarray, polys: np.ndarray, max_distance_m: float
+    ) -> None:
+        """Give each point's people to its community (containing, else nearest in reach)."""
+        pts = shapely.centroid(geoms)
         tree = shapely.STRtree(polys)
         pi, ki = tree.query(pts, predicate="intersects")
         owner = np.full(len(pts), -1, dtype=np.int64)
@@ -616,38 +686,43 @@ def residents_from_population(
             owner[rest[ri]] = rk
         ok = np.flatnonzero(owner >= 0)
         if len(ok):
-            per_com = np.zeros((len(polys), len(columns)))
-            np.add.at(per_com, owner[ok], values[pt_idx[ok]])
-            o = com_df[com_df["com"] >= 0]
-            spread(o["o"].to_numpy(), o["com"].to_numpy(), per_com)
+            per_com = np.zeros((len(polys), values.shape[1]))
+            np.add.at(per_com, owner[ok], values[ok])
+            o = self.by_community[self.by_community["com"] >= 0]
+            self.spread(o["o"].to_numpy(), o["com"].to_numpy(), per_com)
 
-    vcols = [f"_v{j}" for j in range(len(columns))]
-    kept = np.flatnonzero((acc > 0).any(axis=1))
-    df = pd.DataFrame(
-        {
-            "community": b_com[kept],
-            "kind": base["kind"].to_numpy()[kept],
-            "x": shapely.get_x(b_pts[kept]),
-            "y": shapely.get_y(b_pts[kept]),
+    def frame(
+        self, new: list[pd.DataFrame], com_ids: np.ndarray, counts: list[str], crs: pyproj.CRS
+    ) -> gpd.GeoDataFrame:
+        """The origins that received people (and the new ones), sorted as :func:`residents`."""
+        vcols = _count_columns(len(counts))
+        kept = np.flatnonzero((self.people > 0).any(axis=1))
+        df = pd.DataFrame(
+            {
+                "community": self.community[kept],
+                "kind": self.base["kind"].to_numpy()[kept],
+                "x": shapely.get_x(self.points[kept]),
+                "y": shapely.get_y(self.points[kept]),
+            }
+        ).join(pd.DataFrame(self.people[kept], columns=vcols))
+        if new:
+            df = pd.concat([df, *new], ignore_index=True)
+        df = df.sort_values(["community", "kind", "x", "y"], kind="stable").reset_index(drop=True)
+        cols: dict[str, object] = {
+            "community_id": com_ids[df["community"].to_numpy(dtype=np.int64)],
+            "weight": df["_v0"].to_numpy(dtype=np.float64),
+            "kind": df["kind"].to_numpy(),
+            "weight_unit": "people",
         }
-    ).join(pd.DataFrame(acc[kept], columns=vcols))
-    if new:
-        df = pd.concat([df, *new], ignore_index=True)
-    df = df.sort_values(["community", "kind", "x", "y"], kind="stable").reset_index(drop=True)
-    cols: dict[str, object] = {
-        "community_id": com_ids.to_numpy()[df["community"].to_numpy(dtype=np.int64)],
-        "weight": df["_v0"].to_numpy(dtype=np.float64),
-        "kind": df["kind"].to_numpy(),
-        "weight_unit": "people",
-    }
-    for j, (_, what) in enumerate(columns[1:], start=1):
-        name = "weight_elderly" if what == "elderly_column" else "weight_children"
-        cols[name] = df[f"_v{j}"].to_numpy(dtype=np.float64)
-    out = gpd.GeoDataFrame(
-        cols,
-        geometry=shapely.points(df["x"].to_numpy(dtype=float), df["y"].to_numpy(dtype=float)),
-        crs=net.crs,
-    )
-    out.attrs["population_total"] = float(values[:, 0].sum())
-    out.attrs["population_assigned"] = float(out["weight"].sum())
-    return out
+        for j, what in enumerate(counts[1:], start=1):
+            name = "weight_elderly" if what == "elderly_column" else "weight_children"
+            cols[name] = df[f"_v{j}"].to_numpy(dtype=np.float64)
+        return gpd.GeoDataFrame(
+            cols,
+            geometry=shapely.points(df["x"].to_numpy(dtype=float), df["y"].to_numpy(dtype=float)),
+            crs=crs,
+        )
+
+
+def _count_columns(n: int) -> list[str]:
+    return [f"_v{j}" for j in range(n)]

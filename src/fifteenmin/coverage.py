@@ -72,13 +72,6 @@ COVERAGE_COLUMNS = [
     "facilities_in_area",
 ]
 
-BAND_LABELS = {
-    "A": ("优 (≥90)", "good (≥90)"),
-    "B": ("良 (75-90)", "fair (75-90)"),
-    "C": ("中 (50-75)", "poor (50-75)"),
-    "D": ("差 (<50)", "very poor (<50)"),
-}
-
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
     """Smallest value ``v`` such that the weight of values ``<= v`` is at least ``q`` of the total.
@@ -179,7 +172,13 @@ class CoverageResult:
 
 
 def share_text(v: float | None, fmt: str = ".0%") -> str:
-    """A share as text; ``n/a`` when it cannot be computed (weights not comparable)."""
+    """A share as text; ``n/a`` when it cannot be computed (weights not comparable).
+
+    Examples
+    --------
+    >>> share_text(0.8125), share_text(None), share_text(0.8125, ".1%")
+    ('81%', 'n/a', '81.2%')
+    """
     return "n/a" if v is None else format(v, fmt)
 
 
@@ -251,78 +250,181 @@ def score_coverage(
             f"minutes has shape {minutes.shape}, expected "
             f"(n_origins={len(origins)}, n_items={len(items)})"
         )
-    tiers = np.array([it.tier_minutes for it in items], dtype=np.float64)
     required = np.array([it.required for it in items], dtype=bool)
     item_ids = np.array([it.id for it in items], dtype=object)
     com_ids = communities["community_id"].astype(str).to_numpy()
-    com_names = communities["community_name"].astype(str).to_numpy()
     o_com = origins["community_id"].astype(str).to_numpy()
-    base_w = origins["weight"].to_numpy(dtype=np.float64)
-    group_w = {
-        g: origins[f"weight_{g}"].to_numpy(dtype=np.float64)
-        for g in ("elderly", "children")
-        if f"weight_{g}" in origins.columns
-    }
-    # weight column per item
-    w_of_item = [group_w.get(getattr(it, "priority_group", None) or "", base_w) for it in items]
-    groups = pd.Series(np.arange(len(o_com))).groupby(o_com).indices
-
-    n_c, n_k = len(com_ids), len(items)
-    share = np.full((n_c, n_k), np.nan)
-    med = np.full((n_c, n_k), np.nan)
-    p90 = np.full((n_c, n_k), np.nan)
-    weight = np.zeros(n_c)
-    for c, cid in enumerate(com_ids):
-        idx = groups.get(cid)
-        if idx is None or len(idx) == 0:
-            continue
-        weight[c] = base_w[idx].sum()
-        t = minutes[idx]
-        within = t <= tiers[None, :]
-        for k in range(n_k):
-            w = w_of_item[k][idx]
-            total = w.sum()
-            if total <= 0:
-                continue
-            share[c, k] = float((w * within[:, k]).sum() / total)
-            med[c, k] = weighted_quantile(t[:, k], w, 0.5)
-            p90[c, k] = weighted_quantile(t[:, k], w, 0.9)
-    med[~np.isfinite(med)] = np.nan
-    p90[~np.isfinite(p90)] = np.nan
+    share, med, p90, weight = _community_item_stats(com_ids, o_com, origins, minutes, items)
     met = np.nan_to_num(share, nan=0.0) >= threshold
-
     counts = np.array(
         [int(facility_counts.get(it.id, 0)) if facility_counts is not None else -1 for it in items]
     )
     sparse = np.array([bool(getattr(it, "osm_sparse", False)) for it in items])
     no_data = (counts == 0) | sparse  # per item
     status = np.where(met, "met", np.where(no_data[None, :], "no_data", "missing"))
-
     table = pd.DataFrame(
         {
-            "community_id": np.repeat(com_ids, n_k),
-            "community_name": np.repeat(com_names, n_k),
-            "item_id": np.tile(item_ids, n_c),
-            "item_name_zh": np.tile([it.name_zh for it in items], n_c),
-            "item_name_en": np.tile([it.name_en for it in items], n_c),
-            "tier_minutes": np.tile(tiers, n_c),
+            "community_id": np.repeat(com_ids, len(items)),
+            "community_name": np.repeat(
+                communities["community_name"].astype(str).to_numpy(), len(items)
+            ),
+            "item_id": np.tile(item_ids, len(com_ids)),
+            "item_name_zh": np.tile([it.name_zh for it in items], len(com_ids)),
+            "item_name_en": np.tile([it.name_en for it in items], len(com_ids)),
+            "tier_minutes": np.tile([float(it.tier_minutes) for it in items], len(com_ids)),
             "share_within_tier": share.ravel(),
             "median_minutes": med.ravel(),
             "p90_minutes": p90.ravel(),
             "met": met.ravel(),
             "status": status.ravel(),
-            "facilities_in_area": np.tile(np.where(counts < 0, pd.NA, counts), n_c),
+            "facilities_in_area": np.tile(np.where(counts < 0, pd.NA, counts), len(com_ids)),
         },
         columns=COVERAGE_COLUMNS,
     )
-    n_req = int(required.sum())
-    n_met = (met & required[None, :]).sum(axis=1)
-    score = n_met / n_req if n_req else np.ones(n_c)
-    all_met = n_met == n_req
-    missing = [";".join(item_ids[required & (status[c] == "missing")]) for c in range(n_c)]
-    data_gaps = [";".join(item_ids[required & (status[c] == "no_data")]) for c in range(n_c)]
+    cat_scores, cw = _category_scores(com_ids, items, met, required, category_weights)
+    com = _community_scores(
+        communities, weight, met, status, required, item_ids, cat_scores, cw, bands
+    )
+    units = _weight_units(origins, o_com, com_ids)
+    summary = {
+        **_rates(com, units),
+        "bands": {label: int((com["band"].to_numpy() == label).sum()) for _, label in bands},
+        "threshold": threshold,
+        "required_items": int(required.sum()),
+        "category_weights": {c: float(w) for c, w in zip(cat_scores.columns, cw, strict=True)},
+        "items_most_missing": _most_missing(status, required, item_ids),
+        "data_gap_items": {
+            "no_facility_in_area": [str(i) for i in item_ids[counts == 0]],
+            "osm_sparse": [str(i) for i in item_ids[sparse]],
+        },
+    }
+    return CoverageResult(table=table, communities=com, summary=summary, categories=cat_scores)
 
-    # categories and composite index
+
+def _community_item_stats(
+    com_ids: np.ndarray,
+    o_com: np.ndarray,
+    origins: pd.DataFrame,
+    minutes: np.ndarray,
+    items: Sequence[Item],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Share within the tier and median and p90 minutes per community and item; weights.
+
+    Returns ``share``, ``median``, ``p90`` (communities x items) and the communities' resident
+    weights. Items of a priority group (``elderly``, ``children``) are weighted by the origins'
+    ``weight_<group>`` column when there is one. Quantiles beyond the search cutoff (``inf``)
+    are NaN; so is everything of a community without weight for the item.
+
+    Communities with the same number of origins are scored together, as blocks of
+    (communities x items x origins): every sum, sort and cumulative sum then runs over one
+    community's origins in their own order, exactly as :func:`weighted_quantile` does for one
+    community and item, so the results are the same to the last bit.
+    """
+    data = _Origins.of(origins, minutes, items)
+    groups = pd.Series(np.arange(len(o_com))).groupby(o_com).indices
+    n_c, n_k = len(com_ids), len(items)
+    out = _Stats(
+        share=np.full((n_c, n_k), np.nan),
+        med=np.full((n_c, n_k), np.nan),
+        p90=np.full((n_c, n_k), np.nan),
+        weight=np.zeros(n_c),
+    )
+    by_size: dict[int, list[tuple[int, np.ndarray]]] = {}
+    for c, cid in enumerate(com_ids):
+        idx = groups.get(cid)
+        if idx is not None and len(idx):
+            by_size.setdefault(len(idx), []).append((c, idx))
+    for n, members in by_size.items():
+        step = max(1, _BLOCK_VALUES // (n * max(n_k, 1)))
+        for start in range(0, len(members), step):
+            chunk = members[start : start + step]
+            rows = np.array([c for c, _ in chunk], dtype=np.int64)
+            idx = np.stack([i for _, i in chunk])  # (communities, n): origins in their order
+            out.weight[rows] = data.weights[idx, 0].sum(axis=1)
+            _score_block(out, rows, data, idx)
+    out.med[~np.isfinite(out.med)] = np.nan
+    out.p90[~np.isfinite(out.p90)] = np.nan
+    return out.share, out.med, out.p90, out.weight
+
+
+#: Values (communities x items x origins) scored at once by :func:`_community_item_stats`.
+_BLOCK_VALUES = 1 << 21
+
+
+@dataclass
+class _Origins:
+    """What the scoring needs of the origins: minutes, weight columns, tiers."""
+
+    minutes: np.ndarray  # (origins, items)
+    weights: np.ndarray  # (origins, weight columns): weight, then weight_<group> columns
+    column_of_item: np.ndarray  # (items,) the weight column of each item
+    tiers: np.ndarray  # (items,)
+
+    @classmethod
+    def of(cls, origins: pd.DataFrame, minutes: np.ndarray, items: Sequence[Item]) -> _Origins:
+        groups = [g for g in ("elderly", "children") if f"weight_{g}" in origins.columns]
+        names = ["weight", *(f"weight_{g}" for g in groups)]
+        column = {g: k for k, g in enumerate(groups, start=1)}
+        return cls(
+            minutes=minutes,
+            weights=np.stack([origins[c].to_numpy(dtype=np.float64) for c in names], axis=1),
+            column_of_item=np.array(
+                [column.get(getattr(it, "priority_group", None) or "", 0) for it in items],
+                dtype=np.int64,
+            ),
+            tiers=np.array([it.tier_minutes for it in items], dtype=np.float64),
+        )
+
+
+@dataclass
+class _Stats:
+    share: np.ndarray
+    med: np.ndarray
+    p90: np.ndarray
+    weight: np.ndarray
+
+
+def _score_block(out: _Stats, rows: np.ndarray, data: _Origins, idx: np.ndarray) -> None:
+    """Fill ``out`` for the communities ``rows``, whose origins are ``idx`` (all of one size).
+
+    Arrays are laid out (communities, items, origins) and C-contiguous, so that sums over
+    the origins are numpy's pairwise sums of one contiguous row, as in the one-community
+    case; sorts are stable and cumulative sums sequential, as in :func:`weighted_quantile`.
+    """
+    t = np.ascontiguousarray(data.minutes[idx].transpose(0, 2, 1))
+    w = np.ascontiguousarray(data.weights[idx].transpose(0, 2, 1)[:, data.column_of_item, :])
+    total = w.sum(axis=2)
+    ok = ~(total <= 0)  # as in the one-community case, NaN totals are scored (NaN)
+    within = (w * (t <= data.tiers[None, :, None])).sum(axis=2)
+    out.share[rows] = np.divide(within, total, out=np.full(total.shape, np.nan), where=ok)
+    n = t.shape[2]
+    row_start = np.arange(0, t.size, n).reshape(total.shape)
+    flat = (np.argsort(t, axis=2, kind="stable") + row_start[..., None]).ravel()
+    t_sorted = t.ravel()[flat]
+    cum = np.cumsum(w.ravel()[flat].reshape(t.shape), axis=2)
+    # cum is non-decreasing where no weight is negative or NaN: there, counting the values
+    # below the target is searchsorted(side="left"); elsewhere ask searchsorted itself
+    irregular = np.argwhere(~(w >= 0).all(axis=2) & ok)
+    for q, res in ((0.5, out.med), (0.9, out.p90)):
+        target = q * total * (1 - 1e-12)
+        k = (cum < target[..., None]).sum(axis=2)
+        for b, j in irregular:
+            k[b, j] = np.searchsorted(cum[b, j], target[b, j], side="left")
+        res[rows] = np.where(ok, t_sorted[row_start + np.minimum(k, n - 1)], np.nan)
+
+
+def _category_scores(
+    com_ids: np.ndarray,
+    items: Sequence[Item],
+    met: np.ndarray,
+    required: np.ndarray,
+    category_weights: Mapping[str, float] | None,
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Share of each category's required items met per community; the categories' weights.
+
+    The weights (``category_weights``, 1 where not given) weigh the categories in the
+    composite index.
+    """
     cat_of = np.array([getattr(it, "category", "all") for it in items], dtype=object)
     cat_ids = list(dict.fromkeys(cat_of[required]))
     cat_scores = pd.DataFrame(index=pd.Index(com_ids, name="community_id"))
@@ -334,71 +436,84 @@ def score_coverage(
         raise ValueError(
             f"category weights must be >= 0, got {dict(zip(cat_ids, cw, strict=True))}"
         )
-    if cat_ids and cw.sum() > 0:
+    return cat_scores, cw
+
+
+def _community_scores(
+    communities: gpd.GeoDataFrame,
+    weight: np.ndarray,
+    met: np.ndarray,
+    status: np.ndarray,
+    required: np.ndarray,
+    item_ids: np.ndarray,
+    cat_scores: pd.DataFrame,
+    cw: np.ndarray,
+    bands: Sequence[tuple[float, str]],
+) -> gpd.GeoDataFrame:
+    """One row per community: weight, items met, score, composite index, band, gaps.
+
+    Communities without residents (no origin, or zero weight) are not scored: their score
+    and index are NaN, their band empty and ``all_met`` False.
+    """
+    n_req = int(required.sum())
+    n_met = (met & required[None, :]).sum(axis=1)
+    score = n_met / n_req if n_req else np.ones(len(weight))
+    all_met = n_met == n_req
+    if len(cat_scores.columns) and cw.sum() > 0:
         index = 100.0 * (cat_scores.to_numpy() * cw[None, :]).sum(axis=1) / cw.sum()
     else:
         index = 100.0 * np.asarray(score, dtype=float)
     band = _band(index, bands)
-
-    com = gpd.GeoDataFrame(
+    scored = weight > 0
+    return gpd.GeoDataFrame(
         {
-            "community_id": com_ids,
-            "community_name": com_names,
+            "community_id": communities["community_id"].astype(str).to_numpy(),
+            "community_name": communities["community_name"].astype(str).to_numpy(),
             "weight": weight,
             "n_required": n_req,
             "n_met": n_met,
-            "score": score,
-            "index": index,
-            "band": band,
-            "all_met": all_met,
-            "missing": missing,
-            "data_gaps": data_gaps,
+            "score": np.where(scored, score, np.nan),
+            "index": np.where(scored, index, np.nan),
+            "band": np.where(scored, band, ""),
+            "all_met": all_met & scored,
+            "missing": [";".join(item_ids[required & (s == "missing")]) for s in status],
+            "data_gaps": [";".join(item_ids[required & (s == "no_data")]) for s in status],
         },
         geometry=communities.geometry.values,
         crs=communities.crs,
     )
-    # communities without residents (no origin, or zero weight) are not scored
+
+
+def _rates(com: gpd.GeoDataFrame, units: np.ndarray) -> dict[str, Any]:
+    """The area-wide rates and means of the scored communities (see the module docstring)."""
+    weight = com["weight"].to_numpy()
+    all_met = com["all_met"].to_numpy()
     scored = weight > 0
-    score = np.where(scored, score, np.nan)
-    index = np.where(scored, index, np.nan)
-    band = np.where(scored, band, "")
-    all_met = all_met & scored
-    com["score"] = score
-    com["index"] = index
-    com["band"] = band
-    com["all_met"] = all_met
-    units = _weight_units(origins, o_com, com_ids)
     comparable = len(set(units[scored])) <= 1
     total_w = weight[scored].sum()
     n_scored = int(scored.sum())
-    miss_count = (status == "missing") & required[None, :]
-    order = np.argsort(-miss_count.sum(axis=0), kind="stable")
-    most_missing = {
-        str(item_ids[k]): int(miss_count[:, k].sum()) for k in order if miss_count[:, k].sum() > 0
-    }
-    summary = {
-        "communities": n_c,
+    return {
+        "communities": len(com),
         "communities_scored": n_scored,
-        "communities_without_residents": [str(c) for c in com_ids[~scored]],
+        "communities_without_residents": [str(c) for c in com["community_id"][~scored]],
         "communities_all_met": int(all_met.sum()),
         "coverage_rate": float(all_met.sum() / n_scored) if n_scored else 0.0,
         "coverage_rate_weighted": (
             float(weight[all_met].sum() / total_w) if total_w > 0 and comparable else None
         ),
         "weight_units": sorted({str(u) for u in units[scored]}),
-        "mean_score": float(np.nanmean(score)) if n_scored else 0.0,
-        "mean_index": float(np.nanmean(index)) if n_scored else 0.0,
-        "bands": {label: int((band == label).sum()) for _, label in bands},
-        "threshold": threshold,
-        "required_items": n_req,
-        "category_weights": {c: float(w) for c, w in zip(cat_ids, cw, strict=True)},
-        "items_most_missing": most_missing,
-        "data_gap_items": {
-            "no_facility_in_area": [str(i) for i in item_ids[counts == 0]],
-            "osm_sparse": [str(i) for i in item_ids[sparse]],
-        },
+        "mean_score": float(np.nanmean(com["score"].to_numpy())) if n_scored else 0.0,
+        "mean_index": float(np.nanmean(com["index"].to_numpy())) if n_scored else 0.0,
     }
-    return CoverageResult(table=table, communities=com, summary=summary, categories=cat_scores)
+
+
+def _most_missing(status: np.ndarray, required: np.ndarray, item_ids: np.ndarray) -> dict[str, int]:
+    """Required items by the number of communities where they are a service gap (most first)."""
+    miss_count = (status == "missing") & required[None, :]
+    order = np.argsort(-miss_count.sum(axis=0), kind="stable")
+    return {
+        str(item_ids[k]): int(miss_count[:, k].sum()) for k in order if miss_count[:, k].sum() > 0
+    }
 
 
 def item_stats(

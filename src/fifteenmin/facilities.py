@@ -10,15 +10,12 @@ their boundary, never only through their centroid.
 
 from __future__ import annotations
 
-import csv
 import difflib
-import io
 import os
 import re
 import unicodedata
 import warnings
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -28,10 +25,11 @@ import shapely
 
 from . import settings
 from ._coords import normalize_system, out_of_china, to_wgs84
-from ._errors import FacilityFileError, InputFileError
+from ._errors import FacilityFileError
+from ._geom import points_along
 from ._osm import OSMData, read_osm
 from .catalogue import Catalogue, Item, load_catalogue
-from .readers import read_vector
+from .readers import read_facility_table
 
 if TYPE_CHECKING:
     import pyproj
@@ -77,8 +75,7 @@ def _match_features(features: gpd.GeoDataFrame, catalogue: Catalogue) -> gpd.Geo
     out = features.iloc[rows].reset_index(drop=True)
     out.insert(0, "item_id", items)
     # stable, deterministic order: catalogue order, then OSM type and id
-    order_of = {it.id: k for k, it in enumerate(catalogue.items)}
-    out["_k"] = out["item_id"].map(order_of)
+    out["_k"] = catalogue.rank(out["item_id"])
     out = out.sort_values(["_k", "osm_type", "osm_id"], kind="stable").drop(columns="_k")
     out = out.reset_index(drop=True)
     out.insert(0, "facility_id", np.arange(len(out), dtype=np.int64))
@@ -142,8 +139,9 @@ def facilities_from_polygon(
     from osmnx._errors import InsufficientResponseError
 
     cat = load_catalogue(catalogue)
+    query: dict[str, bool | str | list[str]] = dict(cat.osmnx_tags())
     try:
-        gdf = ox.features_from_polygon(polygon, tags=cat.osmnx_tags())
+        gdf = ox.features_from_polygon(polygon, tags=query)
     except InsufficientResponseError:
         gdf = gpd.GeoDataFrame({"tags": []}, geometry=[], crs="EPSG:4326")
         return _match_features(gdf.assign(osm_type=[], osm_id=[], name=[]), cat)
@@ -263,13 +261,8 @@ def access_points(
             # exterior rings of every part: one cannot walk in through a hole
             part_polys, part_owner = shapely.get_parts(polys[rest], return_index=True)
             rings = shapely.get_exterior_ring(part_polys)
-            lengths = shapely.length(rings)
-            n_pts = np.maximum(4, np.ceil(lengths / spacing_m).astype(np.int64))
-            owner = np.repeat(part_owner, n_pts)
-            k = np.arange(n_pts.sum()) - np.repeat(np.cumsum(n_pts) - n_pts, n_pts)
-            dist = k * np.repeat(lengths / n_pts, n_pts)
-            p = shapely.line_interpolate_point(np.repeat(rings, n_pts), dist)
-            fac_idx.append(idx[np.flatnonzero(rest)[owner]])
+            p, ring, _ = points_along(rings, spacing_m, minimum=4, rounding="ceil", centred=False)
+            fac_idx.append(idx[np.flatnonzero(rest)[part_owner[ring]]])
             pts.append(shapely.get_coordinates(p))
     facility = np.concatenate(fac_idx).astype(np.int64)
     xy = np.concatenate(pts)
@@ -311,11 +304,6 @@ MERGED_COLUMNS = [
     "source",
     "geometry",
 ]
-#: Encodings tried, in this order, to read a CSV file (Chinese CSVs saved by Excel are often
-#: GBK; GB18030 is its superset, tried last).
-CSV_ENCODINGS = ("utf-8", "utf-8-sig", "gbk", "gb18030")
-#: File suffixes read as delimited text rather than as vector files.
-TABLE_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
 _LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度")
 _LAT_NAMES = ("lat", "latitude", "y", "纬度")
 _NAME_NAMES = ("name", "名称", "name_zh")
@@ -424,60 +412,6 @@ def _map_items(values: pd.Series, cat: Catalogue, item_column: str, where: str) 
             + "."
         )
     return ids.astype(str)
-
-
-def _read_csv(p: Path) -> pd.DataFrame:
-    try:
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise InputFileError(f"cannot read facility table '{p}': {exc.strerror or exc}") from exc
-    text = None
-    for enc in CSV_ENCODINGS:
-        try:
-            text = raw.decode(enc)
-            break
-        except UnicodeDecodeError:
-            continue
-    if text is None:
-        raise InputFileError(
-            f"'{p}' is not text in any of the encodings {list(CSV_ENCODINGS)}. Save it from "
-            "Excel as 'CSV UTF-8'."
-        )
-    text = text.removeprefix("\ufeff")
-    try:
-        sep = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|").delimiter
-    except csv.Error:
-        sep = "\t" if p.suffix.lower() == ".tsv" else ","
-    try:
-        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, skipinitialspace=True)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputFileError(f"'{p}' could not be read as a CSV table ({exc}).") from exc
-
-
-def _read_source(
-    source: str | os.PathLike[str] | pd.DataFrame, layer: str | int | None
-) -> tuple[pd.DataFrame, str]:
-    if isinstance(source, pd.DataFrame):
-        kind = "GeoDataFrame" if isinstance(source, gpd.GeoDataFrame) else "DataFrame"
-        return source, f"the facility {kind}"
-    if not isinstance(source, str | os.PathLike):
-        raise TypeError(
-            "source must be a file path, a pandas DataFrame or a geopandas GeoDataFrame, "
-            f"got {type(source).__name__}"
-        )
-    p = Path(source)
-    if not p.exists():
-        raise InputFileError(f"facility table not found: '{p}'. Check the path.")
-    where = f"facility table '{p}'"
-    if p.suffix.lower() in TABLE_SUFFIXES:
-        return _read_csv(p), where
-    gdf = read_vector(
-        p,
-        "facility table",
-        layer=layer,
-        formats="CSV (with longitude and latitude columns), GeoJSON, GeoPackage or Shapefile",
-    )
-    return gdf, where
 
 
 def _geometry_name(df: pd.DataFrame) -> str | None:
@@ -633,94 +567,116 @@ def facilities_from_table(
     """
     cat = load_catalogue(catalogue)
     system = normalize_system(coord_system)
-    df, where = _read_source(source, layer)
+    df, where = read_facility_table(source, layer)
     if len(df) == 0:
         raise FacilityFileError(f"{where} is empty: it holds no rows.")
     item_col = _find_column(df, item_column, (), "item_column", "item", where)
     assert item_col is not None
     name_col = _find_column(df, name_column, _NAME_NAMES, "name_column", "name", where, False)
     is_geo = _geometry_name(df) is not None
-    use_columns = not is_geo or lon_column is not None or lat_column is not None
-    if use_columns:
-        lon_col = _find_column(df, lon_column, _LON_NAMES, "lon_column", "longitude", where)
-        lat_col = _find_column(df, lat_column, _LAT_NAMES, "lat_column", "latitude", where)
-        lon = pd.to_numeric(df[lon_col], errors="coerce").to_numpy(dtype=np.float64)
-        lat = pd.to_numeric(df[lat_col], errors="coerce").to_numpy(dtype=np.float64)
-        bad = ~(np.isfinite(lon) & np.isfinite(lat))
-        if bad.any():
-            raise FacilityFileError(
-                f"{where}: rows {_rows_text(np.flatnonzero(bad))} have no numeric coordinates "
-                f"in columns '{lon_col}'/'{lat_col}' (e.g. {df[lon_col].iloc[bad.argmax()]!r}, "
-                f"{df[lat_col].iloc[bad.argmax()]!r}). Fill them in or remove those rows."
-            )
-        src_crs = pyproj_crs(crs if crs is not None else "EPSG:4326")
-        if src_crs.is_geographic:
-            _check_lonlat(lon, lat, f"'{lon_col}'/'{lat_col}'", where)
-        geoms = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=src_crs)
+    if not is_geo or lon_column is not None or lat_column is not None:
+        geoms = _points_from_columns(df, lon_column, lat_column, crs, where)
     else:
-        g = df.geometry
-        if g.crs is None:
-            if crs is None:
-                raise FacilityFileError(
-                    f"{where} has no coordinate reference system. Pass crs=... (the CRS the "
-                    "coordinates are really in), or set one in your GIS."
-                )
-            g = g.set_crs(crs)
-        elif crs is not None and not g.crs.equals(pyproj_crs(crs)):
-            raise FacilityFileError(
-                f"{where} declares CRS {g.crs.to_string()!r} but crs={crs!r} was passed; "
-                "leave crs out, or fix the file's CRS."
-            )
-        empty = np.asarray(g.isna() | g.is_empty)
-        if empty.any():
-            raise FacilityFileError(
-                f"{where}: rows {_rows_text(np.flatnonzero(empty))} have no geometry. "
-                "Remove them or give them a location."
-            )
-        tid = shapely.get_type_id(np.asarray(g.values, dtype=object))
-        if (tid > 6).any():
-            raise FacilityFileError(
-                f"{where}: rows {_rows_text(np.flatnonzero(tid > 6))} are geometry "
-                "collections; use points, lines or polygons."
-            )
-        geoms = gpd.GeoSeries(np.asarray(g.values, dtype=object), crs=g.crs)
-    geoms = geoms.to_crs("EPSG:4326")
-    pts = np.asarray(geoms.values, dtype=object)
+        geoms = _frame_geometries(df, crs, where)
+    pts = np.asarray(geoms.to_crs("EPSG:4326").values, dtype=object)
     if system != "wgs84":
-        rep = shapely.point_on_surface(pts)
-        outside = np.asarray(out_of_china(shapely.get_x(rep), shapely.get_y(rep)), dtype=bool)
-        if outside.any():
-            warnings.warn(
-                f"{where}: coord_system={coord_system!r} but {int(outside.sum())} of "
-                f"{len(pts)} features lie outside China, where {system.upper()} equals WGS-84; "
-                "they are left as they are.",
-                stacklevel=2,
-            )
+        _warn_outside_china(pts, coord_system, system, where)
         pts = _to_wgs84_geoms(pts, system)
-    item_ids = _map_items(df[item_col], cat, item_col, where)
-    if name_col is not None:
-        names = df[name_col].astype(object).where(df[name_col].notna(), "").astype(str)
-        names = names.str.strip().to_numpy(dtype=object)
-    else:
-        names = np.full(len(df), "", dtype=object)
     out = gpd.GeoDataFrame(
         {
-            "item_id": item_ids,
+            "item_id": _map_items(df[item_col], cat, item_col, where),
             "osm_type": "user",
             "osm_id": np.arange(len(df), dtype=np.int64),
-            "name": names,
+            "name": _names(df, name_col),
             "tags": [{} for _ in range(len(df))],
             "source": "user",
         },
         geometry=pts,
         crs="EPSG:4326",
     )
-    order_of = {it.id: k for k, it in enumerate(cat.items)}
-    out["_k"] = out["item_id"].map(order_of)
+    out["_k"] = cat.rank(out["item_id"])
     out = out.sort_values(["_k", "osm_id"], kind="stable").drop(columns="_k")
     out = out.reset_index(drop=True)
     out.insert(0, "facility_id", np.arange(len(out), dtype=np.int64))
     return gpd.GeoDataFrame(out[MERGED_COLUMNS], geometry="geometry", crs="EPSG:4326")
+
+
+def _points_from_columns(
+    df: pd.DataFrame,
+    lon_column: str | None,
+    lat_column: str | None,
+    crs: str | int | pyproj.CRS | None,
+    where: str,
+) -> gpd.GeoSeries:
+    """Points from a table's longitude/latitude columns (in ``crs``, default degrees)."""
+    lon_col = _find_column(df, lon_column, _LON_NAMES, "lon_column", "longitude", where)
+    lat_col = _find_column(df, lat_column, _LAT_NAMES, "lat_column", "latitude", where)
+    lon = pd.to_numeric(df[lon_col], errors="coerce").to_numpy(dtype=np.float64)
+    lat = pd.to_numeric(df[lat_col], errors="coerce").to_numpy(dtype=np.float64)
+    bad = ~(np.isfinite(lon) & np.isfinite(lat))
+    if bad.any():
+        raise FacilityFileError(
+            f"{where}: rows {_rows_text(np.flatnonzero(bad))} have no numeric coordinates "
+            f"in columns '{lon_col}'/'{lat_col}' (e.g. {df[lon_col].iloc[bad.argmax()]!r}, "
+            f"{df[lat_col].iloc[bad.argmax()]!r}). Fill them in or remove those rows."
+        )
+    src_crs = pyproj_crs(crs if crs is not None else "EPSG:4326")
+    if src_crs.is_geographic:
+        _check_lonlat(lon, lat, f"'{lon_col}'/'{lat_col}'", where)
+    return gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=src_crs)
+
+
+def _frame_geometries(
+    df: gpd.GeoDataFrame, crs: str | int | pyproj.CRS | None, where: str
+) -> gpd.GeoSeries:
+    """The geometries of a vector layer, checked: a CRS, no empty rows, no collections."""
+    g = df.geometry
+    if g.crs is None:
+        if crs is None:
+            raise FacilityFileError(
+                f"{where} has no coordinate reference system. Pass crs=... (the CRS the "
+                "coordinates are really in), or set one in your GIS."
+            )
+        g = g.set_crs(crs)
+    elif crs is not None and not g.crs.equals(pyproj_crs(crs)):
+        raise FacilityFileError(
+            f"{where} declares CRS {g.crs.to_string()!r} but crs={crs!r} was passed; "
+            "leave crs out, or fix the file's CRS."
+        )
+    empty = np.asarray(g.isna() | g.is_empty)
+    if empty.any():
+        raise FacilityFileError(
+            f"{where}: rows {_rows_text(np.flatnonzero(empty))} have no geometry. "
+            "Remove them or give them a location."
+        )
+    tid = shapely.get_type_id(np.asarray(g.values, dtype=object))
+    if (tid > 6).any():
+        raise FacilityFileError(
+            f"{where}: rows {_rows_text(np.flatnonzero(tid > 6))} are geometry "
+            "collections; use points, lines or polygons."
+        )
+    return gpd.GeoSeries(np.asarray(g.values, dtype=object), crs=g.crs)
+
+
+def _warn_outside_china(pts: np.ndarray, coord_system: str, system: str, where: str) -> None:
+    """Warn that the features outside China are not shifted (stack: the caller's caller)."""
+    rep = shapely.point_on_surface(pts)
+    outside = np.asarray(out_of_china(shapely.get_x(rep), shapely.get_y(rep)), dtype=bool)
+    if outside.any():
+        warnings.warn(
+            f"{where}: coord_system={coord_system!r} but {int(outside.sum())} of "
+            f"{len(pts)} features lie outside China, where {system.upper()} equals WGS-84; "
+            "they are left as they are.",
+            stacklevel=3,
+        )
+
+
+def _names(df: pd.DataFrame, name_col: str | None) -> np.ndarray:
+    """The facilities' names, stripped (empty where missing or without a name column)."""
+    if name_col is None:
+        return np.full(len(df), "", dtype=object)
+    names = df[name_col].astype(object).where(df[name_col].notna(), "").astype(str)
+    return names.str.strip().to_numpy(dtype=object)
 
 
 def pyproj_crs(crs: object) -> pyproj.CRS:
@@ -820,8 +776,7 @@ def merge_facilities(
     if not parts:
         return gpd.GeoDataFrame({c: [] for c in MERGED_COLUMNS[:-1]}, geometry=[], crs="EPSG:4326")
     out = pd.concat(parts, ignore_index=True)
-    order_of = {it.id: k for k, it in enumerate(cat.items)}
-    out["_k"] = out["item_id"].map(order_of).fillna(len(order_of)).astype(np.int64)
+    out["_k"] = cat.rank(out["item_id"])  # items the catalogue lacks come last
     out = out.sort_values(
         ["_k", "item_id", "source", "osm_type", "osm_id", "_frame", "_row"], kind="stable"
     ).reset_index(drop=True)

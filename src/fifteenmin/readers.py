@@ -1,22 +1,43 @@
-"""Readers of the user's vector layers (communities, population, facilities, sites, areas).
+"""Readers of the user's layers and tables (communities, population, facilities, sites, areas).
 
-One place turns every read failure into one clear error.
+One place turns every read failure into one clear error. The readers only read: checking
+what a layer holds (columns, values, geometry types) is the job of the stage that uses it
+(:mod:`fifteenmin.communities`, :mod:`fifteenmin.facilities`), which takes the frames these
+functions return.
 
 OSM files are read by :mod:`fifteenmin._osm`; catalogues by :mod:`fifteenmin.catalogue`.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._errors import InputFileError, LayerError
+from ._errors import CommunityFileError, InputFileError, LayerError
 
 if TYPE_CHECKING:
     import geopandas as gpd
+    import pandas as pd
 
-__all__ = ["read_layer", "read_vector"]
+__all__ = [
+    "CSV_ENCODINGS",
+    "TABLE_SUFFIXES",
+    "read_community_layer",
+    "read_csv_table",
+    "read_facility_table",
+    "read_layer",
+    "read_population_layer",
+    "read_vector",
+]
+
+#: Encodings tried, in this order, to read a CSV file (Chinese CSVs saved by Excel are often
+#: GBK; GB18030 is its superset, tried last).
+CSV_ENCODINGS = ("utf-8", "utf-8-sig", "gbk", "gb18030")
+#: File suffixes read as delimited text rather than as vector files.
+TABLE_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
 
 
 def read_vector(
@@ -94,3 +115,202 @@ def read_layer(path: str | os.PathLike[str], what: str = "layer") -> gpd.GeoData
     >>> lots = read_layer("vacant_lots.geojson", "candidate layer")  # doctest: +SKIP
     """
     return read_vector(path, f"{what} file", require_crs=True)
+
+
+def read_csv_table(path: str | os.PathLike[str], what: str = "facility table") -> pd.DataFrame:
+    r"""Read a delimited text table, every column as text.
+
+    The encoding is the first of :data:`CSV_ENCODINGS` that decodes the whole file (a UTF-8
+    byte-order mark is dropped); the separator is sniffed among comma, semicolon, tab and
+    ``|`` (default: tab for ``.tsv``, else comma).
+
+    Parameters
+    ----------
+    path
+        The file (``.csv``, ``.txt``, ``.tsv``).
+    what
+        What the file is, for messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One string column per column of the file (missing cells are NaN).
+
+    Raises
+    ------
+    InputFileError
+        The file cannot be read, is in none of the encodings, or is not a table.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> p = Path(tempfile.mkdtemp()) / "pois.csv"
+    >>> _ = p.write_bytes("名称;经度\n药店;116.4\n".encode("gbk"))
+    >>> read_csv_table(p).to_dict("list")
+    {'名称': ['药店'], '经度': ['116.4']}
+    """
+    import pandas as pd
+
+    p = Path(path)
+    try:
+        raw = p.read_bytes()
+    except OSError as exc:
+        raise InputFileError(f"cannot read {what} '{p}': {exc.strerror or exc}") from exc
+    text = _decode(raw, p)
+    try:
+        sep = csv.Sniffer().sniff(text[:8192], delimiters=",;\t|").delimiter
+    except csv.Error:
+        sep = "\t" if p.suffix.lower() == ".tsv" else ","
+    try:
+        return pd.read_csv(io.StringIO(text), sep=sep, dtype=str, skipinitialspace=True)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputFileError(f"'{p}' could not be read as a CSV table ({exc}).") from exc
+
+
+def _decode(raw: bytes, p: Path) -> str:
+    """The text of a file in the first encoding of :data:`CSV_ENCODINGS` that fits."""
+    for enc in CSV_ENCODINGS:
+        try:
+            return raw.decode(enc).removeprefix("\ufeff")
+        except UnicodeDecodeError:
+            continue
+    raise InputFileError(
+        f"'{p}' is not text in any of the encodings {list(CSV_ENCODINGS)}. Save it from "
+        "Excel as 'CSV UTF-8'."
+    )
+
+
+def read_facility_table(
+    source: str | os.PathLike[str] | pd.DataFrame, layer: str | int | None = None
+) -> tuple[pd.DataFrame, str]:
+    """Read the user's facility table: a CSV table, a vector file, or a frame as it is.
+
+    Parameters
+    ----------
+    source
+        A delimited text file (:data:`TABLE_SUFFIXES`, read by :func:`read_csv_table`), any
+        vector file GDAL reads, or a ``pandas.DataFrame`` / ``geopandas.GeoDataFrame``
+        (returned as it is).
+    layer
+        Layer of a multi-layer vector file (GeoPackage).
+
+    Returns
+    -------
+    frame : pandas.DataFrame
+        The table (a GeoDataFrame for a vector file).
+    where : str
+        The source, for messages (``"facility table 'pois.csv'"``).
+
+    Raises
+    ------
+    InputFileError
+        The file is missing or cannot be read.
+    TypeError
+        ``source`` is neither a path nor a frame.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> read_facility_table(pd.DataFrame({"item": ["pharmacy"]}))[1]
+    'the facility DataFrame'
+    """
+    import geopandas as gpd
+    import pandas as pd
+
+    if isinstance(source, pd.DataFrame):
+        kind = "GeoDataFrame" if isinstance(source, gpd.GeoDataFrame) else "DataFrame"
+        return source, f"the facility {kind}"
+    if not isinstance(source, str | os.PathLike):
+        raise TypeError(
+            "source must be a file path, a pandas DataFrame or a geopandas GeoDataFrame, "
+            f"got {type(source).__name__}"
+        )
+    p = Path(source)
+    if not p.exists():
+        raise InputFileError(f"facility table not found: '{p}'. Check the path.")
+    where = f"facility table '{p}'"
+    if p.suffix.lower() in TABLE_SUFFIXES:
+        return read_csv_table(p), where
+    gdf = read_vector(
+        p,
+        "facility table",
+        layer=layer,
+        formats="CSV (with longitude and latitude columns), GeoJSON, GeoPackage or Shapefile",
+    )
+    return gdf, where
+
+
+def read_population_layer(
+    population: str | os.PathLike[str] | gpd.GeoDataFrame, layer: str | int | None = None
+) -> tuple[gpd.GeoDataFrame, str]:
+    """Read the user's population layer (points, grid cells or census polygons).
+
+    Parameters
+    ----------
+    population
+        A vector file (any CRS), or a GeoDataFrame (returned as it is).
+    layer
+        Layer of a multi-layer file (GeoPackage).
+
+    Returns
+    -------
+    frame : geopandas.GeoDataFrame
+        The layer.
+    where : str
+        The source, for messages (``"population file 'grid.gpkg'"``).
+
+    Raises
+    ------
+    InputFileError
+        Missing or unreadable file.
+    CommunityFileError
+        The file has no geometry column.
+
+    Examples
+    --------
+    >>> grid, where = read_population_layer("population_grid.gpkg")  # doctest: +SKIP
+    """
+    import geopandas as gpd
+
+    if isinstance(population, gpd.GeoDataFrame):
+        return population, "the population GeoDataFrame"
+    p = Path(population)
+    gdf = read_vector(p, "population file", layer=layer)
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        raise CommunityFileError(f"population file '{p}' has no geometry column.")
+    return gdf, f"population file '{p}'"
+
+
+def read_community_layer(
+    path: str | os.PathLike[str], layer: str | int | None = None
+) -> tuple[gpd.GeoDataFrame, str]:
+    """Read the user's community polygons from a vector file that must declare a CRS.
+
+    Parameters
+    ----------
+    path
+        The file (GeoJSON, GeoPackage, Shapefile, …).
+    layer
+        Layer of a multi-layer file (GeoPackage).
+
+    Returns
+    -------
+    frame : geopandas.GeoDataFrame
+        The layer, in its own CRS.
+    where : str
+        The source, for messages (``"community file 'communities.geojson'"``).
+
+    Raises
+    ------
+    InputFileError
+        Missing or unreadable file.
+    CommunityFileError
+        Empty layer, or no CRS.
+
+    Examples
+    --------
+    >>> com, where = read_community_layer("communities.geojson")  # doctest: +SKIP
+    """
+    p = Path(path)
+    gdf = read_vector(p, "community file", layer=layer, require_crs=True, error=CommunityFileError)
+    return gdf, f"community file '{p}'"

@@ -1,11 +1,16 @@
-"""Walking times to the nearest facility of every catalogue item.
+"""Walking times to the nearest facility of every catalogue item, and the walking-time rule.
 
 One multi-source shortest-path search per item, from all of that item's facilities at once,
 gives for every network node the distance to the nearest facility and which facility it is
-(:func:`travel_times`). Facilities and origins (homes) are snapped onto the nearest *edge*:
-the walk along the edge to its end nodes and the straight-line access distance between the
-point and the street both count (:func:`origin_times`). A facility and an origin on the same
-edge also connect directly along it.
+(:func:`travel_times`).
+
+The walking-time rule lives here, once: a point (a home, a candidate site) snapped onto an
+edge reaches a facility by walking to either end node of its edge (:func:`end_legs`) and on
+through the network to one of the facility's access points, or — when they share the edge —
+straight along it (:func:`along_edge`); both straight-line access distances count
+(:func:`rule_metres`). :func:`origin_times` applies it to the searches of
+:func:`travel_times`, :func:`reach_walks` to bounded searches (:func:`reachable`, used by
+:mod:`fifteenmin.siting` and :mod:`fifteenmin.directory`).
 
 The search runs in :mod:`fifteenmin._kernel` (a compiled bucket-queue Dijkstra, with
 ``scipy.sparse.csgraph`` as reference and fallback), with a cutoff just above the largest
@@ -17,7 +22,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import geopandas as gpd
 import numpy as np
@@ -31,10 +36,14 @@ from .network import SnapResult, WalkNetwork, snap_points
 __all__ = [
     "Reach",
     "TravelTimes",
+    "along_edge",
     "edge_seeds",
+    "end_legs",
     "item_speeds",
     "origin_times",
+    "reach_walks",
     "reachable",
+    "rule_metres",
     "travel_times",
 ]
 
@@ -84,14 +93,50 @@ def item_speeds(
     return out
 
 
+def end_legs(net: WalkNetwork, snap: SnapResult) -> tuple[np.ndarray, np.ndarray]:
+    """The first leg of every walk from a snapped point: to either end node of its edge.
+
+    A point at ``offset`` metres along edge ``e`` (from its ``u`` end), ``access`` metres from
+    the street, reaches ``u`` after ``access + offset`` and ``v`` after
+    ``access + (length - offset)``. This is the one place where those sums are formed.
+
+    Parameters
+    ----------
+    net
+        The walking network.
+    snap
+        The points snapped onto edges (:func:`fifteenmin.network.snap_points`).
+
+    Returns
+    -------
+    node : numpy.ndarray
+        ``(n, 2)`` int64: the ``u`` and ``v`` end of every point's edge.
+    metres : numpy.ndarray
+        ``(n, 2)`` float64: the walks to them.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fifteenmin import network_from_file, sample_path, snap_points
+    >>> net = network_from_file(sample_path())
+    >>> snap = snap_points(net, np.column_stack([net.x[:1], net.y[:1]]))  # on a node
+    >>> node, metres = end_legs(net, snap)
+    >>> node.shape, bool(metres.min() == 0.0)
+    ((1, 2), True)
+    """
+    edge = snap.edge
+    length = net.edge_length[edge]
+    node = np.column_stack([net.edge_u[edge], net.edge_v[edge]]).astype(np.int64)
+    metres = np.column_stack([snap.access + snap.offset, snap.access + (length - snap.offset)])
+    return node, metres
+
+
 def edge_seeds(
     net: WalkNetwork, edge: np.ndarray, offset: np.ndarray, access: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Seeds of points snapped onto edges: both end nodes, with their initial distances.
 
-    A point at ``offset`` metres along edge ``e`` (from its ``u`` end), ``access`` metres from
-    the street, reaches ``u`` after ``access + offset`` and ``v`` after
-    ``access + length - offset``.
+    The legs of :func:`end_legs`, flattened for a shortest-path search.
 
     Returns
     -------
@@ -105,10 +150,8 @@ def edge_seeds(
     >>> s = snap_points(net, homes)  # doctest: +SKIP
     >>> node, dist = edge_seeds(net, s.edge, s.offset, s.access)  # doctest: +SKIP
     """
-    length = net.edge_length[edge]
-    node = np.column_stack([net.edge_u[edge], net.edge_v[edge]]).ravel().astype(np.int32)
-    dist = np.column_stack([access + offset, access + (length - offset)]).ravel()
-    return node, dist
+    node, metres = end_legs(net, SnapResult(edge=edge, offset=offset, access=access))
+    return node.ravel().astype(np.int32), metres.ravel()
 
 
 @dataclass(frozen=True, eq=False)
@@ -121,15 +164,23 @@ class Reach:
         Point ``i`` reaches ``node[ptr[i]:ptr[i+1]]`` at ``dist[...]`` metres (sorted by node).
     snap
         Where each point joined the network.
+    max_snap_m
+        Points farther than this from every street reach nothing.
     """
 
     ptr: np.ndarray
     node: np.ndarray
     dist: np.ndarray
     snap: SnapResult
+    max_snap_m: float = settings.MAX_SNAP_M
 
     def __len__(self) -> int:
         return len(self.ptr) - 1
+
+    @property
+    def joined(self) -> np.ndarray:
+        """Boolean mask of the points close enough to a street to walk anywhere."""
+        return np.asarray(self.snap.access <= self.max_snap_m)
 
 
 def reachable(
@@ -188,7 +239,173 @@ def reachable(
         np.maximum(cut, 0.0),
         engine=engine,
     )
-    return Reach(ptr=out_ptr, node=out_node, dist=out_dist, snap=snap)
+    return Reach(ptr=out_ptr, node=out_node, dist=out_dist, snap=snap, max_snap_m=max_snap_m)
+
+
+# --------------------------------------------------------------------------------------------
+# the walking-time rule
+
+
+def along_edge(home: SnapResult, other: SnapResult) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair of points on the same edge, and the straight walk along it between them.
+
+    The walk is ``home.access + |home.offset - other.offset| + other.access``: the home's
+    access distance is added first (the sum is the same up to rounding either way; this
+    order keeps every caller's results bitwise equal).
+
+    Parameters
+    ----------
+    home, other
+        Points snapped onto edges.
+
+    Returns
+    -------
+    home_index, other_index : numpy.ndarray
+        int64 positions of the pairs, ordered by home, then by other.
+    metres : numpy.ndarray
+        The straight walk of each pair.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fifteenmin.network import SnapResult
+    >>> a = SnapResult(np.array([0, 1]), np.array([10.0, 5.0]), np.array([2.0, 1.0]))
+    >>> b = SnapResult(np.array([1, 1, 2]), np.array([0.0, 8.0, 3.0]), np.array([1.0, 0.5, 1.0]))
+    >>> hi, oi, m = along_edge(a, b)
+    >>> hi.tolist(), oi.tolist(), m.tolist()
+    ([1, 1], [0, 1], [7.0, 4.5])
+    """
+    order = np.argsort(other.edge, kind="stable")
+    e_sorted = other.edge[order]
+    lo = np.searchsorted(e_sorted, home.edge, side="left")
+    cnt = np.searchsorted(e_sorted, home.edge, side="right") - lo
+    hi = np.repeat(np.arange(len(home.edge), dtype=np.int64), cnt)
+    oi = order[np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())].astype(np.int64)
+    metres = home.access[hi] + np.abs(home.offset[hi] - other.offset[oi]) + other.access[oi]
+    return hi, oi, metres
+
+
+def rule_metres(
+    legs: np.ndarray, at_ends: np.ndarray, straight: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The walking-time rule: the shortest of the walks via either end node, or straight.
+
+    A point snapped onto an edge reaches a target by walking to the ``u`` or ``v`` end of its
+    edge (``legs``, from :func:`end_legs`) and on through the network (``at_ends``: the
+    target's network distance from that end node, the target's own access distance
+    included), or, when both lie on the same edge, straight along it (``straight``, from
+    :func:`along_edge`; ``inf`` where they do not).
+
+    Parameters
+    ----------
+    legs
+        ``(..., 2)`` walks from the point to the ``u`` and ``v`` end of its edge.
+    at_ends
+        ``(..., 2)`` distances from those end nodes to the target (``inf``: not reached);
+        broadcast against ``legs``.
+    straight
+        ``(...)`` straight walks along a shared edge, or None.
+
+    Returns
+    -------
+    metres : numpy.ndarray
+        ``(...)`` the shortest walk: ``at_ends + legs`` at the better end (``u`` on a tie), or
+        the straight walk when it is strictly shorter.
+    route : numpy.ndarray
+        ``(...)`` int8: 0 via ``u``, 1 via ``v``, 2 straight.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> legs = np.array([[3.0, 7.0], [3.0, 7.0]])
+    >>> at_ends = np.array([[10.0, 2.0], [10.0, 2.0]])
+    >>> m, route = rule_metres(legs, at_ends, np.array([np.inf, 4.0]))
+    >>> m.tolist(), route.tolist()
+    ([9.0, 4.0], [1, 2])
+    """
+    du = at_ends[..., 0] + legs[..., 0]
+    dv = at_ends[..., 1] + legs[..., 1]
+    use_v = dv < du
+    metres = np.where(use_v, dv, du)
+    route = use_v.astype(np.int8)
+    if straight is not None:
+        better = straight < metres
+        metres = np.where(better, straight, metres)
+        route[better] = 2
+    return metres, route
+
+
+def reach_walks(
+    net: WalkNetwork,
+    reach: Reach,
+    points: SnapResult,
+    *,
+    home: Literal["points", "sources"],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Walks by the walking-time rule between the sources of bounded searches and points.
+
+    A point counts for a source when the source's search (:func:`reachable`) reached an end
+    node of the point's edge, or when both lie on the same edge; its walk is
+    :func:`rule_metres` of the point's :func:`end_legs`, the search's distances at those
+    end nodes and the straight walk of :func:`along_edge`. Every point is taken as joined to
+    the network: leave out beforehand those too far from every street.
+
+    Parameters
+    ----------
+    net
+        The walking network.
+    reach
+        Bounded searches from the sources (homes, candidate sites).
+    points
+        The other ends of the walks (residents, facility access points), snapped onto edges.
+    home
+        Which side's access distance the straight walk adds first (``"points"`` or
+        ``"sources"``), as in :func:`along_edge`.
+
+    Returns
+    -------
+    source, point : numpy.ndarray
+        int64 positions of every pair with a walk, sorted by source then point.
+    metres : numpy.ndarray
+        The walk of each pair (not limited: compare with a tier yourself).
+
+    Examples
+    --------
+    >>> r = reachable(net, sites, 1200.0)  # doctest: +SKIP
+    >>> homes_snapped = snap_points(net, homes)  # doctest: +SKIP
+    >>> site, home, metres = reach_walks(net, r, homes_snapped, home="points")  # doctest: +SKIP
+    """
+    n_p = len(points)
+    if n_p == 0 or len(reach) == 0:
+        none = np.zeros(0, dtype=np.int64)
+        return none, none, np.zeros(0)
+    ends, legs = end_legs(net, points)
+    # the reached rows joined with the points whose edge ends there
+    flat = ends.ravel()
+    by_node = np.argsort(flat, kind="stable")
+    node_ptr = np.zeros(net.n_nodes + 1, dtype=np.int64)
+    np.cumsum(np.bincount(flat, minlength=net.n_nodes), out=node_ptr[1:])
+    start, per = node_ptr[reach.node], node_ptr[reach.node + 1] - node_ptr[reach.node]
+    row = np.repeat(np.arange(len(reach.node)), per)
+    slot = by_node[np.repeat(start - np.cumsum(per) + per, per) + np.arange(per.sum())]
+    src = np.repeat(np.arange(len(reach), dtype=np.int64), np.diff(reach.ptr))[row]
+    via_key = src * n_p + slot // 2
+    # the pairs on the same edge
+    joined = np.flatnonzero(reach.joined)
+    sources = SnapResult(
+        reach.snap.edge[joined], reach.snap.offset[joined], reach.snap.access[joined]
+    )
+    if home == "points":
+        pi, si, straight = along_edge(points, sources)
+    else:
+        si, pi, straight = along_edge(sources, points)
+    keys, inv = np.unique(np.concatenate([via_key, joined[si] * n_p + pi]), return_inverse=True)
+    at_ends = np.full((len(keys), 2), np.inf)
+    at_ends[inv[: len(via_key)], slot % 2] = reach.dist[row]
+    best_straight = np.full(len(keys), np.inf)
+    best_straight[inv[len(via_key) :]] = straight
+    metres, _ = rule_metres(legs[keys % n_p], at_ends, best_straight)
+    return keys // n_p, keys % n_p, metres
 
 
 @dataclass(frozen=True, eq=False)
@@ -446,41 +663,38 @@ def origin_times(
     >>> minutes, which = origin_times(net, tt, homes)  # doctest: +SKIP
     """
     snap = snap_points(net, origins)
-    n_o = len(snap)
-    e = snap.edge
-    a = snap.access
-    s = snap.offset
-    length = net.edge_length[e]
-    du = tt.metres[:, net.edge_u[e]] + (a + s)[None, :]  # (K, n_o)
-    dv = tt.metres[:, net.edge_v[e]] + (a + (length - s))[None, :]
-    use_v = dv < du
-    best = np.where(use_v, dv, du)
-    fac = np.where(use_v, tt.facility[:, net.edge_v[e]], tt.facility[:, net.edge_u[e]])
-
-    # facilities on the same edge: straight along it
-    if len(tt.access) and n_o:
-        o = pd.DataFrame({"o": np.arange(n_o), "edge": e, "s": s, "a": a})
-        m = o.merge(tt.access, on="edge", how="inner")
-        if len(m):
-            direct = (
-                m["a"].to_numpy()
-                + np.abs(m["s"].to_numpy() - m["offset"].to_numpy())
-                + m["access"].to_numpy()
-            )
-            m = m.assign(direct=direct).sort_values(
-                ["o", "item", "direct", "facility"], kind="stable"
-            )
-            m = m.drop_duplicates(["o", "item"])
-            oi = m["o"].to_numpy()
-            ki = m["item"].to_numpy()
-            d = m["direct"].to_numpy()
-            better = d < best[ki, oi]
-            best[ki[better], oi[better]] = d[better]
-            fac[ki[better], oi[better]] = m["facility"].to_numpy()[better]
-
+    ends, legs = end_legs(net, snap)
+    straight, straight_fac = _nearest_on_edge(tt, snap)
+    best, route = rule_metres(legs, tt.metres[:, ends], straight)  # (K, n_o)
+    label = tt.facility[:, ends]
+    fac = np.where(route == 2, straight_fac, np.where(route == 1, label[..., 1], label[..., 0]))
     best[best > tt.cutoff_m[:, None]] = np.inf
-    far = a > max_snap_m
-    best[:, far] = np.inf
+    best[:, snap.access > max_snap_m] = np.inf
     fac[~np.isfinite(best)] = -1
     minutes = best / tt.speed[:, None] / 60.0
     return minutes.T.copy(), fac.T.astype(np.int64)
+
+
+def _nearest_on_edge(tt: TravelTimes, snap: SnapResult) -> tuple[np.ndarray, np.ndarray]:
+    """``(K, n)`` straight walk to the nearest facility of each item on each point's edge.
+
+    ``inf`` and -1 where no facility of the item shares the edge; ties go to the facility
+    listed first in ``tt.facilities``.
+    """
+    n_items = len(tt.items)
+    metres = np.full((n_items, len(snap)), np.inf)
+    facility = np.full((n_items, len(snap)), -1, dtype=np.int64)
+    acc = tt.access
+    if len(acc) == 0 or len(snap) == 0:
+        return metres, facility
+    on_edge = SnapResult(acc["edge"].to_numpy(), acc["offset"].to_numpy(), acc["access"].to_numpy())
+    oi, ai, d = along_edge(snap, on_edge)
+    item = acc["item"].to_numpy()[ai]
+    fac = acc["facility"].to_numpy()[ai]
+    order = np.lexsort((fac, d, item, oi))  # per origin and item: shortest, then first listed
+    oi, item, d, fac = oi[order], item[order], d[order], fac[order]
+    first = np.ones(len(oi), dtype=bool)
+    first[1:] = (oi[1:] != oi[:-1]) | (item[1:] != item[:-1])
+    metres[item[first], oi[first]] = d[first]
+    facility[item[first], oi[first]] = fac[first]
+    return metres, facility

@@ -13,8 +13,8 @@ as large as possible. Steps:
    (candidates x origins). A resident at offset ``s`` on edge ``e`` (``access`` ``a`` metres from
    it) reaches a candidate whose search gives node distances ``d`` in
    ``min(a + s + d[u_e], a + L_e - s + d[v_e])`` metres, or straight along the edge when both
-   are on the same one, exactly as :func:`fifteenmin.routing.origin_times` times existing
-   facilities;
+   are on the same one: the walking-time rule of :mod:`fifteenmin.routing`
+   (:func:`~fifteenmin.routing.reach_walks`), which also times existing facilities;
 3. :func:`greedy_max_coverage`: greedy selection with lazy evaluation (CELF), which never
    falls below ``1 - 1/e`` (63 %) of the optimum and is usually within a few per cent of it;
    optionally (the default of :func:`site_facilities`) improved by swaps
@@ -49,8 +49,9 @@ from scipy import sparse
 
 from . import settings
 from ._errors import CatalogueError, LayerError, NetworkError
-from .network import WalkNetwork, as_points, snap_points
-from .routing import reachable
+from ._geom import line_parts, points_along
+from .network import SnapResult, WalkNetwork, as_points, snap_points
+from .routing import reach_walks, reachable
 
 if TYPE_CHECKING:
     from .catalogue import Item
@@ -202,94 +203,104 @@ def candidate_sites(
     ['node']
     """
     area = _area_union(net, areas)
-    to_wgs = pyproj.Transformer.from_crs(net.crs, "EPSG:4326", always_xy=True)
     if points is not None:
         if spacing_m is not None:
             raise ValueError("spacing_m places street candidates; it cannot be used with points")
-        if not isinstance(points, gpd.GeoDataFrame | gpd.GeoSeries):
-            raise TypeError(
-                "points must be a GeoDataFrame or GeoSeries with a CRS, got "
-                f"{type(points).__name__}"
-            )
-        layer = gpd.GeoDataFrame(geometry=points) if isinstance(points, gpd.GeoSeries) else points
-        geoms = as_points(net, layer)  # net.crs; raises on a missing CRS
-        ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
-        geoms = geoms.copy()
-        not_point = ok & (shapely.get_type_id(geoms) != 0)
-        geoms[not_point] = shapely.point_on_surface(geoms[not_point])
-        if area is not None:
-            ok &= shapely.intersects(area, geoms)
-        keep = np.flatnonzero(ok)
-        geoms = geoms[keep]
-        if len(geoms):
-            far = snap_points(net, geoms).access > max_snap_m
-            if far.any():
-                warnings.warn(
-                    f"{int(far.sum())} candidate points lie more than {max_snap_m:g} m from "
-                    "every walkable street: they cannot be reached and will not be chosen.",
-                    stacklevel=2,
-                )
-        extra = layer.drop(columns=[layer.geometry.name]).iloc[keep]
-        extra = extra.drop(columns=[c for c in extra.columns if c in _CANDIDATE_COLUMNS])
-        x, y = shapely.get_x(geoms), shapely.get_y(geoms)
-        lon, lat = to_wgs.transform(x, y)
-        source = np.full(len(geoms), "input", dtype=object)
-        node_id = pd.array([pd.NA] * len(geoms), dtype="Int64")
-        input_index = np.asarray(layer.index[keep], dtype=object)
+        geoms, cols = _input_candidates(net, area, points, max_snap_m)
     else:
         if spacing_m is not None and not (np.isfinite(spacing_m) and spacing_m > 0):
             raise ValueError(f"spacing_m must be a positive number of metres, got {spacing_m}")
-        nodes = shapely.points(net.x, net.y)
-        sel = (
-            np.arange(net.n_nodes)
-            if area is None
-            else np.flatnonzero(shapely.intersects(area, nodes))
-        )
-        xs, ys = [net.x[sel]], [net.y[sel]]
-        lons, lats = [net.lon[sel]], [net.lat[sel]]
-        source_parts = [np.full(len(sel), "node", dtype=object)]
-        ids: list[Any] = list(net.node_id[sel])
-        if spacing_m is not None:
-            lines = net.edge_geometry
-            if area is not None:
-                hit = np.flatnonzero(shapely.intersects(area, lines))
-                lines = shapely.intersection(lines[hit], area)
-            parts = shapely.get_parts(lines)
-            parts = parts[np.isin(shapely.get_type_id(parts), (1, 2))]
-            lens = shapely.length(parts)
-            parts, lens = parts[lens > 0], lens[lens > 0]
-            n = np.maximum(1, np.floor(lens / spacing_m).astype(np.int64))
-            k = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
-            step = np.repeat(lens / n, n)
-            p = shapely.line_interpolate_point(np.repeat(parts, n), (k + 0.5) * step)
-            xs.append(shapely.get_x(p))
-            ys.append(shapely.get_y(p))
-            plon, plat = to_wgs.transform(xs[-1], ys[-1])
-            lons.append(np.asarray(plon, dtype=np.float64))
-            lats.append(np.asarray(plat, dtype=np.float64))
-            source_parts.append(np.full(len(p), "street", dtype=object))
-            ids.extend([pd.NA] * len(p))
-        x, y = np.concatenate(xs), np.concatenate(ys)
-        lon, lat = np.concatenate(lons), np.concatenate(lats)
-        geoms = shapely.points(x, y)
-        source = np.concatenate(source_parts)
-        node_id = pd.array(ids, dtype="Int64")
-        input_index = np.full(len(x), None, dtype=object)
-        extra = pd.DataFrame(index=range(len(x)))
+        geoms, cols = _network_candidates(net, area, spacing_m)
     if len(geoms) == 0:
         return _empty_candidates(net)
-    out = pd.DataFrame(
+    cols.insert(0, "candidate", np.arange(len(geoms), dtype=np.int64))
+    return gpd.GeoDataFrame(cols, geometry=gpd.GeoSeries(geoms, crs=net.crs), crs=net.crs)
+
+
+def _to_wgs(net: WalkNetwork, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    to_wgs = pyproj.Transformer.from_crs(net.crs, "EPSG:4326", always_xy=True)
+    lon, lat = to_wgs.transform(x, y)
+    return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+
+
+def _input_candidates(
+    net: WalkNetwork,
+    area: shapely.Geometry | None,
+    points: gpd.GeoDataFrame | gpd.GeoSeries,
+    max_snap_m: float,
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """The user's candidate points inside the area, and their columns (see candidate_sites)."""
+    if not isinstance(points, gpd.GeoDataFrame | gpd.GeoSeries):
+        raise TypeError(
+            f"points must be a GeoDataFrame or GeoSeries with a CRS, got {type(points).__name__}"
+        )
+    layer = gpd.GeoDataFrame(geometry=points) if isinstance(points, gpd.GeoSeries) else points
+    geoms = as_points(net, layer).copy()  # net.crs; raises on a missing CRS
+    ok = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    not_point = ok & (shapely.get_type_id(geoms) != 0)
+    geoms[not_point] = shapely.point_on_surface(geoms[not_point])
+    if area is not None:
+        ok &= shapely.intersects(area, geoms)
+    keep = np.flatnonzero(ok)
+    geoms = geoms[keep]
+    if len(geoms):
+        far = snap_points(net, geoms).access > max_snap_m
+        if far.any():
+            warnings.warn(
+                f"{int(far.sum())} candidate points lie more than {max_snap_m:g} m from "
+                "every walkable street: they cannot be reached and will not be chosen.",
+                stacklevel=3,
+            )
+    extra = layer.drop(columns=[layer.geometry.name]).iloc[keep]
+    extra = extra.drop(columns=[c for c in extra.columns if c in _CANDIDATE_COLUMNS])
+    lon, lat = _to_wgs(net, shapely.get_x(geoms), shapely.get_y(geoms))
+    cols = pd.DataFrame(
         {
-            "candidate": np.arange(len(geoms), dtype=np.int64),
-            "source": source,
-            "node_id": node_id,
-            "input_index": input_index,
-            "lon": np.asarray(lon, dtype=np.float64),
-            "lat": np.asarray(lat, dtype=np.float64),
+            "source": np.full(len(geoms), "input", dtype=object),
+            "node_id": pd.array([pd.NA] * len(geoms), dtype="Int64"),
+            "input_index": np.asarray(layer.index[keep], dtype=object),
+            "lon": lon,
+            "lat": lat,
         }
     )
-    out = pd.concat([out, extra.reset_index(drop=True)], axis=1)
-    return gpd.GeoDataFrame(out, geometry=gpd.GeoSeries(geoms, crs=net.crs), crs=net.crs)
+    return geoms, pd.concat([cols, extra.reset_index(drop=True)], axis=1)
+
+
+def _network_candidates(
+    net: WalkNetwork, area: shapely.Geometry | None, spacing_m: float | None
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """Network nodes inside the area, then points every ``spacing_m`` along its streets."""
+    nodes = shapely.points(net.x, net.y)
+    sel = (
+        np.arange(net.n_nodes) if area is None else np.flatnonzero(shapely.intersects(area, nodes))
+    )
+    xs, ys, lons, lats = [net.x[sel]], [net.y[sel]], [net.lon[sel]], [net.lat[sel]]
+    source = [np.full(len(sel), "node", dtype=object)]
+    ids: list[Any] = list(net.node_id[sel])
+    if spacing_m is not None:
+        lines = net.edge_geometry
+        if area is not None:
+            hit = np.flatnonzero(shapely.intersects(area, lines))
+            lines = shapely.intersection(lines[hit], area)
+        pts, _, _ = points_along(line_parts(lines)[0], spacing_m)
+        xs.append(shapely.get_x(pts))
+        ys.append(shapely.get_y(pts))
+        lon, lat = _to_wgs(net, xs[-1], ys[-1])
+        lons.append(lon)
+        lats.append(lat)
+        source.append(np.full(len(pts), "street", dtype=object))
+        ids.extend([pd.NA] * len(pts))
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    cols = pd.DataFrame(
+        {
+            "source": np.concatenate(source),
+            "node_id": pd.array(ids, dtype="Int64"),
+            "input_index": np.full(len(x), None, dtype=object),
+            "lon": np.concatenate(lons).astype(np.float64),
+            "lat": np.concatenate(lats).astype(np.float64),
+        }
+    )
+    return shapely.points(x, y), cols
 
 
 # --------------------------------------------------------------------------------------------
@@ -311,8 +322,9 @@ def coverage_sets(
     One bounded search per candidate (:func:`fifteenmin.routing.reachable`, cutoff the tier
     in metres); an origin is covered when ``time / speed / 60 <= minutes`` with ``time`` its
     walk to either end of its edge and on to the candidate, or straight along the edge when
-    both share it (the straight-line access distances of both count), the same rule as
-    :func:`fifteenmin.routing.origin_times`. Candidates and origins farther than
+    both share it (the straight-line access distances of both count): the walking-time rule
+    of :func:`fifteenmin.routing.reach_walks`, as in :func:`fifteenmin.routing.origin_times`.
+    Candidates and origins farther than
     ``max_snap_m`` from every street cover / are covered by nothing. Candidates farther in a
     straight line than the cutoff from every origin are not searched at all.
 
@@ -359,23 +371,7 @@ def coverage_sets(
     o_ok = np.flatnonzero(osnap.access <= max_snap_m)
     if len(o_ok) == 0:
         return empty
-    oe = osnap.edge[o_ok]
-    oa = osnap.access[o_ok]
-    os_ = osnap.offset[o_ok]
-    olen = net.edge_length[oe]
-    # node -> (origin, metres from the node to the origin), both end nodes of its edge;
-    # the sums are formed in the same order as origin_times: d[node] + (a + s)
-    inc_node = np.concatenate([net.edge_u[oe], net.edge_v[oe]]).astype(np.int64)
-    inc_orig = np.concatenate([o_ok, o_ok]).astype(np.int64)
-    inc_extra = np.concatenate([oa + os_, oa + (olen - os_)])
-    order = np.argsort(inc_node, kind="stable")
-    inc_node, inc_orig, inc_extra = inc_node[order], inc_orig[order], inc_extra[order]
-    node_ptr = np.zeros(net.n_nodes + 1, dtype=np.int64)
-    np.cumsum(np.bincount(inc_node, minlength=net.n_nodes), out=node_ptr[1:])
-    # edge -> origins on it (the straight case)
-    eorder = np.argsort(oe, kind="stable")
-    e_sorted = oe[eorder]
-
+    joined = SnapResult(osnap.edge[o_ok], osnap.offset[o_ok], osnap.access[o_ok])
     # straight-line prefilter (a pure speed-up: the skipped candidates cover nothing)
     near = np.unique(
         shapely.STRtree(orig[o_ok]).query(
@@ -388,32 +384,10 @@ def coverage_sets(
     for start in range(0, len(near), CHUNK):
         ids = near[start : start + CHUNK]
         r = reachable(net, cand[ids], search_cut, max_snap_m=max_snap_m, engine=engine)
-        # via the end nodes of the origin's edge
-        per = node_ptr[r.node + 1] - node_ptr[r.node]
-        src = np.repeat(np.arange(len(r.node)), per)
-        pos = np.repeat(node_ptr[r.node] - np.cumsum(per) + per, per) + np.arange(per.sum())
-        t = r.dist[src] + inc_extra[pos]
-        ok = t / speed / 60.0 <= minutes
-        c_of = np.repeat(np.arange(len(ids)), np.diff(r.ptr))
-        cr = [c_of[src[ok]]]
-        oc = [inc_orig[pos[ok]]]
-        # straight along a shared edge
-        c_ok = np.flatnonzero(r.snap.access <= max_snap_m)
-        ce = r.snap.edge[c_ok]
-        lo = np.searchsorted(e_sorted, ce, side="left")
-        hi = np.searchsorted(e_sorted, ce, side="right")
-        cnt = hi - lo
-        if cnt.sum():
-            ci = np.repeat(c_ok, cnt)
-            p = np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())
-            oj = eorder[p]
-            direct = oa[oj] + np.abs(os_[oj] - r.snap.offset[ci]) + r.snap.access[ci]
-            ok = direct / speed / 60.0 <= minutes
-            cr.append(ci[ok])
-            oc.append(o_ok[oj[ok]])
-        key = np.unique(np.concatenate(cr) * n_o + np.concatenate(oc))
-        rows.append(ids[key // n_o])
-        cols.append(key % n_o)
+        c, o, metres = reach_walks(net, r, joined, home="points")
+        ok = metres / speed / 60.0 <= minutes
+        rows.append(ids[c[ok]])
+        cols.append(o_ok[o[ok]])
     if not rows:
         return empty
     row = np.concatenate(rows)
@@ -543,7 +517,44 @@ def greedy_max_coverage(
     ([1, 0], [3.0, 1.0])
     """
     mat = _as_sets(sets)
-    n_c, n_o = mat.shape
+    w, cov = _greedy_inputs(mat, weights, k, target_share, covered)
+    state = _Greedy(mat, w, cov, k, target_share)
+    if lazy:
+        state.run_lazy()
+    else:
+        state.run_plain()
+    result = state.result()
+    if not swaps or len(result.chosen) == 0:
+        return result
+    base = np.zeros(mat.shape[1], dtype=bool) if covered is None else np.array(covered, bool)
+    final, n_swaps = _swap_improve(mat, w, result.chosen, base)
+    if n_swaps == 0:
+        return result
+    # the final sites in greedy order (marginal gains), stopping as the greedy would
+    again = greedy_max_coverage(
+        mat[final], w, k=len(final), target_share=target_share, covered=base, lazy=False
+    )
+    return GreedyResult(
+        chosen=final[again.chosen],
+        gains=again.gains,
+        covered_weight=again.covered_weight,
+        total_weight=result.total_weight,
+        initial_weight=result.initial_weight,
+        covered=again.covered,
+        evaluations=result.evaluations + again.evaluations,
+        swaps=n_swaps,
+    )
+
+
+def _greedy_inputs(
+    mat: sparse.csr_matrix,
+    weights: np.ndarray | Sequence[float],
+    k: int | None,
+    target_share: float | None,
+    covered: np.ndarray | None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The weights and a fresh covered mask, once every argument is checked."""
+    n_o = mat.shape[1]
     w = np.asarray(weights, dtype=np.float64).reshape(-1)
     if w.shape != (n_o,):
         raise ValueError(f"weights has {w.size} values for {n_o} origins")
@@ -556,101 +567,97 @@ def greedy_max_coverage(
     cov = np.zeros(n_o, dtype=bool) if covered is None else np.array(covered, dtype=bool)
     if cov.shape != (n_o,):
         raise ValueError(f"covered has {cov.size} values for {n_o} origins")
-    total = math.fsum(w)
-    initial = math.fsum(w[cov])
-    ptr, idx = mat.indptr, mat.indices
-    evals = 0
+    return w, cov
 
-    def gain(c: int) -> float:
-        nonlocal evals
-        evals += 1
-        o = idx[ptr[c] : ptr[c + 1]]
-        return math.fsum(w[o[~cov[o]]])
 
-    # origins some candidate covers, with a weight: once all are covered nothing is left
-    gainable = np.zeros(n_o, dtype=bool)
-    gainable[idx] = True
-    gainable &= w > 0
+class _Greedy:
+    """The state of one greedy run: covered origins, the choices so far, evaluations."""
 
-    def done(n_chosen: int, cov_w: float) -> bool:
-        if k is not None and n_chosen >= k:
+    def __init__(
+        self,
+        mat: sparse.csr_matrix,
+        w: np.ndarray,
+        cov: np.ndarray,
+        k: int | None,
+        target_share: float | None,
+    ) -> None:
+        self.mat, self.ptr, self.idx = mat, mat.indptr, mat.indices
+        self.w, self.cov, self.k, self.target_share = w, cov, k, target_share
+        self.total = math.fsum(w)
+        self.initial = self.cov_w = math.fsum(w[cov])
+        # origins some candidate covers, with a weight: once all are covered nothing is left
+        self.gainable = np.zeros(len(w), dtype=bool)
+        self.gainable[self.idx] = True
+        self.gainable &= w > 0
+        self.chosen: list[int] = []
+        self.gains: list[float] = []
+        self.after: list[float] = []
+        self.evals = 0
+
+    def origins(self, c: int) -> np.ndarray:
+        return np.asarray(self.idx[self.ptr[c] : self.ptr[c + 1]])
+
+    def gain(self, c: int) -> float:
+        self.evals += 1
+        o = self.origins(c)
+        return math.fsum(self.w[o[~self.cov[o]]])
+
+    def done(self) -> bool:
+        if self.k is not None and len(self.chosen) >= self.k:
             return True
-        if not (gainable & ~cov).any():
+        if not (self.gainable & ~self.cov).any():
             return True
-        return target_share is not None and total > 0 and cov_w >= target_share * total
+        share = self.target_share
+        return share is not None and self.total > 0 and self.cov_w >= share * self.total
 
-    chosen: list[int] = []
-    gains: list[float] = []
-    after: list[float] = []
-    cov_w = initial
-    if lazy:
+    def take(self, c: int, g: float) -> None:
+        self.chosen.append(c)
+        self.gains.append(g)
+        self.cov[self.origins(c)] = True
+        self.cov_w = math.fsum(self.w[self.cov])
+        self.after.append(self.cov_w)
+
+    def run_lazy(self) -> None:
         # upper bounds from one sparse product, inflated past any rounding error; every
         # entry is re-evaluated exactly (stamp -1 is never current) before it can be chosen
-        rough = mat.astype(np.float64) @ np.where(cov, 0.0, w)
-        rows = np.diff(ptr)
-        bound = rough * (1.0 + 4.0 * np.finfo(float).eps * (rows + 2))
+        rough = self.mat.astype(np.float64) @ np.where(self.cov, 0.0, self.w)
+        bound = rough * (1.0 + 4.0 * np.finfo(float).eps * (np.diff(self.ptr) + 2))
         heap = [(-float(bound[c]), c, -1) for c in np.flatnonzero(rough > 0).tolist()]
         heapq.heapify(heap)
-        while heap and not done(len(chosen), cov_w):
+        while heap and not self.done():
             neg, c, stamp = heapq.heappop(heap)
-            if stamp == len(chosen):
-                chosen.append(c)
-                gains.append(-neg)
-                o = idx[ptr[c] : ptr[c + 1]]
-                cov[o] = True
-                cov_w = math.fsum(w[cov])
-                after.append(cov_w)
+            if stamp == len(self.chosen):
+                self.take(c, -neg)
                 continue
-            g = gain(c)
+            g = self.gain(c)
             if g > 0:
-                heapq.heappush(heap, (-g, c, len(chosen)))
-    else:
-        alive = np.ones(n_c, dtype=bool)
-        while not done(len(chosen), cov_w):
+                heapq.heappush(heap, (-g, c, len(self.chosen)))
+
+    def run_plain(self) -> None:
+        alive = np.ones(self.mat.shape[0], dtype=bool)
+        while not self.done():
             best_g, best_c = 0.0, -1
             for c in np.flatnonzero(alive).tolist():
-                g = gain(c)
+                g = self.gain(c)
                 if g <= 0:
                     alive[c] = False  # gains only shrink
                 elif g > best_g:
                     best_g, best_c = g, c
             if best_c < 0:
                 break
-            chosen.append(best_c)
-            gains.append(best_g)
             alive[best_c] = False
-            cov[idx[ptr[best_c] : ptr[best_c + 1]]] = True
-            cov_w = math.fsum(w[cov])
-            after.append(cov_w)
-    result = GreedyResult(
-        chosen=np.asarray(chosen, dtype=np.int64),
-        gains=np.asarray(gains, dtype=np.float64),
-        covered_weight=np.asarray(after, dtype=np.float64),
-        total_weight=total,
-        initial_weight=initial,
-        covered=cov,
-        evaluations=evals,
-    )
-    if not swaps or len(chosen) == 0:
-        return result
-    base = np.zeros(n_o, dtype=bool) if covered is None else np.array(covered, dtype=bool)
-    final, n_swaps = _swap_improve(mat, w, result.chosen, base)
-    if n_swaps == 0:
-        return result
-    # the final sites in greedy order (marginal gains), stopping as the greedy would
-    again = greedy_max_coverage(
-        mat[final], w, k=len(final), target_share=target_share, covered=base, lazy=False
-    )
-    return GreedyResult(
-        chosen=final[again.chosen],
-        gains=again.gains,
-        covered_weight=again.covered_weight,
-        total_weight=total,
-        initial_weight=initial,
-        covered=again.covered,
-        evaluations=evals + again.evaluations,
-        swaps=n_swaps,
-    )
+            self.take(best_c, best_g)
+
+    def result(self) -> GreedyResult:
+        return GreedyResult(
+            chosen=np.asarray(self.chosen, dtype=np.int64),
+            gains=np.asarray(self.gains, dtype=np.float64),
+            covered_weight=np.asarray(self.after, dtype=np.float64),
+            total_weight=self.total,
+            initial_weight=self.initial,
+            covered=self.cov,
+            evaluations=self.evals,
+        )
 
 
 def _swap_improve(
@@ -838,6 +845,33 @@ class _SitingContext:
         res = greedy_max_coverage(
             sets, self.weights, k=k, target_share=target_share, covered=existing, swaps=swaps
         )
+        out = self.table(self.steps(item_id, sets, res, existing), res.chosen)
+        out.attrs.update(
+            {
+                "item_id": item_id,
+                "item_name_en": item.name_en,
+                "item_name_zh": item.name_zh,
+                "tier_minutes": tier,
+                "speed_m_s": speed,
+                "total_weight": res.total_weight,
+                "weight_before": res.initial_weight,
+                "share_before": res.initial_weight / res.total_weight if res.total_weight else 0.0,
+                "communities": len(self.report.communities),
+                "communities_met_before": self.communities_met(existing),
+                "threshold": self.threshold,
+                "candidates": len(self.cands),
+                "method": "greedy (lazy) + swaps" if swaps else "greedy (lazy)",
+                "swaps": res.swaps,
+                "weights": "resident weight (floor area m² of residential buildings, else "
+                "metres of street, or the population of a user layer)",
+            }
+        )
+        return out
+
+    def steps(
+        self, item_id: str, sets: sparse.csr_matrix, res: GreedyResult, existing: np.ndarray
+    ) -> list[dict[str, Any]]:
+        """One record per chosen site: what it gains, whom it helps, what is met after it."""
         cov = existing.copy()
         recs = []
         for step, (c, g, after) in enumerate(
@@ -862,7 +896,11 @@ class _SitingContext:
                     "communities_met": self.communities_met(cov),
                 }
             )
-        rows = self.cands.iloc[res.chosen] if len(res.chosen) else self.cands.iloc[:0]
+        return recs
+
+    def table(self, recs: list[dict[str, Any]], chosen: np.ndarray) -> gpd.GeoDataFrame:
+        """The step records joined with the chosen candidates' own columns (EPSG:4326)."""
+        rows = self.cands.iloc[chosen] if len(chosen) else self.cands.iloc[:0]
         table = pd.DataFrame(
             recs,
             # the computed columns; the candidate's own (source, node, lon/lat) join below
@@ -893,26 +931,6 @@ class _SitingContext:
             crs="EPSG:4326",
         )
         out.index = pd.RangeIndex(len(out))
-        out.attrs.update(
-            {
-                "item_id": item_id,
-                "item_name_en": item.name_en,
-                "item_name_zh": item.name_zh,
-                "tier_minutes": tier,
-                "speed_m_s": speed,
-                "total_weight": res.total_weight,
-                "weight_before": res.initial_weight,
-                "share_before": res.initial_weight / res.total_weight if res.total_weight else 0.0,
-                "communities": len(self.report.communities),
-                "communities_met_before": self.communities_met(existing),
-                "threshold": self.threshold,
-                "candidates": len(self.cands),
-                "method": "greedy (lazy) + swaps" if swaps else "greedy (lazy)",
-                "swaps": res.swaps,
-                "weights": "resident weight (floor area m² of residential buildings, else "
-                "metres of street, or the population of a user layer)",
-            }
-        )
         return out
 
 
@@ -1006,10 +1024,19 @@ def missing_items(report: Results) -> list[str]:
     >>> missing_items(rep)[:3]  # doctest: +SKIP
     ['kindergarten', 'primary_school', 'junior_middle_school']
     """
-    miss: set[str] = set()
-    for text in report.coverage.communities["missing"]:
-        miss.update(t for t in str(text).split(";") if t)
+    miss = _missing_ids(report.coverage.communities["missing"])
     return [it.id for it in report.travel.items if it.id in miss]
+
+
+def _missing_ids(missing: pd.Series) -> set[str]:
+    """Item ids in the coverage table's ``missing`` column (each cell ``;``-joined ids).
+
+    The one place that reads the column's format.
+    """
+    miss: set[str] = set()
+    for text in missing:
+        miss.update(t for t in str(text).split(";") if t)
+    return miss
 
 
 def plan_missing(
@@ -1077,7 +1104,3 @@ def _empty_plan() -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         pd.DataFrame(columns=SITE_COLUMNS), geometry=gpd.GeoSeries([], crs="EPSG:4326")
     )
-
-
-# --------------------------------------------------------------------------------------------
-# files
