@@ -10,7 +10,7 @@ import pyogrio
 import pytest
 
 import fifteenmin as fm
-from fifteenmin.output.gis import FACILITY_FIELDS, facility_layers, item_matrix
+from fifteenmin.output.gis import FACILITY_FIELDS, facility_layers
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +50,7 @@ def test_community_matrix_matches_the_long_table(written):
         assert got[f"{row['item_id']}_status"] == row["status"]
         a, b = got[f"{row['item_id']}_minutes"], row["median_minutes"]
         assert (np.isnan(a) and np.isnan(b)) or a == pytest.approx(b)
-    m = item_matrix(rep)
+    m = rep.coverage.matrix()
     assert m.shape == (len(rep.coverage.communities), 1 + 2 * len(items))
 
 

@@ -215,5 +215,5 @@ def explore_frame(
     if legend and classes:
         fmt = label or (lambda lo, hi: f"{lo:g} - {hi:g}")
         entries = [(c, fmt(lo, hi)) for lo, hi, c in classes]
-        m.get_root().html.add_child(_legend(legend, [*entries, (missing, "no data")]))
+        m.get_root().add_child(_legend(legend, [*entries, (missing, "no data")]))
     return m

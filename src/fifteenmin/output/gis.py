@@ -32,7 +32,6 @@ __all__ = [
     "community_layer",
     "community_style",
     "facility_layers",
-    "item_matrix",
 ]
 
 #: Fields of the facility layers, in order (then ``geometry``).
@@ -93,27 +92,10 @@ def facility_layers(results: Results) -> dict[str, gpd.GeoDataFrame]:
     }
 
 
-def item_matrix(results: Results) -> pd.DataFrame:
-    """One row per community, two columns per item: ``<item>_minutes``, ``<item>_status``.
-
-    ``minutes`` is the resident-weighted median walk to the item's nearest facility, in the
-    community order of ``results.coverage.communities`` and the catalogue's item order.
-    """
-    table = results.coverage.table
-    ids = results.coverage.communities["community_id"].astype(str).to_numpy()
-    keys = table["community_id"].astype(str)
-    out = pd.DataFrame({"community_id": ids})
-    for it in results.catalogue.items:
-        rows = table[table["item_id"] == it.id].set_index(keys[table["item_id"] == it.id])
-        out[f"{it.id}_minutes"] = rows["median_minutes"].reindex(ids).to_numpy(dtype=float)
-        out[f"{it.id}_status"] = rows["status"].reindex(ids).fillna("no_data").to_numpy()
-    return out
-
-
 def community_layer(results: Results) -> gpd.GeoDataFrame:
     """The ``communities`` layer: the coverage communities with the item matrix joined."""
     com = results.coverage.communities.copy()
-    matrix = item_matrix(results).drop(columns="community_id")
+    matrix = results.coverage.matrix().drop(columns="community_id")
     matrix.index = com.index
     joined = pd.concat([com.drop(columns=com.geometry.name), matrix], axis=1)
     return gpd.GeoDataFrame(joined, geometry=com.geometry.to_numpy(), crs=com.crs)
