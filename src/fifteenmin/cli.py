@@ -335,21 +335,22 @@ def _positive_int(text: str) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .output import prepare_output_dir
+    from .output import output_folder
     from .report import run_report
 
-    # fail fast on an unwritable output folder, before the long steps
-    prepare_output_dir(args.out)
-    report = run_report(args.osm_file, config=_config(args))
-    if not args.no_html:
-        logger.info("drawing the HTML report (15-minute walking areas of the communities)")
-    files = report.write(
-        args.out,
-        html=not args.no_html,
-        lang=args.lang,
-        isochrones=None if args.no_isochrones else "auto",
-        sites=None if args.no_sites else "auto",
-    )
+    # fail fast on an unwritable output folder, before the long steps; a folder this run
+    # created is removed again if the run fails
+    with output_folder(args.out) as out:
+        report = run_report(args.osm_file, config=_config(args))
+        if not args.no_html:
+            logger.info("drawing the HTML report (15-minute walking areas of the communities)")
+        files = report.write(
+            out,
+            html=not args.no_html,
+            lang=args.lang,
+            isochrones=None if args.no_isochrones else "auto",
+            sites=None if args.no_sites else "auto",
+        )
     logger.info("wrote " + ", ".join(str(f) for f in files))
     return 0
 

@@ -39,7 +39,7 @@ import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from . import _kernel, settings
+from . import _kernel
 from ._errors import LayerError, NetworkError
 from ._osm import OSMData, WalkWays, read_osm
 
@@ -160,7 +160,8 @@ class WalkNetwork:
             "arcs": len(self.indices),
             "length_km": round(self.total_length_km, 3),
             "crs": self.crs.to_string(),
-            "source": self.source,
+            # a file's name, never the local path it was read from
+            "source": os.path.basename(self.source) if os.path.isfile(self.source) else self.source,
         }
 
     def __repr__(self) -> str:
@@ -184,15 +185,16 @@ class WalkNetwork:
         return shapely.STRtree(self.edge_geometry)
 
     def explore(self, **kwargs: Any) -> Any:
-        """Interactive map of the streets (``GeoDataFrame.explore``; needs folium).
+        """Interactive map of the streets (folium; works offline, see :mod:`fifteenmin._maps`).
 
         Examples
         --------
         >>> net.explore()  # doctest: +SKIP
         """
+        from ._maps import explore_frame
+
         kwargs.setdefault("tooltip", ["name", "highway", "length"])
-        kwargs.setdefault("attr", settings.ATTRIBUTION)
-        return self.edges_gdf().explore(**kwargs)
+        return explore_frame(self.edges_gdf(), **kwargs)
 
     def nodes_gdf(self) -> gpd.GeoDataFrame:
         """Nodes as a GeoDataFrame (index: internal node index; projected CRS).

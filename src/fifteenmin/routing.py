@@ -488,14 +488,18 @@ class TravelTimes:
         --------
         >>> tt.explore(net, "pharmacy")  # doctest: +SKIP
         """
+        from ._maps import explore_frame
+
         k = self.item_ids.index(item_id)
         nodes = net.nodes_gdf()
-        nodes["minutes"] = np.where(np.isfinite(self.minutes()[k]), self.minutes()[k], np.nan)
+        minutes = self.minutes()[k]
+        nodes["minutes"] = np.where(np.isfinite(minutes), minutes, np.nan)
         kwargs.setdefault("column", "minutes")
-        kwargs.setdefault("cmap", "viridis_r")
-        kwargs.setdefault("attr", settings.ATTRIBUTION)
-        kwargs.setdefault("missing_kwds", {"color": "lightgrey"})
-        return nodes.explore(**kwargs)
+        kwargs.setdefault("classes", settings.MINUTE_CLASSES)
+        kwargs.setdefault("legend", f"Walking minutes to {item_id}")
+        kwargs.setdefault("label", lambda lo, hi: f"{lo:g}-{hi:g} min")
+        kwargs.setdefault("tooltip", ["node_id", "minutes"])
+        return explore_frame(nodes, **kwargs)
 
     def to_frame(self, net: WalkNetwork) -> pd.DataFrame:
         """Walking minutes per node (rows: OSM node ids) and item (columns).
