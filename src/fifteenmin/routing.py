@@ -459,11 +459,11 @@ class TravelTimes:
         minutes = self.minutes()
         tiers = np.array([it.tier_minutes for it in self.items], dtype=np.float64)
         counts = self.facilities["item_id"].value_counts() if len(self.facilities) else {}
-        with np.errstate(invalid="ignore"):
-            reached = np.where(np.isfinite(minutes), minutes, np.nan)
-            median = (
-                np.nanmedian(reached, axis=1) if reached.shape[1] else np.full(len(tiers), np.nan)
-            )
+        reached = np.where(np.isfinite(minutes), minutes, np.nan)
+        median = np.full(len(tiers), np.nan)
+        some = np.isfinite(reached).any(axis=1)  # items no node reaches have no median
+        if some.any():
+            median[some] = np.nanmedian(reached[some], axis=1)
         return pd.DataFrame(
             {
                 "item_id": self.item_ids,
