@@ -104,13 +104,15 @@ class _Report:
     table: pd.DataFrame
     summary: dict[str, Any]
     communities: pd.DataFrame | None  # communities.gpkg's table (with geometry), if any
+    planned: Any = None  # points of the planned facilities (source "planned"), if any
 
 
 def _load(report: str | os.PathLike[str] | Results) -> _Report:
     if not isinstance(report, str | os.PathLike):
         com = report.coverage.communities
         summary = report.summary()
-        return _Report(report.osm_source, report.coverage.table.copy(), summary, com)
+        planned = _planned_points(report.facilities)
+        return _Report(report.osm_source, report.coverage.table.copy(), summary, com, planned)
     folder = Path(report)
     if not folder.is_dir():
         raise InputFileError(f"report folder '{folder}' not found: give two report folders.")
@@ -121,12 +123,23 @@ def _load(report: str | os.PathLike[str] | Results) -> _Report:
         raise InputFileError(f"'{folder / 'summary.json'}' is missing: is it a report?") from None
     except (OSError, ValueError) as exc:
         raise InputFileError(f"'{folder / 'summary.json'}' cannot be read: {exc}") from exc
-    com = None
-    if (folder / "communities.gpkg").is_file():
+    com = planned = None
+    if (folder / "communities.gpkg").is_file() or (folder / "facilities.gpkg").is_file():
         import geopandas as gpd
 
-        com = gpd.read_file(folder / "communities.gpkg", layer="communities")
-    return _Report(folder.name or str(folder), table, summary, com)
+        if (folder / "communities.gpkg").is_file():
+            com = gpd.read_file(folder / "communities.gpkg", layer="communities")
+        if (folder / "facilities.gpkg").is_file():
+            planned = _planned_points(gpd.read_file(folder / "facilities.gpkg", layer="facilities"))
+    return _Report(folder.name or str(folder), table, summary, com, planned)
+
+
+def _planned_points(facilities: gpd.GeoDataFrame) -> gpd.GeoSeries | None:
+    """WGS-84 points of the facilities whose source is ``planned`` (None: there are none)."""
+    if "source" not in facilities.columns or not (facilities["source"] == "planned").any():
+        return None
+    g = facilities.loc[facilities["source"] == "planned"].geometry.to_crs("EPSG:4326")
+    return g.representative_point()
 
 
 @dataclass(eq=False)
@@ -152,6 +165,10 @@ class Comparison:
         The content of ``summary.json``.
     before, after
         The reports' labels (folder names).
+    geometry
+        The after report's community polygons (WGS-84, indexed by ``community_id``), if any.
+    planned
+        The after report's planned facilities (points, WGS-84), if any.
     """
 
     changes: pd.DataFrame
@@ -161,6 +178,7 @@ class Comparison:
     before: str
     after: str
     geometry: gpd.GeoSeries | None = field(default=None, repr=False)
+    planned: gpd.GeoSeries | None = field(default=None, repr=False)
 
     def write(self, out_dir: str | os.PathLike[str], *, lang: str = settings.LANG) -> list[Path]:
         """Write ``changes.csv``, ``summary.json`` and ``compare.html`` into ``out_dir``.
@@ -458,4 +476,4 @@ def compare_reports(
 
         g = gpd.GeoDataFrame(ra.communities).set_index("community_id").geometry
         geometry = g.to_crs("EPSG:4326") if g.crs is not None else g
-    return Comparison(changes, com, items, summary, rb.label, ra.label, geometry)
+    return Comparison(changes, com, items, summary, rb.label, ra.label, geometry, ra.planned)

@@ -54,8 +54,12 @@ LABELS: dict[str, dict[str, str]] = {
         "share": "Share within the tier",
         "minutes": "Median minutes",
         "map": "Map",
+        "map_gained": "gained items",
+        "map_lost": "lost items",
+        "map_both": "gained and lost items",
         "map_other": "no item gained or lost",
-        "both": "gains and losses",
+        "planned": "planned facility",
+        "rows": "rows",
         "warnings": "Read with care",
         "parameter": "Parameter",
         "points": "points",
@@ -91,8 +95,12 @@ LABELS: dict[str, dict[str, str]] = {
         "share": "服务半径内居民比例",
         "minutes": "步行时间中位数(分钟)",
         "map": "地图",
+        "map_gained": "有新达标项目",
+        "map_lost": "有不再达标项目",
+        "map_both": "有增有减",
         "map_other": "无达标变化",
-        "both": "有增有减",
+        "planned": "规划设施",
+        "rows": "行",
         "warnings": "注意",
         "parameter": "参数",
         "points": "个百分点",
@@ -114,6 +122,7 @@ svg{max-width:100%;height:auto;border:1px solid #ddd}
 footer{margin-top:2em;color:#666;font-size:.85em}
 """
 
+_MAP_WIDTH = 720.0
 _MAP_COLOURS = {"gained": "#1a9641", "lost": "#d7191c", "both": "#fdae61", "other": "#e0e0e0"}
 
 
@@ -233,61 +242,76 @@ def _changes_section(comp: Comparison, lang: str, L: dict[str, str]) -> str:
         "</tr>"
         for r in ch.itertuples()
     )
-    return f"<details><summary>{len(ch):,}</summary><table>{head}{rows}</table></details>"
+    return (
+        f"<details><summary>{len(ch):,} {esc(L['rows'])}</summary>"
+        f"<table>{head}{rows}</table></details>"
+    )
 
 
-def _svg_map(comp: Comparison, lang: str, L: dict[str, str]) -> str:
-    """The communities as an SVG sketch map, coloured by gains and losses (no tiles)."""
+def _map_kind(cid: str, gained: set[str], lost: set[str]) -> str:
+    if cid in gained:
+        return "both" if cid in lost else "gained"
+    return "lost" if cid in lost else "other"
+
+
+def _svg_map(comp: Comparison, L: dict[str, str]) -> str:
+    """The communities as an SVG sketch map, coloured by gains and losses.
+
+    Planned facilities are black dots; there are no tiles, so the page stays self-contained.
+    """
     import shapely
 
     g = comp.geometry
-    if g is None or not len(g):
+    if g is None:
         return ""
     g = g[~(g.isna() | g.is_empty)]
     if not len(g):
         return ""
-    w, s, e, n = g.total_bounds
+    pts = comp.planned if comp.planned is not None else g.iloc[:0]
+    box = np.array([g.total_bounds, *([pts.total_bounds] if len(pts) else [])])
+    w, s, e, n = box[:, 0].min(), box[:, 1].min(), box[:, 2].max(), box[:, 3].max()
     k = float(np.cos(np.radians((s + n) / 2)))
-    width = 720.0
     span = max((e - w) * k, n - s, 1e-9)
-    scale = width / span
+    scale = _MAP_WIDTH / span
     height = max((n - s) * scale, 1.0)
-    geoms = shapely.simplify(np.asarray(g.values, dtype=object), span / 2000)
-    gained = set(comp.communities.loc[comp.communities["n_gained"] > 0, "community_id"])
-    lost = set(comp.communities.loc[comp.communities["n_lost"] > 0, "community_id"])
-    names = dict(
-        zip(comp.communities["community_id"], comp.communities["community_name"], strict=True)
-    )
+
+    def xy(coords: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return (coords[:, 0] - w) * k * scale, (n - coords[:, 1]) * scale
+
+    com = comp.communities
+    gained = set(com.loc[com["n_gained"] > 0, "community_id"])
+    lost = set(com.loc[com["n_lost"] > 0, "community_id"])
+    names = dict(zip(com["community_id"], com["community_name"], strict=True))
     paths = []
+    geoms = shapely.simplify(np.asarray(g.values, dtype=object), span / 2000)
     for cid, geom in zip(g.index, geoms, strict=True):
-        kind = (
-            "both"
-            if cid in gained and cid in lost
-            else "gained"
-            if cid in gained
-            else "lost"
-            if cid in lost
-            else "other"
-        )
         d = []
         for poly in getattr(geom, "geoms", [geom]):
             for ring in [poly.exterior, *poly.interiors] if hasattr(poly, "exterior") else []:
-                xy = np.asarray(ring.coords)
-                px = (xy[:, 0] - w) * k * scale
-                py = (n - xy[:, 1]) * scale
+                px, py = xy(np.asarray(ring.coords))
                 d.append("M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in zip(px, py, strict=True)))
         if d:
+            colour = _MAP_COLOURS[_map_kind(cid, gained, lost)]
             paths.append(
-                f'<path d="{"".join(d)}Z" fill="{_MAP_COLOURS[kind]}" fill-rule="evenodd" '
-                f'stroke="#555" stroke-width=".5"><title>{esc(names.get(cid, cid))}</title></path>'
+                f'<path d="{"Z".join(d)}Z" fill="{colour}" fill-rule="evenodd" stroke="#555" '
+                f'stroke-width=".5"><title>{esc(names.get(cid, cid))}</title></path>'
             )
+    if len(pts):
+        px, py = xy(shapely.get_coordinates(np.asarray(pts.values, dtype=object)))
+        paths += [
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5" fill="#000" stroke="#fff">'
+            f"<title>{esc(L['planned'])}</title></circle>"
+            for x, y in zip(px, py, strict=True)
+        ]
     key = "".join(
-        f'<span style="background:{c}"></span>{esc(L[k2 if k2 != "other" else "map_other"])}'
-        for k2, c in _MAP_COLOURS.items()
+        f'<span style="background:{c}"></span>{esc(L["map_" + kind])}'
+        for kind, c in _MAP_COLOURS.items()
     )
+    if len(pts):
+        key += f'<span style="background:#000;border-radius:50%"></span>{esc(L["planned"])}'
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
-        f'width="{width:.0f}" height="{height:.0f}" role="img">{"".join(paths)}</svg>'
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_MAP_WIDTH:.0f} {height:.0f}" '
+        f'width="{_MAP_WIDTH:.0f}" height="{height:.0f}" role="img">{"".join(paths)}</svg>'
         f'<p class="key">{key}</p>'
     )
 
@@ -319,7 +343,7 @@ def render_compare_html(comp: Comparison, *, lang: str = settings.LANG) -> str:
         f"<h2>{esc(L['inputs'])}</h2>",
         _inputs_section(comp, L),
     ]
-    svg = _svg_map(comp, lang, L)
+    svg = _svg_map(comp, L)
     if svg:
         parts += [f"<h2>{esc(L['map'])}</h2>", svg]
     parts += [
