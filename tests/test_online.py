@@ -746,6 +746,13 @@ def test_online_errors_are_one_line(online, cache, store, tmp_path, capsys):
     assert "west < east" in fails(["--bbox", "24.95,60.16,24.94,60.17"])
     assert len(online.requests) == n
     assert _downloads(cache) == [] and not list(cache.glob(".*"))
+    # a cache folder that cannot be written
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ox.settings, "cache_folder", str(blocker / "cache"))
+        msg = fails(box)
+    assert "cannot keep the download in osmnx's cache folder" in msg
 
 
 def osm_server_error_page(message):

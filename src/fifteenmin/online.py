@@ -27,7 +27,8 @@ geocoded with ``osmnx.geocode_to_gdf``), ``cache_folder`` and ``use_cache``,
 Overpass's ``/status``), ``overpass_settings`` (e.g. a ``[date:...]`` for historical data) and
 ``overpass_memory``. Failures (no network, a server error, a busy server, an unknown place)
 raise :class:`~fifteenmin.NetworkError` with one line saying what happened and what to do,
-as soon as the first request fails: nothing is retried.
+as soon as the first request fails: nothing is retried, and nothing is cached but a complete
+answer (a cache folder that cannot be written is an :class:`~fifteenmin.OutputError`).
 
 Data: © OpenStreetMap contributors, ODbL 1.0.
 """
@@ -49,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 import shapely
 
-from ._errors import ConfigError, NetworkError
+from ._errors import ConfigError, NetworkError, OutputError
 from ._osm import BASE_FEATURE_KEYS, OSMData, read_osm
 from ._progress import logger
 
@@ -393,39 +394,54 @@ def _check_download(path: Path, area: OnlineArea, base: str) -> None:
         )
 
 
-def _fetch(ql: str, target: Path, area: OnlineArea) -> None:
-    """POST the query; stream the answer into ``target`` (atomically), checked."""
+def _stream(ql: str, base: str, fh: Any, area: OnlineArea) -> None:
+    """POST the query to Overpass and write the answer into ``fh``."""
     import osmnx as ox
     import requests
 
     s = ox.settings
-    base = s.overpass_url
-    if s.overpass_rate_limit:
-        _wait_for_slot(base, area)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=".fifteenmin-", suffix=".osm", dir=target.parent)
-    tmp = Path(name)
     try:
+        with requests.post(
+            base.rstrip("/") + "/interpreter",
+            data={"data": ql},
+            headers=_headers(),
+            timeout=s.requests_timeout,
+            stream=True,
+            **s.requests_kwargs,
+        ) as resp:
+            if resp.status_code != 200:
+                raise _http_error(resp, base)
+            for chunk in resp.iter_content(chunk_size=1 << 20):
+                fh.write(chunk)
+    except requests.RequestException as exc:
+        raise _unreachable("the Overpass API", base, exc, area) from exc
+
+
+def _fetch(ql: str, target: Path, area: OnlineArea) -> None:
+    """Download into ``target`` (atomically: checked under a temporary name, then renamed)."""
+    import osmnx as ox
+
+    base = ox.settings.overpass_url
+    if ox.settings.overpass_rate_limit:
+        _wait_for_slot(base, area)
+    tmp = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".fifteenmin-", suffix=".osm", dir=target.parent)
+        tmp = Path(name)
         with os.fdopen(fd, "wb") as fh:
-            try:
-                with requests.post(
-                    base.rstrip("/") + "/interpreter",
-                    data={"data": ql},
-                    headers=_headers(),
-                    timeout=s.requests_timeout,
-                    stream=True,
-                    **s.requests_kwargs,
-                ) as resp:
-                    if resp.status_code != 200:
-                        raise _http_error(resp, base)
-                    for chunk in resp.iter_content(chunk_size=1 << 20):
-                        fh.write(chunk)
-            except requests.RequestException as exc:
-                raise _unreachable("the Overpass API", base, exc, area) from exc
+            _stream(ql, base, fh, area)
         _check_download(tmp, area, base)
         os.replace(tmp, target)
+    except OSError as exc:  # the cache folder (requests' errors are NetworkErrors by now)
+        raise OutputError(
+            f"cannot keep the download in osmnx's cache folder '{target.parent}' "
+            f"({exc.strerror or exc}); set osmnx.settings.cache_folder to a folder you may "
+            "write to."
+        ) from exc
     finally:
-        tmp.unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
 
 
 def download_osm(area: OnlineArea, keys: Iterable[str] = ()) -> Path:
