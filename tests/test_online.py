@@ -28,6 +28,13 @@ Facilities: ``facilities_from_polygon`` must find the same ``(item_id, osm_type,
 with topologically equal geometries), among the features an Overpass tag query can return
 (exact ``key=value`` or ``key`` present, as ``Catalogue.osmnx_tags`` asks; service keys whose
 values are often ``;`` lists are requested with any value, so list-valued tags are found too).
+
+Reports online (``fifteenmin report --place/--bbox``, :mod:`fifteenmin.online`): the server
+answers the OSM XML query and the report is written; with the server stopped the same report
+comes byte for byte from osmnx's cache folder, and an area never downloaded fails in one line.
+The oracle for the data is the file itself: the sample's whole extent downloaded reads as the
+file does (the same streets, and the same features plus the ways the clipped file holds only
+in part, which the server serves closed).
 """
 
 from __future__ import annotations
@@ -856,3 +863,19 @@ def test_overpass_xml_of_the_replay_server_reads_with_pyosmium(online, tmp_path)
         online.overpass_url + "/interpreter", data={"data": ql.replace("xml", "json")}, timeout=30
     ).json()["elements"]
     assert kinds["Way"] == 1 and kinds["Node"] == sum(e["type"] == "node" for e in js)
+
+
+def test_osmnx_downloads_offline_fail_in_one_line(store, monkeypatch):
+    """network_from_place/bbox without a server: NetworkError, no requests traceback."""
+    with OSMTestServer(store) as srv:
+        guard = _point_osmnx_at(srv, monkeypatch)
+    t0 = time.perf_counter()
+    with pytest.raises(NetworkError, match=r"cannot download place .*connection refused") as exc:
+        network_from_place(PLACE)
+    assert "\n" not in str(exc.value)
+    # without rate limiting (osmnx waits 60 s when the /status check fails)
+    monkeypatch.setattr(ox.settings, "overpass_rate_limit", False)
+    with pytest.raises(NetworkError, match=r"cannot download bbox .*connection refused"):
+        network_from_bbox(BBOX)
+    assert time.perf_counter() - t0 < 10
+    assert not guard.blocked

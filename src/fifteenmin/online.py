@@ -57,7 +57,14 @@ from ._progress import logger
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["SOURCE_PREFIXES", "OnlineArea", "download_osm", "read_online", "source_name"]
+__all__ = [
+    "SOURCE_PREFIXES",
+    "OnlineArea",
+    "download_osm",
+    "read_online",
+    "request_failure",
+    "source_name",
+]
 
 #: An online source's label (``OSMData.source``, ``summary.json`` ``parameters.osm_file``)
 #: starts with one of these.
@@ -260,8 +267,15 @@ def _headers() -> dict[str, str]:
     }
 
 
-def _reason(exc: BaseException) -> str:
-    """A request failure in a few words."""
+def request_failure(exc: BaseException) -> str:
+    """A failed HTTP request (a ``requests`` exception) in a few words.
+
+    Examples
+    --------
+    >>> import requests
+    >>> request_failure(requests.ConnectTimeout("..."))
+    'no answer in time'
+    """
     import requests
 
     text = str(exc)
@@ -280,7 +294,7 @@ def _unreachable(what: str, url: str, exc: BaseException, area: OnlineArea) -> N
     import osmnx as ox
 
     return NetworkError(
-        f"cannot reach {what} at {url} ({_reason(exc)}) for {area.label!r}, and no "
+        f"cannot reach {what} at {url} ({request_failure(exc)}) for {area.label!r}, and no "
         f"earlier download of it is cached in {ox.settings.cache_folder}. Connect to the "
         "internet and run again, or give a local .osm/.osm.pbf file instead."
     )
