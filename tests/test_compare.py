@@ -46,9 +46,9 @@ def runs(tmp_path_factory):
     before.write(root / "before", html=False)
     site = site_facilities(before, ITEM, k=1).iloc[0]
     planned = root / "planned.csv"
+    lon, lat = float(site["lon"]), float(site["lat"])
     planned.write_text(
-        f"item,name,lon,lat\n{ITEM},=Planned <pharmacy> & co,{float(site['lon'])!r},{float(site['lat'])!r}\n",
-        encoding="utf-8",
+        f"item,name,lon,lat\n{ITEM},=Planned <pharmacy> & co,{lon!r},{lat!r}\n", encoding="utf-8"
     )
     rc = main(
         [
