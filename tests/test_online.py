@@ -879,3 +879,21 @@ def test_osmnx_downloads_offline_fail_in_one_line(store, monkeypatch):
         network_from_bbox(BBOX)
     assert time.perf_counter() - t0 < 10
     assert not guard.blocked
+
+
+def test_download_of_a_multipolygon(online, cache):
+    """One ``poly:`` filter per part; the elements of both parts, none from between them."""
+    from fifteenmin.online import OnlineArea, read_online
+
+    west, east = (
+        shapely.box(24.938, 60.165, 24.941, 60.168),
+        shapely.box(24.947, 60.170, 24.950, 60.173),
+    )
+    data = read_online(OnlineArea(polygon=shapely.MultiPolygon([west, east])))
+    ql = next(r.data for r in online.requests if r.service == "overpass")
+    assert ql.count("(poly:") == 8  # four statements per part
+    assert data.source.startswith("polygon: within 24.938000,60.165000,24.950000,60.173000")
+    pts = data.features.geometry.representative_point()
+    assert pts.intersects(west).any() and pts.intersects(east).any()
+    gap = shapely.box(24.943, 60.1685, 24.945, 60.1695)  # between the parts, 200 m from both
+    assert not data.features.geometry.intersects(gap).any()

@@ -160,12 +160,21 @@ def _kpi_table(comp: Comparison, L: dict[str, str]) -> str:
     return f"<table>{head}{''.join(rows)}</table>"
 
 
+def _value(v: Any) -> str:
+    """A parameter's value as text (``–`` for none; lists and mappings as JSON)."""
+    import json
+
+    if v is None:
+        return "–"
+    return esc(v if isinstance(v, str) else json.dumps(v, ensure_ascii=False))
+
+
 def _inputs_section(comp: Comparison, L: dict[str, str]) -> str:
     changed = comp.summary["parameters_changed"]
     if not changed:
         return f"<p>{esc(L['no_inputs'])}</p>"
     rows = "".join(
-        f"<tr><td>{esc(k)}</td><td>{esc(v['before'])}</td><td>{esc(v['after'])}</td></tr>"
+        f"<tr><td>{esc(k)}</td><td>{_value(v['before'])}</td><td>{_value(v['after'])}</td></tr>"
         for k, v in changed.items()
     )
     head = (
