@@ -605,11 +605,7 @@ def from_networkx(
 
 @contextmanager
 def _osmnx_errors(area: str) -> Iterator[None]:
-    """Turn osmnx's errors into :class:`NetworkError` naming the area, in one line.
-
-    "Nothing here" answers, and failed requests (no network, a refused connection, a timeout):
-    osmnx lets ``requests``' exceptions through, with a page of URL and retry details.
-    """
+    """Turn osmnx's "nothing here" answers and failed requests into one-line NetworkErrors."""
     import osmnx as ox
     import requests
     from osmnx._errors import InsufficientResponseError
