@@ -17,7 +17,7 @@ SRC = Path(fm.__file__).resolve().parent
 LAYERS: list[set[str]] = [
     {"_version", "_errors", "settings"},
     {"config", "_kernel", "_coords", "_geom", "_i18n", "_progress", "_maps"},
-    {"_osm", "readers"},
+    {"_osm", "readers", "online"},
     {"network"},
     {"catalogue"},
     {"facilities"},
@@ -26,7 +26,7 @@ LAYERS: list[set[str]] = [
     {"coverage"},
     {"isochrones", "directory", "siting"},
     {"pipeline"},
-    {"output", "report"},
+    {"output", "report", "compare"},
     {"cli", "__main__", "__init__"},
 ]
 

@@ -42,6 +42,7 @@ from scipy.sparse import csgraph
 from . import _kernel
 from ._errors import LayerError, NetworkError
 from ._osm import OSMData, WalkWays, read_osm
+from .online import request_failure
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -641,11 +642,19 @@ def from_networkx(
 
 @contextmanager
 def _osmnx_errors(area: str) -> Iterator[None]:
-    """Turn osmnx's "nothing here" errors into :class:`NetworkError` naming the area."""
+    """Turn osmnx's "nothing here" answers and failed requests into one-line NetworkErrors."""
+    import osmnx as ox
+    import requests
     from osmnx._errors import InsufficientResponseError
 
     try:
         yield
+    except requests.RequestException as exc:
+        raise NetworkError(
+            f"cannot download {area} through osmnx ({request_failure(exc)}; Overpass "
+            f"{ox.settings.overpass_url}, Nominatim {ox.settings.nominatim_url}). Connect to "
+            "the internet, or build the network of a local OSM file with network_from_file."
+        ) from exc
     except InsufficientResponseError as exc:
         raise NetworkError(
             f"OpenStreetMap returned no walkable streets for {area} ({exc}). Check the area, "
