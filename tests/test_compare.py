@@ -89,9 +89,9 @@ def test_planned_facility_is_marked_in_facilities_gpkg(runs):
     assert row.geometry.x == pytest.approx(runs["site"]["lon"], abs=1e-9)
     assert row.geometry.y == pytest.approx(runs["site"]["lat"], abs=1e-9)
     assert set(after["source"]) == {"osm", "planned"}
-    # without the option nothing changes: no source column at all
+    # without the option every facility is OSM's
     before = gpd.read_file(runs["before"] / "facilities.gpkg")
-    assert "source" not in before.columns
+    assert set(before["source"]) == {"osm"}
     assert len(after) == len(before) + 1
     summary = json.loads((runs["after"] / "summary.json").read_text(encoding="utf-8"))
     assert summary["parameters"]["user_facilities"] == "planned: planned.csv"
@@ -193,7 +193,7 @@ def test_compare_html(runs, diff, tmp_path):
     shutil.copytree(runs["after"], tampered)
     gained = json.loads((diff / "summary.json").read_text(encoding="utf-8"))
     cid = gained["communities_gaining"][0]["community_id"]
-    table = pd.read_csv(tampered / "coverage.csv", skiprows=1, dtype=str, keep_default_na=False)
+    table = pd.read_csv(tampered / "coverage.csv", dtype=str, keep_default_na=False)
     table.loc[table["community_id"] == cid, "community_name"] = "<img src=x onerror=alert(1)>"
     table.to_csv(tampered / "coverage.csv", index=False)
     main(["compare", str(runs["before"]), str(tampered), "--out", str(tmp_path / "d"), "-q"])

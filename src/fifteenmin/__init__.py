@@ -39,6 +39,7 @@ from .communities import (
     residents,
     residents_from_population,
 )
+from .compare import compare_reports
 from .config import RunConfig
 from .coverage import CoverageResult, score_coverage
 from .facilities import (
@@ -59,6 +60,7 @@ from .network import (
     network_from_polygon,
     snap_points,
 )
+from .online import OnlineArea
 from .pipeline import Results, run_pipeline
 from .report import Report, run_report, sample_path
 from .routing import TravelTimes, item_speeds, origin_times, reachable, travel_times
@@ -78,6 +80,7 @@ __all__ = [
     "NetworkError",
     "OSMData",
     "OSMFileError",
+    "OnlineArea",
     "OutputError",
     "Report",
     "Results",
@@ -91,6 +94,7 @@ __all__ = [
     "communities_from_file",
     "communities_from_osm",
     "community_walking_areas",
+    "compare_reports",
     "entrances_from_osm",
     "facilities_from_osm",
     "facilities_from_polygon",

@@ -19,6 +19,7 @@ import geopandas as gpd
 from . import settings
 from ._osm import OSMData
 from .config import RunConfig
+from .online import OnlineArea
 from .output import report_html_fragment, write_report
 from .pipeline import Progress, Results, run_pipeline, sample_path
 
@@ -58,7 +59,7 @@ class Report(Results):
 
 
 def run_report(
-    osm_file: str | os.PathLike[str] | OSMData | None = None,
+    osm_file: str | os.PathLike[str] | OSMData | OnlineArea | None = None,
     *,
     config: RunConfig | None = None,
     progress: Progress | None = None,
@@ -69,7 +70,9 @@ def run_report(
     Parameters
     ----------
     osm_file
-        An ``.osm``/``.osm.bz2``/``.osm.pbf`` file; default: the bundled sample.
+        An ``.osm``/``.osm.bz2``/``.osm.pbf`` file, read data (:class:`~fifteenmin.OSMData`)
+        or an area to download (:class:`~fifteenmin.online.OnlineArea`); default: the
+        bundled sample.
     config
         Inputs and parameters of the run (:class:`~fifteenmin.config.RunConfig`).
     progress

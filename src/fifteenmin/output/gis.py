@@ -46,6 +46,7 @@ FACILITY_FIELDS = (
     "name",
     "osm_type",
     "osm_id",
+    "source",
     "kind",
 )
 
@@ -78,6 +79,8 @@ def facility_layers(results: Results) -> dict[str, gpd.GeoDataFrame]:
         table[attr] = [look(i, attr) for i in fac["item_id"]]
     for col in ("name", "osm_type", "osm_id"):
         table[col] = fac[col] if col in fac.columns else None
+    # osm, or the label of the user's table (user, planned: a scenario's facilities)
+    table["source"] = fac["source"] if "source" in fac.columns else "osm"
     geoms = fac.geometry.to_numpy()
     area = shapely.get_type_id(geoms) >= 3  # polygons and multipolygons
     table["kind"] = np.where(area, "area", "point")
