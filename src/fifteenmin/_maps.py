@@ -103,7 +103,8 @@ def offline_map(bounds: Sequence[float], **kwargs: Any) -> Any:
 
 def _legend(title: str, entries: Sequence[tuple[str, str]]) -> Any:
     """A legend box (bottom right) as a branca MacroElement: plain HTML, no script."""
-    from branca.element import MacroElement, Template
+    from branca.element import MacroElement
+    from jinja2 import Template
 
     rows = "".join(
         f'<div><span style="display:inline-block;width:12px;height:12px;background:{c};'
