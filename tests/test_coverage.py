@@ -56,8 +56,8 @@ def test_hand_computed_example():
     assert t.loc[("B", "X"), "met"] and t.loc[("B", "Y"), "met"]
     assert not t.loc[("B", "Z"), "met"]  # 20 > 15, but Z is optional
     c = res.communities.set_index("community_id")
-    assert c.loc["A", "score"] == 0.0 and c.loc["A", "missing"] == "X;Y"
-    assert c.loc["B", "score"] == 1.0 and c.loc["B", "missing"] == ""
+    assert c.loc["A", "score"] == 0.0 and c.loc["A", "missing"] == ["X", "Y"]
+    assert c.loc["B", "score"] == 1.0 and c.loc["B", "missing"] == []
     assert c.loc["A", "weight"] == 4.0 and c.loc["B", "weight"] == 5.0
     assert res.summary["coverage_rate"] == 0.5
     assert res.summary["coverage_rate_weighted"] == pytest.approx(5 / 9)
@@ -152,8 +152,8 @@ def test_data_gaps_categories_index_and_priority_weights():
     assert t.loc["Z", "share_within_tier"] == 0.25
     c = res.communities.iloc[0]
     assert c["score"] == 0.25
-    assert c["missing"] == "Z"
-    assert c["data_gaps"] == "Y;W"
+    assert c["missing"] == ["Z"]
+    assert c["data_gaps"] == ["Y", "W"]
     # categories: a = X met, Y not -> 0.5; b = W, Z not -> 0
     assert res.categories.loc["A", "a"] == 0.5 and res.categories.loc["A", "b"] == 0.0
     assert c["index"] == pytest.approx(25.0)

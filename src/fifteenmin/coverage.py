@@ -115,7 +115,8 @@ class CoverageResult:
     communities
         One row per community: ``community_id``, ``community_name``, ``weight`` (resident
         weight), ``n_required``, ``n_met``, ``score``, ``index`` (composite, 0-100), ``band``,
-        ``all_met``, ``missing`` and ``data_gaps`` (``;``-joined item ids) and the polygon.
+        ``all_met``, ``missing`` and ``data_gaps`` (lists of item ids; ``;``-joined only in
+        flat files) and the polygon.
     categories
         Per community (rows) and category (columns): share of the category's required items
         met (NaN where a category has no required item).
@@ -507,8 +508,8 @@ def _community_scores(
             "index": np.where(scored, index, np.nan),
             "band": np.where(scored, band, ""),
             "all_met": all_met & scored,
-            "missing": [";".join(item_ids[required & (s == "missing")]) for s in status],
-            "data_gaps": [";".join(item_ids[required & (s == "no_data")]) for s in status],
+            "missing": [item_ids[required & (s == "missing")].tolist() for s in status],
+            "data_gaps": [item_ids[required & (s == "no_data")].tolist() for s in status],
         },
         geometry=communities.geometry.values,
         crs=communities.crs,

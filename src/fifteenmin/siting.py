@@ -1029,13 +1029,10 @@ def missing_items(report: Results) -> list[str]:
 
 
 def _missing_ids(missing: pd.Series) -> set[str]:
-    """Item ids in the coverage table's ``missing`` column (each cell ``;``-joined ids).
-
-    The one place that reads the column's format.
-    """
+    """Item ids in the coverage communities' ``missing`` column (a list of ids per cell)."""
     miss: set[str] = set()
-    for text in missing:
-        miss.update(t for t in str(text).split(";") if t)
+    for ids in missing:
+        miss.update(ids)
     return miss
 
 

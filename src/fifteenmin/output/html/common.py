@@ -66,7 +66,7 @@ def ul(items: Iterable[str]) -> str:
 
 
 def split_ids(value: Any) -> list[str]:
-    """The item ids of a ``;``-joined cell (``missing``, ``data_gaps``).
+    """The item ids of a ``missing`` or ``data_gaps`` cell (a list, or ``;``-joined text).
 
     Examples
     --------
@@ -75,6 +75,8 @@ def split_ids(value: Any) -> list[str]:
     """
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return []
+    if isinstance(value, list | tuple | np.ndarray):
+        return [str(v) for v in value]
     return [v for v in str(value).split(";") if v]
 
 
