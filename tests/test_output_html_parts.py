@@ -6,6 +6,7 @@ tests/test_html_report.py.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import warnings
 
@@ -180,12 +181,23 @@ def test_deterministic_ids_count_and_restore():
     assert folium.Map().get_name() not in names
 
 
-def test_bounds_cover_communities_and_facilities(report):
+def test_bounds_fit_the_communities(report):
+    """The map opens on the communities, not on every facility of the OSM extract."""
     (s, w), (n, e) = html_map.bounds(report, None)
     assert s < n and w < e
-    fac = report.facilities.to_crs("EPSG:4326").total_bounds
-    assert w <= fac[0] + 1e-6 and e >= fac[2] - 1e-6
+    com = report.coverage.communities.to_crs("EPSG:4326").total_bounds
+    assert [w, s, e, n] == pytest.approx(com, abs=1e-6)
     assert all(round(v, 6) == v for v in (s, w, n, e))
+    # without communities: the facilities' bounds
+    empty = dataclasses.replace(
+        report,
+        coverage=dataclasses.replace(
+            report.coverage, communities=report.coverage.communities.iloc[:0]
+        ),
+    )
+    (s, w), (n, e) = html_map.bounds(empty, None)
+    fac = report.facilities.to_crs("EPSG:4326").total_bounds
+    assert [w, s, e, n] == pytest.approx(fac, abs=1e-6)
 
 
 def test_isochrones_largest_first(report):
