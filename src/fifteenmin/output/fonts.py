@@ -64,6 +64,7 @@ _SC_FACE = 2
 _FIRST_CJK = 0x2E80
 #: The font's copyright, licence and licence URL records, and its names, kept in the subset.
 _NAME_IDS = (0, 1, 2, 3, 4, 5, 6, 13, 14)
+_GENERIC = frozenset({"sans-serif", "serif", "monospace", "cursive", "fantasy"})
 _ESCAPED = re.compile(r"(?:\\u[0-9a-fA-F]{4})+|&#[xX][0-9a-fA-F]+;|&#[0-9]+;")
 _LICENCE_NOTE = (
     "Noto Sans CJK SC (subset of the characters of this page), © 2014-2021 Adobe "
@@ -249,9 +250,9 @@ def matplotlib_rc(base: str = "DejaVu Sans") -> dict[Any, Any]:
 def use_cjk_font() -> str | None:
     """Make matplotlib draw Chinese text (e.g. ``item_name_zh`` labels) with Noto Sans CJK SC.
 
-    Puts the font right after the first sans-serif font (matplotlib falls back per
-    character, so Latin text keeps its font) and selects the sans-serif family, in the
-    global ``matplotlib.rcParams``.
+    Sets the global ``matplotlib.rcParams``: the font family becomes the current Latin font,
+    then Noto Sans CJK SC (matplotlib falls back per character, so Latin text keeps its
+    font), then ``sans-serif``; Noto Sans CJK SC also follows the first ``font.sans-serif``.
 
     Returns
     -------
@@ -271,7 +272,10 @@ def use_cjk_font() -> str | None:
         return None
     import matplotlib
 
-    sans = [f for f in matplotlib.rcParams["font.sans-serif"] if f != family]
-    matplotlib.rcParams["font.sans-serif"] = [*sans[:1], family, *sans[1:]]
-    matplotlib.rcParams["font.family"] = ["sans-serif"]
+    rc = matplotlib.rcParams
+    sans = [f for f in rc["font.sans-serif"] if f != family]
+    current = [f for f in rc["font.family"] if f != family]
+    latin = current[0] if current and current[0] not in _GENERIC else sans[0]
+    rc["font.sans-serif"] = [*sans[:1], family, *sans[1:]]
+    rc["font.family"] = [latin, family, "sans-serif"]
     return family

@@ -193,8 +193,8 @@ def _items_chart(
                 [], [], color=_THRESHOLD_COLOUR, linestyle="--", label=L["chart_threshold"]
             ),
         ],
-        loc="lower left",
-        bbox_to_anchor=(0.0, 1.0),
+        loc="lower right",  # above the bars, right-aligned: it stays inside the figure
+        bbox_to_anchor=(1.0, 1.0),
         ncol=3,
         frameon=False,
         fontsize=8,
