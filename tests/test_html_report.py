@@ -143,22 +143,23 @@ def test_renders_chinese(report, page_zh):
         assert html.escape(cid) in page_zh
 
 
-def test_zh_page_embeds_a_font_of_exactly_its_characters(page_zh):
+def test_zh_page_embeds_a_font_of_exactly_its_characters(report, page_zh):
     """Chinese renders on a machine without a CJK font: the page carries the glyphs."""
-    import base64
-    import io
-
-    from fontTools.ttLib import TTFont
-
     from fifteenmin.output.fonts import cjk_characters
 
-    m = re.search(r"<style>(/\* Noto Sans CJK SC.*?)</style>", page_zh, flags=re.S)
-    assert m, "no embedded CJK font"
-    b64 = re.search(r"url\(data:font/woff2;base64,([A-Za-z0-9+/=]+)\)", m.group(1)).group(1)
-    font = TTFont(io.BytesIO(base64.b64decode(b64)))
-    without = page_zh.replace(m.group(0), "")
-    assert set(font.getBestCmap()) == {ord(c) for c in cjk_characters(without)}
-    assert "龘" not in page_zh and ord("龘") not in font.getBestCmap()
+    # with walking areas: characters only the map's script has (a layer name, \u-escaped)
+    with_areas = render_html(report, lang="zh", isochrones=isochrones(report))
+    assert "等" not in with_areas and json.dumps("步行等时圈")[1:-1] in with_areas
+    for page in (page_zh, with_areas):
+        m = re.search(r"<style>(/\* Noto Sans CJK SC.*?)</style>", page, flags=re.S)
+        assert m, "no embedded CJK font"
+        font = _embedded_font(m.group(1))
+        chars = cjk_characters(page.replace(m.group(0), ""))
+        assert set(font.getBestCmap()) == {ord(c) for c in chars}
+        assert "龘" not in chars and ord("龘") not in font.getBestCmap()
+        # about 100-200 KB of base64 for the sample's few hundred characters
+        assert len(m.group(1)) < 400 * len(chars) * 4 / 3
+    assert ord("等") in _embedded_font(with_areas).getBestCmap()
     # declared before the first script, whose end starts loading it (Chromium otherwise
     # keeps boxes for text laid out while the font loads)
     head = page_zh.split("</head>", 1)[0]
@@ -166,8 +167,16 @@ def test_zh_page_embeds_a_font_of_exactly_its_characters(page_zh):
     assert "document.fonts.load('1em \"Noto Sans CJK SC\"')" in head
     # the charts name the same family
     assert "'Noto Sans CJK SC'" in page_zh.split('<div class="fm-charts">', 1)[1]
-    # about 100-200 KB of base64 for the sample's few hundred characters
-    assert len(b64) < 400 * len(font.getBestCmap()) * 4 / 3
+
+
+def _embedded_font(page):
+    import base64
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    b64 = re.search(r"url\(data:font/woff2;base64,([A-Za-z0-9+/=]+)\)", page).group(1)
+    return TTFont(io.BytesIO(base64.b64decode(b64)))
 
 
 def test_en_page_without_chinese_embeds_no_font(report, page_en):

@@ -160,7 +160,7 @@ def render_html(
         "</div>",
     ]
     # the embedded CJK font holds exactly the characters of the page
-    font_css = font_face_css("\n".join([title, map_header, *body]))
+    font_css = font_face_css("\n".join([title, map_header, *body, map_script]))
     page = [
         *_head(title, lang, map_header, font_css),
         *body,
