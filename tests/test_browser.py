@@ -269,8 +269,9 @@ def test_screenshots_saved(browser_result):
 #
 # The zh report (with the communities' walking areas) at 390 x 844 and 1400 x 900, on this
 # machine's fonts and, as a second case, with Noto Sans CJK installed as a system font (a
-# fontconfig file that adds the noto-cjk-sans-otc package's folder). Screenshots go to
-# $FIFTEENMIN_SCREENSHOTS when it is set (to look at), else only to pytest's tmp folder.
+# fontconfig file that adds the noto-cjk-sans-otc package's folder); the en report on a
+# phone. Screenshots go to $FIFTEENMIN_SCREENSHOTS when it is set (to look at), else only
+# to pytest's tmp folder.
 
 VIEWPORTS = {"phone": (390, 844), "desktop": (1400, 900)}
 CJK_ONLY = r"^[\u4e00-\u9fff]+$"
@@ -354,7 +355,7 @@ AREA_TOOLTIP_JS = """() => {
     let text = null;
     map.eachLayer(l => {
         const p = l.feature && l.feature.properties;
-        if (text === null && p && p.tooltip && p.tooltip.includes("步行范围")) {
+        if (text === null && p && p.tooltip && /步行范围|walking area/.test(p.tooltip)) {
             l.openTooltip(l.getBounds().getCenter());
             text = document.querySelector(".leaflet-tooltip").textContent;
         }
@@ -381,12 +382,16 @@ def _cjk_system_fonts(env: dict[str, str] | None = None) -> int:
 
 
 @pytest.fixture(scope="module")
-def zh_page(report, tmp_path_factory):
+def pages(report, tmp_path_factory):
+    """The report in each language, with the communities' walking areas."""
     from fifteenmin.output.html import write_html
 
-    path = tmp_path_factory.mktemp("zh") / "report.html"
-    write_html(report, path, lang="zh", isochrones=report.community_isochrones())
-    return path
+    areas = report.community_isochrones()
+    out = {}
+    for lang in ("zh", "en"):
+        out[lang] = tmp_path_factory.mktemp(lang) / "report.html"
+        write_html(report, out[lang], lang=lang, isochrones=areas)
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -408,23 +413,24 @@ def system_cjk_env(tmp_path_factory):
 @pytest.fixture(
     scope="module",
     params=[
-        ("phone", False),
-        ("desktop", False),
-        ("phone", True),
-        ("desktop", True),
+        ("zh", "phone", False),
+        ("zh", "desktop", False),
+        ("zh", "phone", True),
+        ("zh", "desktop", True),
+        ("en", "phone", False),
     ],
-    ids=lambda p: f"{p[0]}-{'system-cjk' if p[1] else 'no-system-cjk'}",
+    ids=lambda p: f"{p[0]}-{p[1]}-{'system-cjk' if p[2] else 'no-system-cjk'}",
 )
-def zh_view(request, zh_page, system_cjk_env, tmp_path_factory):
-    """Open the zh page at one screen size, with or without a system CJK font."""
-    screen, system_cjk = request.param
+def view(request, pages, system_cjk_env, tmp_path_factory):
+    """Open the report at one screen size, with or without a system CJK font."""
+    lang, screen, system_cjk = request.param
     width, height = VIEWPORTS[screen]
     env = system_cjk_env if system_cjk else {}
-    tmp = tmp_path_factory.mktemp(f"zh-{screen}")
+    tmp = tmp_path_factory.mktemp(f"{lang}-{screen}")
     page_errors: list[str] = []
     shots_dir = Path(os.environ.get("FIFTEENMIN_SCREENSHOTS", tmp))
     shots_dir.mkdir(parents=True, exist_ok=True)
-    tag = f"zh_{width}{'_system_cjk' if system_cjk else ''}"
+    tag = f"{lang}_{width}{'_system_cjk' if system_cjk else ''}"
     shots = []
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(
@@ -445,7 +451,7 @@ def zh_view(request, zh_page, system_cjk_env, tmp_path_factory):
             )
             page = ctx.new_page()
             page.on("pageerror", lambda e: page_errors.append(str(e)))
-            page.goto(zh_page.as_uri(), wait_until="load")
+            page.goto(pages[lang].as_uri(), wait_until="load")
             page.wait_for_selector(".leaflet-overlay-pane path", timeout=15_000)
             page.evaluate("document.fonts.ready.then(() => true)")
             page.wait_for_timeout(300)
@@ -461,6 +467,7 @@ def zh_view(request, zh_page, system_cjk_env, tmp_path_factory):
         finally:
             browser.close()
     return {
+        "lang": lang,
         "screen": screen,
         "system_cjk": system_cjk,
         "system_fonts": _cjk_system_fonts(env),
@@ -470,20 +477,22 @@ def zh_view(request, zh_page, system_cjk_env, tmp_path_factory):
     }
 
 
-def test_zh_glyphs_drawn_with_the_embedded_font(zh_view):
-    f = zh_view["facts"]
-    assert zh_view["page_errors"] == []
+def test_zh_glyphs_drawn_with_the_embedded_font(view):
+    if view["lang"] != "zh":
+        pytest.skip("the English sample page has no Chinese")
+    f = view["facts"]
+    assert view["page_errors"] == []
     assert ["Noto Sans CJK SC", "loaded"] in f["faces"]
     assert f["check"] is True
     # real glyphs: two characters draw two different shapes, with ink
     assert f["embeddedDiffer"] and min(f["embeddedInk"]) > 200
-    if not zh_view["system_cjk"]:
+    if not view["system_cjk"]:
         # this machine has no CJK font: without the embedded one, every character is the
         # same box (so what draws the glyphs is the embedded font)
-        assert zh_view["system_fonts"] == 0, "a system CJK font is installed here"
+        assert view["system_fonts"] == 0, "a system CJK font is installed here"
         assert f["plainSame"]
     else:
-        assert zh_view["system_fonts"] > 0
+        assert view["system_fonts"] > 0
         assert not f["plainSame"]  # Chromium found the system's CJK font too
     # and every Chinese text of the page, HTML and charts, is drawn with glyphs, not boxes
     assert f["checked"] > 500
@@ -491,20 +500,25 @@ def test_zh_glyphs_drawn_with_the_embedded_font(zh_view):
     assert not f["unnamedEnglish"]
 
 
-def test_zh_walking_areas_named_after_their_community(zh_view, report):
-    text = zh_view["facts"]["areaTooltip"]
+def test_walking_areas_named_after_their_community(view, report):
+    text = view["facts"]["areaTooltip"]
+    ids = report.coverage.communities["community_id"].astype(str)
+    if view["lang"] == "en":
+        assert text is not None and ": walking area, 15 min" in text
+        assert any(text.startswith(f"unnamed {cid}:") for cid in ids), text
+        return
     assert text is not None and text.endswith("分钟步行范围")
     name = text.split("：", 1)[0]
-    ids = report.coverage.communities["community_id"].astype(str)
     assert any(name == f"未命名（{cid}）" for cid in ids), text
 
 
-def test_zh_page_fits_the_screen(zh_view):
-    f = zh_view["facts"]
+def test_page_fits_the_screen(view):
+    assert view["page_errors"] == []
+    f = view["facts"]
     assert f["scrollWidth"] <= f["innerWidth"]  # no horizontal scrolling of the page
     assert f["tallestRow"] < f["innerHeight"]  # no table row taller than the screen
     assert f["minChartPx"] >= 8.0  # chart labels readable
-    if zh_view["screen"] == "phone":
+    if view["screen"] == "phone":
         # the layer control is a button, not a panel over the map
         assert not f["controlExpanded"]
         assert f["controlArea"] < 0.05 * f["mapArea"]
@@ -512,6 +526,6 @@ def test_zh_page_fits_the_screen(zh_view):
         assert f["controlExpanded"]
 
 
-def test_zh_screenshots_saved(zh_view):
-    for shot in zh_view["shots"]:
+def test_screen_screenshots_saved(view):
+    for shot in view["shots"]:
         assert shot.is_file() and shot.stat().st_size > 5_000
