@@ -115,8 +115,8 @@ def render_html(
     Returns
     -------
     str
-        The page. Leaflet and the charts are inlined; no script or stylesheet is loaded
-        from elsewhere.
+        The page. Leaflet, the charts and (when the page has Chinese text) a font of its
+        CJK characters are inlined; no script, stylesheet or font is loaded from elsewhere.
 
     Raises
     ------
