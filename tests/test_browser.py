@@ -263,3 +263,269 @@ def test_tables_and_charts_rendered(browser_result):
 def test_screenshots_saved(browser_result):
     for shot in browser_result["screenshots"]:
         assert shot.is_file() and shot.stat().st_size > 10_000
+
+
+# --- Chinese without a system CJK font; a phone and a desktop screen ------------------------
+#
+# The zh report (with the communities' walking areas) at 390 x 844 and 1400 x 900, on this
+# machine's fonts and, as a second case, with Noto Sans CJK installed as a system font (a
+# fontconfig file that adds the noto-cjk-sans-otc package's folder); the en report on a
+# phone. Screenshots go to $FIFTEENMIN_SCREENSHOTS when it is set (to look at), else only
+# to pytest's tmp folder.
+
+VIEWPORTS = {"phone": (390, 844), "desktop": (1400, 900)}
+CJK_ONLY = r"^[\u4e00-\u9fff]+$"
+
+FACTS_JS = """(cjkOnly) => {
+    const only = new RegExp(cjkOnly);
+    const faces = Array.from(document.fonts).map(f => [f.family.replace(/"/g, ""), f.status]);
+    // every visible one-line text of CJK ideographs is as wide as its characters: 1 em
+    // each in Noto Sans CJK, where a box (no glyph) is narrower
+    const badText = [];
+    let checked = 0;
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    while (walker.nextNode()) {
+        const t = walker.currentNode;
+        const el = t.parentElement;
+        const text = t.data.trim();
+        if (!only.test(text) || !el || el.closest("svg")) continue;
+        const range = document.createRange();
+        range.setStart(t, t.data.indexOf(text));
+        range.setEnd(t, t.data.indexOf(text) + text.length);
+        const rects = range.getClientRects();
+        if (rects.length !== 1) continue;  // hidden, or on two lines
+        const ratio = rects[0].width / (text.length * parseFloat(getComputedStyle(el).fontSize));
+        checked++;
+        if (ratio < 0.95 || ratio > 1.05) badText.push([el.tagName, text, ratio]);
+    }
+    let minChartPx = Infinity;
+    document.querySelectorAll(".fm-charts svg").forEach(svg => {
+        const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+        svg.querySelectorAll("text").forEach(t => {
+            const size = parseFloat(t.style.fontSize);
+            minChartPx = Math.min(minChartPx, size * scale);
+            if (only.test(t.textContent)) {
+                checked++;
+                const ratio = t.getComputedTextLength() / (t.textContent.length * size);
+                if (ratio < 0.95 || ratio > 1.05) badText.push(["svg", t.textContent, ratio]);
+            }
+        });
+    });
+    // the glyphs themselves: 社 and 区 drawn in the embedded font differ; in DejaVu Sans
+    // (no CJK) they are the same box unless the system has a CJK font to fall back on
+    const ink = (font, ch) => {
+        const c = document.createElement("canvas");
+        c.width = c.height = 80;
+        const ctx = c.getContext("2d");
+        ctx.font = font;
+        ctx.fillText(ch, 4, 64);
+        const d = ctx.getImageData(0, 0, 80, 80).data;
+        let bits = "", n = 0;
+        for (let i = 3; i < d.length; i += 4) { bits += d[i] > 127 ? "1" : "0"; n += d[i] > 127; }
+        return [bits, n];
+    };
+    const embedded = ["社", "区"].map(ch => ink('64px "Noto Sans CJK SC"', ch));
+    const plain = ["社", "区"].map(ch => ink('64px "DejaVu Sans"', ch));
+    const rows = Array.from(document.querySelectorAll("tr"))
+        .map(r => r.getBoundingClientRect().height);
+    const control = document.querySelector(".leaflet-control-layers");
+    return {
+        faces,
+        check: document.fonts.check('16px "Noto Sans CJK SC"', "社区服务"),
+        checked, badText: badText.slice(0, 10), nBad: badText.length,
+        embeddedDiffer: embedded[0][0] !== embedded[1][0],
+        embeddedInk: embedded.map(e => e[1]),
+        plainSame: plain[0][0] === plain[1][0],
+        scrollWidth: document.documentElement.scrollWidth,
+        innerWidth: window.innerWidth, innerHeight: window.innerHeight,
+        tallestRow: Math.max(...rows),
+        controlExpanded: control.classList.contains("leaflet-control-layers-expanded"),
+        controlArea: control.offsetWidth * control.offsetHeight,
+        mapArea: document.querySelector(".leaflet-container").offsetWidth
+            * document.querySelector(".leaflet-container").offsetHeight,
+        minChartPx,
+        unnamedEnglish: document.body.innerText.includes("unnamed"),
+    };
+}"""
+
+
+#: Opens the tooltip of the first community walking area; returns its text.
+AREA_TOOLTIP_JS = """() => {
+    const map = Object.values(window).find(v => v instanceof L.Map);
+    let text = null;
+    map.eachLayer(l => {
+        const p = l.feature && l.feature.properties;
+        if (text === null && p && p.tooltip && /步行范围|walking area/.test(p.tooltip)) {
+            l.openTooltip(l.getBounds().getCenter());
+            text = document.querySelector(".leaflet-tooltip").textContent;
+        }
+    });
+    return text;
+}"""
+
+
+def _cjk_system_fonts(env: dict[str, str] | None = None) -> int:
+    """How many fonts for Chinese fontconfig knows (what Chromium falls back on)."""
+    fc_list = shutil.which("fc-list")
+    if fc_list is None:
+        return 0
+    import subprocess
+
+    out = subprocess.run(
+        [fc_list, ":lang=zh", "family"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+    return len([x for x in out.stdout.splitlines() if x.strip()])
+
+
+@pytest.fixture(scope="module")
+def pages(report, tmp_path_factory):
+    """The report in each language, with the communities' walking areas."""
+    from fifteenmin.output.html import write_html
+
+    areas = report.community_isochrones()
+    out = {}
+    for lang in ("zh", "en"):
+        out[lang] = tmp_path_factory.mktemp(lang) / "report.html"
+        write_html(report, out[lang], lang=lang, isochrones=areas)
+    return out
+
+
+@pytest.fixture(scope="module")
+def system_cjk_env(tmp_path_factory):
+    """A fontconfig setup with Noto Sans CJK as a system font (the PyPI package's file)."""
+    from fifteenmin.output.fonts import cjk_font_path
+
+    tmp = tmp_path_factory.mktemp("fontconfig")
+    conf = tmp / "fonts.conf"
+    conf.write_text(
+        '<?xml version="1.0"?>\n<!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">\n'
+        '<fontconfig><include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
+        f"<dir>{cjk_font_path().parent}</dir><cachedir>{tmp / 'cache'}</cachedir></fontconfig>",
+        encoding="utf-8",
+    )
+    return {"FONTCONFIG_FILE": str(conf)}
+
+
+@pytest.fixture(
+    scope="module",
+    params=[
+        ("zh", "phone", False),
+        ("zh", "desktop", False),
+        ("zh", "phone", True),
+        ("zh", "desktop", True),
+        ("en", "phone", False),
+    ],
+    ids=lambda p: f"{p[0]}-{p[1]}-{'system-cjk' if p[2] else 'no-system-cjk'}",
+)
+def view(request, pages, system_cjk_env, tmp_path_factory):
+    """Open the report at one screen size, with or without a system CJK font."""
+    lang, screen, system_cjk = request.param
+    width, height = VIEWPORTS[screen]
+    env = system_cjk_env if system_cjk else {}
+    tmp = tmp_path_factory.mktemp(f"{lang}-{screen}")
+    page_errors: list[str] = []
+    shots_dir = Path(os.environ.get("FIFTEENMIN_SCREENSHOTS", tmp))
+    shots_dir.mkdir(parents=True, exist_ok=True)
+    tag = f"{lang}_{width}{'_system_cjk' if system_cjk else ''}"
+    shots = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            env={**os.environ, **env},
+        )
+        try:
+            ctx = browser.new_context(viewport={"width": width, "height": height})
+            ctx.route(
+                "**/*",
+                lambda r: (
+                    r.continue_()
+                    if r.request.url.startswith(("file:", "data:", "about:"))
+                    else r.abort()
+                ),
+            )
+            page = ctx.new_page()
+            page.on("pageerror", lambda e: page_errors.append(str(e)))
+            page.goto(pages[lang].as_uri(), wait_until="load")
+            page.wait_for_selector(".leaflet-overlay-pane path", timeout=15_000)
+            page.evaluate("document.fonts.ready.then(() => true)")
+            page.wait_for_timeout(300)
+            facts = page.evaluate(FACTS_JS, CJK_ONLY)
+            facts["areaTooltip"] = page.evaluate(AREA_TOOLTIP_JS)
+            for part in ("top", "fm-map", "fm-charts", "fm-communities"):
+                if part != "top":
+                    page.evaluate(f"document.getElementById('{part}').scrollIntoView()")
+                    page.wait_for_timeout(200)
+                shot = shots_dir / f"{tag}_{part}.png"
+                page.screenshot(path=str(shot))
+                shots.append(shot)
+        finally:
+            browser.close()
+    return {
+        "lang": lang,
+        "screen": screen,
+        "system_cjk": system_cjk,
+        "system_fonts": _cjk_system_fonts(env),
+        "facts": facts,
+        "page_errors": page_errors,
+        "shots": shots,
+    }
+
+
+def test_zh_glyphs_drawn_with_the_embedded_font(view):
+    if view["lang"] != "zh":
+        pytest.skip("the English sample page has no Chinese")
+    f = view["facts"]
+    assert view["page_errors"] == []
+    assert ["Noto Sans CJK SC", "loaded"] in f["faces"]
+    assert f["check"] is True
+    # real glyphs: two characters draw two different shapes, with ink
+    assert f["embeddedDiffer"] and min(f["embeddedInk"]) > 200
+    if not view["system_cjk"]:
+        # this machine has no CJK font: without the embedded one, every character is the
+        # same box (so what draws the glyphs is the embedded font)
+        assert view["system_fonts"] == 0, "a system CJK font is installed here"
+        assert f["plainSame"]
+    else:
+        assert view["system_fonts"] > 0
+        assert not f["plainSame"]  # Chromium found the system's CJK font too
+    # and every Chinese text of the page, HTML and charts, is drawn with glyphs, not boxes
+    assert f["checked"] > 500
+    assert f["nBad"] == 0, f["badText"]
+    assert not f["unnamedEnglish"]
+
+
+def test_walking_areas_named_after_their_community(view, report):
+    text = view["facts"]["areaTooltip"]
+    ids = report.coverage.communities["community_id"].astype(str)
+    if view["lang"] == "en":
+        assert text is not None and ": walking area, 15 min" in text
+        assert any(text.startswith(f"unnamed {cid}:") for cid in ids), text
+        return
+    assert text is not None and text.endswith("分钟步行范围")
+    name = text.split("：", 1)[0]
+    assert any(name == f"未命名（{cid}）" for cid in ids), text
+
+
+def test_page_fits_the_screen(view):
+    assert view["page_errors"] == []
+    f = view["facts"]
+    assert f["scrollWidth"] <= f["innerWidth"]  # no horizontal scrolling of the page
+    assert f["tallestRow"] < f["innerHeight"]  # no table row taller than the screen
+    assert f["minChartPx"] >= 8.0  # chart labels readable
+    if view["screen"] == "phone":
+        # the layer control is a button, not a panel over the map
+        assert not f["controlExpanded"]
+        assert f["controlArea"] < 0.05 * f["mapArea"]
+    else:
+        assert f["controlExpanded"]
+
+
+def test_screen_screenshots_saved(view):
+    for shot in view["shots"]:
+        assert shot.is_file() and shot.stat().st_size > 5_000

@@ -143,6 +143,69 @@ def test_renders_chinese(report, page_zh):
         assert html.escape(cid) in page_zh
 
 
+def test_zh_page_embeds_a_font_of_exactly_its_characters(report, page_zh):
+    """Chinese renders on a machine without a CJK font: the page carries the glyphs."""
+    from fifteenmin.output.fonts import cjk_characters
+
+    # with walking areas: characters only the map's script has (a layer name, \u-escaped)
+    with_areas = render_html(report, lang="zh", isochrones=isochrones(report))
+    assert "等" not in with_areas and json.dumps("步行等时圈")[1:-1] in with_areas
+    for page in (page_zh, with_areas):
+        m = re.search(r"<style>(/\* Noto Sans CJK SC.*?)</style>", page, flags=re.S)
+        assert m, "no embedded CJK font"
+        font = _embedded_font(m.group(1))
+        chars = cjk_characters(page.replace(m.group(0), ""))
+        assert set(font.getBestCmap()) == {ord(c) for c in chars}
+        assert "龘" not in chars and ord("龘") not in font.getBestCmap()
+        # about 100-200 KB of base64 for the sample's few hundred characters
+        assert len(m.group(1)) < 400 * len(chars) * 4 / 3
+    assert ord("等") in _embedded_font(with_areas).getBestCmap()
+    # declared before the first script, whose end starts loading it (Chromium otherwise
+    # keeps boxes for text laid out while the font loads)
+    head = page_zh.split("</head>", 1)[0]
+    assert head.index("@font-face") < head.index("<script>")
+    assert "document.fonts.load('1em \"Noto Sans CJK SC\"')" in head
+    # the charts name the same family
+    assert "'Noto Sans CJK SC'" in page_zh.split('<div class="fm-charts">', 1)[1]
+
+
+def _embedded_font(page):
+    import base64
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    b64 = re.search(r"url\(data:font/woff2;base64,([A-Za-z0-9+/=]+)\)", page).group(1)
+    return TTFont(io.BytesIO(base64.b64decode(b64)))
+
+
+def test_en_page_without_chinese_embeds_no_font(report, page_en):
+    assert "@font-face" not in page_en and "document.fonts.load" not in page_en
+    # with Chinese names (a Beijing community in an English page), the font comes along
+    cov = report.coverage.communities.copy()
+    cov.loc[cov.index[0], "community_name"] = "学院路街道"
+    coverage = dataclasses.replace(report.coverage, communities=cov)
+    named = dataclasses.replace(report, coverage=coverage)
+    page = render_html(named, lang="en")
+    assert '@font-face{font-family:"Noto Sans CJK SC"' in page
+
+
+def test_zh_page_says_it_in_chinese(report, page_zh):
+    # the sample's communities are unnamed OSM ways: named in Chinese on the Chinese page
+    assert "unnamed way/" not in page_zh and "未命名（way/" in page_zh
+    assert "unnamed" not in page_zh.split('<div class="fm-map-wrap">', 1)[1]
+    titles = re.findall(r"<h2>([^<]*)</h2>", page_zh)
+    assert "社区" in titles and "社区数" not in titles
+    assert "居民计量方式" in page_zh and "平方米住宅建筑面积" in page_zh
+
+
+def test_zh_page_deterministic(report, page_zh):
+    from fifteenmin.output import fonts
+
+    fonts.subset_cjk_font.cache_clear()  # the font is subset afresh, to the same bytes
+    assert render_html(report, lang="zh").encode("utf-8") == page_zh.encode("utf-8")
+
+
 def test_bad_language(report):
     with pytest.raises(ValueError, match="lang"):
         render_html(report, lang="fr")

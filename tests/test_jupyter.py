@@ -40,3 +40,24 @@ def test_escaped_names_in_reprs(report):
     html = report.coverage._repr_html_()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;" in html
+
+
+def test_chinese_item_names_plot_without_missing_glyphs(report):
+    """``use_cjk_font()`` lets a notebook plot ``item_name_zh`` (no boxes, no warnings)."""
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from fifteenmin.output.fonts import CJK_FAMILY, use_cjk_font
+
+    table = report.coverage.table
+    shares = table.groupby("item_name_zh", sort=False)["share_within_tier"].mean()
+    with matplotlib.rc_context():
+        assert use_cjk_font() == CJK_FAMILY
+        fig = Figure(figsize=(6, 10))
+        FigureCanvasAgg(fig)
+        shares.plot.barh(ax=fig.add_subplot())
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # "Glyph ... missing from font(s)" would raise
+            fig.canvas.draw()
+    assert len(shares) == len(report.catalogue.items)

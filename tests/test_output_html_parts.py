@@ -6,6 +6,9 @@ tests/test_html_report.py.
 
 from __future__ import annotations
 
+import dataclasses
+import io
+import json
 import re
 import warnings
 
@@ -15,6 +18,7 @@ import pytest
 import shapely
 
 from fifteenmin import settings
+from fifteenmin.output import fonts
 from fifteenmin.output import html as html_pkg
 from fifteenmin.output.html import assets, charts, common, fragment, page, sections
 from fifteenmin.output.html import map as html_map
@@ -117,6 +121,40 @@ def test_item_figures_in_catalogue_order(report):
     assert stats["facilities"].sum() == len(report.facilities)
 
 
+def test_community_names_in_the_page_language():
+    assert common.community_name("unnamed way/28951232", "zh") == "未命名（way/28951232）"
+    assert common.community_name("unnamed relation/7", "en") == "unnamed relation/7"
+    assert common.community_name("unnamed courtyard", "zh") == "unnamed courtyard"
+    assert common.community_name("学院路街道", "zh") == "学院路街道"
+    assert common.community_name(None, "zh") == common.community_name(np.nan, "en") == ""
+
+
+def test_plural_forms():
+    en, zh = LABELS["en"], LABELS["zh"]
+    assert common.plural(en, "n_facilities", 1, n=1) == "1 facility"
+    assert common.plural(en, "n_facilities", 2, n=2) == "2 facilities"
+    assert common.plural(en, "n_facilities", 0, n=0) == "0 facilities"
+    assert common.plural(en, "missing_in", 1, n=1, total=1) == "missing in 1 of 1 community"
+    assert common.plural(zh, "n_facilities", 1, n=1) == "1 处设施"
+    # every singular form has its plural, with the same placeholders
+    for key in en:
+        if key.endswith("_one"):
+            assert key[: -len("_one")] in en
+
+
+def test_weight_units_are_named(report):
+    en, zh = LABELS["en"], LABELS["zh"]
+    for unit in ("people", "m2_floor_area", "m_street", "point"):
+        assert common.unit_label(en, unit) and common.unit_label(zh, unit)
+        assert common.unit_label(en, unit, short=True)
+    assert common.unit_label(en, "m2_floor_area") == "m² of residential floor area"
+    assert common.unit_label(zh, "people", short=True) == "人"
+    units = common.community_units(report)
+    homes = report.residents
+    assert set(units) == set(homes["community_id"].astype(str))
+    assert set(units.values()) == set(homes["weight_unit"])
+
+
 # --- assets ------------------------------------------------------------------------------
 
 
@@ -180,12 +218,23 @@ def test_deterministic_ids_count_and_restore():
     assert folium.Map().get_name() not in names
 
 
-def test_bounds_cover_communities_and_facilities(report):
+def test_bounds_fit_the_communities(report):
+    """The map opens on the communities, not on every facility of the OSM extract."""
     (s, w), (n, e) = html_map.bounds(report, None)
     assert s < n and w < e
-    fac = report.facilities.to_crs("EPSG:4326").total_bounds
-    assert w <= fac[0] + 1e-6 and e >= fac[2] - 1e-6
+    com = report.coverage.communities.to_crs("EPSG:4326").total_bounds
+    assert [w, s, e, n] == pytest.approx(com, abs=1e-6)
     assert all(round(v, 6) == v for v in (s, w, n, e))
+    # without communities: the facilities' bounds
+    empty = dataclasses.replace(
+        report,
+        coverage=dataclasses.replace(
+            report.coverage, communities=report.coverage.communities.iloc[:0]
+        ),
+    )
+    (s, w), (n, e) = html_map.bounds(empty, None)
+    fac = report.facilities.to_crs("EPSG:4326").total_bounds
+    assert [w, s, e, n] == pytest.approx(fac, abs=1e-6)
 
 
 def test_isochrones_largest_first(report):
@@ -280,3 +329,254 @@ def test_community_directories(report):
     assert text.count('<details id="c-') == n
     assert text.count("<tr>") == n + n * (len(report.catalogue.items) + 1) + 1
     assert LABELS["zh"]["directory_note"] in text
+
+
+def test_long_facility_lists_are_folded(report):
+    """A row lists the nearest facilities; the others are folded (rows stay shorter than a
+    phone's screen), and none is lost."""
+    from fifteenmin.directory import service_directory
+
+    shown = sections._FACILITIES_SHOWN
+    counts = service_directory(report).groupby(["community_id", "item_id"]).size()
+    long_lists = int((counts > shown).sum())
+    assert long_lists > 0  # the sample has such rows (restaurants, bus stops)
+    text = sections.communities_section(report, "en", sections.anchors(report))
+    assert text.count('<details class="fm-more">') == long_lists
+    folded = re.findall(r'<details class="fm-more"><summary>(\d+) more</summary>', text)
+    assert sorted(int(n) for n in folded) == sorted(int(n) - shown for n in counts[counts > shown])
+    assert text.count('class="fm-f"') == int(counts.sum())
+
+
+def test_community_overview_names_its_units(report):
+    en = sections.communities_section(report, "en", sections.anchors(report))
+    zh = sections.communities_section(report, "zh", sections.anchors(report))
+    n = len(report.coverage.communities)
+    assert "<th>Resident weight</th>" in en and "<th>居民权重</th>" in zh
+    assert len(re.findall(r"\d\u200am²</td>", en)) == n  # the sample's homes: floor area
+    assert len(re.findall(r"\d\u200a平方米</td>", zh)) == n
+    # every cell but the name carries its label (the phone layout shows it)
+    assert en.count('data-label="Score"') == n
+    # the sample's communities have no name: OSM's "unnamed" is translated, never English
+    assert "unnamed way/" not in zh and "未命名（way/" in zh
+
+
+def test_sites_table_names_the_weight_unit(report):
+    from fifteenmin.siting import plan_missing
+
+    sites = plan_missing(report, k=1)
+    en = sections.sites_section(sites, report, "en")
+    assert "<th>Resident weight gained (m² of residential floor area)</th>" in en
+    zh = sections.sites_section(sites, report, "zh")
+    assert "新增覆盖居民（平方米住宅建筑面积）" in zh
+
+
+# --- fragment: labels ----------------------------------------------------------------------
+
+
+def test_fragment_plurals_units_and_titles(report):
+    en = fragment.report_html_fragment(report, "en")
+    assert not re.search(r"\b1 facilities\b", en)
+    assert "Residents counted as</th><td>m² of residential floor area</td>" in en
+    zh = fragment.report_html_fragment(report, "zh")
+    assert f"<b>{len(report.coverage.communities)}</b>社区数</div>" in zh
+    assert "居民计量方式</th><td>平方米住宅建筑面积</td>" in zh
+    # Chinese text takes Chinese punctuation
+    assert "覆盖率（满足全部必备项目的社区占比）" in zh
+    assert "(数值偏低" not in zh and "：" in zh
+
+
+def test_page_section_titles_are_not_counts(report):
+    """社区数 ("number of communities") labels a count, never a section."""
+    zh = page.render_html(report, lang="zh")
+    titles = re.findall(r"<h[1-3][^>]*>([^<]*)</h[1-3]>", zh)
+    assert "社区" in titles and "社区数" not in titles
+    assert 'href="#fm-communities">社区</a>' in zh
+
+
+def test_weighted_rate_missing_says_why(report):
+    summary = {
+        **report.coverage.summary,
+        "coverage_rate_weighted": None,
+        "weight_units": ["m2_floor_area", "people"],
+    }
+    mixed = dataclasses.replace(
+        report, coverage=dataclasses.replace(report.coverage, summary=summary)
+    )
+    en = fragment.report_html_fragment(mixed, "en")
+    assert "<b>–</b>Coverage rate, resident-weighted" in en
+    assert (
+        common.esc(
+            "not computed: the communities' resident weights are in different units "
+            "(m² of residential floor area, people)"
+        )
+        in en
+    )
+    zh = fragment.report_html_fragment(mixed, "zh")
+    assert "未计算：各社区居民权重的单位不同（平方米住宅建筑面积、人）" in zh
+    assert "not computed" not in fragment.report_html_fragment(report, "en")
+
+
+# --- charts: sized for a phone -------------------------------------------------------------
+
+
+def test_wrap_label():
+    assert charts.wrap_label("Pharmacy (5′)") == "Pharmacy (5′)"
+    long_en = "Community service station (residents' committee, one-stop desk) (5′)"
+    lines = charts.wrap_label(long_en).split("\n")
+    assert " ".join(lines) == long_en and all(len(x) <= 36 for x in lines)
+    zh = charts.wrap_label("室外综合健身场地 / 健身器械(健身路径) (5′)")
+    assert "".join(zh.split("\n")).replace(" ", "") == "室外综合健身场地/健身器械(健身路径)(5′)"
+    assert not any(x.startswith((")", "）", "、")) for x in zh.split("\n"))
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_chart_text_readable_on_a_phone(report, lang):
+    """Scaled to a 390 px screen (366 px of content), no chart text is under 8 px."""
+    for _, svg in charts.charts(report, lang, common.item_figures(report)):
+        width = float(re.search(r'viewBox="0 0 ([\d.]+) ', svg).group(1))
+        sizes = [float(x) for x in re.findall(r"font-size: ([\d.]+)px", svg)]
+        assert sizes and min(sizes) * 366 / width >= 8.0, (width, min(sizes))
+        assert width * 4 / 3 <= 560  # shown at most at 560 px: not blown up on a screen
+
+
+def test_zh_charts_measure_chinese_with_the_cjk_font(report):
+    """No "Glyph missing" warning: matplotlib lays Chinese out with Noto Sans CJK SC."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = charts.charts(report, "zh", common.item_figures(report))
+    assert all(f"'{fonts.CJK_FAMILY}'" in svg for _, svg in out)
+    en = charts.charts(report, "en", common.item_figures(report))
+    assert all(fonts.CJK_FAMILY not in svg for _, svg in en)
+
+
+# --- map: labels, bounds, controls ---------------------------------------------------------
+
+
+def test_walking_areas_are_labelled_with_their_community(report):
+    areas = report.community_isochrones()
+    names = {"way/28951232": "Kallio block"}
+    feats = html_map.isochrone_features(areas, "en", names)
+    tips = sorted(f["properties"]["tooltip"] for f in feats)
+    assert len(tips) == len(areas)
+    assert "Kallio block: walking area, 10 min" in tips or any(
+        t.startswith("Kallio block: walking area") for t in tips
+    )
+    ids = set(areas["community_id"].astype(str)) - set(names)
+    assert all(any(t.startswith(f"{cid}: walking area") for t in tips) for cid in ids)
+    zh = html_map.isochrone_features(areas, "zh", {"way/28951232": "学院路"})
+    assert any(f["properties"]["tooltip"].startswith("学院路：") for f in zh)
+    # the page names them after the communities, in the page's language
+    page_zh = page.render_html(report, lang="zh", isochrones=areas)
+    assert json.dumps("未命名（way/28951232）：")[1:-1] in page_zh
+
+
+def test_layer_control_collapsed_on_a_phone(report):
+    _, _, script = html_map.map_parts(report, "en", None, sections.anchors(report))
+    assert f'"collapsed": window.innerWidth <= {assets.NARROW_PX}' in script
+    assert f"@media (max-width:{assets.NARROW_PX}px)" in assets.PAGE_CSS
+
+
+def test_zh_map_labels_are_chinese(report):
+    links = sections.anchors(report)
+    feats = html_map.community_features(report, "zh", links)
+    text = json.dumps(feats, ensure_ascii=False)
+    assert "unnamed" not in text and "未命名" in text
+    assert "得分：" in text and "Score" not in text
+
+
+# --- fonts ---------------------------------------------------------------------------------
+
+
+def test_cjk_characters():
+    assert fonts.cjk_characters("Helsinki 2019 – ·") == ""
+    assert fonts.cjk_characters("社区 药店 社区") == "".join(sorted("社区药店"))
+    # in the map's JSON (\u-escaped, also surrogate pairs) and numeric character references
+    assert fonts.cjk_characters(json.dumps("学院路")) == "".join(sorted("学院路"))
+    assert fonts.cjk_characters(json.dumps("𠀀")) == "𠀀"
+    assert fonts.cjk_characters("&#x793e;&#21306;") == "".join(sorted("社区"))
+    assert fonts.cjk_characters("（，）") == "".join(sorted("（，）"))
+
+
+def test_font_subset_holds_exactly_the_characters():
+    from fontTools.ttLib import TTFont
+
+    chars = "".join(sorted("一刻钟社区服务圈覆盖报告（）"))
+    data, fmt = fonts.subset_cjk_font(chars)
+    font = TTFont(io.BytesIO(data))
+    assert fmt == "woff2" and font.flavor == "woff2"
+    assert set(font.getBestCmap()) == {ord(c) for c in chars}
+    assert len(data) < 400 * len(chars)  # a few hundred bytes a character
+    # the licence travels with the font: copyright, licence, licence URL
+    names = {n.nameID: n.toUnicode() for n in font["name"].names}
+    assert "Adobe" in names[0] and "Open Font License" in names[13] and names[14]
+    assert names[1] == "Noto Sans CJK SC"
+    # deterministic, also when computed afresh
+    fonts.subset_cjk_font.cache_clear()
+    assert fonts.subset_cjk_font(chars) == (data, fmt)
+    # OpenType when WOFF2 is not wanted (no brotli)
+    otf, otf_fmt = fonts.subset_cjk_font(chars, woff2=False)
+    assert otf_fmt == "opentype" and otf[:4] == b"OTTO"
+
+
+def test_font_face_css_is_self_contained():
+    assert fonts.font_face_css("Helsinki") == ""
+    css = fonts.font_face_css("一刻钟社区")
+    assert css.startswith("/* Noto Sans CJK SC")
+    assert "SIL Open Font License" in css
+    assert '@font-face{font-family:"Noto Sans CJK SC"' in css
+    assert "src:url(data:font/woff2;base64," in css and 'format("woff2")' in css
+    assert "http" not in css.split("*/", 1)[1]
+    assets.check_self_contained(f"<style>{css}</style>")
+    with pytest.raises(RuntimeError):
+        assets.check_self_contained('<style>@font-face{src:url("https://x/f.woff2")}</style>')
+    with pytest.raises(RuntimeError):
+        assets.check_self_contained("<style>@font-face{src:url(//x/f.woff2)}</style>")
+
+
+@pytest.fixture
+def no_cjk_font(monkeypatch):
+    """As if noto-cjk-sans-otc were not installed."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "noto_cjk_sans_otc", None)
+    fonts.cjk_font_path.cache_clear()
+    fonts.subset_cjk_font.cache_clear()
+    yield
+    fonts.cjk_font_path.cache_clear()
+    fonts.subset_cjk_font.cache_clear()
+
+
+def test_missing_font_falls_back_with_one_warning(report, no_cjk_font, caplog):
+    caplog.set_level("WARNING", logger="fifteenmin")
+    assert fonts.font_face_css("一刻钟社区") == ""
+    assert fonts.font_face_css("覆盖率") == ""
+    assert fonts.matplotlib_rc() == {}
+    assert fonts.use_cjk_font() is None
+    page_zh = page.render_html(report, lang="zh")
+    assert "@font-face" not in page_zh and "document.fonts.load" not in page_zh
+    assert "一刻钟社区服务圈覆盖报告" in page_zh  # the page still renders, in system fonts
+    warned = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warned) == 1
+    assert "pip install noto-cjk-sans-otc" in warned[0].getMessage()
+    assert warned[0].name == "fifteenmin.output.fonts"
+
+
+def test_use_cjk_font_draws_chinese_in_matplotlib():
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    with matplotlib.rc_context():
+        assert fonts.use_cjk_font() == fonts.CJK_FAMILY
+        assert matplotlib.rcParams["font.sans-serif"][1] == fonts.CJK_FAMILY
+        assert fonts.use_cjk_font() == fonts.CJK_FAMILY  # idempotent
+        assert matplotlib.rcParams["font.sans-serif"].count(fonts.CJK_FAMILY) == 1
+        fig = Figure(figsize=(3, 2))
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        ax.barh(["药店", "幼儿园", "Pharmacy"], [0.2, 0.5, 0.7])
+        ax.set_title("各项目时限内可达的居民占比")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no "Glyph ... missing from font(s)"
+            fig.canvas.draw()
+    assert fonts.CJK_FAMILY not in matplotlib.rcParams["font.sans-serif"]

@@ -20,6 +20,13 @@ The page holds:
 * the definitions used, and the OpenStreetMap attribution (ODbL,
   :data:`fifteenmin.settings.ATTRIBUTION_HTML`).
 
+Chinese text renders on a machine without a CJK font: the page embeds a subset of Noto Sans
+CJK SC with exactly the CJK characters it uses (:mod:`fifteenmin.output.fonts`), and the
+charts are measured with the same font. The page reads on a phone: below
+:data:`~fifteenmin.output.html.assets.NARROW_PX` px tables scroll in their own box or
+become one card per row, the map's layer control starts collapsed, and the charts are drawn
+for a phone's width; long facility lists are folded.
+
 Every string that comes from OpenStreetMap or from a user file (community, facility and
 catalogue names, tags) is escaped with :func:`html.escape`, in the page and in the map's
 popups, tooltips and layer names alike. The output is deterministic: the same report gives

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ..._i18n import labels
+from ..fonts import matplotlib_rc
 from .common import score_colour
 from .labels import LABELS
 
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from ...catalogue import Item
     from ...pipeline import Results
 
-__all__ = ["charts", "svg"]
+__all__ = ["charts", "svg", "wrap_label"]
 
 _SVG_RC: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",  # text stays text: the browser draws CJK with its own fonts
@@ -40,6 +41,20 @@ _SVG_RC: dict[RcKeyType, Any] = {
     "font.size": 9,
     "font.family": ["DejaVu Sans", "sans-serif"],
 }
+#: Charts are drawn for a phone: at this width (inches; 72 SVG units each) on a 390 px
+#: screen their 9 pt text is about 9 px tall; a wider screen scales them up.
+_WIDTH_IN = 4.8
+#: Height of one row (one line of label) of the items chart, in inches.
+_ROW_IN = 0.2
+#: Longest line of an item label, in cells (a CJK character is two).
+_LABEL_CELLS = 36
+#: Characters from here up are wide (CJK).
+_FIRST_WIDE = 0x2E80
+#: A label's break opportunities: a CJK character, or a Latin word with its trailing spaces.
+_TOKENS = re.compile(
+    r"[(（\[「]*[\u2e80-\uffff][)）\]」、，。：；,.;:!?′]*\s*"  # a CJK character with its brackets
+    r"|[^\s\u2e80-\uffff]+\s*|\s+"
+)
 _REQUIRED_COLOUR = "#2b8cbe"
 _OPTIONAL_COLOUR = "#a6bddb"
 _THRESHOLD_COLOUR = "#444"
@@ -97,10 +112,42 @@ def charts(report: Results, lang: str, stats: pd.DataFrame) -> list[tuple[str, s
 
     L = labels(LABELS, lang)
     scores = report.coverage.communities["score"].to_numpy(dtype=np.float64)
-    with matplotlib.rc_context(_SVG_RC):
+    # Chinese labels: matplotlib measures them with Noto Sans CJK SC (the page embeds it)
+    rc = {**_SVG_RC, **(matplotlib_rc() if lang == "zh" else {})}
+    with matplotlib.rc_context(rc):
         items_svg = _items_chart(report.catalogue.items, stats, report.threshold, L, lang)
         scores_svg = _scores_chart(scores, L)
     return [(L["chart_items"], items_svg), (L["chart_scores"], scores_svg)]
+
+
+def _cells(text: str) -> int:
+    """Width of ``text`` in cells: a CJK character is two, anything else one."""
+    return sum(2 if ord(c) >= _FIRST_WIDE else 1 for c in text)
+
+
+def wrap_label(text: str, width: int = _LABEL_CELLS) -> str:
+    r"""Break a chart label into lines of at most ``width`` cells (a CJK character is two).
+
+    Lines break after spaces and between CJK characters, never inside a Latin word nor
+    between a character and its bracket or punctuation.
+
+    Examples
+    --------
+    >>> wrap_label("Community service station (residents' committee)", 30)
+    "Community service station\n(residents' committee)"
+    >>> wrap_label("社区服务站(含居委会、警务室)", 16)
+    '社区服务站(含居\n委会、警务室)'
+    """
+    lines: list[str] = []
+    line = ""
+    for token in _TOKENS.findall(text):
+        if line and _cells(line + token.rstrip()) > width:
+            lines.append(line.rstrip())
+            line = token.lstrip()
+        else:
+            line += token
+    lines.append(line.rstrip())
+    return "\n".join(x for x in lines if x)
 
 
 def _items_chart(
@@ -110,25 +157,30 @@ def _items_chart(
     L: Mapping[str, str],
     lang: str,
 ) -> str:
-    """Horizontal bars: the share of residents within each item's tier, and the threshold."""
+    """Horizontal bars: the share of residents within each item's tier, and the threshold.
+
+    Sized for a phone (labels wrapped, a row as tall as its label), scaled up on a screen.
+    """
     import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
     items = list(items)
-    fig = Figure(figsize=(9.0, 1.0 + 0.2 * max(len(items), 1)))
+    names = [wrap_label(f"{it.name(lang)} ({it.tier_minutes:g}′)") for it in items]
+    rows = np.array([1.0 + 0.6 * n.count("\n") for n in names])
+    y = np.cumsum(rows) - rows / 2
+    fig = Figure(figsize=(_WIDTH_IN, 0.9 + _ROW_IN * float(rows.sum())), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     share = np.nan_to_num(stats["share_within_tier"].to_numpy(dtype=np.float64), nan=0.0)
     colours = [_REQUIRED_COLOUR if it.required else _OPTIONAL_COLOUR for it in items]
-    y = np.arange(len(items))
-    ax.barh(y, share, color=colours, height=0.75)
-    for yi, v in enumerate(share):
-        ax.text(v + 0.01, yi, f"{v:.0%}", va="center", fontsize=7, color="#333")
-    ax.set_yticks(y, [f"{it.name(lang)} ({it.tier_minutes:g}′)" for it in items])
-    ax.invert_yaxis()
-    ax.set_xlim(0, 1.08)
+    ax.barh(y, share, color=colours, height=0.7)
+    for yi, v in zip(y, share, strict=True):
+        ax.text(v + 0.01, yi, f"{v:.0%}", va="center", fontsize=8, color="#333")
+    ax.set_yticks(y, names)
+    ax.tick_params(axis="y", length=0, labelsize=9)
+    ax.set_xlim(0, 1.1)
     ax.set_xticks(np.linspace(0, 1, 6))
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0, decimals=0))
     ax.axvline(threshold, color=_THRESHOLD_COLOUR, linestyle="--", linewidth=1)
@@ -141,13 +193,13 @@ def _items_chart(
                 [], [], color=_THRESHOLD_COLOUR, linestyle="--", label=L["chart_threshold"]
             ),
         ],
-        loc="lower left",
-        bbox_to_anchor=(0.0, 1.0),
+        loc="lower right",  # above the bars, right-aligned: it stays inside the figure
+        bbox_to_anchor=(1.0, 1.0),
         ncol=3,
         frameon=False,
         fontsize=8,
     )
-    ax.set_ylim(len(items) - 0.5, -0.5)
+    ax.set_ylim(float(rows.sum()), 0.0)
     ax.spines[["top", "right"]].set_visible(False)
     return svg(fig, "fm-c1")
 
@@ -158,7 +210,7 @@ def _scores_chart(scores: np.ndarray, L: Mapping[str, str]) -> str:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6.0, 3.6))
+    fig = Figure(figsize=(_WIDTH_IN, 3.0), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     edges = np.linspace(0.0, 1.0, 11)

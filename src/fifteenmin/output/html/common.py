@@ -13,15 +13,18 @@ Examples
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from ..._i18n import labels
 from ...coverage import item_stats
 from ...facilities import facility_counts
 from ...settings import SCORE_CLASSES
+from .labels import LABELS
 
 if TYPE_CHECKING:
     from ...pipeline import Results
@@ -29,18 +32,24 @@ if TYPE_CHECKING:
 __all__ = [
     "NO_RESIDENTS_COLOUR",
     "SCORE_CLASSES",
+    "community_name",
+    "community_units",
     "display_name",
     "esc",
     "item_figures",
     "item_name",
     "pct",
+    "plural",
     "score_colour",
     "split_ids",
     "ul",
+    "unit_label",
 ]
 
 #: Colour of a community without resident points (not scored).
 NO_RESIDENTS_COLOUR = "#bdbdbd"
+#: The name :mod:`fifteenmin.communities` gives an OSM community without one.
+_UNNAMED_OSM = re.compile(r"unnamed ((?:node|way|relation)/\d+)")
 
 
 def esc(value: Any) -> str:
@@ -158,3 +167,73 @@ def item_figures(report: Results) -> pd.DataFrame:
     counts = facility_counts(report.facilities, report.catalogue)
     per_item = dict(zip(counts["item_id"], counts["facilities"].astype(int), strict=True))
     return item_stats(report.coverage, report.catalogue.items, per_item)
+
+
+def community_name(name: Any, lang: str) -> str:
+    """A community's name as the page shows it: ``""`` when missing, OSM's "unnamed" translated.
+
+    Communities from OSM without a name are called ``"unnamed way/123"``; the Chinese page
+    says so in Chinese.
+
+    Examples
+    --------
+    >>> community_name("unnamed way/123", "zh"), community_name("unnamed way/123", "en")
+    ('未命名（way/123）', 'unnamed way/123')
+    >>> community_name(float("nan"), "en"), community_name("学院路街道", "en")
+    ('', '学院路街道')
+    """
+    if not isinstance(name, str):
+        return ""
+    m = _UNNAMED_OSM.fullmatch(name)
+    if m is None:
+        return name
+    return labels(LABELS, lang)["unnamed_osm"].format(ref=m.group(1))
+
+
+def plural(L: Mapping[str, str], key: str, count: int, **fields: Any) -> str:
+    """The label ``key`` in the form for ``count`` (``key + "_one"`` when it is 1), formatted.
+
+    Examples
+    --------
+    >>> L = labels(LABELS, "en")
+    >>> plural(L, "n_facilities", 1, n=1), plural(L, "n_facilities", 2, n=2)
+    ('1 facility', '2 facilities')
+    """
+    form = f"{key}_one" if count == 1 and f"{key}_one" in L else key
+    return L[form].format(**fields)
+
+
+def unit_label(L: Mapping[str, str], unit: str, *, short: bool = False) -> str:
+    """The name of a resident weight unit (``weight_unit``: people, m² of floor area, ...).
+
+    Examples
+    --------
+    >>> L = labels(LABELS, "en")
+    >>> unit_label(L, "m2_floor_area"), unit_label(L, "m2_floor_area", short=True)
+    ('m² of residential floor area', 'm²')
+    >>> unit_label(L, "furlongs")
+    'furlongs'
+    """
+    return L.get(f"unit_short_{unit}" if short else f"unit_{unit}", unit)
+
+
+def community_units(report: Results) -> dict[str, str]:
+    """Community id → the unit of its resident weight (its origins' ``weight_unit``).
+
+    The coverage's ``weight_unit`` column when it has one, else the first resident origin's
+    unit; communities without origins are left out.
+
+    Examples
+    --------
+    >>> set(community_units(run_report()).values())  # doctest: +SKIP
+    {'m2_floor_area'}
+    """
+    com = report.coverage.communities
+    if "weight_unit" in com.columns:
+        ids = com["community_id"].astype(str).to_numpy()
+        return dict(zip(ids, com["weight_unit"].astype(str).to_numpy(), strict=True))
+    res = report.residents
+    if "weight_unit" not in res.columns or not len(res):
+        return {}
+    first = res.groupby(res["community_id"].astype(str), sort=True)["weight_unit"].first()
+    return {str(k): str(v) for k, v in first.items()}

@@ -15,7 +15,7 @@ import pandas as pd
 from ... import settings
 from ..._i18n import labels
 from .assets import FRAGMENT_CSS
-from .common import esc, item_figures, item_name, pct, ul
+from .common import esc, item_figures, item_name, pct, plural, ul, unit_label
 from .labels import LABELS
 
 if TYPE_CHECKING:
@@ -77,21 +77,33 @@ def _n_communities(report: Results) -> int:
 
 
 def _kpis(report: Results, L: Mapping[str, str]) -> list[str]:
-    """The headline figures, as boxes."""
+    """The headline figures, as boxes; why the weighted rate is missing when it is."""
     s = report.coverage.summary
+    weighted = s.get("coverage_rate_weighted")
     kpis = [
         (L["coverage_rate"], pct(float(s.get("coverage_rate", 0.0)))),
-        (L["coverage_rate_weighted"], pct(s.get("coverage_rate_weighted"))),
-        (L["communities"], f"{_n_communities(report):,}"),
+        (L["coverage_rate_weighted"], pct(weighted)),
+        (L["n_communities"], f"{_n_communities(report):,}"),
         (L["mean_score"], pct(float(s.get("mean_score", 0.0)))),
         (L["facilities"], f"{len(report.facilities):,}"),
         (L["origins"], f"{len(report.residents):,}"),
     ]
+    units = [str(u) for u in s.get("weight_units", ())]
+    why = []
+    if weighted is None and len(units) > 1:
+        reason = L["weighted_na"].format(units=_units(L, units))
+        why = [f'<p class="fm-note">{esc(L["coverage_rate_weighted"])}: {esc(reason)}</p>']
     return [
         '<div class="fm-kpis">',
         *(f'<div class="fm-kpi"><b>{esc(v)}</b>{esc(k)}</div>' for k, v in kpis),
         "</div>",
+        *why,
     ]
+
+
+def _units(L: Mapping[str, str], units: list[str]) -> str:
+    """The names of resident weight units, joined."""
+    return L["list_sep"].join(unit_label(L, u) for u in units)
 
 
 def _most_missing(report: Results, lang: str, L: Mapping[str, str]) -> list[str]:
@@ -104,8 +116,8 @@ def _most_missing(report: Results, lang: str, L: Mapping[str, str]) -> list[str]
     total = _n_communities(report)
     out.append("<ol>")
     out += [
-        f"<li>{esc(item_name(report, item_id, lang))}: "
-        f"{esc(L['missing_in'].format(n=n, total=total))}</li>"
+        f"<li>{esc(item_name(report, item_id, lang))}{esc(L['colon'])}"
+        f"{esc(plural(L, 'missing_in', total, n=n, total=total))}</li>"
         for item_id, n in missing
     ]
     out.append("</ol>")
@@ -123,12 +135,12 @@ def _data_gaps(report: Results, lang: str, L: Mapping[str, str], stats: pd.DataF
     optional = f" <small>({esc(L['optional'])})</small>"
     return [
         f"<h3>{esc(L['data_gaps'])}</h3>",
-        f"<p>{esc(L['no_facility'])}:</p>",
+        f"<p>{esc(L['no_facility'])}{esc(L['colon'].rstrip())}</p>",
         ul(esc(it.name(lang)) + ("" if it.required else optional) for it in zero) if zero else none,
-        f"<p>{esc(L['sparse'])}:</p>",
+        f"<p>{esc(L['sparse'])}{esc(L['colon'].rstrip())}</p>",
         ul(
-            f"{esc(it.name(lang))}: "
-            f"{esc(L['n_facilities'].format(n=int(stats.loc[it.id, 'facilities'])))}"
+            f"{esc(it.name(lang))}{esc(L['colon'])}"
+            f"{esc(_n_facilities(L, int(stats.loc[it.id, 'facilities'])))}"
             for it in sparse
         )
         if sparse
@@ -136,10 +148,15 @@ def _data_gaps(report: Results, lang: str, L: Mapping[str, str], stats: pd.DataF
     ]
 
 
+def _n_facilities(L: Mapping[str, str], n: int) -> str:
+    return plural(L, "n_facilities", n, n=f"{n:,}")
+
+
 def _parameters(report: Results, lang: str, L: Mapping[str, str]) -> list[str]:
     """The run's parameters and the network's size, as a table (closes the fragment)."""
     cat = report.catalogue
     params = report.params
+    s = report.coverage.summary
     speed = float(report.config.speed)
     src = report.communities["source"] if "source" in report.communities.columns else []
     ns = report.network.summary()
@@ -153,10 +170,11 @@ def _parameters(report: Results, lang: str, L: Mapping[str, str]) -> list[str]:
         (L["cutoff"], f"{float(params['cutoff_minutes']):g} {L['minutes_short']}"),
         (L["osm_file"], str(params["osm_file"])),
         (L["community_source"], ", ".join(sorted({str(v) for v in src}))),
+        (L["weight_by"], _units(L, [str(u) for u in s.get("weight_units", ())])),
         (L["network"], size),
     ]
     return [
-        f"<h3>{esc(L['parameters'])}</h3><table><tbody>",
+        f'<h3>{esc(L["parameters"])}</h3><div class="fm-scroll"><table class="fm-params"><tbody>',
         *(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows),
-        "</tbody></table></div>",
+        "</tbody></table></div></div>",
     ]

@@ -35,23 +35,29 @@ LABELS: dict[str, dict[str, str]] = {
         ),
         "site_node": "OSM node",
         "site_gain": "Resident weight gained",
+        "site_gain_unit": "Resident weight gained ({unit})",
         "site_share": "Share within tier after",
         "site_helped": "Communities helped",
         "summary": "Summary",
         "coverage_rate": "Coverage rate (communities meeting every required item)",
         "coverage_rate_weighted": "Coverage rate, resident-weighted",
         "communities": "Communities",
+        "n_communities": "Communities",
         "mean_score": "Mean community score",
         "facilities": "Facilities matched",
         "origins": "Resident origin points",
         "most_missing": "Items most often missing",
         "missing_in": "missing in {n} of {total} communities",
+        "missing_in_one": "missing in {n} of {total} community",
         "none_missing": "No required item is missing in any community.",
         "data_gaps": "Data gaps",
         "no_facility": "Items with no facility anywhere in the study area",
         "none": "none",
+        "list_sep": ", ",
+        "colon": ": ",
         "sparse": "Items whose OSM tagging is often sparse (low figures may be a data gap)",
         "n_facilities": "{n} facilities",
+        "n_facilities_one": "{n} facility",
         "parameters": "Parameters",
         "catalogue": "Catalogue",
         "speed": "Walking speed",
@@ -105,6 +111,8 @@ LABELS: dict[str, dict[str, str]] = {
         "minutes_short": "min",
         "optional": "optional",
         "unnamed": "unnamed",
+        "n_more": "{n} more",
+        "unnamed_osm": "unnamed {ref}",
         "popup_items": "Items",
         "popup_community": "Community",
         "popup_missing": "Missing",
@@ -113,12 +121,29 @@ LABELS: dict[str, dict[str, str]] = {
         "status_no_data": "no data",
         "popup_directory": "Service directory",
         "iso_minutes": "within {m} min",
+        "iso_community": "{name}: walking area, {m} min",
+        "weight": "Resident weight",
+        "weight_by": "Residents counted as",
+        "weighted_na": (
+            "not computed: the communities' resident weights are in different units ({units})"
+        ),
+        "unit_people": "people",
+        "unit_m2_floor_area": "m² of residential floor area",
+        "unit_m_street": "metres of street",
+        "unit_point": "points (one per community)",
+        "unit_weight": "weight (unit not given)",
+        "unit_short_people": "people",
+        "unit_short_m2_floor_area": "m²",
+        "unit_short_m_street": "m",
+        "unit_short_point": "pt",
         "method": "Definitions",
         "method_body": (
             "<li><b>Walking time</b>: along the OSM walking network at the walking speed, "
             "plus the straight-line distance from a home or facility to the nearest street.</li>"
-            "<li><b>Residents</b>: residential buildings of the community weighted by floor "
-            "area, else points along its streets, else its representative point.</li>"
+            "<li><b>Residents</b>: the people of a population file when one is given; else the "
+            "residential buildings of the community weighted by floor area (m²), else points "
+            "along its streets weighted by metres of street, else its representative point. "
+            "Shares of residents are shares of this weight.</li>"
             "<li><b>Share within tier</b>: the share of the community's residents (by weight) "
             "whose walk to the nearest facility of the item takes at most the item's tier.</li>"
             "<li><b>Met</b>: the share within tier is at least the threshold.</li>"
@@ -148,35 +173,41 @@ LABELS: dict[str, dict[str, str]] = {
         ),
         "site_node": "OSM 节点",
         "site_gain": "新增覆盖居民权重",
+        "site_gain_unit": "新增覆盖居民（{unit}）",
         "site_share": "新增后时限内比例",
         "site_helped": "受益社区数",
         "summary": "概要",
-        "coverage_rate": "覆盖率(满足全部必备项目的社区占比)",
-        "coverage_rate_weighted": "覆盖率(按居民加权)",
-        "communities": "社区数",
+        "coverage_rate": "覆盖率（满足全部必备项目的社区占比）",
+        "coverage_rate_weighted": "覆盖率（按居民加权）",
+        "communities": "社区",
+        "n_communities": "社区数",
         "mean_score": "社区平均得分",
         "facilities": "匹配设施数",
         "origins": "居民出发点数",
         "most_missing": "最常缺失的项目",
         "missing_in": "{total} 个社区中 {n} 个缺失",
+        "missing_in_one": "{total} 个社区中 {n} 个缺失",
         "none_missing": "没有社区缺失任何必备项目。",
         "data_gaps": "数据缺口",
         "no_facility": "研究范围内没有任何设施的项目",
         "none": "无",
-        "sparse": "OSM 标注通常较少的项目(数值偏低可能是数据缺口)",
+        "list_sep": "、",
+        "colon": "：",
+        "sparse": "OSM 标注通常较少的项目（数值偏低可能是数据缺口）",
         "n_facilities": "{n} 处设施",
+        "n_facilities_one": "{n} 处设施",
         "parameters": "参数",
         "catalogue": "服务目录",
         "speed": "步行速度",
-        "threshold": "阈值(时限内居民占比)",
+        "threshold": "阈值（时限内居民占比）",
         "cutoff": "搜索上限",
         "osm_file": "OSM 文件",
         "community_source": "社区来源",
         "network": "步行路网",
-        "network_size": "{nodes} 个节点,{edges} 条边,道路总长 {km} 公里",
+        "network_size": "{nodes} 个节点，{edges} 条边，道路总长 {km} 公里",
         "map": "地图",
-        "map_note": "底图瓦片仅在联网时加载;以下各图层离线也可使用。点击社区或设施查看详情。",
-        "layer_communities": "社区(得分)",
+        "map_note": "底图瓦片仅在联网时加载；以下各图层离线也可使用。点击社区或设施查看详情。",
+        "layer_communities": "社区（得分）",
         "layer_isochrones": "步行等时圈",
         "legend_title": "社区得分",
         "no_residents": "无居民点",
@@ -187,7 +218,7 @@ LABELS: dict[str, dict[str, str]] = {
         "chart_optional": "可选",
         "chart_threshold": "阈值",
         "chart_scores": "社区得分分布",
-        "chart_scores_x": "得分(已满足的必备项目占比)",
+        "chart_scores_x": "得分（已满足的必备项目占比）",
         "chart_scores_y": "社区数",
         "items": "服务项目",
         "item": "项目",
@@ -206,14 +237,16 @@ LABELS: dict[str, dict[str, str]] = {
         "missing": "缺失的必备项目",
         "directory": "服务设施清单",
         "directory_note": (
-            "列出在项目时限内至少能从社区一处住宅步行到达的全部设施;"
-            "分钟数为从最近住宅出发的步行时间,百分比为在该设施时限内的社区居民占比。"
+            "列出在项目时限内至少能从社区一处住宅步行到达的全部设施；"
+            "分钟数为从最近住宅出发的步行时间，百分比为在该设施时限内的社区居民占比。"
         ),
         "facilities_within": "时限内的设施",
         "no_facility_within": "{tier} 分钟内没有",
         "minutes_short": "分钟",
         "optional": "可选",
         "unnamed": "未命名",
+        "n_more": "另有 {n} 处",
+        "unnamed_osm": "未命名（{ref}）",
         "popup_items": "项目",
         "popup_community": "社区",
         "popup_missing": "缺失",
@@ -222,19 +255,33 @@ LABELS: dict[str, dict[str, str]] = {
         "status_no_data": "无数据",
         "popup_directory": "服务设施清单",
         "iso_minutes": "{m} 分钟内",
+        "iso_community": "{name}：{m} 分钟步行范围",
+        "weight": "居民权重",
+        "weight_by": "居民计量方式",
+        "weighted_na": "未计算：各社区居民权重的单位不同（{units}）",
+        "unit_people": "人",
+        "unit_m2_floor_area": "平方米住宅建筑面积",
+        "unit_m_street": "米道路长度",
+        "unit_point": "点（每个社区一个）",
+        "unit_weight": "权重（单位未注明）",
+        "unit_short_people": "人",
+        "unit_short_m2_floor_area": "平方米",
+        "unit_short_m_street": "米",
+        "unit_short_point": "点",
         "method": "指标说明",
         "method_body": (
-            "<li><b>步行时间</b>:沿 OSM 步行路网按步行速度计算,"
+            "<li><b>步行时间</b>：沿 OSM 步行路网按步行速度计算，"
             "另加住宅或设施到最近道路的直线距离。</li>"
-            "<li><b>居民</b>:社区内的住宅建筑(按建筑面积加权);没有时用社区内道路上的点,"
-            "再没有时用社区的代表点。</li>"
-            "<li><b>时限内居民占比</b>:到该项目最近设施的步行时间不超过项目时限的居民"
-            "(按权重)所占比例。</li>"
-            "<li><b>满足</b>:时限内居民占比不低于阈值。</li>"
-            "<li><b>得分</b>:已满足的必备项目占全部必备项目的比例。</li>"
-            "<li><b>覆盖率</b>:满足全部必备项目的社区占比;按居民加权时以各社区居民权重计算。</li>"
-            "<li><b>服务设施清单</b>:每个项目在其时限内至少能从社区一处住宅步行到达的全部设施;"
-            "分钟数为从最近住宅出发的步行时间,百分比为在该设施时限内的社区居民占比。</li>"
+            "<li><b>居民</b>：给定人口数据时按人数计；否则用社区内的住宅建筑（按建筑面积平方米"
+            "加权）；没有时用社区内道路上的点（按道路长度米加权）；再没有时用社区的代表点。"
+            "居民占比均按此权重计算。</li>"
+            "<li><b>时限内居民占比</b>：到该项目最近设施的步行时间不超过项目时限的居民"
+            "（按权重）所占比例。</li>"
+            "<li><b>满足</b>：时限内居民占比不低于阈值。</li>"
+            "<li><b>得分</b>：已满足的必备项目占全部必备项目的比例。</li>"
+            "<li><b>覆盖率</b>：满足全部必备项目的社区占比；按居民加权时以各社区居民权重计算。</li>"
+            "<li><b>服务设施清单</b>：每个项目在其时限内至少能从社区一处住宅步行到达的全部设施；"
+            "分钟数为从最近住宅出发的步行时间，百分比为在该设施时限内的社区居民占比。</li>"
         ),
         "footer_data": "地图数据",
         "footer_generated": "由 fifteenmin {version} 生成。",

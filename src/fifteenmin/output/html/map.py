@@ -28,9 +28,11 @@ import shapely
 from ... import settings
 from ..._i18n import labels
 from ...directory import facility_frame
+from .assets import NARROW_PX
 from .common import (
     NO_RESIDENTS_COLOUR,
     SCORE_CLASSES,
+    community_name,
     display_name,
     esc,
     item_name,
@@ -191,15 +193,16 @@ def _community_popup(report: Results, row: Any, name: str, lang: str, anchor: st
     cid = str(row.community_id)
     missing = split_ids(row.missing)
     gaps = split_ids(getattr(row, "data_gaps", None))
-    miss_txt = ", ".join(esc(item_name(report, m, lang)) for m in missing) or esc(L["none"])
-    gap_txt = ", ".join(esc(item_name(report, g, lang)) for g in gaps)
+    sep, colon = L["list_sep"], esc(L["colon"])
+    miss_txt = sep.join(esc(item_name(report, m, lang)) for m in missing) or esc(L["none"])
+    gap_txt = sep.join(esc(item_name(report, g, lang)) for g in gaps)
     return (
         f'<div class="fm-popup"><b>{esc(name or cid)}</b><br>'
         f"<small>{esc(cid)}</small><br>"
-        f"{esc(L['score'])}: <b>{esc(pct(float(row.score)))}</b> "
+        f"{esc(L['score'])}{colon}<b>{esc(pct(float(row.score)))}</b> "
         f"({int(row.n_met)}/{int(row.n_required)})<br>"
-        f"{esc(L['popup_missing'])}: {miss_txt}<br>"
-        + (f"{esc(L['popup_gaps'])}: {gap_txt}<br>" if gaps else "")
+        f"{esc(L['popup_missing'])}{colon}{miss_txt}<br>"
+        + (f"{esc(L['popup_gaps'])}{colon}{gap_txt}<br>" if gaps else "")
         + f'<a href="#{esc(anchor)}">{esc(L["popup_directory"])}</a></div>'
     )
 
@@ -211,6 +214,7 @@ def community_features(report: Results, lang: str, anchors: Mapping[str, str]) -
     --------
     >>> feats = community_features(rep, "en", anchors)  # doctest: +SKIP
     """
+    L = labels(LABELS, lang)
     com = report.coverage.communities.to_crs("EPSG:4326")
     com = com.assign(cid_key=com["community_id"].astype(str)).sort_values("cid_key", kind="stable")
     feats = []
@@ -219,7 +223,7 @@ def community_features(report: Results, lang: str, anchors: Mapping[str, str]) -
         if geom is None or geom.is_empty:
             continue
         cid = str(row.community_id)
-        name = str(row.community_name) if isinstance(row.community_name, str) else ""
+        name = community_name(row.community_name, lang)
         score = float(row.score)
         style = {
             "color": "#333333",
@@ -228,7 +232,8 @@ def community_features(report: Results, lang: str, anchors: Mapping[str, str]) -
             "fillOpacity": 0.55,
         }
         popup = _community_popup(report, row, name, lang, anchors.get(cid, ""))
-        feats.append(_feature(geom, style, f"{esc(name or cid)}: {esc(pct(score))}", popup))
+        tooltip = f"{esc(name or cid)}{esc(L['colon'])}{esc(pct(score))}"
+        feats.append(_feature(geom, style, tooltip, popup))
     return feats
 
 
@@ -264,7 +269,7 @@ def _facility_feature(
     shown = name or f"({L['unnamed']})"
     popup = (
         f'<div class="fm-popup"><b>{esc(shown)}</b><br>'
-        f"{esc(L['popup_items'])}: {esc(', '.join(item_names))}<br>"
+        f"{esc(L['popup_items'])}{esc(L['colon'])}{esc(L['list_sep'].join(item_names))}<br>"
         f"<small>OSM {esc(g['osm_type'].iloc[0])}/{esc(g['osm_id'].iloc[0])}</small>"
         + (f"<table>{tag_rows}</table>" if tag_rows else "")
         + "</div>"
@@ -325,8 +330,14 @@ def facility_layers(report: Results, lang: str) -> list[tuple[str, str, list[Fea
     return layers
 
 
-def isochrone_features(isochrones: gpd.GeoDataFrame, lang: str) -> list[Feature]:
+def isochrone_features(
+    isochrones: gpd.GeoDataFrame, lang: str, names: Mapping[str, str] | None = None
+) -> list[Feature]:
     """Walking isochrones as features, largest first (smaller areas lie on top).
+
+    A community's walking area (a row with a ``community_id``, as from
+    :meth:`~fifteenmin.pipeline.Results.community_isochrones`) is labelled with the
+    community's name from ``names`` (community id → name), else with its id.
 
     Raises
     ------
@@ -359,6 +370,11 @@ def isochrone_features(isochrones: gpd.GeoDataFrame, lang: str) -> list[Feature]
         if geom is None or geom.is_empty:
             continue
         m = float(iso["_m"].iloc[i])
+        tooltip = L["iso_minutes"].format(m=f"{m:g}")
+        if "community_id" in iso.columns:
+            cid = str(iso["community_id"].iloc[i])
+            name = (names or {}).get(cid) or cid
+            tooltip = L["iso_community"].format(name=name, m=f"{m:g}")
         style = {
             "color": colour[m],
             "weight": 2,
@@ -366,31 +382,36 @@ def isochrone_features(isochrones: gpd.GeoDataFrame, lang: str) -> list[Feature]
             "fillColor": colour[m],
             "fillOpacity": 0.12,
         }
-        feats.append(_feature(geom, style, esc(L["iso_minutes"].format(m=f"{m:g}")), None))
+        feats.append(_feature(geom, style, esc(tooltip), None))
     return feats
 
 
 def bounds(report: Results, isochrones: gpd.GeoDataFrame | None) -> list[list[float]] | None:
-    """``[[south, west], [north, east]]`` of communities, facilities and isochrones.
+    """``[[south, west], [north, east]]`` of the communities: the map opens on them.
 
-    ``None`` when there is nothing with a CRS to show.
+    Without communities, the bounds of the facilities and isochrones; ``None`` when there
+    is nothing with a CRS to show.
 
     Examples
     --------
     >>> (s, w), (n, e) = bounds(rep, None)  # doctest: +SKIP
     """
-    boxes = []
-    for g in (report.coverage.communities, report.facilities):
-        if len(g) and g.crs is not None:
-            boxes.append(g.to_crs("EPSG:4326").total_bounds)
-    if isochrones is not None and len(isochrones) and isochrones.crs is not None:
-        boxes.append(isochrones.to_crs("EPSG:4326").total_bounds)
-    boxes = [b for b in boxes if np.all(np.isfinite(b))]
+    boxes = _boxes([report.coverage.communities]) or _boxes([report.facilities, isochrones])
     if not boxes:
         return None
     b = np.array(boxes)
     w, s, e, n = b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()
     return [[round(float(s), 6), round(float(w), 6)], [round(float(n), 6), round(float(e), 6)]]
+
+
+def _boxes(frames: list[gpd.GeoDataFrame | None]) -> list[np.ndarray]:
+    """The finite lon/lat bounds of the non-empty frames with a CRS."""
+    boxes = [
+        g.to_crs("EPSG:4326").total_bounds
+        for g in frames
+        if g is not None and len(g) and g.crs is not None
+    ]
+    return [b for b in boxes if np.all(np.isfinite(b))]
 
 
 def _center(report: Results, box: list[list[float]] | None) -> list[float]:
@@ -452,9 +473,15 @@ def map_parts(
     >>> header, body, script = map_parts(rep, "en", None, anchors)  # doctest: +SKIP
     """
     import folium
+    from folium.utilities import JsCode
 
     L = labels(LABELS, lang)
-    iso_feats = isochrone_features(isochrones, lang) if isochrones is not None else None
+    com = report.coverage.communities
+    names = {
+        str(cid): community_name(name, lang) or str(cid)
+        for cid, name in zip(com["community_id"], com["community_name"], strict=True)
+    }
+    iso_feats = isochrone_features(isochrones, lang, names) if isochrones is not None else None
     box = bounds(report, isochrones)
     com_feats = community_features(report, lang, anchors)
     fac_layers = facility_layers(report, lang)
@@ -480,7 +507,9 @@ def map_parts(
             control=False,
         ).add_to(m)
         _geojson_layers(m, L, iso_feats, com_feats, fac_layers)
-        folium.LayerControl(collapsed=False, position="topright").add_to(m)
+        # open on a wide screen; a button on a phone, so that it does not cover the map
+        collapsed = JsCode(f"window.innerWidth <= {NARROW_PX}")
+        folium.LayerControl(collapsed=collapsed, position="topright").add_to(m)  # type: ignore[arg-type]
         _legend_element(_legend_html(L)).add_to(m)
         if box is not None:
             m.fit_bounds(box)

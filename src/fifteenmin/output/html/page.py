@@ -20,7 +20,14 @@ from ... import settings
 from ..._i18n import labels
 from ..._version import __version__
 from .._files import write_atomic
-from .assets import OPEN_ANCHOR_JS, PAGE_CSS, check_self_contained, leaflet_assets
+from ..fonts import font_face_css
+from .assets import (
+    FONT_LOAD_JS,
+    OPEN_ANCHOR_JS,
+    PAGE_CSS,
+    check_self_contained,
+    leaflet_assets,
+)
 from .charts import charts
 from .common import esc, item_figures
 from .fragment import report_html_fragment
@@ -60,9 +67,11 @@ def _figures(report: Results, lang: str, stats: pd.DataFrame) -> str:
     )
 
 
-def _head(title: str, lang: str, map_header: str) -> list[str]:
-    """From the doctype to ``<body>``: Leaflet, the map's header and the page's CSS inlined."""
+def _head(title: str, lang: str, map_header: str, font_css: str) -> list[str]:
+    """From the doctype to ``<body>``: Leaflet, the map's header, the page's CSS and font."""
     js, css = leaflet_assets()
+    # the font first, and its loading started at once (FONT_LOAD_JS)
+    font = [f"<style>{font_css}</style>"] if font_css else []
     return [
         "<!DOCTYPE html>",
         f'<html lang="{"zh-CN" if lang == "zh" else "en"}">',
@@ -72,7 +81,8 @@ def _head(title: str, lang: str, map_header: str) -> list[str]:
         f'<meta name="generator" content="fifteenmin {esc(__version__)}">',
         f"<title>{esc(title)}</title>",
         f"<style>/* Leaflet 1.9.3 (BSD-2-Clause) */\n{css}</style>",
-        f"<script>{js}</script>",
+        *font,
+        f"<script>{js}{FONT_LOAD_JS if font_css else ''}</script>",
         map_header,
         f"<style>{PAGE_CSS}</style>",
         "</head>",
@@ -105,8 +115,8 @@ def render_html(
     Returns
     -------
     str
-        The page. Leaflet and the charts are inlined; no script or stylesheet is loaded
-        from elsewhere.
+        The page. Leaflet, the charts and (when the page has Chinese text) a font of its
+        CJK characters are inlined; no script, stylesheet or font is loaded from elsewhere.
 
     Raises
     ------
@@ -124,15 +134,14 @@ def render_html(
     links = anchors(report)
     map_header, map_body, map_script = map_parts(report, lang, isochrones, links)
     cat = report.catalogue
-    stats = item_figures(report)
     sites_html = (
         ""
         if sites is None or not len(sites)
         else f'<section id="fm-sites"><h2>{esc(L["sites"])}</h2>'
         f"{sites_section(sites, report, lang)}</section>"
     )
-    page = [
-        *_head(f"{L['title']} — {cat.title(lang)}", lang, map_header),
+    title = f"{L['title']} — {cat.title(lang)}"
+    body = [
         '<div class="fm-page fifteenmin-report">',
         "<header>",
         f"<h1>{esc(L['title'])}</h1>",
@@ -140,6 +149,36 @@ def render_html(
         f"<nav>{_nav(L, with_sites=bool(sites_html))}</nav>",
         "</header>",
         "<main>",
+        *_sections(report, lang, map_body, links),
+        sites_html,
+        f'<section id="fm-method"><h2>{esc(L["method"])}</h2><ul>{L["method_body"]}</ul></section>',
+        "</main>",
+        "<footer>",
+        f"<p>{esc(L['footer_data'])}: {settings.ATTRIBUTION_HTML}.</p>",
+        f"<p>{esc(L['footer_generated'].format(version=__version__))}</p>",
+        "</footer>",
+        "</div>",
+    ]
+    # the embedded CJK font holds exactly the characters of the page
+    font_css = font_face_css("\n".join([title, map_header, *body, map_script]))
+    page = [
+        *_head(title, lang, map_header, font_css),
+        *body,
+        f"<script>\n{map_script}\n{OPEN_ANCHOR_JS}</script>",
+        "</body>",
+        "</html>",
+        "",
+    ]
+    text = "\n".join(page)
+    check_self_contained(text)
+    return text
+
+
+def _sections(report: Results, lang: str, map_body: str, links: Mapping[str, str]) -> list[str]:
+    """The summary, map, charts, items and communities sections of the page."""
+    L = labels(LABELS, lang)
+    stats = item_figures(report)
+    return [
         f'<section id="fm-summary"><h2>{esc(L["summary"])}</h2>',
         report_html_fragment(report, lang),
         "</section>",
@@ -155,22 +194,7 @@ def render_html(
         f'<section id="fm-communities"><h2>{esc(L["communities"])}</h2>',
         communities_section(report, lang, links),
         "</section>",
-        sites_html,
-        f'<section id="fm-method"><h2>{esc(L["method"])}</h2><ul>{L["method_body"]}</ul></section>',
-        "</main>",
-        "<footer>",
-        f"<p>{esc(L['footer_data'])}: {settings.ATTRIBUTION_HTML}.</p>",
-        f"<p>{esc(L['footer_generated'].format(version=__version__))}</p>",
-        "</footer>",
-        "</div>",
-        f"<script>\n{map_script}\n{OPEN_ANCHOR_JS}</script>",
-        "</body>",
-        "</html>",
-        "",
     ]
-    text = "\n".join(page)
-    check_self_contained(text)
-    return text
 
 
 def write_html(

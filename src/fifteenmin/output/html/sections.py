@@ -20,7 +20,17 @@ import pandas as pd
 
 from ..._i18n import labels
 from ...directory import facility_frame, service_directory
-from .common import display_name, esc, item_name, pct, split_ids
+from .common import (
+    community_name,
+    community_units,
+    display_name,
+    esc,
+    item_name,
+    pct,
+    plural,
+    split_ids,
+    unit_label,
+)
 from .labels import LABELS
 
 if TYPE_CHECKING:
@@ -29,9 +39,20 @@ if TYPE_CHECKING:
 
 __all__ = ["anchors", "communities_section", "items_section", "sites_section"]
 
+#: A community's directory lists this many facilities of an item, then folds the others.
+_FACILITIES_SHOWN = 10
+
 
 def _head(L: Mapping[str, str], keys: tuple[str, ...]) -> str:
     return "".join(f"<th>{esc(L[k])}</th>" for k in keys)
+
+
+def _table(cls: str, head: str, rows: list[str]) -> str:
+    """A table in its own horizontally scrolling box (the page itself never gets wider)."""
+    return (
+        f'<div class="fm-scroll"><table class="{cls}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
 
 
 def anchors(report: Results) -> dict[str, str]:
@@ -88,10 +109,7 @@ def items_section(report: Results, lang: str, stats: pd.DataFrame) -> str:
             "communities_met",
         ),
     )
-    return (
-        f'<table class="fm-items"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
-    )
+    return _table("fm-items", head, rows)
 
 
 def sites_section(sites: gpd.GeoDataFrame, report: Results, lang: str) -> str:
@@ -119,29 +137,19 @@ def sites_section(sites: gpd.GeoDataFrame, report: Results, lang: str) -> str:
         "</tr>"
         for r in ordered.itertuples(index=False)
     ]
-    titles = (
-        L["item"],
-        "#",
-        L["site_node"],
-        "lon, lat",
-        L["site_gain"],
-        L["site_share"],
-        L["site_helped"],
+    units = [str(u) for u in report.coverage.summary.get("weight_units", ())]
+    gain = (
+        L["site_gain_unit"].format(unit=unit_label(L, units[0]))
+        if len(units) == 1
+        else L["site_gain"]
     )
+    titles = (L["item"], "#", L["site_node"], "lon, lat", gain, L["site_share"], L["site_helped"])
     head = "".join(f"<th>{esc(t)}</th>" for t in titles)
-    return (
-        f"<p>{esc(L['sites_note'])}</p>"
-        f'<table class="fm-items"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
-    )
-
-
-def _community_name(r: Any) -> str:
-    return str(r.community_name) if isinstance(r.community_name, str) else ""
+    return f"<p>{esc(L['sites_note'])}</p>" + _table("fm-items fm-sites", head, rows)
 
 
 def _names(report: Results, item_ids: list[str], lang: str) -> str:
-    return ", ".join(item_name(report, i, lang) for i in item_ids)
+    return labels(LABELS, lang)["list_sep"].join(item_name(report, i, lang) for i in item_ids)
 
 
 def communities_section(report: Results, lang: str, anchors: Mapping[str, str]) -> str:
@@ -172,33 +180,42 @@ def communities_section(report: Results, lang: str, anchors: Mapping[str, str]) 
     return "\n".join(out)
 
 
+#: The labels of the overview's cells after the name and the id.
+_CELL_KEYS = ("score", "met", "residents_share", "weight", "missing", "data_gaps_col")
+
+
 def _overview(report: Results, com: pd.DataFrame, lang: str, anchors: Mapping[str, str]) -> str:
     """One row per community: score, items met, share of residents, missing items, gaps."""
     L = labels(LABELS, lang)
     total_w = float(com["weight"].sum())
+    units = community_units(report)
     rows = []
     for r in com.itertuples(index=False):
         cid = r.cid_key
+        unit = unit_label(L, units[cid], short=True) if cid in units else ""
         missing = split_ids(r.missing)
         gaps = split_ids(getattr(r, "data_gaps", None))
         cls = "fm-ok" if bool(r.all_met) else "fm-bad"
         share = float(r.weight) / total_w if total_w > 0 else np.nan
-        rows.append(
-            "<tr>"
-            f'<td><a href="#{anchors[cid]}">{esc(_community_name(r) or cid)}</a></td>'
-            f"<td>{esc(cid)}</td>"
-            f'<td class="fm-num {cls}">{esc(pct(float(r.score)))}</td>'
-            f'<td class="fm-num">{int(r.n_met)} / {int(r.n_required)}</td>'
-            f'<td class="fm-num">{esc(pct(share))}</td>'
-            f"<td>{esc(_names(report, missing, lang)) or '–'}</td>"
-            f"<td>{esc(_names(report, gaps, lang)) or '–'}</td>"
-            "</tr>"
+        cells = (
+            (f' class="fm-num {cls}"', pct(float(r.score))),
+            (' class="fm-num"', f"{int(r.n_met)} / {int(r.n_required)}"),
+            (' class="fm-num"', pct(share)),
+            (' class="fm-num"', f"{float(r.weight):,.0f}\u200a{unit}".rstrip()),
+            ("", _names(report, missing, lang) or "–"),
+            ("", _names(report, gaps, lang) or "–"),
         )
-    keys = ("community", "id", "score", "met", "residents_share", "missing", "data_gaps_col")
-    return (
-        f'<table class="fm-communities"><thead><tr>{_head(L, keys)}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
-    )
+        name = community_name(r.community_name, lang) or cid
+        rows.append(
+            f'<tr><td><a href="#{anchors[cid]}">{esc(name)}</a></td>'
+            f'<td data-label="{esc(L["id"])}">{esc(cid)}</td>'
+            + "".join(
+                f'<td{attrs} data-label="{esc(L[key])}">{esc(text)}</td>'
+                for (attrs, text), key in zip(cells, _CELL_KEYS, strict=True)
+            )
+            + "</tr>"
+        )
+    return _table("fm-communities", _head(L, ("community", "id", *_CELL_KEYS)), rows)
 
 
 @dataclass(frozen=True)
@@ -236,15 +253,16 @@ class _Directory:
         miss_txt = _names(self.report, split_ids(r.missing), lang) or L["none"]
         gap_txt = _names(self.report, split_ids(getattr(r, "data_gaps", None)), lang) or L["none"]
         head = _head(L, ("item", "tier", "residents_within", "met", "facilities_within"))
-        name = _community_name(r) or cid
+        colon = esc(L["colon"])
+        name = community_name(r.community_name, lang) or cid
         return (
             f'<details id="{anchor}" class="fm-community">'
             f"<summary>{esc(name)} — {esc(L['score'])} {esc(pct(float(r.score)))}"
             f" ({int(r.n_met)}/{int(r.n_required)})</summary>"
-            f"<p><small>{esc(cid)}</small><br>{esc(L['missing'])}: {esc(miss_txt)}<br>"
-            f"{esc(L['data_gaps_col'])}: {esc(gap_txt)}</p>"
-            f'<table class="fm-directory"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table></details>"
+            f"<p><small>{esc(cid)}</small><br>{esc(L['missing'])}{colon}{esc(miss_txt)}<br>"
+            f"{esc(L['data_gaps_col'])}{colon}{esc(gap_txt)}</p>"
+            f'<div class="fm-scroll"><table class="fm-directory"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table></div></details>"
         )
 
     def _row(self, it: Item, cid: str, t: pd.DataFrame | None) -> str:
@@ -289,4 +307,13 @@ class _Directory:
                 f"{esc(nm)}</span> {f.minutes:.1f}&#8202;{esc(L['minutes_short'])} "
                 f"<small>({esc(pct(float(f.share_within_tier)))})</small>"
             )
-        return "; ".join(parts)
+        if len(parts) <= _FACILITIES_SHOWN:
+            return "; ".join(parts)
+        # the nearest ones; the others folded, so that a row stays shorter than a screen
+        more = plural(L, "n_more", len(parts) - _FACILITIES_SHOWN, n=len(parts) - _FACILITIES_SHOWN)
+        return (
+            "; ".join(parts[:_FACILITIES_SHOWN])
+            + f'; <details class="fm-more"><summary>{esc(more)}</summary>'
+            + "; ".join(parts[_FACILITIES_SHOWN:])
+            + "</details>"
+        )
