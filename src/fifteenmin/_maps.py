@@ -12,6 +12,7 @@ Used by ``WalkNetwork.explore``, ``TravelTimes.explore`` and ``CoverageResult.ex
 from __future__ import annotations
 
 import base64
+import functools
 import html
 import json
 import re
@@ -29,6 +30,7 @@ __all__ = ["explore_frame", "leaflet_assets", "offline_map"]
 ColourClass = tuple[float, float, str]
 
 
+@functools.lru_cache(maxsize=1)
 def leaflet_assets() -> tuple[str, str]:
     """Leaflet's JS and CSS (images inlined as data URIs) from the XStatic-Leaflet package.
 

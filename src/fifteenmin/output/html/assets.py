@@ -14,11 +14,9 @@ False
 
 from __future__ import annotations
 
-import base64
-import functools
 import re
-from pathlib import Path
 
+from ..._maps import leaflet_assets
 from ..fonts import CJK_FAMILY
 
 __all__ = [
@@ -147,43 +145,6 @@ OPEN_ANCHOR_JS = """
 FONT_LOAD_JS = f"""
 if (document.fonts) {{ document.fonts.load('1em "{CJK_FAMILY}"'); }}
 """
-
-
-@functools.lru_cache(maxsize=1)
-def leaflet_assets() -> tuple[str, str]:
-    """Leaflet's JS and CSS (images inlined as data URIs) from the XStatic-Leaflet package.
-
-    Both are safe to put inside ``<script>`` and ``<style>`` elements.
-
-    Examples
-    --------
-    >>> js, css = leaflet_assets()
-    >>> "url(data:image/png;base64," in css
-    True
-    """
-    try:
-        from xstatic.pkg import leaflet as xs_leaflet
-    except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise ImportError(
-            "the HTML report inlines Leaflet from the XStatic-Leaflet package: "
-            "pip install XStatic-Leaflet"
-        ) from exc
-    base = Path(xs_leaflet.BASE_DIR)
-    js = (base / "leaflet.js").read_text(encoding="utf-8")
-    css = (base / "leaflet.css").read_text(encoding="utf-8")
-
-    def data_uri(match: re.Match[str]) -> str:
-        img = base / match.group(1)
-        if not img.is_file():
-            return match.group(0)
-        b64 = base64.b64encode(img.read_bytes()).decode("ascii")
-        return f"url(data:image/png;base64,{b64})"
-
-    css = re.sub(r"url\((images/[\w.-]+\.png)\)", data_uri, css)
-    # a literal "</script" or "</style" would end the inline element early
-    js = re.sub(r"</(script)", r"<\\/\1", js, flags=re.IGNORECASE)
-    css = re.sub(r"</(style)", r"<\\/\1", css, flags=re.IGNORECASE)
-    return js, css
 
 
 _EXTERNAL = re.compile(
