@@ -63,10 +63,10 @@ def test_summary_without_timings_and_with_attribution(report, tmp_path):
 def test_failed_write_leaves_no_file(report, tmp_path, monkeypatch):
     from fifteenmin.output import report_files
 
-    def boom(path, gdf, layer):
+    def boom(path, layers):
         raise fm.OutputError("disk full (simulated)")
 
-    monkeypatch.setattr(report_files, "write_gpkg", boom)
+    monkeypatch.setattr(report_files, "write_gpkg_layers", boom)
     with pytest.raises(fm.OutputError):
         report.write(tmp_path, html=False)
     assert os.listdir(tmp_path) == []  # nothing half-written, no temporary file left
