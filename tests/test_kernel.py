@@ -39,6 +39,8 @@ def tile_size(size):
         yield
     finally:
         K._TILE_NODES = old
+
+
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
