@@ -33,12 +33,12 @@ needs_numba = pytest.mark.skipif(not K.HAVE_NUMBA, reason="numba not installed")
 @contextlib.contextmanager
 def tile_size(size):
     """Set the kernel's tile size for a block (a context manager: safe inside hypothesis)."""
-    old = K._TILE_NODES
-    K._TILE_NODES = size
+    old = K._TILE_NODES, K._MAX_CROSSING
+    K._TILE_NODES, K._MAX_CROSSING = size, 1.0  # tiles even when most arcs cross them
     try:
         yield
     finally:
-        K._TILE_NODES = old
+        K._TILE_NODES, K._MAX_CROSSING = old
 
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -302,14 +302,27 @@ def test_tiles_on_a_grid_equal_scipy(shuffle):
     assert (lab == whole[1]).mean() > 0.999
 
 
+def test_no_tiles_when_node_ids_are_not_spatially_ordered(monkeypatch):
+    side = 60
+    n = side * side
+    arcs = [(a, a + 1, 1.0) for a in range(n) if (a + 1) % side] + [
+        (a, a + side, 1.0) for a in range(n - side)
+    ]
+    perm = np.random.default_rng(2).permutation(n)
+    monkeypatch.setattr(K, "_TILE_NODES", 600)  # ten rows of the grid
+    assert K._tile_size(csr(n, arcs), 100.0, 1.2) == 600
+    shuffled = [(int(perm[u]), int(perm[v]), w) for u, v, w in arcs]
+    assert K._tile_size(csr(n, shuffled), 100.0, 1.2) == n
+
+
 @needs_numba
 def test_tiles_with_infinite_cutoff_search_in_one_piece():
     g = csr(4, [(0, 1, 1.0), (1, 2, 1.0), (2, 3, 1.0), (3, 0, 1.0)])
     s = seeds_arrays([[(3, 0.0, 0)], [(0, 0.5, 1)]])
     with tile_size(1):
-        assert K._tile_size(4, np.inf, 1.2) == 4
-        assert K._tile_size(4, 10.0, 1.2) == 1
-        assert K._tile_size(4, 1e9, 1.2) == 4  # the window would need too many buckets
+        assert K._tile_size(g, np.inf, 1.2) == 4
+        assert K._tile_size(g, 10.0, 1.2) == 1
+        assert K._tile_size(g, 1e9, 1.2) == 4  # the window would need too many buckets
         d, lab = multi_source_nearest(*g, *s, [np.inf, 2.0], engine="numba")
     np.testing.assert_array_equal(d, [[1.0, 2.0, 3.0, 0.0], [0.5, 1.5, np.inf, np.inf]])
     np.testing.assert_array_equal(lab, [[0, 0, 0, 0], [1, 1, -1, -1]])

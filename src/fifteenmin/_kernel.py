@@ -41,7 +41,8 @@ exactly those of the one-piece search. What changes is locality: with spatially 
 (:func:`spatial_order`) a tile is a compact area, its search touches a few megabytes instead of
 scattering every bucket over the whole graph, and on a million-node graph an item costs about
 half as much (each node is still scanned about once). Graphs of at most ``_TILE_NODES`` nodes,
-and infinite cutoffs, are solved in one piece.
+infinite cutoffs and graphs whose ids are not spatially ordered (most arcs joining two tiles)
+are solved in one piece.
 
 Cutoff. A label is only ever set when it is ``<= cutoff``, so the queue empties as soon as the
 search passes the cutoff (early termination) and unreached nodes keep ``inf``.
@@ -111,6 +112,7 @@ _MAX_BUCKETS = 1 << 16
 _BUF_CAP0 = 1 << 16  # initial per-thread result buffer of bounded_search (grown on demand)
 _SORT_ORIGINS = True  # bounded_search visits origins by node id (cache reuse between origins)
 _TILE_NODES = 1 << 15  # node ids per tile of a nearest-facility search (see "Tiles")
+_MAX_CROSSING = 0.5  # no tiles when more of the arcs join two tiles (unordered node ids)
 
 FloatArray = np.ndarray
 
@@ -266,15 +268,27 @@ def _queue_geometry(span: float, bucket_width: float) -> tuple[float, int]:
     return 1.0 / width, nb - 1
 
 
-def _tile_size(n: int, cmax: float, bucket_width: float) -> int:
-    """Node ids per tile: ``_TILE_NODES`` on large graphs with a finite cutoff, else ``n``.
+def _tile_size(
+    g: tuple[np.ndarray, np.ndarray, np.ndarray], cmax: float, bucket_width: float
+) -> int:
+    """Node ids per tile: ``_TILE_NODES`` on large, spatially numbered graphs, else ``n``.
 
-    Tiles need a bucket window as long as the cutoff; beyond ``_MAX_BUCKETS`` buckets of the
-    requested width the search stays in one piece.
+    Tiles need a finite cutoff and a bucket window as long as it (at most ``_MAX_BUCKETS``
+    buckets of the requested width), and they only pay when most arcs stay inside a tile: on
+    a graph with unordered ids (e.g. raw OSM ids, see :func:`spatial_order`) nearly every
+    relaxation would be deferred, so the search stays in one piece when more than
+    ``_MAX_CROSSING`` of a fixed sample of 4,096 arcs join two tiles.
     """
+    indptr, indices, _ = g
+    n = indptr.shape[0] - 1
     width = float(bucket_width)
     fits = math.isfinite(cmax) and width > 0 and cmax / width + 3 <= _MAX_BUCKETS
-    return _TILE_NODES if fits and n > _TILE_NODES else max(n, 1)
+    if not (fits and n > _TILE_NODES and indices.size):
+        return max(n, 1)
+    arcs = np.linspace(0, indices.size - 1, min(indices.size, 4096)).astype(np.int64)
+    tails = np.searchsorted(indptr, arcs, side="right") - 1
+    crossing = float(np.mean(tails // _TILE_NODES != indices[arcs] // _TILE_NODES))
+    return _TILE_NODES if crossing <= _MAX_CROSSING else n
 
 
 def _sort_seeds(
@@ -514,7 +528,7 @@ def _nearest_numba(
     n = g[0].shape[0] - 1
     k = seeds[0].shape[0] - 1
     cmax = _max_cutoff(cutoffs)
-    tile = _tile_size(n, cmax, bucket_width)
+    tile = _tile_size(g, cmax, bucket_width)
     span = max(wmax, _seed_span(seeds[2], cmax))
     if tile < n:  # tiles: the seeds of an item by node; labels of the whole cutoff pending
         seeds = _sort_seeds(seeds)
