@@ -145,71 +145,6 @@ IntArray = np.ndarray
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
-def _push(v: int, b: int, mask: int, ws: tuple) -> bool:  # pragma: no cover - compiled
-    """Put node ``v`` into bucket ``b``; False if the entry pool is exhausted."""
-    inq, head, pool_node, pool_next, _, _, _, qs = ws
-    e = qs[_Q_FREE]
-    if e >= 0:
-        qs[_Q_FREE] = pool_next[e]
-    elif qs[_Q_TOP] < pool_node.shape[0]:
-        e = qs[_Q_TOP]
-        qs[_Q_TOP] = e + 1
-    else:
-        return False
-    s = b & mask
-    pool_node[e] = v
-    pool_next[e] = head[s]
-    head[s] = e
-    qs[_Q_COUNT] += 1
-    inq[v] = 1
-    return True
-
-
-@njit(cache=True, nogil=True, boundscheck=False)
-def _offer(
-    v: int,
-    d: float,
-    lab: int,
-    hi: int,
-    inv_w: float,
-    mask: int,
-    indptr: IntArray,
-    dist: FloatArray,
-    label: IntArray,
-    ws: tuple,
-) -> bool:  # pragma: no cover - compiled
-    """Give node ``v`` distance ``d`` and label ``lab`` if that is better; queue or defer it.
-
-    Better: a smaller distance, or the same distance and a smaller label. A node of a later
-    tile (``v >= hi``) is only marked pending. Returns False if the entry pool overflowed.
-    """
-    dv = dist[v]
-    if not (d < dv or (d == dv and lab < label[v])):
-        return True
-    inq, qs = ws[0], ws[7]
-    if dv == np.inf and qs[_Q_TRACK]:
-        ws[6][qs[_Q_NTOUCHED]] = v
-        qs[_Q_NTOUCHED] += 1
-    dist[v] = d
-    label[v] = lab
-    if v >= hi:
-        if inq[v] == 0:
-            inq[v] = _PENDING
-            ws[5][qs[_Q_NPEND]] = v
-            qs[_Q_NPEND] += 1
-        return True
-    b = np.int64(d * inv_w)
-    if inq[v] != 0 and np.int64(dv * inv_w) == b:
-        return True  # already queued in this bucket
-    if not _push(v, b, mask, ws):
-        return False
-    _prefetch(indptr, v)  # its arcs are read when its bucket comes
-    if b < qs[_Q_CUR]:
-        qs[_Q_CUR] = b
-    return True
-
-
-@njit(cache=True, nogil=True, boundscheck=False)
 def _seed(
     s_node: IntArray,
     s_dist: FloatArray,
@@ -223,31 +158,85 @@ def _seed(
     label: IntArray,
     ws: tuple,
 ) -> bool:  # pragma: no cover - compiled
-    """Start a search: reset the queue, queue the pending nodes below ``hi``, then the seeds."""
-    qs, pend = ws[7], ws[5]
-    qs[_Q_FREE] = -1
-    qs[_Q_TOP] = 0
-    qs[_Q_COUNT] = 0
-    qs[_Q_CUR] = np.int64(1) << 62
+    """Start a search: reset the queue, queue the pending nodes below ``hi``, then the seeds.
+
+    Seeds beyond the cutoff are ignored; the others follow the relaxation rule of :func:`_run`.
+    """
+    inq, head, pool_node, pool_next, _, pend, touched, qs = ws
+    free, top, count, cur = -1, 0, 0, np.int64(1) << 62
+    npend, ntouched, track = qs[_Q_NPEND], qs[_Q_NTOUCHED], qs[_Q_TRACK] != 0
     kept = 0
-    for i in range(qs[_Q_NPEND]):
+    for i in range(npend):
         v = pend[i]
         if v >= hi:
             pend[kept] = v
             kept += 1
             continue
         b = np.int64(dist[v] * inv_w)
-        if not _push(v, b, mask, ws):
+        free, top, e = _entry(free, top, pool_next)
+        if e < 0:
             return False
-        qs[_Q_CUR] = min(qs[_Q_CUR], b)
-    qs[_Q_NPEND] = kept
+        _link(v, b, e, mask, inq, head, pool_node, pool_next)
+        count += 1
+        cur = min(cur, b)
+    npend = kept
     for i in range(s_node.shape[0]):
         d = s_dist[i]
-        if d <= cutoff and not _offer(
-            s_node[i], d, s_label[i], hi, inv_w, mask, indptr, dist, label, ws
-        ):
+        v = s_node[i]
+        dv = dist[v]
+        if not (d <= cutoff and (d < dv or (d == dv and s_label[i] < label[v]))):
+            continue
+        if track and dv == np.inf:
+            touched[ntouched] = v
+            ntouched += 1
+        dist[v] = d
+        label[v] = s_label[i]
+        if v >= hi:
+            if inq[v] == 0:
+                inq[v] = _PENDING
+                pend[npend] = v
+                npend += 1
+            continue
+        b = np.int64(d * inv_w)
+        cur = min(cur, b)
+        if inq[v] != 0 and np.int64(dv * inv_w) == b:
+            continue
+        free, top, e = _entry(free, top, pool_next)
+        if e < 0:
             return False
+        _link(v, b, e, mask, inq, head, pool_node, pool_next)
+        count += 1
+    qs[_Q_FREE], qs[_Q_TOP], qs[_Q_COUNT], qs[_Q_CUR] = free, top, count, cur
+    qs[_Q_NPEND], qs[_Q_NTOUCHED] = npend, ntouched
     return True
+
+
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def _link(
+    v: int,
+    b: int,
+    e: int,
+    mask: int,
+    inq: IntArray,
+    head: IntArray,
+    pool_node: IntArray,
+    pool_next: IntArray,
+) -> None:  # pragma: no cover - compiled
+    """Put node ``v`` into bucket ``b`` through pool entry ``e`` and flag it queued."""
+    pool_node[e] = v
+    pool_next[e] = head[b & mask]
+    head[b & mask] = e
+    inq[v] = 1
+
+
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def _entry(free: int, top: int, pool_next: IntArray) -> tuple[int, int, int]:
+    """Take a pool entry: (new free-list head, new top, entry or -1 if the pool is full)."""
+    if free >= 0:
+        return pool_next[free], top, free
+    if top < pool_next.shape[0]:
+        return free, top + 1, top
+    return free, top, -1
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
@@ -265,9 +254,14 @@ def _run(
 
     A bucket's list is detached into ``batch`` (live entries only) and its nodes scanned, with
     the arcs of the node ``_LOOKAHEAD`` places ahead prefetched; nodes improved meanwhile and
-    still in this bucket form the next batch (label-correcting inside the bucket). The
-    relaxation is :func:`_offer` written out: a call per arc (array reference counting) costs
-    three times the whole loop.
+    still in this bucket form the next batch (label-correcting inside the bucket).
+
+    The relaxation rule (also applied to the seeds by :func:`_seed`): node ``v`` takes distance
+    ``d`` and label ``lab`` if that is better, i.e. a smaller distance, or the same distance and
+    a smaller label; a node of a later tile (``v >= hi``) is then only marked pending, any other
+    is queued unless already queued in that bucket; a tracked search lists the nodes labelled
+    for the first time in ``touched``. The rule is written out in both loops: as a function
+    (even inlined) it costs up to four times the whole loop here.
     """
     indptr, indices, weights = g
     inq, head, pool_node, pool_next, batch, pend, touched, qs = ws
@@ -310,19 +304,11 @@ def _run(
                     b = np.int64(nd * inv_w)
                     if inq[v] != 0 and np.int64(dv * inv_w) == b:
                         continue  # already queued in this bucket
-                    if free >= 0:
-                        e = free
-                        free = pool_next[e]
-                    elif top < pool_node.shape[0]:
-                        e = top
-                        top += 1
-                    else:
+                    free, top, e = _entry(free, top, pool_next)
+                    if e < 0:
                         return False
-                    pool_node[e] = v
-                    pool_next[e] = head[b & mask]
-                    head[b & mask] = e
+                    _link(v, b, e, mask, inq, head, pool_node, pool_next)
                     count += 1
-                    inq[v] = 1
                     _prefetch(indptr, v)  # its arcs are read when its bucket comes
     qs[_Q_NPEND] = npend
     qs[_Q_NTOUCHED] = ntouched
