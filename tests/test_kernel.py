@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import math
@@ -27,6 +28,19 @@ bounded_search = K.bounded_search
 spatial_order = K.spatial_order
 
 needs_numba = pytest.mark.skipif(not K.HAVE_NUMBA, reason="numba not installed")
+
+
+@contextlib.contextmanager
+def tile_size(size):
+    """Set the kernel's tile size for a block (a context manager: safe inside hypothesis)."""
+    old = K._TILE_NODES, K._MAX_CROSSING
+    K._TILE_NODES, K._MAX_CROSSING = size, 1.0  # tiles even when most arcs cross them
+    try:
+        yield
+    finally:
+        K._TILE_NODES, K._MAX_CROSSING = old
+
+
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -222,6 +236,98 @@ def test_bucket_width_never_changes_result(seed, width):
     assert_same_dist(d, multi_source_nearest(*g, *s, 15.0, engine="scipy")[0])
 
 
+@needs_numba
+@SETTINGS
+@given(problems(), st.sampled_from([1, 2, 3, 7]))
+def test_tiles_give_the_one_piece_result(prob, tile):
+    """Tiny tiles: relaxations into later tiles are deferred, back into earlier ones not."""
+    n, arcs, items, cutoff, cutoffs = prob
+    g = csr(n, arcs)
+    s = seeds_arrays(items)
+    whole = multi_source_nearest(*g, *s, cutoff, engine="numba", threads=1)
+    with tile_size(tile):
+        d, lab = multi_source_nearest(*g, *s, cutoff, engine="numba", threads=1)
+        d2, l2 = multi_source_nearest(*g, *s, cutoff, engine="numba", threads=2)
+    assert np.array_equal(d, whole[0])  # exact: the same float sums
+    assert np.array_equal(d2, d) and np.array_equal(l2, lab)
+    check_labels(n, all_pairs(n, *g), items, cutoffs, d, lab, exact=False)
+
+
+@needs_numba
+@SETTINGS
+@given(problems(exact=True), st.sampled_from([1, 2, 5]))
+def test_tiles_keep_the_smallest_label_on_ties(prob, tile):
+    n, arcs, items, cutoff, cutoffs = prob
+    g = csr(n, arcs)
+    s = seeds_arrays(items)
+    whole = multi_source_nearest(*g, *s, cutoff, engine="numba")
+    with tile_size(tile):
+        d, lab = multi_source_nearest(*g, *s, cutoff, engine="numba")
+    assert np.array_equal(d, whole[0]) and np.array_equal(lab, whole[1])
+    check_labels(n, all_pairs(n, *g), items, cutoffs, d, lab, exact=True)
+
+
+@needs_numba
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_tiles_on_a_grid_equal_scipy(shuffle):
+    """A 60 x 60 grid in 64-node tiles, row-major or shuffled ids (arcs jump between tiles)."""
+    rng = np.random.default_rng(11)
+    side = 60
+    n = side * side
+    perm = rng.permutation(n) if shuffle else np.arange(n)
+    arcs = []
+    for i in range(side):
+        for j in range(side):
+            a = i * side + j
+            for b in ([a + 1] if j + 1 < side else []) + ([a + side] if i + 1 < side else []):
+                w = float(rng.uniform(20, 120))
+                arcs += [(int(perm[a]), int(perm[b]), w), (int(perm[b]), int(perm[a]), w)]
+    g = csr(n, arcs)
+    items = [
+        [(int(x), float(rng.uniform(0, 30)), lab) for lab, x in enumerate(rng.integers(0, n, m))]
+        for m in (0, 1, 4, 36, 400)
+    ]
+    s = seeds_arrays(items)
+    cut = np.array([500.0, 800.0, 1000.0, 1000.0, 300.0])
+    whole = multi_source_nearest(*g, *s, cut, engine="numba")
+    ref, _ = multi_source_nearest(*g, *s, cut, engine="scipy")
+    with tile_size(64):
+        d, lab = multi_source_nearest(*g, *s, cut, engine="numba", threads=2)
+    assert_same_dist(d, ref)
+    assert np.array_equal(d, whole[0])
+    reach = np.isfinite(d)
+    assert reach[1:].mean() > 0.3
+    # the label is a seed reaching the node at that distance
+    assert np.all(lab[reach] >= 0) and np.all(lab[~reach] == -1)
+    assert (lab == whole[1]).mean() > 0.999
+
+
+def test_no_tiles_when_node_ids_are_not_spatially_ordered(monkeypatch):
+    side = 60
+    n = side * side
+    arcs = [(a, a + 1, 1.0) for a in range(n) if (a + 1) % side] + [
+        (a, a + side, 1.0) for a in range(n - side)
+    ]
+    perm = np.random.default_rng(2).permutation(n)
+    monkeypatch.setattr(K, "_TILE_NODES", 600)  # ten rows of the grid
+    assert K._tile_size(csr(n, arcs), 100.0, 1.2) == 600
+    shuffled = [(int(perm[u]), int(perm[v]), w) for u, v, w in arcs]
+    assert K._tile_size(csr(n, shuffled), 100.0, 1.2) == n
+
+
+@needs_numba
+def test_tiles_with_infinite_cutoff_search_in_one_piece():
+    g = csr(4, [(0, 1, 1.0), (1, 2, 1.0), (2, 3, 1.0), (3, 0, 1.0)])
+    s = seeds_arrays([[(3, 0.0, 0)], [(0, 0.5, 1)]])
+    with tile_size(1):
+        assert K._tile_size(g, np.inf, 1.2) == 4
+        assert K._tile_size(g, 10.0, 1.2) == 1
+        assert K._tile_size(g, 1e9, 1.2) == 4  # the window would need too many buckets
+        d, lab = multi_source_nearest(*g, *s, [np.inf, 2.0], engine="numba")
+    np.testing.assert_array_equal(d, [[1.0, 2.0, 3.0, 0.0], [0.5, 1.5, np.inf, np.inf]])
+    np.testing.assert_array_equal(lab, [[0, 0, 0, 0], [1, 1, -1, -1]])
+
+
 def test_small_example_by_hand():
     # path 0 -1- 1 -2- 2 -0- 3 (zero-length arc), both directions; node 4 isolated
     arcs = [(0, 1, 1.0), (1, 2, 2.0), (2, 3, 0.0)]
@@ -263,6 +369,9 @@ def test_pool_overflow_is_retried(monkeypatch):
     monkeypatch.setattr(K, "_pool_size", lambda n, m: 1)
     d, lab = multi_source_nearest(*g, *s, 25.0, engine="numba", threads=2)
     assert np.array_equal(d, ref[0]) and np.array_equal(lab, ref[1])
+    monkeypatch.setattr(K, "_TILE_NODES", 16)  # overflow with pending nodes of later tiles
+    d, lab = multi_source_nearest(*g, *s, 25.0, engine="numba", threads=2)
+    assert np.array_equal(d, ref[0])
     origins = (np.arange(11), rng.integers(0, n, 10), np.zeros(10))
     ref = bounded_search(*g, *origins, 25.0, engine="scipy")
     got = bounded_search(*g, *origins, 25.0, engine="numba")

@@ -8,9 +8,11 @@ Every search is a *float-bucket queue* (a Dial-style bucket queue over float key
   textbook Dijkstra (``dist[v] = dist[u] + w(u, v)``).
 * Nodes are kept in buckets of width ``bucket_width`` metres (default 1.2 m, about one second of
   walking): node ``v`` is in bucket ``floor(dist[v] / bucket_width)``. The buckets live in a
-  circular array whose length exceeds the longest useful arc (and the spread of the seed offsets)
-  divided by the width, so every pending node fits in the window ahead of the current bucket.
-  Each bucket is a LIFO list threaded through a fixed pool of entries with a free list.
+  circular array whose length exceeds the spread of the labels that can be pending at once
+  (the longest useful arc and the seed offsets, or the whole cutoff when the search is split
+  into tiles) divided by the width, so every pending node fits in the window ahead of the
+  current bucket. Each bucket is a LIFO list threaded through a fixed pool of entries with a
+  free list.
 * Buckets are processed in increasing order. *Inside* a bucket the search is label-correcting:
   a node popped from the current bucket is scanned at its current distance, and if a later node
   of the same bucket improves it, it is pushed back into the same bucket and scanned again.
@@ -28,6 +30,20 @@ minimum over paths of the left-to-right float path length: the same value Dijkst
 work; it never rounds a distance. Zero-length arcs, self-loops and parallel arcs need no special
 case.
 
+Tiles. On a large graph one item's search is split into *tiles*: ranges of ``_TILE_NODES``
+consecutive node ids, solved in increasing order, each from the item's seeds inside it. A
+relaxation into a later tile only lowers that node's label and marks it *pending*; the node is
+queued (with its label then) when its tile is solved. Relaxations into the current or an earlier
+tile are queued at once, so improvements flow back into finished tiles immediately. Every arc is
+still relaxed with the final label of its tail (a node changed in one tile is scanned in that
+tile or, if pending, in its own), so the result is again the fixed point above: the distances are
+exactly those of the one-piece search. What changes is locality: with spatially ordered ids
+(:func:`spatial_order`) a tile is a compact area, its search touches a few megabytes instead of
+scattering every bucket over the whole graph, and on a million-node graph an item costs about
+half as much (each node is still scanned about once). Graphs of at most ``_TILE_NODES`` nodes,
+infinite cutoffs and graphs whose ids are not spatially ordered (most arcs joining two tiles)
+are solved in one piece.
+
 Cutoff. A label is only ever set when it is ``<= cutoff``, so the queue empties as soon as the
 search passes the cutoff (early termination) and unreached nodes keep ``inf``.
 
@@ -38,22 +54,22 @@ metres) this is exactly "the smallest label among the nearest seeds"; when two d
 paths only become equal through rounding the winner is still deterministic. Each item is solved
 by one thread in a fixed order, so results do not depend on the number of threads.
 
-Memory traffic. On city-scale graphs the search is bound by memory latency (every bucket holds
-nodes scattered over the whole graph), so: ``indptr`` is stored as int32 when possible; a
-bucket is detached into a small array before it is scanned and the arcs of the node eight
-places ahead are software-prefetched, as is ``indptr[v]`` when ``v`` is queued; and the output
-rows are the search's distance arrays (no copy, no n-wide reset beyond the row's own fill).
-Renumbering the nodes along a space-filling curve (:func:`spatial_order`) keeps neighbours close
-in memory and is worth 1.3-1.6x on a million-node graph with unordered ids.
+Memory traffic. The search is bound by memory latency, so: ``indptr`` is stored as int32 when
+possible; a bucket is detached into a small array before it is scanned and the arcs of the node
+eight places ahead are software-prefetched, as is ``indptr[v]`` when ``v`` is queued; and the
+output rows are the search's distance arrays (no copy, no n-wide reset beyond the row's own
+fill). Renumbering the nodes along a space-filling curve (:func:`spatial_order`) keeps
+neighbours close in memory and makes the tiles compact.
 
-Parallelism. ``multi_source_nearest`` runs items (services) in parallel with ``numba.prange``
-over worker slots, one fixed workspace per slot; each worker takes the next item from an
-atomic counter (dynamic scheduling, so a core that is busy elsewhere does not hold the call
-back). ``bounded_search`` hands out small chunks of origins the same way, keeps a touched-node
-list per slot (no n-wide reset per origin) and appends each origin's nodes, radix-sorted, to a
-per-slot buffer; buffers that fill up are grown from Python and the remaining origins resumed.
-Workspaces never grow inside the compiled loops: an entry-pool overflow is detected, reported
-and retried from Python with a pool four times larger.
+Parallelism. ``multi_source_nearest`` runs items (services) in parallel, one worker thread
+per slot with a fixed workspace; each worker takes the next item from an atomic counter
+(dynamic scheduling, so a core that is busy elsewhere does not hold the call back). The
+compiled workers (:mod:`fifteenmin._kernel_jit`) release the GIL, so plain Python threads run
+them (no numba threading layer, no parallel-loop compilation). ``bounded_search`` hands out
+small chunks of origins the same way, keeps a touched-node list per slot (no n-wide reset per
+origin) and appends each origin's nodes, radix-sorted, to a per-slot buffer; buffers that fill
+up are grown and the remaining origins resumed. Workspaces never grow inside the compiled
+loops: an entry-pool overflow is detected, reported and retried with a pool four times larger.
 
 numba is optional: without it the module imports and ``engine="auto"`` uses scipy.
 """
@@ -61,6 +77,8 @@ numba is optional: without it the module imports and ``engine="auto"`` uses scip
 from __future__ import annotations
 
 import math
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -68,84 +86,15 @@ import scipy.sparse as sp
 from scipy.sparse import csgraph
 
 from . import settings
-
-try:  # numba is optional (momepy-style): the module must import and work without it
-    import numba
-    from numba import njit, prange
-
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover - exercised only where numba is absent
-    numba = None
-    HAVE_NUMBA = False
-
-    def njit(*args: Any, **kwargs: Any) -> Any:
-        """Stand-in for ``numba.njit`` when numba is missing (returns the function)."""
-        if len(args) == 1 and callable(args[0]) and not kwargs:
-            return args[0]
-        return lambda f: f
-
-    prange = range
-
-if HAVE_NUMBA:
-    from llvmlite import ir
-    from numba.core import cgutils, types
-    from numba.extending import intrinsic
-
-    @intrinsic
-    def _prefetch(typingctx, arr, idx):  # pragma: no cover - compiled
-        """Software prefetch (read, keep in all cache levels) of ``arr[idx]``."""
-        sig = types.void(arr, idx)
-
-        def codegen(context, builder, signature, args):
-            aryty = signature.args[0]
-            ary = context.make_array(aryty)(context, builder, args[0])
-            ptr = cgutils.get_item_pointer(
-                context, builder, aryty, ary, [args[1]], wraparound=False
-            )
-            i8p = ir.IntType(8).as_pointer()
-            name = "llvm.prefetch.p0" if str(i8p) == "ptr" else "llvm.prefetch.p0i8"
-            i32 = ir.IntType(32)
-            fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
-            fn = cgutils.get_or_insert_function(builder.module, fnty, name)
-            builder.call(
-                fn,
-                [
-                    builder.bitcast(ptr, i8p),
-                    ir.Constant(i32, 0),
-                    ir.Constant(i32, 3),
-                    ir.Constant(i32, 1),
-                ],
-            )
-            return context.get_dummy_value()
-
-        return sig, codegen
-
-    @intrinsic
-    def _fetch_add(typingctx, arr):  # pragma: no cover - compiled
-        """Atomically ``old = arr[0]; arr[0] += 1; return old`` (int64 work counter)."""
-        sig = types.int64(arr)
-
-        def codegen(context, builder, signature, args):
-            aryty = signature.args[0]
-            ary = context.make_array(aryty)(context, builder, args[0])
-            zero = context.get_constant(types.intp, 0)
-            ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [zero])
-            one = context.get_constant(types.int64, 1)
-            return builder.atomic_rmw("add", ptr, one, "monotonic")
-
-        return sig, codegen
-
-else:  # pragma: no cover
-
-    def _prefetch(arr: Any, idx: Any) -> None:
-        """No-op stand-in for the numba prefetch intrinsic."""
-
-    def _fetch_add(arr: Any) -> int:
-        """Stand-in for the atomic counter (single-threaded)."""
-        old = int(arr[0])
-        arr[0] += 1
-        return old
-
+from ._kernel_jit import (
+    FULL,
+    HAVE_NUMBA,
+    OVERFLOW,
+    Q_SIZE,
+    bounded_worker,
+    nearest_worker,
+    numba,
+)
 
 __all__ = [
     "DEFAULT_BUCKET_WIDTH",
@@ -159,381 +108,13 @@ __all__ = [
 DEFAULT_BUCKET_WIDTH = 1.2
 """Bucket width in metres (about one second of walking at 1.2 m/s)."""
 
-_LOOKAHEAD = 8  # prefetch the arcs of the node this many places ahead in a bucket batch
 _MAX_BUCKETS = 1 << 16
 _BUF_CAP0 = 1 << 16  # initial per-thread result buffer of bounded_search (grown on demand)
-_OVERFLOW = -1
 _SORT_ORIGINS = True  # bounded_search visits origins by node id (cache reuse between origins)
+_TILE_NODES = 1 << 15  # node ids per tile of a nearest-facility search (see "Tiles")
+_MAX_CROSSING = 0.5  # no tiles when more of the arcs join two tiles (unordered node ids)
 
 FloatArray = np.ndarray
-IntArray = np.ndarray
-
-
-# ---------------------------------------------------------------------------------------------
-# numba kernels
-# ---------------------------------------------------------------------------------------------
-
-
-@njit(cache=True, nogil=True, boundscheck=False)
-def _search(
-    indptr,
-    indices,
-    weights,
-    s_node,
-    s_dist,
-    s_label,
-    cutoff,
-    inv_w,
-    mask,
-    dist,
-    label,
-    inq,
-    head,
-    pool_node,
-    pool_next,
-    batch,
-    touched,
-    track,
-):  # pragma: no cover - compiled
-    """One multi-source search; ``dist``/``label`` must be inf/-1 on entry at untouched nodes.
-
-    Returns the number of touched nodes (when ``track``, listed in ``touched``; else 0), or
-    ``-1`` if the entry pool overflowed (the caller resets the workspace and retries with a
-    bigger pool). ``inq`` and ``head`` are clean again on a normal return.
-    """
-    pool_size = pool_node.shape[0]
-    free = -1
-    top = 0
-    count = 0
-    ntouched = 0
-    cur = np.int64(1) << 62
-    for i in range(s_node.shape[0]):
-        v = s_node[i]
-        d = s_dist[i]
-        lab = s_label[i]
-        if not (d <= cutoff):
-            continue
-        dv = dist[v]
-        if d < dv or (d == dv and lab < label[v]):
-            if track and dv == np.inf:
-                touched[ntouched] = v
-                ntouched += 1
-            dist[v] = d
-            label[v] = lab
-            b = np.int64(d * inv_w)
-            if inq[v] == 0 or np.int64(dv * inv_w) != b:
-                if free >= 0:
-                    e = free
-                    free = pool_next[e]
-                elif top < pool_size:
-                    e = top
-                    top += 1
-                else:
-                    return _OVERFLOW
-                s = b & mask
-                pool_node[e] = v
-                pool_next[e] = head[s]
-                head[s] = e
-                count += 1
-                inq[v] = 1
-            if b < cur:
-                cur = b
-    while count > 0:
-        s = cur & mask
-        while head[s] < 0:
-            cur += 1
-            s = cur & mask
-        while head[s] >= 0:
-            # detach the bucket's list into `batch` (live entries only); nodes improved while
-            # the batch runs and still in this bucket are pushed to the list again and form
-            # the next batch (label-correcting inside the bucket)
-            nb = 0
-            e = head[s]
-            head[s] = -1
-            while e >= 0:
-                u = pool_node[e]
-                nx = pool_next[e]
-                pool_next[e] = free
-                free = e
-                count -= 1
-                if inq[u]:
-                    batch[nb] = u
-                    nb += 1
-                e = nx
-            for i in range(min(nb, _LOOKAHEAD)):
-                a = indptr[batch[i]]
-                _prefetch(indices, a)
-                _prefetch(weights, a)
-            for i in range(nb):
-                if i + _LOOKAHEAD < nb:
-                    a = indptr[batch[i + _LOOKAHEAD]]
-                    _prefetch(indices, a)
-                    _prefetch(weights, a)
-                u = batch[i]
-                inq[u] = 0
-                du = dist[u]
-                lu = label[u]
-                for a in range(indptr[u], indptr[u + 1]):
-                    nd = du + weights[a]
-                    if nd > cutoff:
-                        continue
-                    v = indices[a]
-                    dv = dist[v]
-                    if nd < dv or (nd == dv and lu < label[v]):
-                        if track and dv == np.inf:
-                            touched[ntouched] = v
-                            ntouched += 1
-                        dist[v] = nd
-                        label[v] = lu
-                        b = np.int64(nd * inv_w)
-                        if inq[v] == 0 or np.int64(dv * inv_w) != b:
-                            if free >= 0:
-                                e = free
-                                free = pool_next[e]
-                            elif top < pool_size:
-                                e = top
-                                top += 1
-                            else:
-                                return _OVERFLOW
-                            s2 = b & mask
-                            pool_node[e] = v
-                            pool_next[e] = head[s2]
-                            head[s2] = e
-                            count += 1
-                            inq[v] = 1
-                            _prefetch(indptr, v)  # its arcs are read when its bucket comes
-    return ntouched
-
-
-@njit(cache=True, nogil=True, boundscheck=False)
-def _radix_sort(keys, r, tmp, count, passes):  # pragma: no cover - compiled
-    """Sort ``keys[:r]`` (non-negative int32) ascending in place; LSD radix, 11-bit digits.
-
-    (numba's ``np.sort`` allocates and did not scale across threads here.)
-    """
-    if r < 48:  # insertion sort for short lists
-        for i in range(1, r):
-            x = keys[i]
-            j = i - 1
-            while j >= 0 and keys[j] > x:
-                keys[j + 1] = keys[j]
-                j -= 1
-            keys[j + 1] = x
-        return
-    src = keys
-    dst = tmp
-    shift = 0
-    for _ in range(passes):
-        count[:] = 0
-        for i in range(r):
-            count[(src[i] >> shift) & 2047] += 1
-        total = 0
-        for d in range(2048):
-            c = count[d]
-            count[d] = total
-            total += c
-        for i in range(r):
-            x = src[i]
-            d = (x >> shift) & 2047
-            dst[count[d]] = x
-            count[d] += 1
-        src, dst = dst, src
-        shift += 11
-    if passes % 2 == 1:
-        for i in range(r):
-            keys[i] = tmp[i]
-
-
-@njit(cache=True, nogil=True, boundscheck=False)
-def _reset_queue(inq, head, pool_node, touched, ntouched):  # pragma: no cover - compiled
-    """Clear a workspace after an overflow (queue flags and bucket heads)."""
-    head[:] = -1
-    if ntouched >= 0:
-        for i in range(ntouched):
-            inq[touched[i]] = 0
-    else:
-        inq[:] = 0
-
-
-@njit(cache=True, parallel=True, boundscheck=False)
-def _nearest_parallel(
-    indptr,
-    indices,
-    weights,
-    seed_ptr,
-    seed_node,
-    seed_dist,
-    seed_label,
-    cutoffs,
-    items,
-    inv_w,
-    mask,
-    out_dist,
-    out_label,
-    inq,
-    head,
-    pool_node,
-    pool_next,
-    batch,
-    status,
-    counter,
-):  # pragma: no cover - compiled
-    """Solve ``items`` (item ids) on ``inq.shape[0]`` workspaces.
-
-    Each worker takes the next item from an atomic counter (dynamic scheduling: a busy or
-    descheduled core does not hold the others back) and writes straight into its output rows.
-    """
-    nslots = inq.shape[0]
-    nitems = items.shape[0]
-    dummy = np.empty(0, np.int32)
-    for t in prange(nslots):
-        while True:
-            j = _fetch_add(counter)
-            if j >= nitems:
-                break
-            k = items[j]
-            drow = out_dist[k]
-            lrow = out_label[k]
-            drow[:] = np.inf
-            lrow[:] = -1
-            lo = seed_ptr[k]
-            hi = seed_ptr[k + 1]
-            r = _search(
-                indptr,
-                indices,
-                weights,
-                seed_node[lo:hi],
-                seed_dist[lo:hi],
-                seed_label[lo:hi],
-                cutoffs[k],
-                inv_w,
-                mask,
-                drow,
-                lrow,
-                inq[t],
-                head[t],
-                pool_node[t],
-                pool_next[t],
-                batch[t],
-                dummy,
-                False,
-            )
-            status[k] = r
-            if r < 0:
-                _reset_queue(inq[t], head[t], pool_node[t], dummy, -1)
-
-
-@njit(cache=True, parallel=True, boundscheck=False)
-def _bounded_parallel(
-    indptr,
-    indices,
-    weights,
-    origin_ptr,
-    origin_node,
-    origin_dist,
-    origin_label,
-    cutoffs,
-    order,
-    chunk_start,
-    chunk_stop,
-    inv_w,
-    mask,
-    dist,
-    label,
-    inq,
-    head,
-    pool_node,
-    pool_next,
-    batch,
-    touched,
-    sort_tmp,
-    sort_count,
-    passes,
-    buf_node,
-    buf_dist,
-    buf_used,
-    chunk_slot,
-    chunk_off,
-    chunk_next,
-    counts,
-    counter,
-):  # pragma: no cover - compiled
-    """Chunks of origins taken from an atomic counter, results appended to slot buffers.
-
-    Origins are visited in the order ``order`` (positions ``p`` -> origin ``order[p]``).
-    Chunk ``c`` ran on slot ``chunk_slot[c]``, its results start at ``chunk_off[c]`` in that
-    slot's buffer and cover positions ``chunk_start[c]:chunk_next[c]``. A slot stops taking
-    chunks when its entry pool overflows (``counts[o] = -1``) or its buffer is full
-    (``counts[o] = -2``); the caller re-queues what is left. Workspaces are clean on return.
-    """
-    nslots = inq.shape[0]
-    nchunks = chunk_start.shape[0]
-    cap = buf_node.shape[1]
-    for t in prange(nslots):
-        used = 0
-        dt = dist[t]
-        lt = label[t]
-        tt = touched[t]
-        full = False
-        while not full:
-            c = _fetch_add(counter)
-            if c >= nchunks:
-                break
-            chunk_slot[c] = t
-            chunk_off[c] = used
-            p = chunk_start[c]
-            while p < chunk_stop[c]:
-                o = order[p]
-                lo = origin_ptr[o]
-                hi = origin_ptr[o + 1]
-                r = _search(
-                    indptr,
-                    indices,
-                    weights,
-                    origin_node[lo:hi],
-                    origin_dist[lo:hi],
-                    origin_label[lo:hi],
-                    cutoffs[o],
-                    inv_w,
-                    mask,
-                    dt,
-                    lt,
-                    inq[t],
-                    head[t],
-                    pool_node[t],
-                    pool_next[t],
-                    batch[t],
-                    tt,
-                    True,
-                )
-                if r < 0:
-                    # overflow: clear the whole workspace (rare)
-                    dt[:] = np.inf
-                    lt[:] = -1
-                    _reset_queue(inq[t], head[t], pool_node[t], tt, -1)
-                    counts[o] = -1
-                    full = True
-                    break
-                if used + r > cap:
-                    for i in range(r):
-                        v = tt[i]
-                        dt[v] = np.inf
-                        lt[v] = -1
-                    counts[o] = -2
-                    full = True
-                    break
-                _radix_sort(tt, r, sort_tmp[t], sort_count[t], passes)
-                for i in range(r):
-                    v = tt[i]
-                    buf_node[t, used + i] = v
-                    buf_dist[t, used + i] = dt[v]
-                    dt[v] = np.inf
-                    lt[v] = -1
-                used += r
-                counts[o] = r
-                p += 1
-            chunk_next[c] = p
-        buf_used[t] = used
 
 
 # ---------------------------------------------------------------------------------------------
@@ -543,7 +124,9 @@ def _bounded_parallel(
 
 def _as_csr(indptr: Any, indices: Any, weights: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Coerce dtypes and check the CSR structure (arc contents: see :func:`_scan_arcs`)."""
-    indptr = np.ascontiguousarray(indptr, dtype=np.int64)
+    indptr = np.asarray(indptr)
+    if indptr.dtype != np.int32:
+        indptr = np.ascontiguousarray(indptr, dtype=np.int64)
     indices = np.ascontiguousarray(indices, dtype=np.int32)
     weights = np.ascontiguousarray(weights, dtype=np.float64)
     if indptr.ndim != 1 or indptr.shape[0] < 1:
@@ -553,8 +136,8 @@ def _as_csr(indptr: Any, indices: Any, weights: Any) -> tuple[np.ndarray, np.nda
     m = indices.shape[0]
     if indptr[0] != 0 or indptr[-1] != m or (indptr.shape[0] > 1 and np.any(np.diff(indptr) < 0)):
         raise ValueError("indptr must start at 0, be non-decreasing and end at len(indices)")
-    if m < 2**31 - 1:
-        indptr = indptr.astype(np.int32)  # compact: less cache traffic
+    if m < 2**31 - 1:  # compact: less cache traffic
+        indptr = np.ascontiguousarray(indptr, dtype=np.int32)
     return indptr, indices, weights
 
 
@@ -582,6 +165,7 @@ def _scan_arcs(indices: np.ndarray, weights: np.ndarray, n: int, cmax: float) ->
 def _as_groups(
     ptr: Any, node: Any, dist: Any, n: int, names: tuple[str, str, str]
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Coerce and check a grouped seed list (``ptr`` into ``node`` / ``dist``)."""
     pname, nname, dname = names
     ptr = np.ascontiguousarray(ptr, dtype=np.int64)
     node = np.ascontiguousarray(node, dtype=np.int32)
@@ -599,7 +183,39 @@ def _as_groups(
     return ptr, node, dist
 
 
+def _as_seeds(
+    seed_ptr: Any, seed_node: Any, seed_dist: Any, seed_label: Any, n: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Coerce and check the seeds of :func:`multi_source_nearest`."""
+    ptr, node, dist = _as_groups(
+        seed_ptr, seed_node, seed_dist, n, ("seed_ptr", "seed_node", "seed_dist")
+    )
+    label = np.ascontiguousarray(seed_label, dtype=np.int32)
+    if label.shape != node.shape:
+        raise ValueError("seed_label must have the same length as seed_node")
+    if label.size and label.min() < 0:
+        raise ValueError("seed_label must be >= 0 (-1 marks unreached nodes in the output)")
+    return ptr, node, dist, label
+
+
+def _check_out(out: Any, k: int, n: int) -> None:
+    """Check the ``out=`` arrays of :func:`multi_source_nearest`."""
+    for arr, dt, name in ((out[0], np.float64, "out[0]"), (out[1], np.int32, "out[1]")):
+        if (
+            not isinstance(arr, np.ndarray)
+            or arr.shape != (k, n)
+            or arr.dtype != dt
+            or not arr.flags.c_contiguous
+            or not arr.flags.writeable
+        ):
+            raise ValueError(
+                f"{name} must be a writeable C-contiguous {np.dtype(dt).name} "
+                f"array of shape ({k}, {n})"
+            )
+
+
 def _as_cutoffs(cutoff: Any, k: int) -> np.ndarray:
+    """Per-item cutoffs as a float64 array of shape ``(k,)`` (a scalar is broadcast)."""
     c = np.asarray(cutoff, dtype=np.float64)
     if c.ndim == 0:
         c = np.full(k, float(c))
@@ -613,6 +229,7 @@ def _as_cutoffs(cutoff: Any, k: int) -> np.ndarray:
 
 
 def _resolve_engine(engine: str) -> str:
+    """``"numba"`` or ``"scipy"`` for ``engine`` (``"auto"``: numba when installed)."""
     if engine == "auto":
         return "numba" if HAVE_NUMBA else "scipy"
     if engine == "numba":
@@ -625,20 +242,23 @@ def _resolve_engine(engine: str) -> str:
 
 
 def _max_cutoff(cutoffs: np.ndarray) -> float:
+    """The largest cutoff (``inf`` when there are no items)."""
     return float(cutoffs.max()) if cutoffs.size else np.inf
 
 
-def _queue_geometry(
-    wmax: float, seed_dist: np.ndarray, cmax: float, bucket_width: float
-) -> tuple[float, int]:
-    """Return (1 / width, mask) so every pending label fits in the circular bucket window.
-
-    ``wmax`` is the longest finite arc not longer than ``cmax``, the largest cutoff: longer
-    arcs can never produce a label within the cutoff.
-    """
+def _seed_span(seed_dist: np.ndarray, cmax: float) -> float:
+    """The largest finite seed offset within the largest cutoff (0 if none)."""
     sd = seed_dist[(seed_dist <= cmax) & np.isfinite(seed_dist)]
-    smax = float(sd.max()) if sd.size else 0.0
-    span = max(wmax, smax)
+    return float(sd.max()) if sd.size else 0.0
+
+
+def _queue_geometry(span: float, bucket_width: float) -> tuple[float, int]:
+    """Return (1 / width, mask) so that labels spread over ``span`` metres fit in the window.
+
+    ``span`` bounds the spread of the labels pending at once: the longest useful arc (not
+    longer than the largest cutoff: longer arcs never give a label within it) and the seed
+    offsets, or the whole cutoff for tiled searches. Too many buckets widen them.
+    """
     width = float(bucket_width)
     if not (width > 0 and math.isfinite(width)):
         raise ValueError("bucket_width must be a positive finite number of metres")
@@ -648,7 +268,41 @@ def _queue_geometry(
     return 1.0 / width, nb - 1
 
 
+def _tile_size(
+    g: tuple[np.ndarray, np.ndarray, np.ndarray], cmax: float, bucket_width: float
+) -> int:
+    """Node ids per tile: ``_TILE_NODES`` on large, spatially numbered graphs, else ``n``.
+
+    Tiles need a finite cutoff and a bucket window as long as it (at most ``_MAX_BUCKETS``
+    buckets of the requested width), and they only pay when most arcs stay inside a tile: on
+    a graph with unordered ids (e.g. raw OSM ids, see :func:`spatial_order`) nearly every
+    relaxation would be deferred, so the search stays in one piece when more than
+    ``_MAX_CROSSING`` of a fixed sample of 4,096 arcs join two tiles.
+    """
+    indptr, indices, _ = g
+    n = indptr.shape[0] - 1
+    width = float(bucket_width)
+    fits = math.isfinite(cmax) and width > 0 and cmax / width + 3 <= _MAX_BUCKETS
+    if not (fits and n > _TILE_NODES and indices.size):
+        return max(n, 1)
+    arcs = np.linspace(0, indices.size - 1, min(indices.size, 4096)).astype(np.int64)
+    tails = np.searchsorted(indptr, arcs, side="right") - 1
+    crossing = float(np.mean(tails // _TILE_NODES != indices[arcs] // _TILE_NODES))
+    return _TILE_NODES if crossing <= _MAX_CROSSING else n
+
+
+def _sort_seeds(
+    seeds: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The seeds of every item ordered by node (stable), as tiled searches need them."""
+    ptr, node, dist, label = seeds
+    item = np.repeat(np.arange(ptr.shape[0] - 1), np.diff(ptr))
+    o = np.lexsort((node, item))
+    return ptr, node[o], dist[o], label[o]
+
+
 def _threads(threads: int | None) -> int:
+    """Worker threads to use (numba's current setting by default, at most numba's maximum)."""
     if not HAVE_NUMBA:
         return 1
     nmax = numba.config.NUMBA_NUM_THREADS
@@ -700,7 +354,8 @@ def multi_source_nearest(
         Label reported for each seed (``>= 0``), typically the facility index.
     cutoff : float or array_like of float, shape (K,)
         Per-item maximum distance in metres (``np.inf`` for none); distances ``<= cutoff`` are
-        kept.
+        kept. A tight cutoff per item (e.g. its own walking time at its own speed) is the
+        cheapest way to make a call faster: the search stops there.
     engine : {"auto", "numba", "scipy"}
         ``"numba"``: float-bucket queue, items in parallel. ``"scipy"``: reference
         implementation with :func:`scipy.sparse.csgraph.dijkstra` and one virtual node per seed
@@ -713,8 +368,7 @@ def multi_source_nearest(
     out : (numpy.ndarray, numpy.ndarray), optional
         Preallocated C-contiguous ``(K, n)`` float64 and int32 arrays to write the result into
         (both are overwritten and returned). Reusing them across calls avoids allocating and
-        page-faulting ``12 * K * n`` bytes per call, which on a million-node graph costs as
-        much as the searches themselves on some machines.
+        page-faulting ``12 * K * n`` bytes per call.
 
     Returns
     -------
@@ -731,87 +385,37 @@ def multi_source_nearest(
     ValueError
         On malformed arrays, negative or NaN weights, seed offsets or cutoffs, negative labels
         or node ids out of range; the message names the array.
+
+    Examples
+    --------
+    A path ``0 - 1 - 2`` (both directions, 10 m and 20 m) with one item seeded at node 0 with
+    label 7:
+
+    >>> d, lab = multi_source_nearest([0, 1, 3, 4], [1, 0, 2, 1], [10.0, 10.0, 20.0, 20.0],
+    ...                               [0, 1], [0], [0.0], [7], 25.0)
+    >>> d.tolist(), lab.tolist()
+    ([[0.0, 10.0, inf]], [[7, 7, -1]])
     """
     indptr, indices, weights = _as_csr(indptr, indices, weights)
     n = indptr.shape[0] - 1
-    seed_ptr, seed_node, seed_dist = _as_groups(
-        seed_ptr, seed_node, seed_dist, n, ("seed_ptr", "seed_node", "seed_dist")
-    )
-    seed_label = np.ascontiguousarray(seed_label, dtype=np.int32)
-    if seed_label.shape != seed_node.shape:
-        raise ValueError("seed_label must have the same length as seed_node")
-    if seed_label.size and seed_label.min() < 0:
-        raise ValueError("seed_label must be >= 0 (-1 marks unreached nodes in the output)")
-    k = seed_ptr.shape[0] - 1
+    seeds = _as_seeds(seed_ptr, seed_node, seed_dist, seed_label, n)
+    k = seeds[0].shape[0] - 1
     cutoffs = _as_cutoffs(cutoff, k)
-    cmax = _max_cutoff(cutoffs)
-    wmax = _scan_arcs(indices, weights, n, cmax)
+    wmax = _scan_arcs(indices, weights, n, _max_cutoff(cutoffs))
     if out is not None:
-        out_dist, out_label = out
-        for arr, dt, name in ((out_dist, np.float64, "out[0]"), (out_label, np.int32, "out[1]")):
-            if (
-                not isinstance(arr, np.ndarray)
-                or arr.shape != (k, n)
-                or arr.dtype != dt
-                or not arr.flags.c_contiguous
-                or not arr.flags.writeable
-            ):
-                raise ValueError(
-                    f"{name} must be a writeable C-contiguous {np.dtype(dt).name} "
-                    f"array of shape ({k}, {n})"
-                )
+        _check_out(out, k, n)
+    g = (indptr, indices, weights)
     if _resolve_engine(engine) == "scipy":
-        dist, label = _nearest_scipy(
-            indptr, indices, weights, seed_ptr, seed_node, seed_dist, seed_label, cutoffs
-        )
+        dist, label = _nearest_scipy(*g, *seeds, cutoffs)
         if out is None:
             return dist, label
-        out_dist[...] = dist
-        out_label[...] = label
-        return out_dist, out_label
-    nthreads = _threads(threads)
-    inv_w, mask = _queue_geometry(wmax, seed_dist, cmax, bucket_width)
+        out[0][...] = dist
+        out[1][...] = label
+        return out
     if out is None:
-        out_dist = np.empty((k, n), np.float64)
-        out_label = np.empty((k, n), np.int32)
-    items = np.arange(k, dtype=np.int64)
-    nslots = max(1, min(nthreads, k))
-    pool = _pool_size(n, int(np.diff(seed_ptr).max(initial=0)))
-    inq = np.zeros((nslots, n), np.uint8)
-    head = np.full((nslots, mask + 1), -1, np.int32)
-    status = np.zeros(k, np.int64)
-    while items.size:
-        pool_node = np.empty((nslots, pool), np.int32)
-        pool_next = np.empty((nslots, pool), np.int32)
-        batch = np.empty((nslots, pool), np.int32)
-        _run_threads(
-            nslots,
-            _nearest_parallel,
-            indptr,
-            indices,
-            weights,
-            seed_ptr,
-            seed_node,
-            seed_dist,
-            seed_label,
-            cutoffs,
-            items,
-            inv_w,
-            mask,
-            out_dist,
-            out_label,
-            inq,
-            head,
-            pool_node,
-            pool_next,
-            batch,
-            status,
-            np.zeros(1, np.int64),
-        )
-        items = items[status[items] < 0]
-        pool *= 4
-        nslots = max(1, min(nslots, items.size))
-    return out_dist, out_label
+        out = (np.empty((k, n), np.float64), np.empty((k, n), np.int32))
+    _nearest_numba(g, seeds, cutoffs, wmax, _threads(threads), bucket_width, out)
+    return out
 
 
 def bounded_search(
@@ -859,127 +463,238 @@ def bounded_search(
         Reached nodes, sorted ascending within each origin.
     out_dist : numpy.ndarray of float64
         Their distances (``<= cutoff``).
+
+    Examples
+    --------
+    The path ``0 - 1 - 2`` of :func:`multi_source_nearest`, one origin at node 2, 25 m:
+
+    >>> bounded_search([0, 1, 3, 4], [1, 0, 2, 1], [10.0, 10.0, 20.0, 20.0],
+    ...                [0, 1], [2], [0.0], 25.0)
+    (array([0, 2]), array([1, 2], dtype=int32), array([20.,  0.]))
     """
     indptr, indices, weights = _as_csr(indptr, indices, weights)
     n = indptr.shape[0] - 1
-    origin_ptr, origin_node, origin_dist = _as_groups(
+    origins = _as_groups(
         origin_ptr, origin_node, origin_dist, n, ("origin_ptr", "origin_node", "origin_dist")
     )
-    n_orig = origin_ptr.shape[0] - 1
-    cutoffs = _as_cutoffs(cutoff, n_orig)
-    cmax = _max_cutoff(cutoffs)
-    wmax = _scan_arcs(indices, weights, n, cmax)
+    cutoffs = _as_cutoffs(cutoff, origins[0].shape[0] - 1)
+    wmax = _scan_arcs(indices, weights, n, _max_cutoff(cutoffs))
+    g = (indptr, indices, weights)
     if _resolve_engine(engine) == "scipy":
-        return _bounded_scipy(
-            indptr, indices, weights, origin_ptr, origin_node, origin_dist, cutoffs
-        )
-    if n_orig == 0:
+        return _bounded_scipy(*g, *origins, cutoffs)
+    if origins[0].shape[0] == 1:
         return np.zeros(1, np.int64), np.empty(0, np.int32), np.empty(0, np.float64)
-    nthreads = _threads(threads)
-    inv_w, mask = _queue_geometry(wmax, origin_dist, cmax, bucket_width)
-    # visit origins by node id (spatial order on a renumbered graph: neighbouring origins
-    # share cache), in small chunks taken dynamically by the workers
-    first = np.full(n_orig, -1, np.int64)
-    has = np.diff(origin_ptr) > 0
-    first[has] = origin_node[origin_ptr[:-1][has]]
-    if _SORT_ORIGINS:
-        order = np.argsort(first, kind="stable").astype(np.int64)
-    else:
-        order = np.arange(n_orig, dtype=np.int64)
-    nslots = max(1, min(nthreads, n_orig))
-    csize = int(np.clip(n_orig // (nslots * 16), 1, 64))
-    pending = np.arange(0, n_orig, csize, dtype=np.int64)
-    pending = np.stack([pending, np.minimum(pending + csize, n_orig)], axis=1)
-    dist = np.full((nslots, n), np.inf)
-    label = np.full((nslots, n), -1, np.int32)
+    return _bounded_numba(g, origins, cutoffs, wmax, _threads(threads), bucket_width)
+
+
+def warmup() -> float:
+    """Compile (or load from numba's cache) every kernel on a tiny graph; returns seconds.
+
+    Does nothing when numba is not installed.
+
+    Examples
+    --------
+    >>> warmup() >= 0.0
+    True
+    """
+    t0 = time.perf_counter()
+    if not HAVE_NUMBA:
+        return 0.0
+    indptr = np.array([0, 1, 3, 4], np.int64)
+    indices = np.array([1, 0, 2, 1], np.int32)
+    weights = np.array([1.0, 1.0, 2.0, 2.0])
+    multi_source_nearest(
+        indptr, indices, weights, [0, 1, 2], [0, 2], [0.0, 0.5], [0, 1], 10.0, engine="numba"
+    )
+    bounded_search(indptr, indices, weights, [0, 1, 2], [0, 2], [0.0, 0.5], 10.0, engine="numba")
+    return time.perf_counter() - t0
+
+
+# ---------------------------------------------------------------------------------------------
+# numba drivers (Python side)
+# ---------------------------------------------------------------------------------------------
+
+
+def _nearest_numba(
+    g: tuple[np.ndarray, np.ndarray, np.ndarray],
+    seeds: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    cutoffs: np.ndarray,
+    wmax: float,
+    nthreads: int,
+    bucket_width: float,
+    out: tuple[np.ndarray, np.ndarray],
+) -> None:
+    """Fill ``out`` with the numba engine; items whose entry pool overflowed are retried."""
+    n = g[0].shape[0] - 1
+    k = seeds[0].shape[0] - 1
+    cmax = _max_cutoff(cutoffs)
+    tile = _tile_size(g, cmax, bucket_width)
+    span = max(wmax, _seed_span(seeds[2], cmax))
+    if tile < n:  # tiles: the seeds of an item by node; labels of the whole cutoff pending
+        seeds = _sort_seeds(seeds)
+        span = max(span, cmax)
+    inv_w, mask = _queue_geometry(span, bucket_width)
+    items = np.arange(k, dtype=np.int64)
+    nslots = max(1, min(nthreads, k))
+    pool = _pool_size(n, int(np.diff(seeds[0]).max(initial=0)))
     inq = np.zeros((nslots, n), np.uint8)
     head = np.full((nslots, mask + 1), -1, np.int32)
-    touched = np.empty((nslots, n), np.int32)
-    sort_tmp = np.empty((nslots, n), np.int32)
-    sort_count = np.empty((nslots, 2048), np.int64)
-    passes = max(1, math.ceil(max(n - 1, 1).bit_length() / 11))
+    pend = np.empty((nslots, n if tile < n else 0), np.int32)
+    status = np.zeros(k, np.int64)
+    shared = (g, seeds, cutoffs)
+    while items.size:
+        entries = np.empty((3, nslots, pool), np.int32)  # pool_node, pool_next, batch
+        qs = np.zeros((nslots, Q_SIZE), np.int64)
+        counter = np.zeros(1, np.int64)
+        calls = [
+            (*shared, items, tile, inv_w, mask, out, ws, status, counter)
+            for ws in _workspaces(inq, head, entries, pend, np.empty((nslots, 0), np.int32), qs)
+        ]
+        _run_workers(nearest_worker, calls)
+        items = items[status[items] < 0]
+        pool *= 4
+        nslots = max(1, min(nslots, items.size))
+
+
+def _workspaces(
+    inq: np.ndarray,
+    head: np.ndarray,
+    entries: np.ndarray,
+    pend: np.ndarray,
+    touched: np.ndarray,
+    qs: np.ndarray,
+) -> list[tuple[np.ndarray, ...]]:
+    """The workspace tuple of every slot (rows of the per-slot arrays; ``entries``: 3 x slots)."""
+    return [
+        (inq[t], head[t], entries[0, t], entries[1, t], entries[2, t], pend[t], touched[t], qs[t])
+        for t in range(qs.shape[0])
+    ]
+
+
+def _bounded_numba(
+    g: tuple[np.ndarray, np.ndarray, np.ndarray],
+    origins: tuple[np.ndarray, np.ndarray, np.ndarray],
+    cutoffs: np.ndarray,
+    wmax: float,
+    nthreads: int,
+    bucket_width: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``bounded_search`` with the numba engine: rounds of chunks until every origin is done.
+
+    A round stops a slot when its entry pool overflows (the pool grows 4x) or its result
+    buffer fills up (the buffers grow); the origins left over go into the next round.
+    """
+    origin_ptr, origin_node, origin_dist = origins
+    n = g[0].shape[0] - 1
+    n_orig = origin_ptr.shape[0] - 1
+    span = max(wmax, _seed_span(origin_dist, _max_cutoff(cutoffs)))
+    inv_w, mask = _queue_geometry(span, bucket_width)
+    order = _visit_order(origin_ptr, origin_node)
+    nslots = max(1, min(nthreads, n_orig))
+    csize = int(np.clip(n_orig // (nslots * 16), 1, 64))
+    starts = np.arange(0, n_orig, csize, dtype=np.int64)
+    pending = np.stack([starts, np.minimum(starts + csize, n_orig)], axis=1)
+    rows = (np.full((nslots, n), np.inf), np.full((nslots, n), -1, np.int32))
+    fixed = (np.zeros((nslots, n), np.uint8), np.full((nslots, mask + 1), -1, np.int32))
+    scratch = (np.empty((2, nslots, n), np.int32), np.empty((nslots, 2048), np.int64))
+    all_origins = (*origins, np.zeros(origin_node.shape[0], np.int32))
     pool = _pool_size(min(n, 4096), int(np.diff(origin_ptr).max(initial=0)))
     cap = _BUF_CAP0
     counts = np.zeros(n_orig, np.int64)
-    zlab = np.zeros(origin_node.shape[0], np.int32)
     pieces: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     while pending.shape[0]:
-        pool_node = np.empty((nslots, pool), np.int32)
-        pool_next = np.empty((nslots, pool), np.int32)
-        batch = np.empty((nslots, pool), np.int32)
-        buf_node = np.empty((nslots, cap), np.int32)
-        buf_dist = np.empty((nslots, cap), np.float64)
-        buf_used = np.zeros(nslots, np.int64)
-        nch = pending.shape[0]
-        start = np.ascontiguousarray(pending[:, 0])
-        stop = np.ascontiguousarray(pending[:, 1])
-        chunk_slot = np.full(nch, -1, np.int64)
-        chunk_off = np.zeros(nch, np.int64)
-        chunk_next = start.copy()
-        _run_threads(
-            nslots,
-            _bounded_parallel,
-            indptr,
-            indices,
-            weights,
-            origin_ptr,
-            origin_node,
-            origin_dist,
-            zlab,
-            cutoffs,
-            order,
-            start,
-            stop,
-            inv_w,
-            mask,
-            dist,
-            label,
-            inq,
-            head,
-            pool_node,
-            pool_next,
-            batch,
-            touched,
-            sort_tmp,
-            sort_count,
-            passes,
-            buf_node,
-            buf_dist,
-            buf_used,
-            chunk_slot,
-            chunk_off,
-            chunk_next,
-            counts,
-            np.zeros(1, np.int64),
-        )
-        left = []
-        for c in range(nch):
-            a, nxt, b = int(start[c]), int(chunk_next[c]), int(stop[c])
-            if nxt > a:
-                t, off = int(chunk_slot[c]), int(chunk_off[c])
-                size = int(counts[order[a:nxt]].sum())
-                pieces[a] = (
-                    buf_node[t, off : off + size].copy(),
-                    buf_dist[t, off : off + size].copy(),
-                )
-            if nxt < b:
-                left.append((nxt, b))
-        pending = np.array(left, np.int64).reshape(-1, 2)
-        if (counts == -1).any():
+        entries = np.empty((3, nslots, pool), np.int32)
+        qs = np.zeros((nslots, Q_SIZE), np.int64)
+        ws = _workspaces(*fixed, entries, np.empty((nslots, 0), np.int32), scratch[0][0], qs)
+        bufs = (np.empty((nslots, cap), np.int32), np.empty((nslots, cap)))
+        slots = [
+            (
+                t,
+                (rows[0][t], rows[1][t]),
+                ws[t],
+                (scratch[0][1, t], scratch[1][t], _radix_passes(n)),
+                (bufs[0][t], bufs[1][t]),
+            )
+            for t in range(nslots)
+        ]
+        run = (g, all_origins, cutoffs, order, inv_w, mask, counts)
+        pending = _bounded_round(run, slots, pending, bufs, pieces)
+        if (counts == OVERFLOW).any():
             pool *= 4
-            counts[counts == -1] = 0
-        if (counts == -2).any():
-            counts[counts == -2] = 0
-            done = counts[counts > 0]
-            remaining = int((pending[:, 1] - pending[:, 0]).sum())
-            est = int(1.25 * done.mean() * remaining / nslots) if done.size else 0
-            cap = min(max(2 * cap, est + 1024), max(n_orig * n // nslots, 1) + 1)
+        if (counts == FULL).any():
+            cap = _grow_buffers(counts, pending, cap, nslots, n * n_orig)
+        counts[counts < 0] = 0
+    return _gather(pieces, counts, order)
+
+
+def _bounded_round(
+    run: tuple[Any, ...],
+    slots: list[tuple[Any, ...]],
+    pending: np.ndarray,
+    bufs: tuple[np.ndarray, np.ndarray],
+    pieces: dict[int, Any],
+) -> np.ndarray:
+    """One parallel pass over the ``pending`` chunks; store finished pieces, return the rest."""
+    g, origins, cutoffs, order, inv_w, mask, counts = run
+    nch = pending.shape[0]
+    start = np.ascontiguousarray(pending[:, 0])
+    stop = np.ascontiguousarray(pending[:, 1])
+    chunk_slot = np.full(nch, -1, np.int64)
+    chunk_off = np.zeros(nch, np.int64)
+    chunk_next = start.copy()
+    chunks = (start, stop, chunk_slot, chunk_off, chunk_next)
+    counter = np.zeros(1, np.int64)
+    head = (g, origins, cutoffs, order, chunks, inv_w, mask)
+    _run_workers(bounded_worker, [(*head, *slot, counts, counter) for slot in slots])
+    left = []
+    for c in range(nch):
+        a, nxt, b = int(start[c]), int(chunk_next[c]), int(stop[c])
+        if nxt > a:
+            t, off = int(chunk_slot[c]), int(chunk_off[c])
+            size = int(counts[order[a:nxt]].sum())
+            pieces[a] = (
+                bufs[0][t, off : off + size].copy(),
+                bufs[1][t, off : off + size].copy(),
+            )
+        if nxt < b:
+            left.append((nxt, b))
+    return np.array(left, np.int64).reshape(-1, 2)
+
+
+def _grow_buffers(
+    counts: np.ndarray, pending: np.ndarray, cap: int, nslots: int, total_max: int
+) -> int:
+    """New per-slot result buffer size after a full one: from the mean result so far."""
+    done = counts[counts > 0]
+    remaining = int((pending[:, 1] - pending[:, 0]).sum())
+    est = int(1.25 * done.mean() * remaining / nslots) if done.size else 0
+    return min(max(2 * cap, est + 1024), max(total_max // nslots, 1) + 1)
+
+
+def _visit_order(origin_ptr: np.ndarray, origin_node: np.ndarray) -> np.ndarray:
+    """Origins by the node id of their first seed (spatial order on a renumbered graph).
+
+    Neighbouring origins then share cache; origins without seeds come first.
+    """
+    n_orig = origin_ptr.shape[0] - 1
+    if not _SORT_ORIGINS:
+        return np.arange(n_orig, dtype=np.int64)
+    first = np.full(n_orig, -1, np.int64)
+    has = np.diff(origin_ptr) > 0
+    first[has] = origin_node[origin_ptr[:-1][has]]
+    return np.argsort(first, kind="stable").astype(np.int64)
+
+
+def _gather(
+    pieces: dict[int, tuple[np.ndarray, np.ndarray]], counts: np.ndarray, order: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Concatenate the pieces (in visiting order) and gather them back into origin order."""
+    n_orig = counts.shape[0]
     out_ptr = np.zeros(n_orig + 1, np.int64)
     np.cumsum(counts, out=out_ptr[1:])
     keys = sorted(pieces)
     if not keys:
         return out_ptr, np.empty(0, np.int32), np.empty(0, np.float64)
-    # results are in visiting order: gather them back into origin order
     node_v = np.concatenate([pieces[a][0] for a in keys])
     dist_v = np.concatenate([pieces[a][1] for a in keys])
     size_v = counts[order]
@@ -989,6 +704,11 @@ def bounded_search(
     start_o[order] = start_v
     gather = np.repeat(start_o - out_ptr[:-1], counts) + np.arange(out_ptr[-1])
     return out_ptr, node_v[gather], dist_v[gather]
+
+
+def _radix_passes(n: int) -> int:
+    """Passes of the 11-bit radix sort for node ids below ``n``."""
+    return max(1, math.ceil(max(n - 1, 1).bit_length() / 11))
 
 
 def spatial_order(x: Any, y: Any) -> np.ndarray:
@@ -1043,26 +763,6 @@ def spatial_order(x: Any, y: Any) -> np.ndarray:
     return np.argsort(h, kind="stable").astype(np.int64)
 
 
-def warmup() -> float:
-    """Compile (or load from numba's cache) every kernel on a tiny graph; returns seconds.
-
-    Does nothing when numba is not installed.
-    """
-    import time
-
-    t0 = time.perf_counter()
-    if not HAVE_NUMBA:
-        return 0.0
-    indptr = np.array([0, 1, 3, 4], np.int64)
-    indices = np.array([1, 0, 2, 1], np.int32)
-    weights = np.array([1.0, 1.0, 2.0, 2.0])
-    multi_source_nearest(
-        indptr, indices, weights, [0, 1, 2], [0, 2], [0.0, 0.5], [0, 1], 10.0, engine="numba"
-    )
-    bounded_search(indptr, indices, weights, [0, 1, 2], [0, 2], [0.0, 0.5], 10.0, engine="numba")
-    return time.perf_counter() - t0
-
-
 # ---------------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------------
@@ -1073,14 +773,20 @@ def _pool_size(n_nodes: int, max_seeds: int) -> int:
     return max(1024, n_nodes + max_seeds)
 
 
-def _run_threads(nslots: int, fn: Any, *args: Any) -> None:
-    """Call a parallel kernel with ``nslots`` numba threads, restoring the previous setting."""
-    prev = numba.get_num_threads()
-    try:
-        numba.set_num_threads(max(1, min(nslots, numba.config.NUMBA_NUM_THREADS)))
-        fn(*args)
-    finally:
-        numba.set_num_threads(prev)
+def _run_workers(fn: Any, calls: list[tuple[Any, ...]]) -> None:
+    """Run ``fn(*args)`` for every argument tuple, each on its own thread.
+
+    The compiled workers release the GIL (``nogil``) and share an atomic work counter, so
+    plain Python threads run them in parallel; the first runs in the calling thread.
+    """
+    if len(calls) == 1:
+        fn(*calls[0])
+        return
+    with ThreadPoolExecutor(len(calls) - 1) as pool:
+        futures = [pool.submit(fn, *args) for args in calls[1:]]
+        fn(*calls[0])
+        for f in futures:
+            f.result()
 
 
 def _nearest_scipy(
@@ -1128,7 +834,16 @@ def _nearest_scipy(
     return dist, label
 
 
-def _augment(indptr, indices, weights, n, vsrc, vdst, vw, nv) -> sp.csr_matrix:
+def _augment(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    weights: np.ndarray,
+    n: int,
+    vsrc: Any,
+    vdst: Any,
+    vw: Any,
+    nv: int,
+) -> sp.csr_matrix:
     """The graph plus ``nv`` virtual nodes with arcs ``vsrc -> vdst`` of length ``vw``."""
     src = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
     rows = np.concatenate([src, np.asarray(vsrc, np.int64)])
