@@ -357,7 +357,9 @@ def _stage_table(runs: list[dict[str, Any]], key: str, fmt: str, title: str) -> 
                 tot[i] += e[key] if e and key in e else 0.0
         lines.append(row)
     if fit:
-        lines.append("| **total** | " + " | ".join(format(t, fmt) for t in tot) + " |" + (" |"))
+        part = [any(not _measured(r["stages"].get(st)) for st in STAGES) for r in runs]
+        cells = [("≥ " if p else "") + format(t, fmt) for t, p in zip(tot, part, strict=True)]
+        lines.append("| **total** | " + " | ".join(cells) + " | |")
     return [*lines, ""]
 
 
@@ -385,9 +387,27 @@ def _size_table(runs: list[dict[str, Any]]) -> list[str]:
     return [*lines, ""]
 
 
+def _measured(ev: dict[str, Any] | None) -> bool:
+    return ev is not None and "seconds" in ev
+
+
+def merge(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One run per size, sizes ascending; a stage measured in a later run of the same size
+    fills in one the earlier runs skipped, stopped or did not reach."""
+    by_n: dict[int, dict[str, Any]] = {}
+    for r in runs:
+        have = by_n.setdefault(r["n"], {**r, "stages": dict(r["stages"])})
+        if have is r or have["stages"] is r["stages"]:
+            continue
+        for name, ev in r["stages"].items():
+            if not _measured(have["stages"].get(name)) and (_measured(ev) or name not in have):
+                have["stages"][name] = ev
+    return [by_n[n] for n in sorted(by_n)]
+
+
 def tables(runs: list[dict[str, Any]]) -> str:
-    """The markdown tables of a set of runs (sizes ascending)."""
-    runs = sorted(runs, key=lambda r: r["n"])
+    """The markdown tables of a set of runs (merged per size, sizes ascending)."""
+    runs = merge(runs)
     out = _size_table(runs)
     out += _stage_table(runs, "seconds", ".2f", "Wall seconds per stage")
     out += _stage_table(runs, "cpu", ".2f", "CPU seconds per stage")
