@@ -43,7 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from pathlib import Path
 from typing import Any
 
@@ -93,106 +93,125 @@ def _say(**event: Any) -> None:
     print(json.dumps(event), flush=True)
 
 
-def _stage_functions(path: Path, out: Path, skip: set[str]) -> list[tuple[str, Callable]]:
-    """The stages, as functions of a shared state dict returning facts to report."""
-    import fifteenmin as fm
-    from fifteenmin import settings
-    from fifteenmin.output import render_html, write_report
+class Pipeline:
+    """The stages of ``fifteenmin report`` on one OSM file, one method each.
 
-    cfg = fm.RunConfig()
-    s: dict[str, Any] = {"iso": None, "sites": None, "page": None}
+    Each stage method reads the results of the earlier ones from the instance, stores its
+    own and returns a few facts to report (counts, sizes). :meth:`stages` lists them in order.
+    """
 
-    def read() -> dict[str, Any]:
-        s["cat"] = cat = fm.load_catalogue(cfg.catalogue)
-        s["data"] = data = fm.read_osm(path, keys=cat.osm_keys())
-        return dict(data.counts)
+    def __init__(self, path: Path, out: Path) -> None:
+        import fifteenmin as fm
 
-    def network() -> dict[str, Any]:
-        s["net"] = net = fm.network_from_file(s["data"])
-        return {"nodes": net.n_nodes, "edges": net.n_edges}
+        self.fm = fm
+        self.cfg = fm.RunConfig()
+        self.path, self.out = path, out
+        self.iso: Any = None
+        self.sites: Any = None
+        self.page: str | None = None
 
-    def facilities() -> dict[str, Any]:
-        s["fac"] = fac = fm.facilities_from_osm(s["data"], s["cat"])
-        return {"facilities": len(fac), "items": int(fac["item_id"].nunique())}
+    def read(self) -> dict[str, Any]:
+        self.cat = self.fm.load_catalogue(self.cfg.catalogue)
+        self.data = self.fm.read_osm(self.path, keys=self.cat.osm_keys())
+        return dict(self.data.counts)
 
-    def travel() -> dict[str, Any]:
-        speeds = fm.item_speeds(s["cat"], cfg.speed, per_item=cfg.item_profiles)
-        s["tt"] = fm.travel_times(
-            s["net"],
-            s["fac"],
-            s["cat"],
-            speed=speeds,
-            entrances=fm.entrances_from_osm(s["data"]),
+    def network(self) -> dict[str, Any]:
+        self.net = self.fm.network_from_file(self.data)
+        return {"nodes": self.net.n_nodes, "edges": self.net.n_edges}
+
+    def facilities(self) -> dict[str, Any]:
+        self.fac = self.fm.facilities_from_osm(self.data, self.cat)
+        return {"facilities": len(self.fac), "items": int(self.fac["item_id"].nunique())}
+
+    def travel_times(self) -> dict[str, Any]:
+        fm, cfg = self.fm, self.cfg
+        self.tt = fm.travel_times(
+            self.net,
+            self.fac,
+            self.cat,
+            speed=fm.item_speeds(self.cat, cfg.speed, per_item=cfg.item_profiles),
+            entrances=fm.entrances_from_osm(self.data),
             engine=cfg.engine,
         )
         return {}
 
-    def communities() -> dict[str, Any]:
-        s["com"] = com = fm.communities_from_osm(s["data"], s["net"])
-        return {"communities": len(com)}
+    def communities(self) -> dict[str, Any]:
+        self.com = self.fm.communities_from_osm(self.data, self.net)
+        return {"communities": len(self.com)}
 
-    def residents() -> dict[str, Any]:
-        s["homes"] = homes = fm.residents(s["com"], s["net"], s["data"])
-        return {"origins": len(homes)}
+    def residents(self) -> dict[str, Any]:
+        self.homes = self.fm.residents(self.com, self.net, self.data)
+        return {"origins": len(self.homes)}
 
-    def origin_times() -> dict[str, Any]:
-        s["minutes"], _ = fm.origin_times(s["net"], s["tt"], s["homes"])
+    def origin_times(self) -> dict[str, Any]:
+        self.minutes, _ = self.fm.origin_times(self.net, self.tt, self.homes)
         return {}
 
-    def coverage() -> dict[str, Any]:
-        counts = fm.facility_counts(s["fac"], s["cat"])
+    def coverage(self) -> dict[str, Any]:
+        fm, cfg = self.fm, self.cfg
+        counts = fm.facility_counts(self.fac, self.cat)
         cov = fm.score_coverage(
-            s["com"],
-            s["homes"],
-            s["minutes"],
-            s["cat"].items,
+            self.com,
+            self.homes,
+            self.minutes,
+            self.cat.items,
             threshold=cfg.threshold,
             facility_counts=dict(zip(counts["item_id"], counts["facilities"], strict=True)),
             category_weights=cfg.category_weights,
         )
-        s["rep"] = fm.Report(
-            network=s["net"],
-            facilities=s["fac"],
-            travel=s["tt"],
-            communities=s["com"],
-            residents=s["homes"],
-            origin_minutes=s["minutes"],
+        self.rep = fm.Report(
+            network=self.net,
+            facilities=self.fac,
+            travel=self.tt,
+            communities=self.com,
+            residents=self.homes,
+            origin_minutes=self.minutes,
             coverage=cov,
-            catalogue=s["cat"],
+            catalogue=self.cat,
             config=cfg,
-            osm_source=str(s["data"].source),
+            osm_source=str(self.data.source),
         )
-        summ = cov.summary
-        return {"all_met": summ["communities_all_met"], "mean_score": summ["mean_score"]}
+        return {
+            "all_met": cov.summary["communities_all_met"],
+            "mean_score": cov.summary["mean_score"],
+        }
 
-    def isochrones() -> dict[str, Any]:
-        s["iso"] = iso = fm.community_walking_areas(
-            s["net"],
-            s["homes"],
-            settings.COMMUNITY_WALK_MINUTES,
-            speed=float(cfg.speed),
-            engine=cfg.engine,
+    def isochrones(self) -> dict[str, Any]:
+        self.iso = self.fm.community_walking_areas(
+            self.net,
+            self.homes,
+            self.fm.settings.COMMUNITY_WALK_MINUTES,
+            speed=float(self.cfg.speed),
+            engine=self.cfg.engine,
         )
-        return {"areas": len(iso)}
+        return {"areas": len(self.iso)}
 
-    def siting() -> dict[str, Any]:
-        s["sites"] = sites = fm.plan_missing(s["rep"], k=1)
-        return {"sites": len(sites)}
+    def siting(self) -> dict[str, Any]:
+        self.sites = self.fm.plan_missing(self.rep, k=1)
+        return {"sites": len(self.sites)}
 
-    def html() -> dict[str, Any]:
-        s["page"] = render_html(s["rep"], lang=settings.LANG, isochrones=s["iso"], sites=s["sites"])
-        return {"html_mb": round(len(s["page"].encode("utf-8")) / 1e6, 2)}
+    def html(self) -> dict[str, Any]:
+        from fifteenmin.output import render_html
 
-    def writing() -> dict[str, Any]:
-        files = write_report(s["rep"], out, html=False)
-        if s["page"] is not None:
-            (out / "report.html").write_bytes(s["page"].encode("utf-8"))
-        size = sum(f.stat().st_size for f in out.iterdir())
-        return {"files": len(files) + (s["page"] is not None), "mb": round(size / 1e6, 2)}
+        lang = self.fm.settings.LANG
+        self.page = render_html(self.rep, lang=lang, isochrones=self.iso, sites=self.sites)
+        return {"html_mb": round(len(self.page.encode("utf-8")) / 1e6, 2)}
 
-    funcs = [read, network, facilities, travel, communities, residents, origin_times, coverage]
-    funcs += [isochrones, siting, html, writing]
-    return [(name, f) for name, f in zip(STAGES, funcs, strict=True) if name not in skip]
+    def writing(self) -> dict[str, Any]:
+        from fifteenmin.output import write_report
+
+        files = write_report(self.rep, self.out, html=False)
+        if self.page is not None:
+            (self.out / "report.html").write_bytes(self.page.encode("utf-8"))
+        size = sum(f.stat().st_size for f in self.out.iterdir())
+        return {"files": len(files) + (self.page is not None), "mb": round(size / 1e6, 2)}
+
+    def stages(self, skip: Set[str] = frozenset()) -> list[tuple[str, Callable[[], dict]]]:
+        """``(name, method)`` of every stage not in ``skip``, in pipeline order."""
+        funcs = [self.read, self.network, self.facilities, self.travel_times, self.communities]
+        funcs += [self.residents, self.origin_times, self.coverage, self.isochrones]
+        funcs += [self.siting, self.html, self.writing]
+        return [(name, f) for name, f in zip(STAGES, funcs, strict=True) if name not in skip]
 
 
 def worker(path: Path, skip: set[str]) -> None:
@@ -204,7 +223,7 @@ def worker(path: Path, skip: set[str]) -> None:
     _say(event="startup", seconds=time.perf_counter() - t0, rss_mb=_mem_kb("VmRSS") / 1024)
     out = Path(tempfile.mkdtemp(prefix="fm-scale-"))
     try:
-        for name, func in _stage_functions(path, out, skip):
+        for name, func in Pipeline(path, out).stages(skip):
             gc.collect()
             _say(event="start", stage=name)
             _reset_peak()
