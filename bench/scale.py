@@ -406,6 +406,27 @@ def _size_table(runs: list[dict[str, Any]]) -> list[str]:
     return [*lines, ""]
 
 
+def _output_table(runs: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "| n | communities meeting every required item | mean score | walking areas | "
+        "sites (k=1) | report.html MB | all files MB |",
+        "|---" * 7 + "|",
+    ]
+    for r in runs:
+        st = r["stages"]
+
+        def get(stage: str, key: str, fmt: str = ",", st: dict[str, Any] = st) -> str:
+            v = st.get(stage, {}).get(key)
+            return format(v, fmt) if v is not None else "-"
+
+        lines.append(
+            f"| {r['n']} | {get('coverage', 'all_met')} | {get('coverage', 'mean_score', '.3f')} | "
+            f"{get('isochrones', 'areas')} | {get('siting', 'sites')} | "
+            f"{get('html', 'html_mb', ',.1f')} | {get('writing', 'mb', ',.1f')} |"
+        )
+    return [*lines, ""]
+
+
 def _measured(ev: dict[str, Any] | None) -> bool:
     return ev is not None and "seconds" in ev
 
@@ -431,6 +452,7 @@ def tables(runs: list[dict[str, Any]]) -> str:
     out += _stage_table(runs, "seconds", ".2f", "Wall seconds per stage")
     out += _stage_table(runs, "cpu", ".2f", "CPU seconds per stage")
     out += _stage_table(runs, "peak_mb", ",.0f", "Peak RSS during the stage, MB")
+    out += _output_table(runs)
     return "\n".join(out)
 
 
