@@ -289,7 +289,9 @@ def test_merged_table(national):
     assert {k: v["status"] for k, v in manifest.items()} == dict(
         zip(merged["study"], merged["status"], strict=True)
     )
-    assert all(v["seconds"] > 0 and v["peak_rss_mb"] > 0 for v in manifest.values())
+    for v in manifest.values():
+        assert v["seconds"] > 0 and v["cpu_seconds"] >= 0
+        assert 0 < v["rss_before_mb"] <= v["peak_rss_mb"]
 
 
 @needs_shared
@@ -338,6 +340,13 @@ def test_cli_errors(tmp_path, capsys):
     assert not (tmp_path / "o").exists()  # nothing written before the table is valid
     with pytest.raises(SystemExit):
         main(["batch", str(table)])  # --out is required
+
+
+def test_label_columns_must_not_clash(tmp_path):
+    rows = [{"study": "a", "osm_file": "a.pbf", "status": "draft"}]
+    with pytest.raises(fm.ConfigError, match="status"):
+        fm.batch(rows, tmp_path / "o")
+    assert not (tmp_path / "o").exists()
 
 
 def test_batch_has_every_report_option():
@@ -423,7 +432,12 @@ def processes(tmp_path):
 
 
 def _small_table(root: Path, names=("aguascalientes", "beijing", "planet")) -> Path:
-    files = {"aguascalientes": AGUASCALIENTES, "beijing": BEIJING_PBF, "planet": PLANET}
+    files = {
+        "aguascalientes": AGUASCALIENTES,
+        "beijing": BEIJING_PBF,
+        "planet": PLANET,
+        "monaco": MONACO,
+    }
     return _write_csv(
         root / "studies.csv", [{"study": n, "osm_file": str(files[n])} for n in names]
     )
@@ -447,6 +461,45 @@ def test_batch_through_a_scheduler(processes, tmp_path, client):
         for f in FILES:
             a, b = out / name / f, tmp_path / "local" / name / f
             assert a.read_bytes() == b.read_bytes(), f"{name}/{f}"
+
+
+@needs_shared
+@pytest.mark.slow
+def test_interrupted_batch_resumes(tmp_path):
+    """Ctrl-C (SIGINT) stops the batch with status 130; a rerun runs only what is left."""
+    table = _small_table(tmp_path, ("aguascalientes", "monaco", "beijing"))  # Monaco: 3-5 s
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "fifteenmin", "batch", str(table), "--out", str(out)]
+    cmd += ["--workers", "1", "--no-html", "-q"]
+    env = {**os.environ, "PYTHONPATH": str(Path(fm.__file__).parents[1])}
+    run = subprocess.Popen(
+        cmd,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+        # a background process may have inherited SIGINT ignored: Python then never raises
+        # KeyboardInterrupt
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "manifest.json").exists():  # the first study is done
+            assert run.poll() is None and time.monotonic() < deadline, run.stderr.read()
+            time.sleep(0.05)
+        run.send_signal(signal.SIGINT)
+        _, err = run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 130, err
+    first = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["studies"]
+    assert not (out / "studies.csv").exists()  # the merged table waits for every task
+    done = [n for n, e in first.items() if e["status"] == "ok"]
+    before = _stamps(out, done)
+    assert main(["batch", str(table), "--out", str(out), "--workers", "1", "--no-html", "-q"]) == 0
+    assert _stamps(out, done) == before
+    assert _merged(out)["status"].tolist() == ["ok", "ok", "ok"]
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
 
 @needs_shared

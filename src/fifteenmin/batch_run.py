@@ -61,7 +61,8 @@ _KILLED = (
     "the Dask worker running this study died (out of memory, or stopped) before it finished; "
     "run the batch again to retry it"
 )
-#: Worker threads per process of the local cluster: one study at a time per process.
+#: Threads per worker process of the local cluster (one study at a time per process, and
+#: one kernel thread per study: one core each).
 _THREADS_PER_WORKER = 1
 
 
@@ -76,6 +77,7 @@ def batch(
     sites: bool = True,
     scheduler: Any = None,
     workers: int | None = None,
+    threads: int | None = None,
     **options: Any,
 ) -> pd.DataFrame:
     """Coverage reports of many studies, one Dask task per study, and their merged table.
@@ -100,6 +102,9 @@ def batch(
         (``tcp://host:8786``); or a ``distributed.Client`` or cluster object.
     workers
         Worker processes of the local cluster (default: one per core).
+    threads
+        Threads of the shortest-path kernels of each study (default: 1 on the local cluster,
+        which runs one study per core; numba's default, one per core, on a given cluster).
     **options
         Fields of :class:`~fifteenmin.config.RunConfig` that override ``config``.
 
@@ -130,6 +135,12 @@ def batch(
     base = (config or RunConfig()).replace(**options) if options else (config or RunConfig())
     write = WriteOptions(html=html, lang=lang, isochrones=isochrones, sites=sites)
     table = read_studies(studies, config=base, write=write)
+    clash = sorted({k for s in table for k in s.labels} & {"study", *MERGED_COLUMNS})
+    if clash:
+        raise ConfigError(
+            f"studies table: column(s) {', '.join(clash)} would clash with the merged table's "
+            "own columns; rename them"
+        )
     if scheduler is not None and workers is not None:
         raise ConfigError(
             "workers sets the size of the local cluster; a cluster given by its scheduler "
@@ -138,12 +149,17 @@ def batch(
     out = prepare_output_dir(out_dir)
     manifest = Manifest(out / MANIFEST)
     _remove_temporary(out)
-    todo = [s for s in table if not manifest.done(s, out)]
+    # the inputs' fingerprints before any study runs: a file changed during the batch makes
+    # its study run again next time
+    prints = {s.name: s.fingerprint() for s in table}
+    todo = [s for s in table if not manifest.done(s.name, prints[s.name], out)]
     logger.info(f"{len(table)} studies: {len(table) - len(todo)} already done, {len(todo)} to run")
     if todo:
         with _client(scheduler, workers, len(todo)) as client:
-            for study, result in _run(client, todo, out):
-                manifest.record(study, result)
+            if threads is None and scheduler is None:
+                threads = _THREADS_PER_WORKER
+            for study, result in _run(client, todo, out, threads):
+                manifest.record(study.name, prints[study.name], result)
                 _log(result)
     _remove_temporary(out)
     merged, outlines = merged_table(table, manifest)
@@ -154,8 +170,9 @@ def batch(
 class Manifest:
     """``OUT/manifest.json``: every study's status, fingerprint, time and memory.
 
-    A study is done when its entry says ``ok``, its fingerprint equals the study's now, and
-    its folder holds a ``summary.json``. A manifest that cannot be read counts as empty (the
+    A study is done when its entry says ``ok``, its fingerprint
+    (:meth:`~fifteenmin.batch_studies.Study.fingerprint`) equals the study's now, and its
+    folder holds a ``summary.json``. A manifest that cannot be read counts as empty (the
     studies run again).
 
     Examples
@@ -178,23 +195,25 @@ class Manifest:
                     f"warning: {path} cannot be read ({one_line(exc)}); every study runs"
                 )
 
-    def done(self, study: Study, out: Path) -> bool:
-        """Whether ``study`` finished with its current inputs and options."""
-        entry = self.entries.get(study.name, {})
+    def done(self, study: str, fingerprint: str, out: Path) -> bool:
+        """Whether ``study`` finished with the inputs and options of ``fingerprint``."""
+        entry = self.entries.get(study, {})
         return (
             entry.get("status") == "ok"
-            and entry.get("fingerprint") == study.fingerprint()
-            and (out / study.name / "summary.json").is_file()
+            and entry.get("fingerprint") == fingerprint
+            and (out / study / "summary.json").is_file()
         )
 
-    def record(self, study: Study, result: StudyResult) -> None:
+    def record(self, study: str, fingerprint: str, result: StudyResult) -> None:
         """Record a finished study and rewrite the manifest (atomically)."""
-        self.entries[study.name] = {
+        self.entries[study] = {
             "status": result.status,
             "error": result.error,
-            "fingerprint": study.fingerprint(),
+            "fingerprint": fingerprint,
             "finished": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "seconds": result.seconds,
+            "cpu_seconds": result.cpu_seconds,
+            "rss_before_mb": result.rss_before_mb,
             "peak_rss_mb": result.peak_rss_mb,
             "warnings": result.warnings,
             "row": result.row,
@@ -308,7 +327,6 @@ def _client(scheduler: Any, workers: int | None, tasks: int) -> Iterator[Any]:
                     threads_per_worker=_THREADS_PER_WORKER,
                     processes=True,
                     dashboard_address=None,
-                    env={"NUMBA_NUM_THREADS": str(_THREADS_PER_WORKER)},
                 )
             )
             where = f"a local cluster of {n} worker processes"
@@ -325,8 +343,12 @@ def _client(scheduler: Any, workers: int | None, tasks: int) -> Iterator[Any]:
         yield client
 
 
-def _run(client: Any, todo: Sequence[Study], out: Path) -> Iterator[tuple[Study, StudyResult]]:
+def _run(
+    client: Any, todo: Sequence[Study], out: Path, threads: int | None
+) -> Iterator[tuple[Study, StudyResult]]:
     """Submit one task per study; yield each study with its result as it finishes.
+
+    ``threads``: the kernels' threads per study (see :func:`~fifteenmin.batch_task.run_study`).
 
     A task that dies with its worker (``KilledWorker``) or is cancelled counts as failed.
     Leaving early (Ctrl-C) cancels the tasks not yet finished.
@@ -335,7 +357,9 @@ def _run(client: Any, todo: Sequence[Study], out: Path) -> Iterator[tuple[Study,
 
     run_id = secrets.token_hex(4)
     futures = {
-        client.submit(run_study, s, str(out), key=f"fifteenmin-{run_id}-{k}", pure=False): s
+        client.submit(
+            run_study, s, str(out), threads, key=f"fifteenmin-{run_id}-{k}", pure=False
+        ): s
         for k, s in enumerate(todo)
     }
     try:

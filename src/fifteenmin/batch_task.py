@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ._errors import FifteenminError
+from ._kernel import HAVE_NUMBA
 from .batch_studies import Study
 from .report import Report, run_report
 
@@ -49,10 +50,11 @@ class StudyResult:
         The study's values in the merged table (communities, coverage rates, ...).
     outline
         The study area's outline (convex hull of its communities) as WKT in EPSG:4326.
-    seconds
-        Wall time of the study (run and write).
-    peak_rss_mb
-        Peak resident memory of the worker process during the study (MB), when measured.
+    seconds, cpu_seconds
+        Wall time and CPU time (of the worker process) of the study, run and write.
+    rss_before_mb, peak_rss_mb
+        Resident memory of the worker process before the study and its peak during the
+        study (MB), when measured.
     warnings
         The warnings the run raised (dropped or repaired input), at most 20.
     """
@@ -63,11 +65,13 @@ class StudyResult:
     row: dict[str, Any] = field(default_factory=dict)
     outline: str | None = None
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    rss_before_mb: float | None = None
     peak_rss_mb: float | None = None
     warnings: list[str] = field(default_factory=list)
 
 
-def run_study(study: Study, out_dir: str) -> StudyResult:
+def run_study(study: Study, out_dir: str, threads: int | None = None) -> StudyResult:
     """Run one study's report and write it into ``out_dir/<study>/`` (the Dask task).
 
     Parameters
@@ -76,6 +80,9 @@ def run_study(study: Study, out_dir: str) -> StudyResult:
         The study (from :func:`fifteenmin.batch_studies.read_studies`).
     out_dir
         The batch's output folder (it must exist).
+    threads
+        Threads of the shortest-path kernels during the study (default: numba's setting,
+        one per core); a local cluster runs one study per core, with 1.
 
     Returns
     -------
@@ -89,8 +96,12 @@ def run_study(study: Study, out_dir: str) -> StudyResult:
     >>> run_study(study, "national").status  # doctest: +SKIP
     'ok'
     """
-    t0 = time.perf_counter()
-    with _peak_rss() as peak, warnings.catch_warnings(record=True) as caught:
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    with (
+        _peak_rss() as rss,
+        _kernel_threads(threads),
+        warnings.catch_warnings(record=True) as caught,
+    ):
         warnings.simplefilter("always")
         try:
             report = run_report(study.osm_file, config=study.config)
@@ -101,7 +112,8 @@ def run_study(study: Study, out_dir: str) -> StudyResult:
         except Exception as exc:  # a study's failure is data, not the batch's end
             result = StudyResult(study.name, "failed", error=one_line(exc))
     result.seconds = round(time.perf_counter() - t0, 3)
-    result.peak_rss_mb = peak[0]
+    result.cpu_seconds = round(time.process_time() - cpu0, 3)
+    result.rss_before_mb, result.peak_rss_mb = rss
     notes = dict.fromkeys(
         one_line(w.message) for w in caught if issubclass(w.category, UserWarning)
     )
@@ -212,32 +224,51 @@ def replace_folder(new: Path, final: Path) -> None:
 
 
 @contextlib.contextmanager
-def _peak_rss() -> Iterator[list[float | None]]:
-    """Sample the process's resident memory while the block runs; yields ``[peak MB]``.
+def _kernel_threads(threads: int | None) -> Iterator[None]:
+    """Run the block's shortest-path kernels with ``threads`` numba threads (None: as is)."""
+    if threads is None or not HAVE_NUMBA:
+        yield
+        return
+    import numba
 
-    The peak is of the whole worker process (its imports included), the number that
-    decides how much memory a worker needs; None without psutil.
+    before = numba.get_num_threads()
+    most = numba.config.NUMBA_NUM_THREADS  # type: ignore[attr-defined]
+    numba.set_num_threads(max(1, min(threads, most)))
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
+@contextlib.contextmanager
+def _peak_rss() -> Iterator[list[float | None]]:
+    """Sample the process's resident memory while the block runs.
+
+    Yields ``[MB before, peak MB]``, filled in when the block ends: of the whole worker
+    process (its imports included), the number that decides how much memory a worker needs;
+    None without psutil.
     """
-    peak: list[float | None] = [None]
+    mb: list[float | None] = [None, None]
     try:
         import psutil
     except ImportError:  # pragma: no cover - psutil comes with dask.distributed
-        yield peak
+        yield mb
         return
     proc = psutil.Process()
     stop = threading.Event()
-    top = [proc.memory_info().rss]
+    before = top = proc.memory_info().rss
 
     def sample() -> None:
+        nonlocal top
         while not stop.wait(_RSS_INTERVAL_S):
-            top[0] = max(top[0], proc.memory_info().rss)
+            top = max(top, proc.memory_info().rss)
 
     thread = threading.Thread(target=sample, name="fifteenmin-rss", daemon=True)
     thread.start()
     try:
-        yield peak
+        yield mb
     finally:
         stop.set()
         thread.join()
-        top[0] = max(top[0], proc.memory_info().rss)
-        peak[0] = round(top[0] / 2**20, 1)
+        top = max(top, proc.memory_info().rss)
+        mb[:] = [round(before / 2**20, 1), round(top / 2**20, 1)]
