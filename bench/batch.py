@@ -167,6 +167,7 @@ def profile(files: list[str], tmp: Path) -> dict[str, dict]:
             "origins": got["origins"],
             "facilities": got["facilities"],
             "file_mb": round(Path(osm_file).stat().st_size / 2**20, 2),
+            "import_s": round(got["import_s"], 2),
             "run_s": round(got["run_s"], 2),
             "run_cpu_s": round(got["run_cpu_s"], 2),
             "rss_import_mb": round(got["rss_import_mb"], 1),
@@ -197,19 +198,36 @@ def fit(x: list[float], y: list[float]) -> tuple[float, float]:
     return float(a), float(b)
 
 
+def lpt(times: list[float], workers: int) -> float:
+    """Makespan of tasks on ``workers`` free cores, longest task first (as Dask roughly does)."""
+    loads = [0.0] * workers
+    for t in sorted(times, reverse=True):
+        loads[loads.index(min(loads))] += t
+    return max(loads)
+
+
 def speedup_table(rounds: list[dict], counts: list[int]) -> str:
+    """Measured wall times and speed-up, the cores the batch really got, and the ideal."""
     med = {w: statistics.median(r["batch_s"] for r in rounds if r["workers"] == w) for w in counts}
+    base = [r for r in rounds if r["workers"] == counts[0]]
+    names = list(base[0]["studies"])
+    cpu = [statistics.median(r["studies"][n]["cpu_seconds"] for r in base) for n in names]
     lines = [
-        "| workers | batch wall s (median) | runs | speed-up | cluster start s (median) | load average before/after each batch |",
-        "|---|---|---|---|---|---|",
+        "| workers | batch wall s (median) | runs | speed-up | cores used (task CPU / wall) | ideal speed-up on free cores (LPT of task CPU) | cluster start s (median) | load average before/after each batch |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for w in counts:
         runs = [r for r in rounds if r["workers"] == w]
         times = ", ".join(f"{r['batch_s']:.1f}" for r in runs)
         loads = ", ".join(f"{r['load_before']:.1f}/{r['load_after']:.1f}" for r in runs)
+        used = statistics.median(
+            sum(t["cpu_seconds"] for t in r["studies"].values()) / r["batch_s"] for r in runs
+        )
         start = statistics.median(r["start_s"] for r in runs)
+        ideal = lpt(cpu, counts[0]) / lpt(cpu, w)
         lines.append(
-            f"| {w} | {med[w]:.1f} | {times} | {med[counts[0]] / med[w]:.2f}x | {start:.1f} | {loads} |"
+            f"| {w} | {med[w]:.1f} | {times} | {med[counts[0]] / med[w]:.2f}x | {used:.2f} | "
+            f"{ideal:.2f}x | {start:.1f} | {loads} |"
         )
     return "\n".join(lines)
 
@@ -279,7 +297,11 @@ def main() -> None:
     CACHE.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix="fifteenmin-bench-batch-"))
     table = studies_table(tmp, args.copies)
-    print(f"{len(pd.read_csv(table))} studies; {os.cpu_count()} cores", flush=True)
+    auto = Path("/proc/sys/kernel/sched_autogroup_enabled")
+    group = auto.read_text().strip() if auto.exists() else "n/a"
+    print(
+        f"{len(pd.read_csv(table))} studies; {os.cpu_count()} cores; autogroup {group}", flush=True
+    )
     rounds = []
     for r in range(args.runs):
         for w in counts if r % 2 == 0 else counts[::-1]:

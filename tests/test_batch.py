@@ -411,15 +411,15 @@ class _Processes:
         return (self.tmp / f"{name}.log").read_text(errors="replace")[-3000:]
 
     def stop(self) -> None:
+        """Workers first (the last started first), while their scheduler still answers."""
         for proc in reversed(self.procs):
             if proc.poll() is None:
                 proc.terminate()
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
 
 
 @pytest.fixture
