@@ -32,6 +32,7 @@ from ._version import __version__
 from .batch_studies import Study, WriteOptions, read_studies
 from .batch_task import StudyResult, one_line, run_study, temporary_folders
 from .config import RunConfig
+from .coverage import share_text
 from .output import prepare_output_dir
 from .output._files import commit, discard, stage_file, write_atomic, write_csv, write_gpkg
 from .output._files import write_json as _write_json
@@ -288,10 +289,10 @@ def _remove_temporary(out: Path) -> None:
 
 def _log(result: StudyResult) -> None:
     if result.status == "ok":
-        rate = result.row.get("coverage_rate")
+        rate = share_text(result.row.get("coverage_rate"))
         logger.info(
             f"{result.study}: ok, {result.row.get('communities')} communities, coverage rate "
-            f"{rate:.0%} ({result.seconds:.1f} s)"
+            f"{rate} ({result.seconds:.1f} s)"
         )
     else:
         logger.warning(f"{result.study}: failed: {result.error}")
