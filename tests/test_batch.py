@@ -38,7 +38,14 @@ MONACO = SHARED / "benchmark" / "monaco_2016.osm.pbf"
 AGUASCALIENTES = SHARED / "fixtures" / "osmnx_aguascalientes_2026.osm.pbf"
 PLANET = SHARED / "fixtures" / "osmnx_planet_10.068_48.135_2023.osm"
 #: The files of a report without HTML.
-FILES = ["communities.gpkg", "coverage.csv", "facilities.gpkg", "summary.json"]
+FILES = [
+    "README.txt",
+    "communities.gpkg",
+    "coverage.csv",
+    "coverage.xlsx",
+    "facilities.gpkg",
+    "summary.json",
+]
 
 
 def _write_csv(path: Path, rows: list[dict]) -> Path:
@@ -47,7 +54,7 @@ def _write_csv(path: Path, rows: list[dict]) -> Path:
 
 
 def _merged(out: Path) -> pd.DataFrame:
-    return pd.read_csv(out / "studies.csv", skiprows=1)
+    return pd.read_csv(out / "studies.csv")
 
 
 def _stamps(out: Path, names) -> dict[str, int]:
@@ -137,7 +144,10 @@ def test_study_names(tmp_path):
     ("row", "message"),
     [
         ({"osm_file": "a.pbf"}, "row 1: no 'study'"),
-        ({"study": "a"}, "study 'a': no 'osm_file'"),
+        ({"study": "a"}, "study 'a': give exactly one of 'osm_file', 'place' or 'bbox'"),
+        ({"study": "a", "osm_file": "a", "place": "Kamppi"}, "got osm_file, place"),
+        ({"study": "a", "bbox": "1,2,3"}, "expected WEST,SOUTH,EAST,NORTH"),
+        ({"study": "a", "bbox": "3,2,1,4"}, "study 'a'"),
         ({"study": "a", "osm_file": "a", "threshold": "high"}, "column 'threshold'"),
         ({"study": "a", "osm_file": "a", "threshold": "2"}, "study 'a': threshold must be"),
         ({"study": "a", "osm_file": "a", "no_html": "maybe"}, "expected true or false"),
@@ -278,7 +288,8 @@ def test_merged_table(national):
     csv = _merged(out)
     assert csv["study"].tolist() == merged["study"].tolist()
     assert csv["coverage_rate"].tolist()[:5] == ok["coverage_rate"].tolist()
-    assert (out / "studies.csv").read_text(encoding="utf-8").startswith("# © OpenStreetMap")
+    assert (out / "studies.csv").read_bytes().startswith(b"\xef\xbb\xbfstudy,")  # BOM, header
+    assert "© OpenStreetMap contributors" in (out / "README.txt").read_text(encoding="utf-8")
     gpkg = gpd.read_file(out / "studies.gpkg")
     assert gpkg.crs.to_epsg() == 4326 and gpkg["study"].tolist() == merged["study"].tolist()
     assert gpkg.geometry.iloc[:5].notna().all() and gpkg.geometry.iloc[5] is None
@@ -329,6 +340,52 @@ def test_changed_options_rerun_only_that_study(tmp_path, client):
     assert second["threshold"].tolist() == [0.8, 0.7]
 
 
+def test_planned_facilities_as_in_report(tmp_path, client):
+    """``--add-facilities`` for every study, or ``add_facilities`` in a row: as in a report."""
+    planned = tmp_path / "planned.csv"
+    planned.write_text("item,name,lon,lat\npharmacy,Planned,24.9436,60.1699\n", encoding="utf-8")
+    ref = tmp_path / "ref"
+    planned_args = ["--add-facilities", str(planned), "--no-html", "-q"]
+    assert main(["report", *planned_args, "--out", str(ref)]) == 0
+    table = _write_csv(
+        tmp_path / "studies.csv",
+        [
+            {"study": "row", "osm_file": str(SAMPLE), "add_facilities": "planned.csv"},
+            {"study": "cli", "osm_file": str(SAMPLE), "add_facilities": ""},
+        ],
+    )
+    out = tmp_path / "out"
+    address = client.scheduler.address  # the in-process cluster, through --scheduler
+    args = ["batch", str(table), "--out", str(out), "--scheduler", address, "--no-html", "-q"]
+    assert main([*args, "--add-facilities", str(planned)]) == 0
+    for name in ("row", "cli"):
+        for f in FILES:
+            assert (out / name / f).read_bytes() == (ref / f).read_bytes(), f"{name}/{f}"
+    fac = gpd.read_file(out / "row" / "facilities.gpkg", layer="facilities")
+    assert (fac["source"] == "planned").sum() == 1
+
+
+def test_online_areas_as_rows(tmp_path, client, monkeypatch):
+    """Rows with ``place`` or ``bbox``, downloaded (replay server) as ``--place``/``--bbox``."""
+    from osm_server import OSMStore, OSMTestServer
+    from test_online import PLACE, SAMPLE_BOX, _point_osmnx_at
+
+    box = ",".join(repr(v) for v in SAMPLE_BOX)
+    rows = [{"study": "park", "place": PLACE}, {"study": "box", "bbox": box}]
+    with OSMTestServer(OSMStore(SAMPLE)) as srv:
+        guard = _point_osmnx_at(srv, monkeypatch)
+        merged = fm.batch(rows, tmp_path / "out", html=False, scheduler=client)
+        for name, area in (("park", f"--place={PLACE}"), ("box", f"--bbox={box}")):
+            ref = tmp_path / f"ref-{name}"
+            assert main(["report", area, "--no-html", "-q", "--out", str(ref)]) == 0
+            for f in FILES:
+                got = (tmp_path / "out" / name / f).read_bytes()
+                assert got == (ref / f).read_bytes(), f"{name}/{f}"
+    assert not guard.blocked
+    assert merged["status"].tolist() == ["ok", "ok"], merged["error"].tolist()
+    assert merged["osm_file"].tolist() == [f"place: {PLACE}", f"bbox: {box}"]
+
+
 def test_cli_errors(tmp_path, capsys):
     table = _write_csv(tmp_path / "s.csv", [{"study": "../x", "osm_file": "a.pbf"}])
     assert main(["batch", str(table), "--out", str(tmp_path / "o"), "-q"]) == 2
@@ -355,7 +412,7 @@ def test_batch_has_every_report_option():
     sub = next(a for a in _parser()._actions if a.dest == "command").choices
     report = {s for a in sub["report"]._actions for s in a.option_strings}
     batch = {s for a in sub["batch"]._actions for s in a.option_strings}
-    assert report <= batch
+    assert report - batch == {"--place", "--bbox"}  # a study's area is its row's
     assert batch - report == {"--scheduler", "--workers"}
 
 

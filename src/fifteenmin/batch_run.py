@@ -33,8 +33,16 @@ from .batch_studies import Study, WriteOptions, read_studies
 from .batch_task import StudyResult, one_line, run_study, temporary_folders
 from .config import RunConfig
 from .coverage import share_text
-from .output import prepare_output_dir
-from .output._files import commit, discard, stage_file, write_atomic, write_csv, write_gpkg
+from .output import output_folder
+from .output._files import (
+    commit,
+    discard,
+    stage_file,
+    write_atomic,
+    write_csv,
+    write_gpkg,
+    write_text,
+)
 from .output._files import write_json as _write_json
 
 __all__ = ["MANIFEST", "MERGED_COLUMNS", "Manifest", "batch"]
@@ -147,24 +155,25 @@ def batch(
             "workers sets the size of the local cluster; a cluster given by its scheduler "
             "has its own workers"
         )
-    out = prepare_output_dir(out_dir)
-    manifest = Manifest(out / MANIFEST)
-    _remove_temporary(out)
-    # the inputs' fingerprints before any study runs: a file changed during the batch makes
-    # its study run again next time
-    prints = {s.name: s.fingerprint() for s in table}
-    todo = [s for s in table if not manifest.done(s.name, prints[s.name], out)]
-    logger.info(f"{len(table)} studies: {len(table) - len(todo)} already done, {len(todo)} to run")
-    if todo:
-        with _client(scheduler, workers, len(todo)) as client:
-            if threads is None and scheduler is None:
-                threads = _THREADS_PER_WORKER
-            for study, result in _run(client, todo, out, threads):
-                manifest.record(study.name, prints[study.name], result)
-                _log(result)
-    _remove_temporary(out)
-    merged, outlines = merged_table(table, manifest)
-    _write_merged(out, merged, outlines)
+    with output_folder(out_dir) as out:  # a folder this call created goes if nothing runs
+        manifest = Manifest(out / MANIFEST)
+        _remove_temporary(out)
+        # the inputs' fingerprints before any study runs: a file changed during the batch
+        # makes its study run again next time
+        prints = {s.name: s.fingerprint() for s in table}
+        todo = [s for s in table if not manifest.done(s.name, prints[s.name], out)]
+        n_done = len(table) - len(todo)
+        logger.info(f"{len(table)} studies: {n_done} already done, {len(todo)} to run")
+        if todo:
+            with _client(scheduler, workers, len(todo)) as client:
+                if threads is None and scheduler is None:
+                    threads = _THREADS_PER_WORKER
+                for study, result in _run(client, todo, out, threads):
+                    manifest.record(study.name, prints[study.name], result)
+                    _log(result)
+        _remove_temporary(out)
+        merged, outlines = merged_table(table, manifest)
+        _write_merged(out, merged, outlines)
     return merged
 
 
@@ -263,7 +272,7 @@ def merged_table(
 
 
 def _write_merged(out: Path, merged: pd.DataFrame, outlines: list[str | None]) -> None:
-    """Write ``studies.csv`` and ``studies.gpkg`` together (staged, then renamed)."""
+    """Write ``studies.csv``, ``studies.gpkg`` and ``README.txt`` together (staged, renamed)."""
     import geopandas as gpd
     import shapely
 
@@ -273,10 +282,38 @@ def _write_merged(out: Path, merged: pd.DataFrame, outlines: list[str | None]) -
     try:
         staged.append(stage_file(out, "studies.csv", lambda p: write_csv(p, merged, None)))
         staged.append(stage_file(out, "studies.gpkg", lambda p: write_gpkg(p, gdf, "studies")))
+        staged.append(stage_file(out, "README.txt", lambda p: write_text(p, readme_text())))
     except BaseException:
         discard(staged)
         raise
     commit(staged)
+
+
+def readme_text() -> str:
+    """The README.txt of a batch's output folder: what each file holds, and the data licence.
+
+    Examples
+    --------
+    >>> readme_text().splitlines()[0]
+    'fifteenmin 0.1.0 batch of coverage reports'
+    """
+    lines = [
+        f"fifteenmin {__version__} batch of coverage reports",
+        "",
+        "Map data " + settings.ATTRIBUTION + ".",
+        "The data in this folder is derived from OpenStreetMap and is available under the Open",
+        "Database License 1.0 (https://opendatacommons.org/licenses/odbl/1-0/): attribute",
+        "'(c) OpenStreetMap contributors' when you share it or anything made from it.",
+        "",
+        "Files:",
+        "  <study>/       each study's coverage report (what `fifteenmin report` writes)",
+        "  studies.csv    one row per study: status, error, coverage rates, most-missing items,",
+        "                 data gaps (UTF-8 with BOM; header on line 1)",
+        "  studies.gpkg   the same, with each study area's outline (EPSG:4326)",
+        "  manifest.json  each study's status, input fingerprint, time and memory: a rerun",
+        "                 skips the studies already done",
+    ]
+    return "\n".join([*lines, ""])
 
 
 def _remove_temporary(out: Path) -> None:
@@ -344,9 +381,10 @@ def _client(scheduler: Any, workers: int | None, tasks: int) -> Iterator[Any]:
         yield client
 
 
-def _size(path: str) -> int:
+def _size(source: Any) -> int:
+    """Size of an OSM file in bytes (0 for an online area or a missing file)."""
     try:
-        return os.stat(path).st_size
+        return os.stat(source).st_size if isinstance(source, str) else 0
     except OSError:
         return 0
 

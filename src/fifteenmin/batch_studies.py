@@ -1,12 +1,14 @@
 """The studies of ``fifteenmin batch``: a table with one row per study, read and checked.
 
 A studies table (CSV, YAML or TOML, or a DataFrame or list of mappings in Python) has one row
-per study. ``study`` names the study (and its output folder) and ``osm_file`` its OSM
-extract; every other column is a run option that overrides, for that row, the options the
-whole batch was given:
+per study. ``study`` names the study (and its output folder); ``osm_file`` its OSM extract,
+or ``place`` (a place name) or ``bbox`` (``west,south,east,north``) an area whose OSM data is
+downloaded (:class:`fifteenmin.online.OnlineArea`). Every other column is a run option that
+overrides, for that row, the options the whole batch was given:
 
-* the inputs ``communities``, ``facilities`` (or ``user_facilities``), ``population`` and
-  ``catalogue`` (a bundled name or a file): relative paths are relative to the table's folder;
+* the inputs ``communities``, ``facilities`` (or ``user_facilities``), ``add_facilities``
+  (planned facilities, a scenario), ``population`` and ``catalogue`` (a bundled name or a
+  file): relative paths are relative to the table's folder;
 * any other :class:`~fifteenmin.config.RunConfig` field (``speed``, ``threshold``,
   ``engine``, ``id_column``, ...), or its command-line spelling (``uniform_speed``,
   ``--uniform-speed``);
@@ -48,6 +50,7 @@ from ._i18n import check_lang
 from ._version import __version__
 from .catalogue import available_catalogues
 from .config import RunConfig
+from .online import OnlineArea
 
 __all__ = [
     "RESERVED_NAMES",
@@ -69,6 +72,8 @@ _MAX_NAME_BYTES = 200
 
 #: RunConfig fields that hold input files (relative paths are relative to the table).
 _PATH_FIELDS = ("communities", "user_facilities", "population")
+#: Columns naming a study's OSM data: a file, or an area downloaded online.
+_AREA_COLUMNS = ("osm_file", "place", "bbox")
 #: Column spellings of the command line: column -> (RunConfig or report field, negated).
 _ALIASES = {
     "facilities": ("user_facilities", False),
@@ -127,7 +132,7 @@ class Study:
     name
         The study's name, also the name of its output folder.
     osm_file
-        The OSM extract (an absolute path).
+        The OSM extract (an absolute path), or the online area of a ``place`` or ``bbox``.
     config
         The run's configuration (the batch's options with the row's overrides).
     write
@@ -135,11 +140,12 @@ class Study:
     labels
         The table's descriptive columns (copied into the merged table).
     source
-        The ``osm_file`` as the table gives it.
+        The ``osm_file`` as the table gives it, or the online area's label
+        (``place: ...``, ``bbox: ...``).
     """
 
     name: str
-    osm_file: str
+    osm_file: str | OnlineArea
     config: RunConfig
     write: WriteOptions = field(default_factory=WriteOptions)
     labels: Mapping[str, Any] = field(default_factory=dict)
@@ -266,9 +272,9 @@ def read_studies(
     InputFileError
         The table cannot be read.
     ConfigError
-        A missing ``study`` or ``osm_file``, an unsafe or repeated study name, an invalid
-        option value, or a column that looks like a misspelt option; the message names the
-        study and the column.
+        A missing ``study``, not exactly one of ``osm_file``, ``place`` and ``bbox``, an
+        unsafe or repeated study name, an invalid option value, or a column that looks like a
+        misspelt option; the message names the study and the column.
 
     Examples
     --------
@@ -324,20 +330,27 @@ def _read_rows(path: Path) -> list[dict[str, Any]]:
     if not isinstance(doc, list) or not all(isinstance(r, Mapping) for r in doc):
         raise ConfigError(
             f"studies table '{path}': expected a list of studies (YAML: a list, or 'studies:' "
-            "with a list; TOML: [[studies]] tables), each with 'study' and 'osm_file'"
+            "with a list; TOML: [[studies]] tables), each with 'study' and 'osm_file' (or "
+            "'place' or 'bbox')"
         )
     return [dict(r) for r in doc]
 
 
 def _absolute_inputs(cfg: RunConfig, base: Path) -> RunConfig:
-    """``cfg`` with relative input paths made absolute (workers may run in other folders)."""
-    changes = {
-        name: _path(getattr(cfg, name), base)
-        for name in (*_PATH_FIELDS, "catalogue")
-        if isinstance(getattr(cfg, name), str | os.PathLike)
-        and _looks_like_file(getattr(cfg, name))
-    }
-    return cfg.replace(**changes) if changes else cfg
+    """``cfg`` with relative input paths made absolute (workers may run in other folders).
+
+    Paths inside a mapping (facility tables by source) too.
+    """
+
+    def absolute(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {k: absolute(v) for k, v in value.items()}
+        if isinstance(value, str | os.PathLike) and _looks_like_file(value):
+            return _path(value, base)
+        return value
+
+    changes = {name: absolute(getattr(cfg, name)) for name in (*_PATH_FIELDS, "catalogue")}
+    return cfg.replace(**changes)
 
 
 def _path(value: str | os.PathLike[str], base: Path) -> str:
@@ -362,44 +375,92 @@ def _study(
         raise ConfigError(f"{where}: no 'study' (every row needs a study name)")
     name = check_study_name(row["study"].strip() if isinstance(row["study"], str) else row["study"])
     where = f"studies table, study {name!r}"
-    if not _given(row.get("osm_file")):
-        raise ConfigError(f"{where}: no 'osm_file' (every row needs its OSM extract)")
-    source = str(row["osm_file"]).strip()
     run: dict[str, Any] = {}
     rep: dict[str, Any] = {}
     labels: dict[str, Any] = {}
     for column, value in row.items():
-        if column in ("study", "osm_file"):
+        if column == "study" or column in _AREA_COLUMNS:
             continue
         key = str(column).strip().lstrip("-").replace("-", "_")
         target, negate = _ALIASES.get(key, (key, False))
-        if target in _CONVERTERS:
-            if _given(value):
-                conv = _CONVERTERS[target]
-                try:
-                    v = conv(value.strip() if isinstance(value, str) else value, base_dir)
-                except (TypeError, ValueError) as exc:
-                    raise ConfigError(f"{where}, column {column!r}: {exc}") from None
-                (rep if target in _WRITE_FIELDS else run)[target] = not v if negate else v
-        else:
+        if target not in _CONVERTERS:
             _check_label(str(column), where)
             labels[str(column)] = value
+        elif _given(value):
+            try:
+                v = _CONVERTERS[target](
+                    value.strip() if isinstance(value, str) else value, base_dir
+                )
+            except (TypeError, ValueError) as exc:
+                raise ConfigError(f"{where}, column {column!r}: {exc}") from None
+            (rep if target in _WRITE_FIELDS else run)[target] = not v if negate else v
     try:
+        osm, source = _area(row, base_dir, where)
         return Study(
             name=name,
-            osm_file=_path(source, base_dir),
-            config=cfg.replace(**run) if run else cfg,
+            osm_file=osm,
+            config=cfg.replace(**_facility_tables(cfg, run)),
             write=dataclasses.replace(write, **rep) if rep else write,
             labels=labels,
             source=source,
         )
     except ConfigError as exc:
-        raise ConfigError(f"{where}: {exc}") from None
+        msg = str(exc)
+        raise ConfigError(msg if msg.startswith(where) else f"{where}: {msg}") from None
+
+
+def _area(row: Mapping[str, Any], base_dir: Path, where: str) -> tuple[str | OnlineArea, str]:
+    """A row's OSM data (an absolute file path or an online area) and its label."""
+    given = [c for c in _AREA_COLUMNS if _given(row.get(c))]
+    if len(given) != 1:
+        got = f"got {', '.join(given)}" if given else "got none"
+        raise ConfigError(
+            f"{where}: give exactly one of 'osm_file', 'place' or 'bbox' (its OSM data; {got})"
+        )
+    value = row[given[0]]
+    if given[0] == "osm_file":
+        text = str(value).strip()
+        return _path(text, base_dir), text
+    if given[0] == "place":
+        area = OnlineArea(place=str(value))
+    else:
+        parts = value.split(",") if isinstance(value, str) else list(value)
+        try:
+            box = tuple(float(v) for v in parts)
+        except (TypeError, ValueError):
+            box = ()
+        if len(box) != 4:
+            raise ConfigError(
+                f"{where}, column 'bbox': expected WEST,SOUTH,EAST,NORTH, got {value!r}"
+            )
+        area = OnlineArea(bbox=box)
+    return area, area.label
+
+
+def _facility_tables(cfg: RunConfig, run: dict[str, Any]) -> dict[str, Any]:
+    """The row's options, with its ``facilities`` and ``add_facilities`` as one input.
+
+    As ``fifteenmin report`` does: without planned facilities, ``user_facilities`` is the
+    user's table; with them, a mapping ``{"user": table, "planned": table}`` (by source).
+    """
+    planned = run.pop("add_facilities", None)
+    if "user_facilities" not in run and planned is None:
+        return run
+    before = cfg.user_facilities
+    tables = dict(before) if isinstance(before, Mapping) else {"user": before}
+    if "user_facilities" in run:
+        tables["user"] = run.pop("user_facilities")
+    if planned is not None:
+        tables["planned"] = planned
+    tables = {k: v for k, v in tables.items() if v is not None}
+    if set(tables) <= {"user"}:
+        return {**run, "user_facilities": tables.get("user")}
+    return {**run, "user_facilities": tables}
 
 
 def _check_label(column: str, where: str) -> None:
     """Refuse a descriptive column whose name looks like a misspelt option."""
-    options = [*_CONVERTERS, *_ALIASES, "study", "osm_file"]
+    options = [*_CONVERTERS, *_ALIASES, "study", *_AREA_COLUMNS]
     key = column.strip().lstrip("-").replace("-", "_").lower()
     close = difflib.get_close_matches(key, options, n=1, cutoff=0.8)
     if close:
@@ -467,7 +528,7 @@ def _converters() -> dict[str, Callable[[Any, Path], Any]]:
     for f in dataclasses.fields(RunConfig):
         out[f.name] = by_type.get(str(f.type), _to_text)
     out.update({name: _to_path for name in _PATH_FIELDS})
-    out.update(catalogue=_to_catalogue, category_weights=_to_weights)
+    out.update(catalogue=_to_catalogue, category_weights=_to_weights, add_facilities=_to_path)
     for f in dataclasses.fields(WriteOptions):
         out[f.name] = by_type[str(f.type)]
     return out

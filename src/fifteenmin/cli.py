@@ -452,19 +452,22 @@ def _add_batch_parser(sub: Any) -> None:
         "batch",
         help="coverage reports of many studies (a table of OSM files) on Dask",
         description="Run `fifteenmin report` for every study of a table (CSV, YAML or TOML: "
-        "columns study and osm_file, and any report option as a column, overriding the "
-        "command line's for its row; relative paths are relative to the table), one Dask task "
+        "columns study and osm_file (or place or bbox, downloaded), and any report option as a "
+        "column, overriding the command line's for its row; relative paths are relative to the "
+        "table), one Dask task "
         "per study, on a local cluster or through --scheduler. OUT/<study>/ holds the study's "
         "report; OUT/studies.csv and OUT/studies.gpkg the merged table; OUT/manifest.json lets "
         "a rerun skip the studies already done. Exit status 1 if a study failed.",
     )
     b.add_argument("studies", metavar="STUDIES", help="studies table (.csv, .yaml or .toml)")
-    # every option of `fifteenmin report` (but its output folder and verbosity), taken from
-    # the report parser itself, so that the two commands always offer the same options
+    # every option of `fifteenmin report`, taken from the report parser itself, so that the
+    # two commands always offer the same options; but the output folder and verbosity (the
+    # batch's own), and the one area of --place/--bbox (a study's area is its row's)
     scratch = argparse.ArgumentParser(add_help=False).add_subparsers()
     _add_report_parser(scratch)
+    own = {"help", "out", "quiet", "verbose", "place", "bbox"}
     for action in scratch.choices["report"]._actions:
-        if action.option_strings and action.dest not in {"help", "out", "quiet", "verbose"}:
+        if action.option_strings and action.dest not in own:
             b._add_action(action)
     b.add_argument(
         "--out",
@@ -492,7 +495,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     table = batch(
         args.studies,
         args.out,
-        config=_config(args),
+        config=_report_config(args),
         html=not args.no_html,
         lang=args.lang,
         isochrones=not args.no_isochrones,
