@@ -32,6 +32,7 @@ from ._errors import (
 )
 from ._osm import OSMData, read_osm
 from ._version import __version__
+from .batch_run import batch
 from .catalogue import Catalogue, Item, available_catalogues, load_catalogue
 from .communities import (
     communities_from_file,
@@ -90,6 +91,7 @@ __all__ = [
     "WalkNetwork",
     "__version__",
     "available_catalogues",
+    "batch",
     "candidate_sites",
     "communities_from_file",
     "communities_from_osm",

@@ -199,6 +199,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_compare_parser(sub)
     _add_catalogue_parser(sub)
     _add_site_parser(sub)
+    _add_batch_parser(sub)
     return p
 
 
@@ -446,6 +447,72 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_batch_parser(sub: Any) -> None:
+    b = sub.add_parser(
+        "batch",
+        help="coverage reports of many studies (a table of OSM files) on Dask",
+        description="Run `fifteenmin report` for every study of a table (CSV, YAML or TOML: "
+        "columns study and osm_file (or place or bbox, downloaded), and any report option as a "
+        "column, overriding the command line's for its row; relative paths are relative to the "
+        "table), one Dask task "
+        "per study, on a local cluster or through --scheduler. OUT/<study>/ holds the study's "
+        "report; OUT/studies.csv and OUT/studies.gpkg the merged table; OUT/manifest.json lets "
+        "a rerun skip the studies already done. Exit status 1 if a study failed.",
+    )
+    b.add_argument("studies", metavar="STUDIES", help="studies table (.csv, .yaml or .toml)")
+    # every option of `fifteenmin report`, taken from the report parser itself, so that the
+    # two commands always offer the same options; but the output folder and verbosity (the
+    # batch's own), and the one area of --place/--bbox (a study's area is its row's)
+    scratch = argparse.ArgumentParser(add_help=False).add_subparsers()
+    _add_report_parser(scratch)
+    own = {"help", "out", "quiet", "verbose", "place", "bbox"}
+    for action in scratch.choices["report"]._actions:
+        if action.option_strings and action.dest not in own:
+            b._add_action(action)
+    b.add_argument(
+        "--out",
+        required=True,
+        help="output folder: one folder per study, studies.csv, studies.gpkg, manifest.json",
+    )
+    b.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: a local "
+        "cluster)",
+    )
+    b.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        help="worker processes of the local cluster (default: one per core)",
+    )
+    _add_verbosity_args(b)
+
+
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from .batch_run import batch
+
+    table = batch(
+        args.studies,
+        args.out,
+        config=_report_config(args),
+        html=not args.no_html,
+        lang=args.lang,
+        isochrones=not args.no_isochrones,
+        sites=not args.no_sites,
+        scheduler=args.scheduler,
+        workers=args.workers,
+    )
+    failed = table[table["status"] != "ok"]
+    logger.info(
+        f"{len(table) - len(failed)} of {len(table)} studies ok; merged table in "
+        f"{args.out}/studies.csv and studies.gpkg"
+    )
+    if len(failed):
+        logger.error(f"failed: {', '.join(failed['study'])} (errors in studies.csv)")
+    return 1 if len(failed) else 0
+
+
 def _cmd_catalogue(args: argparse.Namespace) -> int:
     from .catalogue import available_catalogues, format_catalogue, load_catalogue
 
@@ -583,6 +650,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _cmd_compare(args)
             if args.command == "site":
                 return _cmd_site(args)
+            if args.command == "batch":
+                return _cmd_batch(args)
             return _cmd_catalogue(args)
     except FifteenminError as exc:
         print(f"fifteenmin: error: {exc}", file=sys.stderr)
