@@ -300,10 +300,7 @@ def readme_text() -> str:
     lines = [
         f"fifteenmin {__version__} batch of coverage reports",
         "",
-        "Map data " + settings.ATTRIBUTION + ".",
-        "The data in this folder is derived from OpenStreetMap and is available under the Open",
-        "Database License 1.0 (https://opendatacommons.org/licenses/odbl/1-0/): attribute",
-        "'(c) OpenStreetMap contributors' when you share it or anything made from it.",
+        *settings.LICENCE_TEXT,
         "",
         "Files:",
         "  <study>/       each study's coverage report (what `fifteenmin report` writes)",

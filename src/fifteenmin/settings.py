@@ -34,6 +34,7 @@ __all__ = [
     "ISOCHRONE_QUAD_SEGS",
     "LANG",
     "LANGS",
+    "LICENCE_TEXT",
     "MAX_SNAP_M",
     "MINUTE_CLASSES",
     "OUT_DIR",
@@ -126,6 +127,13 @@ COMMUNITY_WALK_MINUTES: Final[float] = 15.0
 #: The OpenStreetMap attribution every output carries (ODbL 1.0).
 ATTRIBUTION: Final[str] = (
     "© OpenStreetMap contributors, ODbL 1.0 (https://www.openstreetmap.org/copyright)"
+)
+#: The licence paragraph of README.txt files in output folders.
+LICENCE_TEXT: Final[tuple[str, ...]] = (
+    "Map data " + ATTRIBUTION + ".",
+    "The data in this folder is derived from OpenStreetMap and is available under the Open",
+    "Database License 1.0 (https://opendatacommons.org/licenses/odbl/1-0/): attribute",
+    "'(c) OpenStreetMap contributors' when you share it or anything made from it.",
 )
 #: The same attribution as HTML (map attribution control, page footer).
 ATTRIBUTION_HTML: Final[str] = (

@@ -22,6 +22,7 @@ from .._errors import InputFileError
 from .._i18n import labels
 from .._progress import logger
 from .._version import __version__
+from ..coverage import COVERAGE_COLUMNS
 from ..output._files import commit, discard, prepare_output_dir, stage_file, write_csv, write_json
 from ..output.html.common import pct
 from .page import LABELS, render_compare_html
@@ -39,17 +40,9 @@ CHANGE_KINDS = ("gained", "lost", "better", "worse", "changed", "added", "remove
 #: The files :meth:`Comparison.write` writes.
 COMPARE_FILES = ("changes.csv", "summary.json", "compare.html")
 
-_COVERAGE_COLUMNS = (
-    "community_id",
-    "community_name",
-    "item_id",
-    "item_name_zh",
-    "item_name_en",
-    "tier_minutes",
-    "share_within_tier",
-    "median_minutes",
-    "met",
-    "status",
+#: The columns of coverage.csv a comparison needs (every version of the file has them).
+_COVERAGE_COLUMNS = tuple(
+    c for c in COVERAGE_COLUMNS if c not in ("p90_minutes", "facilities_in_area")
 )
 _TEXT_COLUMNS = ("community_id", "community_name", "item_id", "item_name_zh", "item_name_en")
 _DECIMALS = 4  # the precision of the report's CSV

@@ -191,10 +191,7 @@ def readme_text(with_html: bool) -> str:
     lines = [
         f"fifteenmin {__version__} coverage report",
         "",
-        "Map data " + settings.ATTRIBUTION + ".",
-        "The data in this folder is derived from OpenStreetMap and is available under the Open",
-        "Database License 1.0 (https://opendatacommons.org/licenses/odbl/1-0/): attribute",
-        "'(c) OpenStreetMap contributors' when you share it or anything made from it.",
+        *settings.LICENCE_TEXT,
         "",
         "Files:",
         "  summary.json      parameters, network, facilities per item, coverage rates",
