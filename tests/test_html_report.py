@@ -434,3 +434,24 @@ def test_chart_text_is_text_not_glyph_paths(page_zh):
 
     texts = re.findall(r"<text[^>]*>([^<]+)</text>", page_zh)
     assert any(re.search(r"[\u4e00-\u9fff]", t) for t in texts)
+
+
+def test_directory_names_the_nearest_facility_beyond_the_tier(report):
+    """"none within 5 min" says how far the nearest one is, from the community's best origin."""
+    import re
+
+    import numpy as np
+
+    from fifteenmin.output.html.sections import _nearest_by_community
+
+    page = render_html(report, lang="en", isochrones=None, sites=None)
+    shown = re.findall(r"none within [\d.]+ min; nearest: [^<]+?, ([\d.]+) min", page)
+    assert shown, "no directory row names a facility beyond the tier"
+    near = _nearest_by_community(report)
+    com = report.residents["community_id"].astype(str).to_numpy()
+    ids = [it.id for it in report.travel.items]
+    for (cid, item_id), (minutes, row) in list(near.items())[:50]:
+        k = ids.index(item_id)
+        own = report.origin_minutes[com == cid, k]
+        assert minutes == np.nanmin(np.where(np.isfinite(own), own, np.nan))
+        assert report.origin_nearest[com == cid, k].tolist().count(row) >= 1

@@ -87,6 +87,9 @@ class Results:
         The OSM file read, or the online area's label (``"place: ..."``).
     timings
         Seconds spent per stage.
+    origin_nearest
+        Per origin and item, the row in ``travel.facilities`` of the nearest facility
+        (-1 where none is reached).
     """
 
     network: WalkNetwork
@@ -100,6 +103,7 @@ class Results:
     config: RunConfig = field(default_factory=RunConfig)
     osm_source: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+    origin_nearest: np.ndarray | None = None
 
     @property
     def threshold(self) -> float:
@@ -318,7 +322,7 @@ def run_pipeline(
     )
     com = com_user if com_user is not None else communities_from_osm(data, net)
     homes = _residents(cfg, com, net, data)
-    minutes, _ = origin_times(net, tt, homes)
+    minutes, nearest = origin_times(net, tt, homes)
     src = ", ".join(sorted(set(com["source"]))) if len(com) else "none"
     clock.lap("residents", f"communities: {len(com):,} ({src}); resident origins: {len(homes):,}")
     counts = facility_counts(fac, cat)
@@ -350,4 +354,5 @@ def run_pipeline(
         config=cfg,
         osm_source=str(data.source),
         timings=clock.timings,
+        origin_nearest=nearest,
     )

@@ -218,6 +218,25 @@ def _overview(report: Results, com: pd.DataFrame, lang: str, anchors: Mapping[st
     return _table("fm-communities", _head(L, ("community", "id", *_CELL_KEYS)), rows)
 
 
+def _nearest_by_community(report: Results) -> dict[tuple[str, str], tuple[float, int]]:
+    """Per (community, item): minutes from its best-placed origin to the nearest facility."""
+    which = report.origin_nearest
+    minutes = report.origin_minutes
+    if which is None or not len(minutes):
+        return {}
+    com = report.residents["community_id"].astype(str).to_numpy()
+    ids = [it.id for it in report.travel.items]
+    out: dict[tuple[str, str], tuple[float, int]] = {}
+    for cid in np.unique(com):
+        rows = np.flatnonzero(com == cid)
+        sub = np.where(np.isfinite(minutes[rows]), minutes[rows], np.inf)
+        best = np.argmin(sub, axis=0)
+        for k, o in enumerate(best):
+            if np.isfinite(sub[o, k]) and which[rows[o], k] >= 0:
+                out[(cid, ids[k])] = (float(sub[o, k]), int(which[rows[o], k]))
+    return out
+
+
 @dataclass(frozen=True)
 class _Directory:
     """What every community's service directory reads, grouped once."""
@@ -231,6 +250,10 @@ class _Directory:
     dir_by: Mapping[tuple[str, str], pd.DataFrame]
     #: OSM tags per facility row (``facility`` of the directory)
     tags: np.ndarray
+    #: facility names per facility row
+    names: np.ndarray
+    #: per (community id, item id): minutes to the nearest facility and its row
+    nearest: Mapping[tuple[str, str], tuple[float, int]]
 
     @classmethod
     def of(cls, report: Results, lang: str) -> _Directory:
@@ -241,8 +264,10 @@ class _Directory:
         }
         directory = service_directory(report)
         dir_by = {key: g for key, g in directory.groupby(["community_id", "item_id"], sort=True)}
-        tags = facility_frame(report)["tags"].to_numpy()
-        return cls(report, lang, labels(LABELS, lang), by_com, dir_by, tags)
+        fac = facility_frame(report)
+        tags, names = fac["tags"].to_numpy(), fac["name"].to_numpy()
+        nearest = _nearest_by_community(report)
+        return cls(report, lang, labels(LABELS, lang), by_com, dir_by, tags, names, nearest)
 
     def details(self, r: Any, anchor: str) -> str:
         """The ``<details>`` of one community (a row of the coverage's communities)."""
@@ -297,7 +322,14 @@ class _Directory:
         L, lang = self.L, self.lang
         d = self.dir_by.get((cid, it.id))
         if d is None or not len(d):
-            return esc(L["no_facility_within"].format(tier=f"{it.tier_minutes:g}"))
+            text = L["no_facility_within"].format(tier=f"{it.tier_minutes:g}")
+            near = self.nearest.get((cid, it.id))
+            if near is not None:  # the walk is computed: say how far the nearest one is
+                minutes, row = near
+                nm = display_name(self.names[row], self.tags[row], lang)
+                nm = nm or f"{it.name(lang)} ({L['unnamed']})"
+                text += L["nearest_beyond"].format(name=nm, minutes=f"{minutes:.1f}")
+            return esc(text)
         parts = []
         for f in d.itertuples(index=False):
             nm = display_name(f.name, self.tags[int(f.facility)], lang)
