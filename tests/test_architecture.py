@@ -17,7 +17,7 @@ SRC = Path(fm.__file__).resolve().parent
 LAYERS: list[set[str]] = [
     {"_version", "_errors", "settings"},
     {"config", "_kernel", "_coords", "_geom", "_i18n", "_progress"},
-    {"_osm", "readers"},
+    {"_osm", "readers", "validate"},
     {"network"},
     {"catalogue"},
     {"facilities"},

@@ -11,10 +11,12 @@ __all__ = [
     "CatalogueError",
     "CommunityFileError",
     "ConfigError",
+    "ConfigTypeError",
     "FacilityFileError",
     "FifteenminError",
     "InputFileError",
     "LayerError",
+    "LayerTypeError",
     "NetworkError",
     "OSMFileError",
     "OutputError",
@@ -53,8 +55,16 @@ class ConfigError(FifteenminError, ValueError):
     """A run option is invalid (e.g. a non-positive walking speed, an unknown engine)."""
 
 
+class ConfigTypeError(ConfigError, TypeError):
+    """A run option or a function argument has the wrong type (also a ``TypeError``)."""
+
+
 class LayerError(FifteenminError, ValueError):
     """A vector layer (points, polygons) is unusable: empty, no CRS, wrong geometry."""
+
+
+class LayerTypeError(LayerError, TypeError):
+    """A layer argument is neither a file path nor a (Geo)DataFrame (also a ``TypeError``)."""
 
 
 class CommunityFileError(LayerError):
