@@ -580,3 +580,74 @@ def check_people(values: np.ndarray, columns: Sequence[tuple[str, str]], where: 
                 f"'{columns[0][0]}' in {int(over.sum())} features; check the columns.",
                 stacklevel=4,
             )
+
+
+# ------------------------------------------------------------------------------ facility tables
+
+
+def swapped_rows(
+    lon: np.ndarray,
+    lat: np.ndarray,
+    cols: str,
+    where: str,
+    rows: Rows,
+    error: type[LayerError] = LayerError,
+) -> np.ndarray:
+    """The rows of a table to keep: rows whose longitude and latitude are swapped are left out.
+
+    A row is swapped when its coordinates are out of range (longitude -180..180, latitude
+    -90..90) but in range once swapped. Those rows are dropped with a warning.
+
+    Raises
+    ------
+    LayerError
+        (``error``) Every row is swapped (the columns are), or some coordinates are out of
+        range either way (projected coordinates).
+
+    Examples
+    --------
+    >>> swapped_rows(np.array([116.4]), np.array([39.9]), "lon/lat", "t", Rows()).tolist()
+    [True]
+    """
+    bad = (np.abs(lat) > 90) | (np.abs(lon) > 180)
+    if not bad.any():
+        return ~bad
+    swap_ok = bad & (np.abs(lon) <= 90) & (np.abs(lat) <= 180)
+    head = f"{where}: coordinates in {cols} are outside longitude -180..180 / latitude -90..90"
+    if (bad & ~swap_ok).any():
+        raise error(
+            f"{head} ({rows.text(np.flatnonzero(bad & ~swap_ok))}); these look like projected "
+            "coordinates, not degrees: convert them to longitudes and latitudes in degrees "
+            "(WGS-84), or save the layer with its CRS as a GeoPackage (in Python, pass crs= with "
+            "the coordinate reference system of the columns, e.g. crs='EPSG:3857')."
+        )
+    if bad.all():
+        raise error(
+            f"{head} ({rows.text(np.flatnonzero(bad))}); longitude and latitude look swapped: "
+            "check which column is which."
+        )
+    warn(
+        f"{head} in {rows.text(np.flatnonzero(bad))}: longitude and latitude look swapped "
+        f"there. Left out and not counted ({plural(int(bad.sum()), 'row')}); swap them back "
+        "to include them.",
+        stacklevel=4,
+    )
+    return ~bad
+
+
+def outside_extent(
+    lon: np.ndarray, lat: np.ndarray, extent: Sequence[float], margin_m: float
+) -> np.ndarray:
+    """Which points lie more than ``margin_m`` outside a box in degrees.
+
+    Examples
+    --------
+    >>> outside_extent(np.array([24.94, 60.17]), np.array([60.17, 24.94]),
+    ...                (24.93, 60.16, 24.95, 60.18), 500.0).tolist()
+    [False, True]
+    """
+    x0, y0, x1, y1 = (float(v) for v in extent)
+    dy = margin_m / 111_320.0
+    dx = dy / max(math.cos(math.radians(min(abs(y0), abs(y1), 89.0))), 0.01)
+    inside = (lon >= x0 - dx) & (lon <= x1 + dx) & (lat >= y0 - dy) & (lat <= y1 + dy)
+    return ~inside
