@@ -387,7 +387,7 @@ def test_bad_coordinates_and_files(tmp_path):
     df = pd.DataFrame(
         {"item": ["pharmacy", "pharmacy"], "lon": ["116.4", "n/a"], "lat": [39.9, 39.9]}
     )
-    with pytest.raises(FacilityFileError, match="no numeric coordinates .* in row 2 "):
+    with pytest.raises(FacilityFileError, match=r"no numeric coordinates .* in row 2 "):
         facilities_from_table(df, item_column="item")
     swapped = pd.DataFrame({"item": ["pharmacy"], "lon": [39.9], "lat": [116.4]})
     with pytest.raises(FacilityFileError, match="look swapped"):
