@@ -7,6 +7,8 @@ Every error names the problem and the fix. They subclass built-in ``ValueError``
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "CatalogueError",
     "CommunityFileError",
@@ -21,6 +23,7 @@ __all__ = [
     "OSMFileError",
     "OutputError",
     "UnknownItemError",
+    "require_type",
 ]
 
 
@@ -77,3 +80,33 @@ class FacilityFileError(LayerError):
 
 class OutputError(FifteenminError, OSError):
     """An output folder or file cannot be written."""
+
+
+def require_type(
+    value: Any,
+    types: type | tuple[type, ...],
+    name: str,
+    expected: str,
+    error: type[FifteenminError] = ConfigTypeError,
+) -> None:
+    """Raise ``error`` (a ``TypeError`` too) unless ``value`` is one of ``types``.
+
+    Booleans are not accepted where numbers are expected.
+
+    Examples
+    --------
+    >>> require_type(1.4, (int, float), "speed", "a number of m/s")
+    >>> try:
+    ...     require_type("fast", (int, float), "speed", "a number of m/s")
+    ... except TypeError as exc:
+    ...     print(exc)
+    speed must be a number of m/s, got str 'fast'
+    """
+    wanted = types if isinstance(types, tuple) else (types,)
+    numeric = int in wanted or float in wanted
+    if isinstance(value, types) and not (numeric and isinstance(value, bool)):
+        return
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    raise error(f"{name} must be {expected}, got {type(value).__name__} {text}")

@@ -27,8 +27,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from ._errors import ConfigTypeError, FifteenminError, InputFileError, OSMFileError
-from .validate import plural, require_type
+from ._errors import ConfigTypeError, FifteenminError, InputFileError, OSMFileError, require_type
+from .validate import plural
 
 if TYPE_CHECKING:
     import osmium

@@ -27,7 +27,7 @@ import pandas as pd
 import shapely
 
 from . import settings
-from ._errors import CommunityFileError, ConfigError, LayerError, LayerTypeError
+from ._errors import CommunityFileError, ConfigError, LayerError, LayerTypeError, require_type
 from ._geom import line_parts, points_along
 from ._osm import OSMData
 from .network import WalkNetwork
@@ -41,7 +41,6 @@ from .validate import (
     community_name_column,
     people_counts,
     polygons_only,
-    require_type,
     warn,
 )
 

@@ -28,13 +28,19 @@ from typing import TYPE_CHECKING, Any
 
 from . import settings
 from ._coords import normalize_system
-from ._errors import ConfigError, ConfigTypeError
-from .validate import plausible_speed, require_type
+from ._errors import ConfigError, ConfigTypeError, require_type
 
 if TYPE_CHECKING:
     from .catalogue import Catalogue
 
-__all__ = ["RunConfig"]
+__all__ = ["MAX_SPEED_M_S", "MIN_SPEED_M_S", "RunConfig", "plausible_speed"]
+
+#: Walking speeds (m/s) outside this range are rejected as implausible: 0.2 m/s is a very slow
+#: shuffle (0.7 km/h); 3 m/s (10.8 km/h) is running. A speed given in km/h by mistake
+#: (5 for 5 km/h) falls outside it.
+MIN_SPEED_M_S = 0.2
+#: See :data:`MIN_SPEED_M_S`.
+MAX_SPEED_M_S = 3.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -198,6 +204,36 @@ class RunConfig:
 
 
 _PATH = (str, os.PathLike)
+
+
+def plausible_speed(speed: object, name: str = "walking speed") -> float:
+    """``speed`` if it is a plausible walking speed in m/s, else a :class:`ConfigError`.
+
+    Examples
+    --------
+    >>> try:
+    ...     plausible_speed(5)
+    ... except ValueError as exc:
+    ...     print(str(exc)[:61])
+    walking speed 5 m/s (18 km/h) is not a walking speed: expect
+    """
+    require_type(speed, (int, float), name, "a positive number of m/s")
+    assert isinstance(speed, int | float)
+    if not (math.isfinite(speed) and speed > 0):
+        raise ConfigError(f"{name} must be a positive number of m/s, got {speed!r}")
+    if not MIN_SPEED_M_S <= speed <= MAX_SPEED_M_S:
+        kmh = speed * 3.6
+        hint = (
+            f"; if you meant {speed:g} km/h, that is {speed / 3.6:.2f} m/s"
+            if MIN_SPEED_M_S <= speed / 3.6 <= MAX_SPEED_M_S
+            else ""
+        )
+        raise ConfigError(
+            f"{name} {speed:g} m/s ({kmh:.3g} km/h) is not a walking speed: expected "
+            f"{MIN_SPEED_M_S:g} to {MAX_SPEED_M_S:g} m/s (the default is "
+            f"{settings.WALK_SPEED_M_S:.2f} m/s){hint}."
+        )
+    return float(speed)
 
 
 def _check_types(cfg: RunConfig) -> None:

@@ -25,7 +25,7 @@ import shapely
 
 from . import settings
 from ._coords import normalize_system, out_of_china, to_wgs84
-from ._errors import ConfigError, FacilityFileError, LayerTypeError
+from ._errors import ConfigError, FacilityFileError, LayerTypeError, require_type
 from ._geom import points_along
 from ._osm import OSMData, read_osm
 from .catalogue import Catalogue, Item, load_catalogue
@@ -36,7 +36,6 @@ from .validate import (
     check_degrees,
     outside_extent,
     plural,
-    require_type,
     swapped_rows,
     warn,
 )

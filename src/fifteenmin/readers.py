@@ -16,8 +16,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._errors import CommunityFileError, InputFileError, LayerError, LayerTypeError
-from .validate import require_type, spatial_layers
+from ._errors import CommunityFileError, InputFileError, LayerError, LayerTypeError, require_type
+from .validate import spatial_layers
 
 if TYPE_CHECKING:
     import geopandas as gpd

@@ -15,8 +15,8 @@ Examples
 --------
 >>> Rows("line", 2).text([0, 4])
 'lines 2, 6'
->>> plausible_speed(1.4)
-1.4
+>>> guess_column(["ID", "名称"], ["name", "名称"])
+'名称'
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from . import settings
-from ._errors import ConfigError, ConfigTypeError, FifteenminError, LayerError
+from ._errors import LayerError, require_type
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -41,27 +41,18 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_LISTED",
     "MAX_PEOPLE_PER_FEATURE",
-    "MAX_SPEED_M_S",
     "MAX_TIER_MINUTES",
-    "MIN_SPEED_M_S",
     "MIN_TIER_MINUTES",
     "Rows",
     "check_degrees",
     "drop_empty_geometries",
     "guess_column",
-    "plausible_speed",
     "plural",
     "require_type",
     "spatial_layers",
     "warn",
 ]
 
-#: Walking speeds (m/s) outside this range are rejected as implausible: 0.2 m/s is a very slow
-#: shuffle (0.7 km/h); 3 m/s (10.8 km/h) is running. A speed given in km/h by mistake
-#: (5 for 5 km/h) falls outside it.
-MIN_SPEED_M_S = 0.2
-#: See :data:`MIN_SPEED_M_S`.
-MAX_SPEED_M_S = 3.0
 #: Catalogue tiers (minutes of walking) outside this range are rejected as implausible: the
 #: life-circle standards use 5, 10 and 15 minutes; two hours is a walk of 8 km.
 MIN_TIER_MINUTES = 1.0
@@ -125,66 +116,6 @@ class Rows:
         return f"{unit} {shown}{more}"
 
 
-def require_type(
-    value: Any,
-    types: type | tuple[type, ...],
-    name: str,
-    expected: str,
-    error: type[FifteenminError] = ConfigTypeError,
-) -> None:
-    """Raise ``error`` (a ``TypeError`` too) unless ``value`` is one of ``types``.
-
-    Booleans are not accepted where numbers are expected.
-
-    Examples
-    --------
-    >>> require_type(1.4, (int, float), "speed", "a number of m/s")
-    >>> try:
-    ...     require_type("fast", (int, float), "speed", "a number of m/s")
-    ... except TypeError as exc:
-    ...     print(exc)
-    speed must be a number of m/s, got str 'fast'
-    """
-    wanted = types if isinstance(types, tuple) else (types,)
-    numeric = int in wanted or float in wanted
-    if isinstance(value, types) and not (numeric and isinstance(value, bool)):
-        return
-    text = repr(value)
-    if len(text) > 60:
-        text = text[:57] + "..."
-    raise error(f"{name} must be {expected}, got {type(value).__name__} {text}")
-
-
-def plausible_speed(speed: object, name: str = "walking speed") -> float:
-    """``speed`` if it is a plausible walking speed in m/s, else a :class:`ConfigError`.
-
-    Examples
-    --------
-    >>> try:
-    ...     plausible_speed(5)
-    ... except ValueError as exc:
-    ...     print(str(exc)[:60])
-    walking speed 5 m/s (18 km/h) is not a walking speed: expec
-    """
-    require_type(speed, (int, float), name, "a positive number of m/s")
-    assert isinstance(speed, int | float)
-    if not (math.isfinite(speed) and speed > 0):
-        raise ConfigError(f"{name} must be a positive number of m/s, got {speed!r}")
-    if not MIN_SPEED_M_S <= speed <= MAX_SPEED_M_S:
-        kmh = speed * 3.6
-        hint = (
-            f"; if you meant {speed:g} km/h, that is {speed / 3.6:.2f} m/s"
-            if MIN_SPEED_M_S <= speed / 3.6 <= MAX_SPEED_M_S
-            else ""
-        )
-        raise ConfigError(
-            f"{name} {speed:g} m/s ({kmh:.3g} km/h) is not a walking speed: expected "
-            f"{MIN_SPEED_M_S:g} to {MAX_SPEED_M_S:g} m/s (the default is "
-            f"{settings.WALK_SPEED_M_S:.2f} m/s){hint}."
-        )
-    return float(speed)
-
-
 def guess_column(columns: Sequence[object], guesses: Sequence[str]) -> str | None:
     """The first column whose name matches one of ``guesses`` (case and spaces ignored).
 
@@ -239,7 +170,7 @@ def drop_empty_geometries(
 
 
 def check_degrees(
-    bounds: Sequence[float], where: str, fix: str, error: type[FifteenminError] = LayerError
+    bounds: Sequence[float], where: str, fix: str, error: type[LayerError] = LayerError
 ) -> None:
     """Raise ``error`` if geographic coordinates (``minx, miny, maxx, maxy``) are not degrees.
 
