@@ -214,7 +214,7 @@ def plausible_speed(speed: object, name: str = "walking speed") -> float:
     >>> try:
     ...     plausible_speed(5)
     ... except ValueError as exc:
-    ...     print(str(exc)[:61])
+    ...     print(str(exc)[:60])
     walking speed 5 m/s (18 km/h) is not a walking speed: expect
     """
     require_type(speed, (int, float), name, "a positive number of m/s")
