@@ -8,7 +8,7 @@ exact formats the services return:
 * **Overpass API** (``/api/interpreter``, GET or POST, ``data=`` form field or raw body):
   a small Overpass QL interpreter for the subset osmnx 2.x sends (and a bit more):
 
-  - settings ``[out:json][timeout:N][maxsize:N]`` (``[out:json]`` is required: only JSON output);
+  - settings ``[out:json]`` or ``[out:xml]``, ``[timeout:N]``, ``[maxsize:N]``;
   - query statements ``node``/``way``/``rel``/``relation``/``nwr`` with an optional input set
     (``node._``, ``way.a``) and ``->.name``;
   - tag filters ``["k"]``, ``[!"k"]``, ``["k"="v"]``, ``["k"!="v"]``, ``["k"~"re"]``,
@@ -24,10 +24,12 @@ exact formats the services return:
     nodes, ways, relations, each by id, as Overpass JSON
     ``{"version": 0.6, "generator": ..., "osm3s": {...}, "elements": [...]}`` with nodes
     ``lat``/``lon``/``tags``, ways ``nodes``/``tags`` and relations ``members``/``tags``
-    (``tags`` left out when empty, as Overpass does).
+    (``tags`` left out when empty, as Overpass does), or with ``[out:xml]`` as the OSM XML
+    Overpass writes (``<osm>`` with ``<note>``, ``<meta osm_base>``, then ``<node>``,
+    ``<way>`` with ``<nd>``, ``<relation>`` with ``<member>``, and ``<tag>`` children).
 
   Parse errors and unsupported statements (``area``, ``around``, ``out geom``, ``[date:]``,
-  XML output, ...) get HTTP 400 with an Overpass-style HTML error page.
+  CSV output, ...) get HTTP 400 with an Overpass-style HTML error page.
 * **Overpass** ``/api/status``: the real plain-text format (``Connected as``, ``Current time``,
   ``Announced endpoint``, ``Rate limit``, ``N slots available now.``); osmnx reads line 5.
 * **Nominatim** ``/search`` (``q=`` or structured fields; ``format=json``/``jsonv2``;
@@ -51,7 +53,9 @@ nodes lost only leading or trailing ones, so its geometry is the in-file run, as
 ``fifteenmin.network_from_file`` keeps it. No ``meta`` attributes (version, user...) are served.
 
 Every request is recorded (method, path, query string, form data, Overpass QL, status, number
-of elements/results) in :attr:`OSMTestServer.requests`.
+of elements/results) in :attr:`OSMTestServer.requests`. :attr:`OSMTestServer.overpass_fault`
+makes the interpreter answer with a given HTTP status and body instead (a busy or failing
+server).
 
 :class:`LoopbackGuard` makes any attempt to resolve or reach a host other than the loopback
 interface fail loudly during a test.
@@ -74,6 +78,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from xml.sax.saxutils import escape as xml_escape
 
 import numpy as np
 import shapely
@@ -85,6 +90,7 @@ __all__ = [
     "OSMTestServer",
     "OverpassError",
     "RecordedRequest",
+    "overpass_xml",
     "run_overpass_ql",
 ]
 
@@ -620,8 +626,8 @@ class _Parser:
         unsupported = set(self.settings) - {"out", "timeout", "maxsize"}
         if unsupported:
             raise OverpassError(f"settings not supported by the emulator: {sorted(unsupported)}")
-        if self.settings.get("out") != "json":
-            raise OverpassError("only [out:json] is supported by the emulator")
+        if self.settings.get("out") not in ("json", "xml"):
+            raise OverpassError("only [out:json] and [out:xml] are supported by the emulator")
         while self.peek():
             self.statement()
         return self.output
@@ -849,14 +855,54 @@ class _Parser:
 
 
 def run_overpass_ql(query: str, store: OSMStore) -> dict[str, Any]:
-    """Evaluate an Overpass QL query on a store; return the Overpass JSON document."""
-    elements = _Parser(query, store).run()
+    """Evaluate an Overpass QL query on a store; return the Overpass JSON document.
+
+    The document's ``"format"`` is the query's output format (``json`` or ``xml``); serve an
+    ``xml`` one with :func:`overpass_xml`.
+    """
+    parser = _Parser(query, store)
+    elements = parser.run()
     return {
         "version": 0.6,
         "generator": OVERPASS_GENERATOR,
         "osm3s": {"timestamp_osm_base": store.timestamp, "copyright": OVERPASS_COPYRIGHT},
         "elements": elements,
+        "format": parser.settings.get("out", "json"),
     }
+
+
+def _attr(value: object) -> str:
+    return xml_escape(str(value), {'"': "&quot;", "\n": "&#10;", "\t": "&#9;"})
+
+
+def overpass_xml(doc: dict[str, Any]) -> str:
+    """An Overpass document (:func:`run_overpass_ql`) as the OSM XML Overpass writes."""
+    out = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<osm version="0.6" generator="{_attr(doc["generator"])}">',
+        f"<note>{xml_escape(doc['osm3s']['copyright'])}</note>",
+        f'<meta osm_base="{_attr(doc["osm3s"]["timestamp_osm_base"])}"/>',
+        "",
+    ]
+    for el in doc["elements"]:
+        kind, eid = el["type"], el["id"]
+        head = f'  <{kind} id="{eid}"'
+        if kind == "node" and "lat" in el:
+            head += f' lat="{el["lat"]:.7f}" lon="{el["lon"]:.7f}"'
+        children = [f'    <nd ref="{r}"/>' for r in el.get("nodes", ())]
+        children += [
+            f'    <member type="{m["type"]}" ref="{m["ref"]}" role="{_attr(m["role"])}"/>'
+            for m in el.get("members", ())
+        ]
+        children += [
+            f'    <tag k="{_attr(k)}" v="{_attr(v)}"/>' for k, v in el.get("tags", {}).items()
+        ]
+        if children:
+            out += [head + ">", *children, f"  </{kind}>"]
+        else:
+            out.append(head + "/>")
+    out += ["", "</osm>", ""]
+    return "\n".join(out)
 
 
 def _overpass_error_page(message: str) -> str:
@@ -991,6 +1037,7 @@ class _Config:
     requests: list[RecordedRequest] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     slots: int = 2
+    overpass_fault: tuple[int, str] | None = None
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -1065,10 +1112,15 @@ class _Handler(BaseHTTPRequestHandler):
                     _overpass_error_page("line 1: parse error: empty query"),
                     0,
                 )
+            if self.config.overpass_fault is not None:
+                status, text = self.config.overpass_fault
+                return status, "text/html; charset=utf-8", text, 0
             try:
                 doc = run_overpass_ql(ql, store)
             except OverpassError as exc:
                 return 400, "text/html; charset=utf-8", _overpass_error_page(str(exc)), 0
+            if doc.pop("format") == "xml":
+                return 200, "application/osm3s+xml", overpass_xml(doc), len(doc["elements"])
             return 200, "application/json", json.dumps(doc), len(doc["elements"])
         if path.startswith("/api/") and leaf == "status":
             return 200, "text/plain; charset=utf-8", self._status_text(), 0
@@ -1148,6 +1200,15 @@ class OSMTestServer:
         """A copy of the requests received so far."""
         with self._config.lock:
             return list(self._config.requests)
+
+    @property
+    def overpass_fault(self) -> tuple[int, str] | None:
+        """``(HTTP status, body)`` the interpreter answers every query with; None: no fault."""
+        return self._config.overpass_fault
+
+    @overpass_fault.setter
+    def overpass_fault(self, fault: tuple[int, str] | None) -> None:
+        self._config.overpass_fault = fault
 
     def clear_requests(self) -> None:
         with self._config.lock:

@@ -16,8 +16,8 @@ SRC = Path(fm.__file__).resolve().parent
 #: Layers from the bottom up; a module may import only from its own layer or below.
 LAYERS: list[set[str]] = [
     {"_version", "_errors", "settings"},
-    {"config", "_kernel", "_coords", "_geom", "_i18n", "_progress"},
-    {"_osm", "readers", "validate"},
+    {"config", "_kernel", "_coords", "_geom", "_i18n", "_progress", "_maps"},
+    {"_osm", "readers", "online", "validate"},
     {"network"},
     {"catalogue"},
     {"facilities"},
@@ -26,7 +26,7 @@ LAYERS: list[set[str]] = [
     {"coverage"},
     {"isochrones", "directory", "siting"},
     {"pipeline"},
-    {"output", "report"},
+    {"output", "report", "compare"},
     {"cli", "__main__", "__init__"},
 ]
 

@@ -37,9 +37,10 @@ def test_report_files(sample_report):
     assert summary["communities"] > 5
     assert 0.0 <= summary["coverage"]["coverage_rate"] <= 1.0
     assert sum(summary["facilities"]["per_item"].values()) == summary["facilities"]["total"]
-    first = (out / "coverage.csv").read_text(encoding="utf-8").splitlines()[0]
-    assert OSM_ATTR in first
-    cov = pd.read_csv(out / "coverage.csv", skiprows=1)
+    raw = (out / "coverage.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf" + b",".join(c.encode() for c in COVERAGE_COLUMNS))
+    assert OSM_ATTR in (out / "README.txt").read_text(encoding="utf-8")
+    cov = pd.read_csv(out / "coverage.csv")  # pandas' defaults read it
     assert list(cov.columns) == COVERAGE_COLUMNS
     n_items = len(summary["facilities"]["per_item"])
     assert len(cov) == summary["communities"] * n_items
@@ -58,13 +59,9 @@ def test_report_files(sample_report):
 def test_report_is_deterministic(sample_report, tmp_path):
     out2 = tmp_path / "again"
     assert main(["report", "--out", str(out2), "--quiet", "--engine", "scipy"]) == 0
-    for name in (
-        "summary.json",
-        "coverage.csv",
-        "communities.gpkg",
-        "facilities.gpkg",
-        "report.html",
-    ):
+    from fifteenmin.output import REPORT_FILES
+
+    for name in REPORT_FILES:
         assert (out2 / name).read_bytes() == (sample_report / name).read_bytes(), name
 
 
@@ -138,7 +135,7 @@ def test_bad_speed_is_rejected(capsys):
 def test_beijing_report(tmp_path):
     out = tmp_path / "cau"
     assert main(["report", str(BEIJING), "--out", str(out), "-q"]) == 0
-    cov = pd.read_csv(out / "coverage.csv", skiprows=1)
+    cov = pd.read_csv(out / "coverage.csv")
     names = set(cov["community_name"])
     assert {"富润家园", "静淑苑"} <= names
     per = cov.groupby("community_name")["item_id"].count()

@@ -24,7 +24,7 @@ import fifteenmin
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-GENERATED = ("cli.md", "catalogues.md")
+GENERATED = ("cli.md", "catalogues.md", "summary-json.md")
 PAGES = [*sorted(DOCS.glob("*.md")), ROOT / "README.md"]
 
 _FENCE = re.compile(r"^(```|~~~).*?^\1[ \t]*$", flags=re.M | re.S)

@@ -28,6 +28,13 @@ Facilities: ``facilities_from_polygon`` must find the same ``(item_id, osm_type,
 with topologically equal geometries), among the features an Overpass tag query can return
 (exact ``key=value`` or ``key`` present, as ``Catalogue.osmnx_tags`` asks; service keys whose
 values are often ``;`` lists are requested with any value, so list-valued tags are found too).
+
+Reports online (``fifteenmin report --place/--bbox``, :mod:`fifteenmin.online`): the server
+answers the OSM XML query and the report is written; with the server stopped the same report
+comes byte for byte from osmnx's cache folder, and an area never downloaded fails in one line.
+The oracle for the data is the file itself: the sample's whole extent downloaded reads as the
+file does (the same streets, and the same features plus the ways the clipped file holds only
+in part, which the server serves closed).
 """
 
 from __future__ import annotations
@@ -572,3 +579,321 @@ def test_beijing_network_and_facilities_online(monkeypatch):
             assert _keys(got[got.osm_type == kind]) == _keys(expected[expected.osm_type == kind])
         assert len(got) > 50
         assert not guard.blocked
+
+
+# --------------------------------------------------------------------------------------------
+# reports online: `fifteenmin report --place/--bbox` (fifteenmin.online)
+
+
+SAMPLE_BOX = (24.9352, 60.1642, 24.9534, 60.1775)  # the sample's whole extent
+
+
+@pytest.fixture
+def cache(monkeypatch, tmp_path):
+    """osmnx's cache on, in a folder of the test's own."""
+    folder = tmp_path / "osmnx-cache"
+    monkeypatch.setattr(ox.settings, "use_cache", True)
+    monkeypatch.setattr(ox.settings, "cache_folder", str(folder))
+    return folder
+
+
+def _report_cli(args, capsys):
+    """Run ``fifteenmin report ARGS --no-html -q``; return (exit status, stderr lines)."""
+    from fifteenmin.cli import main
+
+    capsys.readouterr()
+    rc = main(["report", *args, "--no-html", "-q"])
+    err = capsys.readouterr().err.strip()
+    return rc, err.splitlines()
+
+
+def _downloads(folder):
+    return sorted(p.name for p in Path(folder).glob("*.osm")) if Path(folder).is_dir() else []
+
+
+def test_report_place_online_then_from_the_cache_offline(
+    store, cache, monkeypatch, tmp_path, capsys
+):
+    """``--place`` end to end against the replay server; again with the server stopped."""
+    import json
+
+    out1, out2 = tmp_path / "first", tmp_path / "again"
+    with OSMTestServer(store) as srv:
+        guard = _point_osmnx_at(srv, monkeypatch)
+        monkeypatch.setattr(ox.settings, "use_cache", True)
+        rc, err = _report_cli([f"--place={PLACE}", "--out", str(out1)], capsys)
+        assert rc == 0, err
+        reqs = srv.requests
+    assert not guard.blocked
+    assert [r.service for r in reqs] == ["nominatim", "overpass-status", "overpass"]
+    ql = reqs[2].data
+    # OSM XML, the park's polygon, the elements of the file pipeline, complete ways
+    assert ql.startswith("[out:xml][timeout:30];(node[~")
+    assert ql.endswith(");(._;>;);out;")
+    assert '(poly:"60.' in ql and 'rel["type"="multipolygon"]' in ql
+    assert "amenity" in ql and "highway" in ql and "building" in ql and "admin_level" in ql
+    assert reqs[2].status == 200 and reqs[2].count > 1000
+    assert len(_downloads(cache)) == 1
+
+    summary = json.loads((out1 / "summary.json").read_text(encoding="utf-8"))
+    assert summary["parameters"]["osm_file"] == f"place: {PLACE}"
+    assert summary["network"]["source"] == f"place: {PLACE}"
+    assert str(tmp_path) not in (out1 / "summary.json").read_text(encoding="utf-8")
+    assert summary["network"]["nodes"] > 100 and summary["facilities"]["total"] > 10
+
+    # the server is gone: the same report from the cache, byte for byte
+    t0 = time.perf_counter()
+    rc, err = _report_cli([f"--place={PLACE}", "--out", str(out2)], capsys)
+    assert rc == 0, err
+    assert time.perf_counter() - t0 < 30
+    for name in ("summary.json", "coverage.csv", "communities.gpkg", "facilities.gpkg"):
+        assert (out1 / name).read_bytes() == (out2 / name).read_bytes(), name
+
+    # a place that was never downloaded: one line, exit status 2, fast, nothing cached
+    t0 = time.perf_counter()
+    rc, err = _report_cli(
+        ["--place", "Esplanadinpuisto, Helsinki", "--out", str(tmp_path / "x")], capsys
+    )
+    assert rc == 2
+    assert time.perf_counter() - t0 < 10
+    assert len(err) == 1, err
+    assert err[0].startswith(
+        "fifteenmin: error: cannot reach the Nominatim geocoder at http://127.0.0.1:"
+    )
+    assert "connection refused" in err[0] and "no earlier download" in err[0]
+    assert "Esplanadinpuisto" in err[0] and "Traceback" not in err[0]
+    assert len(_downloads(cache)) == 1
+
+
+def test_bbox_report_from_cache_miss_fails_in_one_line(store, cache, monkeypatch, tmp_path, capsys):
+    with OSMTestServer(store) as srv:
+        _point_osmnx_at(srv, monkeypatch)
+        monkeypatch.setattr(ox.settings, "use_cache", True)
+    t0 = time.perf_counter()
+    rc, err = _report_cli(["--bbox", ",".join(map(str, BBOX)), "--out", str(tmp_path)], capsys)
+    assert rc == 2 and len(err) == 1, err
+    assert err[0].startswith(
+        "fifteenmin: error: cannot reach the Overpass API at http://127.0.0.1:"
+    )
+    assert f"'bbox: {BBOX[0]},{BBOX[1]},{BBOX[2]},{BBOX[3]}'" in err[0]
+    assert time.perf_counter() - t0 < 5
+    assert _downloads(cache) == [] and not list(cache.glob(".*"))
+
+
+def test_online_data_is_the_file_data(online, cache, store, file_data, file_net):
+    """The sample's whole extent downloaded reads as the file reads: same streets, and the
+    same features but for the ways the file holds clipped (the server serves them closed)."""
+    from fifteenmin.online import OnlineArea, read_online
+
+    keys = load_catalogue("beijing").osm_keys()
+    data = read_online(OnlineArea(bbox=SAMPLE_BOX), keys=keys)
+    assert data.source == "bbox: " + ",".join(map(str, SAMPLE_BOX))
+    assert data.clipped_ways == 0 and data.keys == file_data.keys
+    net = network_from_file(data, retain_all=True)
+    assert net.n_nodes == file_net.n_nodes and net.n_edges == file_net.n_edges
+    np.testing.assert_array_equal(np.sort(net.node_id), np.sort(file_net.node_id))
+    assert _pairs(net)[0] == _pairs(file_net)[0]
+    np.testing.assert_allclose(np.sort(net.edge_length), np.sort(file_net.edge_length))
+
+    def keyed(f):
+        return {(t, i): g for t, i, g in zip(f["osm_type"], f["osm_id"], f.geometry, strict=True)}
+
+    on, off = keyed(data.features), keyed(file_data.features)
+    assert set(off) <= set(on)
+    assert all(shapely.equals(on[k], off[k]) for k in off)
+    # the extra ones: ways that lost nodes in the clipped file
+    import osmium
+
+    clipped = {
+        w.id
+        for w in osmium.FileProcessor(str(SAMPLE), osmium.osm.WAY)
+        if any(n.ref not in store.node_index for n in w.nodes)
+    }
+    extra = set(on) - set(off)
+    assert extra and all(t == "way" and i in clipped for t, i in extra)
+
+
+def test_online_errors_are_one_line(online, cache, store, tmp_path, capsys):
+    def fails(args, fault=None):
+        online.overpass_fault = fault
+        try:
+            rc, err = _report_cli([*args, "--out", str(tmp_path / "out")], capsys)
+        finally:
+            online.overpass_fault = None
+        assert rc == 2 and len(err) == 1 and "Traceback" not in err[0], err
+        return err[0]
+
+    box = ["--bbox", ",".join(map(str, BBOX))]
+    assert "is busy (HTTP 504" in fails(box, (504, "Gateway Timeout"))
+    assert "is busy (HTTP 429" in fails(box, (429, "Too Many Requests"))
+    page = osm_server_error_page("line 1: parse error: unknown type")
+    msg = fails(box, (400, page))
+    assert "refused the download (HTTP 400" in msg and "parse error: unknown type" in msg
+    remark = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6">\n'
+        '<remark> runtime error: Query timed out in "query" at line 1 after 31 seconds. '
+        "</remark>\n</osm>\n"
+    )
+    assert "stopped the download" in fails(box, (200, remark)) and "Query timed out" in remark
+    assert "not answer with OSM XML" in fails(box, (200, '{"elements": []}'))
+    msg = fails(["--bbox", ",".join(map(str, FAR_AWAY_BBOX))])
+    assert "holds no data in 'bbox: 24.9,60.1,24.91,60.105'" in msg
+    assert "found no place 'Atlantis, Helsinki'" in fails(["--place", "Atlantis, Helsinki"])
+    names = Counter(p["name"] for p in store.places)
+    point = next(
+        p["name"]
+        for p in store.places
+        if p["geojson"]["type"] == "Point" and names[p["name"]] == 1 and "," not in p["name"]
+    )
+    assert "only as a point" in fails(["--place", f"{point}, Helsinki"])
+    # bad arguments, before any request
+    n = len(online.requests)
+    msg = fails([str(SAMPLE), "--place", PLACE])
+    assert "give an OSM file or --place/--bbox, not both" in msg
+    assert "west < east" in fails(["--bbox", "24.95,60.16,24.94,60.17"])
+    assert len(online.requests) == n
+    assert _downloads(cache) == [] and not list(cache.glob(".*"))
+    # a cache folder that cannot be written
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ox.settings, "cache_folder", str(blocker / "cache"))
+        msg = fails(box)
+    assert "cannot keep the download in osmnx's cache folder" in msg
+
+
+def osm_server_error_page(message):
+    from osm_server import _overpass_error_page
+
+    return _overpass_error_page(message)
+
+
+def test_no_answer_fails_within_the_timeout(cache, monkeypatch, capsys, tmp_path):
+    """A server that accepts and never answers: NetworkError after osmnx's requests_timeout."""
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    held = []
+
+    def accept():
+        while True:
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/api"
+    guard = LoopbackGuard().install(monkeypatch)
+    monkeypatch.setattr(ox.settings, "overpass_url", url)
+    monkeypatch.setattr(ox.settings, "requests_timeout", 1)
+    monkeypatch.setattr(ox.settings, "requests_kwargs", {})
+    try:
+        t0 = time.perf_counter()
+        rc, err = _report_cli(["--bbox", ",".join(map(str, BBOX)), "--out", str(tmp_path)], capsys)
+        assert time.perf_counter() - t0 < 5
+    finally:
+        listener.close()
+        for c in held:
+            c.close()
+    assert rc == 2 and len(err) == 1
+    assert "cannot reach the Overpass API" in err[0] and "no answer in time" in err[0]
+    assert not guard.blocked
+
+
+def test_online_area_checks_and_cache_names(monkeypatch, tmp_path):
+    from fifteenmin import ConfigError
+    from fifteenmin.online import OnlineArea, source_name
+
+    monkeypatch.setattr(ox.settings, "cache_folder", str(tmp_path))
+    for bad in (
+        {},
+        {"place": "x", "bbox": BBOX},
+        {"place": "  "},
+        {"bbox": (1, 2, 3)},
+        {"bbox": (24.95, 60.1, 24.94, 60.2)},
+        {"bbox": (24.9, 60.1, 24.95, float("nan"))},
+        {"polygon": shapely.Point(1, 2)},
+        {"polygon": shapely.box(500000, 6600000, 501000, 6601000)},
+    ):
+        with pytest.raises(ConfigError):
+            OnlineArea(**bad)
+    a = OnlineArea(place=" Kamppi, Helsinki ")
+    assert a.label == "place: Kamppi, Helsinki" and source_name(a.label) == a.label
+    assert OnlineArea(polygon=PENTAGON).label.startswith("polygon: within 24.937000,60.164000")
+    # named by the area, the keys and the settings that change the data; not by the timeout
+    p = a.cache_path(["amenity"])
+    assert p.parent == tmp_path and p.name.startswith("fifteenmin-") and p.suffix == ".osm"
+    assert p == OnlineArea(place="Kamppi, Helsinki").cache_path(["amenity"])
+    assert p == a.cache_path(["highway", "amenity"])  # both downloaded anyway
+    assert p != a.cache_path(["amenity", "emergency"])
+    assert p != OnlineArea(place="Kluuvi, Helsinki").cache_path(["amenity"])
+    monkeypatch.setattr(ox.settings, "requests_timeout", 7)
+    assert p == a.cache_path(["amenity"])
+    monkeypatch.setattr(ox.settings, "overpass_settings", '[out:json][date:"2019-10-01T00:00:00Z"]')
+    assert p != a.cache_path(["amenity"])
+
+
+def test_overpass_slot_status_is_read():
+    from fifteenmin.online import _slot_pause
+
+    head = (
+        "Connected as: 1\nCurrent time: 2024-01-01T00:00:00Z\nAnnounced endpoint: none\n"
+        "Rate limit: 2\n"
+    )
+    assert _slot_pause(head + "2 slots available now.\n") == 0
+    assert _slot_pause(head + "Slot available after: 2024-01-01T00:00:12Z, in 12 seconds.\n") == 12
+    assert _slot_pause(head + "Currently running queries (pid, space limit):\n") > 0
+    assert _slot_pause("<html>not found</html>") is None
+
+
+def test_overpass_xml_of_the_replay_server_reads_with_pyosmium(online, tmp_path):
+    import osmium
+
+    ql = "[out:xml];way(4236349);(._;>;);out;"
+    resp = requests.post(online.overpass_url + "/interpreter", data={"data": ql}, timeout=30)
+    assert resp.status_code == 200 and resp.headers["Content-Type"].startswith("application/osm3s")
+    assert resp.text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<osm version="0.6"')
+    path = tmp_path / "way.osm"
+    path.write_text(resp.text, encoding="utf-8")
+    kinds = Counter(type(o).__name__ for o in osmium.FileProcessor(str(path)))
+    js = requests.post(
+        online.overpass_url + "/interpreter", data={"data": ql.replace("xml", "json")}, timeout=30
+    ).json()["elements"]
+    assert kinds["Way"] == 1 and kinds["Node"] == sum(e["type"] == "node" for e in js)
+
+
+def test_osmnx_downloads_offline_fail_in_one_line(store, monkeypatch):
+    """network_from_place/bbox without a server: NetworkError, no requests traceback."""
+    with OSMTestServer(store) as srv:
+        guard = _point_osmnx_at(srv, monkeypatch)
+    t0 = time.perf_counter()
+    with pytest.raises(NetworkError, match=r"cannot download place .*connection refused") as exc:
+        network_from_place(PLACE)
+    assert "\n" not in str(exc.value)
+    # without rate limiting (osmnx waits 60 s when the /status check fails)
+    monkeypatch.setattr(ox.settings, "overpass_rate_limit", False)
+    with pytest.raises(NetworkError, match=r"cannot download bbox .*connection refused"):
+        network_from_bbox(BBOX)
+    assert time.perf_counter() - t0 < 10
+    assert not guard.blocked
+
+
+def test_download_of_a_multipolygon(online, cache):
+    """One ``poly:`` filter per part; the elements of both parts, none from between them."""
+    from fifteenmin.online import OnlineArea, read_online
+
+    west, east = (
+        shapely.box(24.938, 60.165, 24.941, 60.168),
+        shapely.box(24.947, 60.170, 24.950, 60.173),
+    )
+    data = read_online(OnlineArea(polygon=shapely.MultiPolygon([west, east])))
+    ql = next(r.data for r in online.requests if r.service == "overpass")
+    assert ql.count("(poly:") == 8  # four statements per part
+    assert data.source.startswith("polygon: within 24.938000,60.165000,24.950000,60.173000")
+    pts = data.features.geometry.representative_point()
+    assert pts.intersects(west).any() and pts.intersects(east).any()
+    gap = shapely.box(24.943, 60.1685, 24.945, 60.1695)  # between the parts, 200 m from both
+    assert not data.features.geometry.intersects(gap).any()

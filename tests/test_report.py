@@ -82,3 +82,64 @@ def test_unwritable_folder_is_an_output_error(report, tmp_path):
     target.write_text("x")
     with pytest.raises(fm.OutputError, match="is a file"):
         report.write(target, html=False)
+
+
+def test_summary_json_follows_the_shipped_schema(report, tmp_path):
+    jsonschema = pytest.importorskip("jsonschema")
+    from fifteenmin.output import summary_schema
+
+    (path,) = [p for p in report.write(tmp_path, html=False) if p.name == "summary.json"]
+    summary = json.loads(path.read_text(encoding="utf-8"))
+    jsonschema.validate(summary, summary_schema())
+    # the schema is strict: an unknown field is an error, so docs stay complete
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({**summary, "surprise": 1}, summary_schema())
+    assert summary["network"]["source"] == fm.sample_path().name  # no local path
+
+
+def test_csv_and_xlsx_any_tool_reads(report, tmp_path):
+    import pandas as pd
+
+    report.write(tmp_path, html=False)
+    raw = (tmp_path / "coverage.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfcommunity_id,")  # BOM, header on line 1
+    table = pd.read_csv(tmp_path / "coverage.csv")
+    assert table.shape == report.coverage.table.shape
+    book = pd.read_excel(tmp_path / "coverage.xlsx", sheet_name=None)
+    assert list(book) == ["about", "matrix", "minutes", "long"]
+    matrix = book["matrix"]
+    assert len(matrix) == len(report.coverage.communities)
+    items = [it.id for it in report.catalogue.items]
+    assert list(matrix.columns[2:]) == items
+    long = report.coverage.table
+    row = long.iloc[5]
+    got = matrix.loc[matrix["community_id"].astype(str) == str(row["community_id"]), row["item_id"]]
+    assert got.item() == row["status"]
+    assert "OpenStreetMap contributors" in book["about"].to_csv()
+
+
+def test_formula_like_names_are_neutralised(tmp_path):
+    import pandas as pd
+
+    from fifteenmin.output._files import write_csv, write_xlsx
+
+    df = pd.DataFrame({"name": ["=cmd|' /C calc'!A0", "+1", "@SUM(A1)", "ok", "-x"], "v": range(5)})
+    write_csv(tmp_path / "a.csv", df)
+    back = pd.read_csv(tmp_path / "a.csv")
+    assert back["name"].tolist() == ["'=cmd|' /C calc'!A0", "'+1", "'@SUM(A1)", "ok", "'-x"]
+    write_xlsx(tmp_path / "a.xlsx", {"t": df}, [("k", "v")])
+    from openpyxl import load_workbook
+
+    ws = load_workbook(tmp_path / "a.xlsx")["t"]
+    cells = [ws.cell(row=r, column=1) for r in range(2, 7)]
+    assert all(c.data_type == "s" for c in cells)  # text, never a formula
+    assert cells[0].value.startswith("'=")
+
+
+def test_rerun_without_html_leaves_no_stale_page(report, tmp_path):
+    report.write(tmp_path, isochrones=None, sites=None)
+    assert (tmp_path / "report.html").exists()
+    (tmp_path / "notes.txt").write_text("mine")
+    report.write(tmp_path, html=False)
+    assert not (tmp_path / "report.html").exists()  # never a folder mixing two runs
+    assert (tmp_path / "notes.txt").read_text() == "mine"  # not a report file: untouched

@@ -454,7 +454,7 @@ def test_cli_site_candidate_layer_and_areas(capsys, tmp_path, rep):
     assert main([*args, "--areas", str(tmp_path / "areas.gpkg"), "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "input" in text
-    got = pd.read_csv(out, skiprows=1)
+    got = pd.read_csv(out)
     assert got["lot"].tolist() == ["a"]
     assert (
         main(["site", "pharmacy", "--areas", str(tmp_path / "areas.gpkg"), "--spacing", "50", "-q"])
@@ -506,8 +506,11 @@ def test_write_sites_atomic_attributed_deterministic(rep, tmp_path, suffix):
     assert write_sites(sites, a).read_bytes() == first  # same input, same bytes
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp left
     if suffix == ".csv":
-        assert "© OpenStreetMap contributors" in first.decode("utf-8").splitlines()[0]
-        assert len(pd.read_csv(a, skiprows=1)) == len(sites)
+        text = first.decode("utf-8-sig")
+        assert text.splitlines()[0].startswith("item_id,step,")  # header on line 1
+        assert "© OpenStreetMap contributors" in text  # the attribution column
+        got = pd.read_csv(a)
+        assert len(got) == len(sites) and got["attribution"].nunique() == 1
     elif suffix == ".geojson":
         assert "OpenStreetMap contributors" in first.decode("utf-8")
         assert gpd.read_file(a).shape[0] == len(sites)

@@ -1,4 +1,4 @@
-"""Command line: ``fifteenmin report``, ``fifteenmin site``, ``fifteenmin catalogue``.
+"""Command line: ``fifteenmin report``, ``compare``, ``site``, ``catalogue``.
 
 Errors that fifteenmin raises on purpose (bad input, unwritable output) are printed as one
 line, ``fifteenmin: error: ...``, with exit status 2; nothing is half-written.
@@ -240,6 +240,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"fifteenmin {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     _add_report_parser(sub)
+    _add_compare_parser(sub)
     _add_catalogue_parser(sub)
     _add_site_parser(sub)
     return p
@@ -264,6 +265,7 @@ def _add_report_parser(sub: Any) -> None:
         "osm_file", nargs="?", help=".osm, .osm.bz2 or .osm.pbf file (default: bundled sample)"
     )
     _add_pipeline_args(r)
+    _add_online_and_scenario_args(r)
     r.add_argument(
         "--lang", choices=settings.LANGS, default=settings.LANG, help="language of report.html"
     )
@@ -379,22 +381,112 @@ def _positive_int(text: str) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from .output import prepare_output_dir
+    from .output import output_folder
     from .report import run_report
 
-    # fail fast on an unwritable output folder, before the long steps
+    # fail fast on an unwritable output folder, before the long steps; a folder this run
+    # created is removed again if the run fails
     _check_out(args.out)
-    prepare_output_dir(args.out)
-    report = run_report(args.osm_file, config=_config(args))
-    if not args.no_html:
-        logger.info("drawing the HTML report (15-minute walking areas of the communities)")
-    files = report.write(
-        args.out,
-        html=not args.no_html,
-        lang=args.lang,
-        isochrones=None if args.no_isochrones else "auto",
-        sites=None if args.no_sites else "auto",
+    with output_folder(args.out) as out:
+        report = run_report(_report_source(args), config=_report_config(args))
+        if not args.no_html:
+            logger.info("drawing the HTML report (15-minute walking areas of the communities)")
+        files = report.write(
+            out,
+            html=not args.no_html,
+            lang=args.lang,
+            isochrones=None if args.no_isochrones else "auto",
+            sites=None if args.no_sites else "auto",
+        )
+    logger.info("wrote " + ", ".join(str(f) for f in files))
+    return 0
+
+
+def _bbox(text: str) -> tuple[float, float, float, float]:
+    parts = [t.strip() for t in text.split(",")]
+    try:
+        w, s, e, n = (float(t) for t in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected WEST,SOUTH,EAST,NORTH in degrees (four numbers), got {text!r}"
+        ) from None
+    return w, s, e, n
+
+
+def _add_online_and_scenario_args(r: argparse.ArgumentParser) -> None:
+    """``report``'s online areas (instead of an OSM file) and planned facilities."""
+    area = r.add_mutually_exclusive_group()
+    area.add_argument(
+        "--place",
+        help="download the OSM data of a named area instead of reading a file, e.g. "
+        "'学院路街道, 海淀区, 北京市' (Nominatim + Overpass through osmnx's settings; kept in "
+        "osmnx's cache folder, so a second run works offline)",
     )
+    area.add_argument(
+        "--bbox",
+        type=_bbox,
+        metavar="WEST,SOUTH,EAST,NORTH",
+        help="download the OSM data of a box (WGS-84 degrees) instead of reading a file",
+    )
+    r.add_argument(
+        "--add-facilities",
+        metavar="TABLE",
+        help="planned facilities (a scenario; same table format as --facilities), added to the "
+        "run and marked source=planned in facilities.gpkg; compare the report with today's "
+        "with `fifteenmin compare`",
+    )
+
+
+def _report_source(args: argparse.Namespace) -> Any:
+    """The OSM file, or the online area of ``--place``/``--bbox``."""
+    from ._errors import ConfigError
+    from .online import OnlineArea
+
+    if args.place is None and args.bbox is None:
+        return args.osm_file
+    if args.osm_file is not None:
+        raise ConfigError(
+            f"give an OSM file or --place/--bbox, not both (got {args.osm_file!r} and "
+            f"{'--place' if args.place is not None else '--bbox'})"
+        )
+    return OnlineArea(place=args.place, bbox=args.bbox)
+
+
+def _report_config(args: argparse.Namespace) -> RunConfig:
+    """:func:`_config`, with ``--add-facilities`` as facility tables by source."""
+    cfg = _config(args)
+    if args.add_facilities is None:
+        return cfg
+    tables = {"user": args.facilities} if args.facilities is not None else {}
+    return cfg.replace(user_facilities={**tables, "planned": args.add_facilities})
+
+
+def _add_compare_parser(sub: Any) -> None:
+    c = sub.add_parser(
+        "compare",
+        help="before and after: what changes between two reports (e.g. a scenario with "
+        "planned facilities against today)",
+        description="Read two report folders (coverage.csv and summary.json; communities.gpkg "
+        "for the map) and write changes.csv (community, item, status before and after, share "
+        "within the tier, median minutes, gained/lost), summary.json (coverage rate and "
+        "resident-weighted rate before, after and their change, communities gaining and "
+        "losing items, counts per item) and compare.html.",
+    )
+    c.add_argument("before", metavar="BEFORE_DIR", help="report folder of the first run (today)")
+    c.add_argument("after", metavar="AFTER_DIR", help="report folder of the second run")
+    c.add_argument("--out", required=True, help="output folder of the comparison")
+    c.add_argument(
+        "--lang", choices=settings.LANGS, default=settings.LANG, help="language of compare.html"
+    )
+    _add_verbosity_args(c)
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from .compare import compare_reports
+
+    comp = compare_reports(args.before, args.after)
+    files = comp.write(args.out, lang=args.lang)
+    logger.info(comp.headline())
     logger.info("wrote " + ", ".join(str(f) for f in files))
     return 0
 
@@ -533,6 +625,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _console(args):
             if args.command == "report":
                 return _cmd_report(args)
+            if args.command == "compare":
+                return _cmd_compare(args)
             if args.command == "site":
                 return _cmd_site(args)
             return _cmd_catalogue(args)

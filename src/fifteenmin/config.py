@@ -248,7 +248,10 @@ def _check_types(cfg: RunConfig) -> None:
     }
     for name, (frame, what) in layers.items():
         value = getattr(cfg, name)
-        if value is not None:
+        if name == "user_facilities" and isinstance(value, Mapping):  # tables by source
+            for label, table in value.items():
+                require_type(table, (*_PATH, frame), f"user_facilities[{label!r}]", what)
+        elif value is not None:
             require_type(value, (*_PATH, frame), name, what)
     for name in ("id_column", "name_column", "elderly_column", "children_column"):
         if getattr(cfg, name) is not None:

@@ -130,6 +130,27 @@ class CoverageResult:
     summary: dict[str, Any] = field(default_factory=dict)
     categories: pd.DataFrame = field(default_factory=pd.DataFrame)
 
+    def matrix(self) -> pd.DataFrame:
+        """The community x item matrix: one row per community, two columns per item.
+
+        ``<item_id>_minutes`` is the resident-weighted median walk to the item's nearest
+        facility, ``<item_id>_status`` its status (met / missing / no_data), in the row order
+        of :attr:`communities` and the items' order in :attr:`table` (catalogue order).
+
+        Examples
+        --------
+        >>> m = result.matrix()  # doctest: +SKIP
+        >>> m.loc[m["pharmacy_status"] == "missing", "community_id"]  # doctest: +SKIP
+        """
+        ids = self.communities["community_id"].astype(str).to_numpy()
+        table = self.table.assign(_cid=self.table["community_id"].astype(str))
+        out = pd.DataFrame({"community_id": ids})
+        for item_id, rows in table.groupby("item_id", sort=False):
+            rows = rows.set_index("_cid")
+            out[f"{item_id}_minutes"] = rows["median_minutes"].reindex(ids).to_numpy(dtype=float)
+            out[f"{item_id}_status"] = rows["status"].reindex(ids).fillna("no_data").to_numpy()
+        return out
+
     def _repr_html_(self) -> str:
         s = self.summary
         head = (
@@ -162,13 +183,23 @@ class CoverageResult:
         )
 
     def explore(self, **kwargs: Any) -> Any:
-        """Interactive map of the communities coloured by score (``GeoDataFrame.explore``)."""
+        """Interactive map of the communities coloured by score, with a legend.
+
+        Works offline (Leaflet inlined, see :mod:`fifteenmin._maps`); keyword arguments go
+        to :func:`fifteenmin._maps.explore_frame`.
+
+        Examples
+        --------
+        >>> result.explore()  # doctest: +SKIP
+        """
+        from ._maps import explore_frame
+
         kwargs.setdefault("column", "score")
-        kwargs.setdefault("cmap", "RdYlGn")
-        kwargs.setdefault("vmin", 0.0)
-        kwargs.setdefault("vmax", 1.0)
-        kwargs.setdefault("attr", "© OpenStreetMap contributors")
-        return self.communities.explore(**kwargs)
+        kwargs.setdefault("classes", settings.SCORE_CLASSES)
+        kwargs.setdefault("legend", "Share of required items met")
+        kwargs.setdefault("label", lambda lo, hi: f"{lo:.0%} - {hi:.0%}")
+        kwargs.setdefault("tooltip", ["community_name", "score", "index", "band", "n_met"])
+        return explore_frame(self.communities, **kwargs)
 
 
 def share_text(v: float | None, fmt: str = ".0%") -> str:

@@ -611,7 +611,7 @@ def facilities_from_table(
     out = out.reset_index(drop=True)
     out.insert(0, "facility_id", np.arange(len(out), dtype=np.int64))
     out = gpd.GeoDataFrame(out[MERGED_COLUMNS], geometry="geometry", crs="EPSG:4326")
-    out.attrs.update(where=where, rows=(rows.unit, rows.first))
+    out.attrs["table"] = (where, rows.unit, rows.first)  # for merge_facilities' messages
     return out
 
 
@@ -806,7 +806,20 @@ def merge_facilities(
         ["_k", "item_id", "source", "osm_type", "osm_id", "_frame", "_row"], kind="stable"
     ).reset_index(drop=True)
     out.insert(0, "facility_id", np.arange(len(out), dtype=np.int64))
-    return gpd.GeoDataFrame(out[MERGED_COLUMNS], geometry="geometry", crs="EPSG:4326")
+    merged = gpd.GeoDataFrame(out[MERGED_COLUMNS], geometry="geometry", crs="EPSG:4326")
+    merged.attrs["tables"] = _tables(frames)
+    return merged
+
+
+def _tables(frames: Sequence[gpd.GeoDataFrame]) -> dict[str, tuple[str, str, int]]:
+    """The user tables behind the frames, by source: (where, row unit, first row number)."""
+    tables: dict[str, tuple[str, str, int]] = {}
+    for fr in frames:
+        if "table" in fr.attrs and "source" in fr.columns:
+            for src in fr["source"].astype(str).unique():
+                tables[src] = fr.attrs["table"]
+        tables.update(fr.attrs.get("tables", {}))
+    return tables
 
 
 def _within_osm_area(out: pd.DataFrame, frames: Sequence[gpd.GeoDataFrame]) -> pd.DataFrame:
@@ -817,7 +830,7 @@ def _within_osm_area(out: pd.DataFrame, frames: Sequence[gpd.GeoDataFrame]) -> p
     beyond it can reach no street, so it is neither routed nor counted.
     """
     extents = [fr.attrs["osm_extent"] for fr in frames if "osm_extent" in fr.attrs]
-    user = (out["source"] == "user").to_numpy()
+    user = (out["source"] != "osm").to_numpy()
     if not extents or not user.any():
         return out
     rep = shapely.point_on_surface(np.asarray(out["geometry"].to_numpy(), dtype=object))
@@ -826,12 +839,13 @@ def _within_osm_area(out: pd.DataFrame, frames: Sequence[gpd.GeoDataFrame]) -> p
     if not far.any():
         return out
     swap = far & ~outside_extent(lat, lon, extents[0], settings.MAX_SNAP_M)
-    for k in np.unique(out["_frame"].to_numpy()[far]):
-        fr = frames[int(k)]
-        rows = Rows(*fr.attrs.get("rows", ("row", 1)))
-        where = fr.attrs.get("where", f"frame {k}")
-        mine = far & (out["_frame"].to_numpy() == k)
-        pos = out["osm_id"].to_numpy() if "rows" in fr.attrs else out["_row"].to_numpy()
+    tables = _tables(frames)
+    source = out["source"].astype(str).to_numpy()
+    for src in sorted(set(source[far])):
+        where, unit, first = tables.get(src, (f"the '{src}' facilities", "row", 1))
+        rows = Rows(unit, first)
+        mine = far & (source == src)
+        pos = out["osm_id"].to_numpy() if src in tables else out["_row"].to_numpy()
         hint = (
             f" In {rows.text(pos[mine & swap])}, longitude and latitude look swapped."
             if (mine & swap).any()

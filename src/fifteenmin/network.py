@@ -39,9 +39,10 @@ import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from . import _kernel, settings
+from . import _kernel
 from ._errors import LayerError, NetworkError
 from ._osm import OSMData, WalkWays, read_osm
+from .online import request_failure
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -160,7 +161,8 @@ class WalkNetwork:
             "arcs": len(self.indices),
             "length_km": round(self.total_length_km, 3),
             "crs": self.crs.to_string(),
-            "source": self.source,
+            # a file's name, never the local path it was read from
+            "source": os.path.basename(self.source) if os.path.isfile(self.source) else self.source,
         }
 
     def __repr__(self) -> str:
@@ -184,15 +186,16 @@ class WalkNetwork:
         return shapely.STRtree(self.edge_geometry)
 
     def explore(self, **kwargs: Any) -> Any:
-        """Interactive map of the streets (``GeoDataFrame.explore``; needs folium).
+        """Interactive map of the streets (folium; works offline, see :mod:`fifteenmin._maps`).
 
         Examples
         --------
         >>> net.explore()  # doctest: +SKIP
         """
+        from ._maps import explore_frame
+
         kwargs.setdefault("tooltip", ["name", "highway", "length"])
-        kwargs.setdefault("attr", settings.ATTRIBUTION)
-        return self.edges_gdf().explore(**kwargs)
+        return explore_frame(self.edges_gdf(), **kwargs)
 
     def nodes_gdf(self) -> gpd.GeoDataFrame:
         """Nodes as a GeoDataFrame (index: internal node index; projected CRS).
@@ -275,6 +278,43 @@ class WalkNetwork:
 # assembling a network from edges
 
 
+def _kept(
+    n: int, edge_u: np.ndarray, edge_v: np.ndarray, retain_all: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and edges kept: the largest connected component, without isolated nodes."""
+    if not retain_all:
+        adj = sparse.coo_matrix((np.ones(len(edge_u)), (edge_u, edge_v)), shape=(n, n))
+        _, comp = csgraph.connected_components(adj, directed=False)
+        # largest component; ties broken by the smallest label (deterministic)
+        sizes = np.bincount(comp)
+        keep_node = comp == int(np.argmax(sizes))
+        keep_edge = keep_node[edge_u]
+    else:
+        keep_node = np.ones(n, dtype=bool)
+        keep_edge = np.ones(len(edge_u), dtype=bool)
+    # every kept node must be on a kept edge (isolated nodes are dropped)
+    used = np.zeros(n, dtype=bool)
+    used[edge_u[keep_edge]] = True
+    used[edge_v[keep_edge]] = True
+    return keep_node & used, keep_edge
+
+
+def _arcs(
+    n: int, eu: np.ndarray, ev: np.ndarray, elen: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """CSR of the arcs (both directions of every edge): indptr, heads, lengths, edge ids."""
+    m = len(eu)
+    tail = np.concatenate([eu, ev])
+    head = np.concatenate([ev, eu])
+    arc_edge = np.concatenate([np.arange(m), np.arange(m)]).astype(np.int32)
+    arc_len = np.concatenate([elen, elen])
+    aorder = np.lexsort((arc_edge, head, tail))
+    tail, head, arc_edge, arc_len = tail[aorder], head[aorder], arc_edge[aorder], arc_len[aorder]
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(tail, minlength=n), out=indptr[1:])
+    return indptr, head, arc_len, arc_edge
+
+
 def _assemble(
     node_osm: np.ndarray,
     node_lon: np.ndarray,
@@ -296,21 +336,7 @@ def _assemble(
             f"{source}: no walkable streets were found, so no walking network can be built. "
             "Check that the area holds highway=* ways pedestrians may use."
         )
-    if not retain_all:
-        adj = sparse.coo_matrix((np.ones(len(edge_u)), (edge_u, edge_v)), shape=(n, n))
-        _, comp = csgraph.connected_components(adj, directed=False)
-        # largest component; ties broken by the smallest label (deterministic)
-        sizes = np.bincount(comp)
-        keep_node = comp == int(np.argmax(sizes))
-        keep_edge = keep_node[edge_u]
-    else:
-        keep_node = np.ones(n, dtype=bool)
-        keep_edge = np.ones(len(edge_u), dtype=bool)
-    # every kept node must be on a kept edge (isolated nodes are dropped)
-    used = np.zeros(n, dtype=bool)
-    used[edge_u[keep_edge]] = True
-    used[edge_v[keep_edge]] = True
-    keep_node &= used
+    keep_node, keep_edge = _kept(n, edge_u, edge_v, retain_all)
 
     old = np.flatnonzero(keep_node)
     lon = node_lon[old]
@@ -343,16 +369,7 @@ def _assemble(
         a[eorder] for a in (eu, ev, elen, egeom, eway, ename, ehw)
     )
 
-    # CSR of arcs (both directions)
-    m = len(eu)
-    tail = np.concatenate([eu, ev])
-    head = np.concatenate([ev, eu])
-    arc_edge = np.concatenate([np.arange(m), np.arange(m)]).astype(np.int32)
-    arc_len = np.concatenate([elen, elen])
-    aorder = np.lexsort((arc_edge, head, tail))
-    tail, head, arc_edge, arc_len = tail[aorder], head[aorder], arc_edge[aorder], arc_len[aorder]
-    indptr = np.zeros(len(nid) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(tail, minlength=len(nid)), out=indptr[1:])
+    indptr, head, arc_len, arc_edge = _arcs(len(nid), eu, ev, elen)
     return WalkNetwork(
         indptr=indptr,
         indices=head.astype(np.int32),
@@ -479,6 +496,50 @@ def network_from_file(
 # networkx / osmnx interoperability
 
 
+def _graph_nodes(
+    G: nx.Graph, nodes: list[Any], source: str
+) -> tuple[pyproj.Transformer, np.ndarray, np.ndarray, np.ndarray]:
+    """The graph's transformer to WGS-84, node lon/lat and OSM ids (else 0..n-1)."""
+    crs = pyproj.CRS.from_user_input(G.graph.get("crs", "EPSG:4326"))
+    try:
+        xs = np.array([G.nodes[k]["x"] for k in nodes], dtype=np.float64)
+        ys = np.array([G.nodes[k]["y"] for k in nodes], dtype=np.float64)
+    except KeyError as exc:
+        raise NetworkError(
+            f"{source}: every node needs 'x' and 'y' coordinates (osmnx graphs have them); "
+            f"a node lacks {exc}."
+        ) from exc
+    to_wgs = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    lon, lat = (np.asarray(c, dtype=np.float64) for c in to_wgs.transform(xs, ys))
+    try:
+        osm_ids = np.array(nodes, dtype=np.int64)
+    except (TypeError, ValueError, OverflowError):
+        osm_ids = np.arange(len(nodes), dtype=np.int64)
+    return to_wgs, lon, lat, osm_ids
+
+
+def _edge_geometry(
+    d: dict[str, Any],
+    start: tuple[float, float],
+    end: tuple[float, float],
+    to_wgs: pyproj.Transformer,
+    recompute_length: bool,
+) -> tuple[shapely.LineString, float]:
+    """An edge's WGS-84 line and its length (the ``length`` attribute, else geodesic)."""
+    geom = d.get("geometry")
+    if geom is None:
+        geom_ll = shapely.LineString([start, end])
+    else:
+        geom_ll = shapely.transform(
+            geom, lambda xy: np.column_stack(to_wgs.transform(xy[:, 0], xy[:, 1]))
+        )
+    length = None if recompute_length else d.get("length")
+    if length is None:
+        c = np.asarray(geom_ll.coords)
+        length = float(np.sum(_GEOD.inv(c[:-1, 0], c[:-1, 1], c[1:, 0], c[1:, 1])[2]))
+    return geom_ll, float(length)
+
+
 def from_networkx(
     G: nx.Graph,
     *,
@@ -517,22 +578,8 @@ def from_networkx(
     """
     if G.number_of_nodes() == 0 or G.number_of_edges() == 0:
         raise NetworkError(f"{source}: the graph has no edges; nothing to walk on.")
-    crs = pyproj.CRS.from_user_input(G.graph.get("crs", "EPSG:4326"))
     nodes = list(G.nodes)
-    try:
-        xs = np.array([G.nodes[k]["x"] for k in nodes], dtype=np.float64)
-        ys = np.array([G.nodes[k]["y"] for k in nodes], dtype=np.float64)
-    except KeyError as exc:
-        raise NetworkError(
-            f"{source}: every node needs 'x' and 'y' coordinates (osmnx graphs have them); "
-            f"a node lacks {exc}."
-        ) from exc
-    to_wgs = pyproj.Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
-    lon, lat = (np.asarray(c, dtype=np.float64) for c in to_wgs.transform(xs, ys))
-    try:
-        osm_ids = np.array(nodes, dtype=np.int64)
-    except (TypeError, ValueError, OverflowError):
-        osm_ids = np.arange(len(nodes), dtype=np.int64)
+    to_wgs, lon, lat, osm_ids = _graph_nodes(G, nodes, source)
     index = {k: i for i, k in enumerate(nodes)}
 
     us, vs, lens, geoms, ways, names, hws = [], [], [], [], [], [], []
@@ -544,18 +591,9 @@ def from_networkx(
     )
     for u, v, _k, d in edges:
         iu, iv = index[u], index[v]
-        geom = d.get("geometry")
-        if geom is None:
-            geom_ll = shapely.LineString([(lon[iu], lat[iu]), (lon[iv], lat[iv])])
-        else:
-            geom_ll = shapely.transform(
-                geom, lambda xy: np.column_stack(to_wgs.transform(xy[:, 0], xy[:, 1]))
-            )
-        length = None if recompute_lengths else d.get("length")
-        if length is None:
-            c = np.asarray(geom_ll.coords)
-            length = float(np.sum(_GEOD.inv(c[:-1, 0], c[:-1, 1], c[1:, 0], c[1:, 1])[2]))
-        length = float(length)
+        geom_ll, length = _edge_geometry(
+            d, (lon[iu], lat[iu]), (lon[iv], lat[iv]), to_wgs, recompute_lengths
+        )
         osmid = d.get("osmid", -1)
         # osmnx lists the ways of a simplified edge in a different order for each direction
         way_key = tuple(sorted(map(str, osmid))) if isinstance(osmid, list) else (str(osmid),)
@@ -604,11 +642,19 @@ def from_networkx(
 
 @contextmanager
 def _osmnx_errors(area: str) -> Iterator[None]:
-    """Turn osmnx's "nothing here" errors into :class:`NetworkError` naming the area."""
+    """Turn osmnx's "nothing here" answers and failed requests into one-line NetworkErrors."""
+    import osmnx as ox
+    import requests
     from osmnx._errors import InsufficientResponseError
 
     try:
         yield
+    except requests.RequestException as exc:
+        raise NetworkError(
+            f"cannot download {area} through osmnx ({request_failure(exc)}; Overpass "
+            f"{ox.settings.overpass_url}, Nominatim {ox.settings.nominatim_url}). Connect to "
+            "the internet, or build the network of a local OSM file with network_from_file."
+        ) from exc
     except InsufficientResponseError as exc:
         raise NetworkError(
             f"OpenStreetMap returned no walkable streets for {area} ({exc}). Check the area, "

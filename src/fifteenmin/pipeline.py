@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ import geopandas as gpd
 import numpy as np
 
 from . import settings
-from ._errors import InputFileError
+from ._errors import ConfigError, InputFileError
 from ._osm import OSMData, read_osm
 from ._progress import logger
 from ._version import __version__
@@ -40,6 +40,7 @@ from .facilities import (
 )
 from .isochrones import community_walking_areas
 from .network import WalkNetwork, network_from_file
+from .online import OnlineArea, read_online, source_name
 from .routing import TravelTimes, item_speeds, origin_times, travel_times
 
 __all__ = ["Results", "run_pipeline", "sample_path"]
@@ -83,7 +84,7 @@ class Results:
     config
         The :class:`~fifteenmin.config.RunConfig` of the run.
     osm_source
-        The OSM file read.
+        The OSM file read, or the online area's label (``"place: ..."``).
     timings
         Seconds spent per stage.
     """
@@ -110,10 +111,17 @@ class Results:
         """The parameters of the run, as written in ``summary.json``."""
         speeds = dict(zip(self.travel.item_ids, self.travel.speed.tolist(), strict=True))
         cutoff = float((self.travel.cutoff_m / self.travel.speed).max(initial=0) / 60.0)
-        return {
-            "osm_file": Path(self.osm_source).name,
+        params = {
+            "osm_file": source_name(self.osm_source),
             **self.config.parameters(self.catalogue, speeds, cutoff),
         }
+        tables = self.config.user_facilities
+        if isinstance(tables, Mapping):  # facility tables by source: "user: a.csv; planned: b.csv"
+            params["user_facilities"] = "; ".join(
+                f"{k}: {Path(v).name if isinstance(v, str | os.PathLike) else type(v).__name__}"
+                for k, v in tables.items()
+            )
+        return params
 
     def summary(self) -> dict[str, Any]:
         """The content of ``summary.json`` (with ``timings_s``, which the file leaves out)."""
@@ -196,19 +204,35 @@ def _user_inputs(
     if com is not None and not isinstance(com, gpd.GeoDataFrame):
         com = communities_from_file(com, id_column=cfg.id_column, name_column=cfg.name_column)
     fac = None
-    if cfg.user_facilities is not None:
-        fac = facilities_from_table(
-            cfg.user_facilities,
-            item_column=cfg.facility_item_column,
-            catalogue=cat,
-            coord_system=cfg.coord_system,
-        )
+    tables = cfg.user_facilities
+    if tables is not None:
+        # one table (source "user"), or tables by source label: {"user": ..., "planned": ...}
+        by_source = tables.items() if isinstance(tables, Mapping) else [("user", tables)]
+        frames = []
+        for source, table in by_source:
+            if not isinstance(source, str) or not source or source == "osm":
+                raise ConfigError(
+                    "user_facilities by source must be labelled with names other than 'osm' "
+                    f"(e.g. {{'planned': 'planned.csv'}}), got {source!r}"
+                )
+            f = facilities_from_table(
+                table,
+                item_column=cfg.facility_item_column,
+                catalogue=cat,
+                coord_system=cfg.coord_system,
+            )
+            frames.append(f.assign(source=source))
+        fac = frames[0] if len(frames) == 1 else merge_facilities(*frames, catalogue=cat)
     return com, fac
 
 
-def _read(osm_file: str | os.PathLike[str] | OSMData | None, cat: Catalogue) -> OSMData:
+def _read(
+    osm_file: str | os.PathLike[str] | OSMData | OnlineArea | None, cat: Catalogue
+) -> OSMData:
     if osm_file is None:
         osm_file = sample_path()
+    if isinstance(osm_file, OnlineArea):
+        return read_online(osm_file, keys=cat.osm_keys())
     if isinstance(osm_file, OSMData) and not cat.osm_keys() <= osm_file.keys:
         # the data was read for another catalogue: read the file again with this one's keys
         osm_file = osm_file.source
@@ -232,7 +256,7 @@ def _residents(
 
 
 def run_pipeline(
-    osm_file: str | os.PathLike[str] | OSMData | None = None,
+    osm_file: str | os.PathLike[str] | OSMData | OnlineArea | None = None,
     config: RunConfig | None = None,
     progress: Progress | None = None,
 ) -> Results:
@@ -241,8 +265,9 @@ def run_pipeline(
     Parameters
     ----------
     osm_file
-        An ``.osm``/``.osm.bz2``/``.osm.pbf`` file or :class:`~fifteenmin.OSMData`; default:
-        the bundled sample.
+        An ``.osm``/``.osm.bz2``/``.osm.pbf`` file, :class:`~fifteenmin.OSMData`, or an
+        :class:`~fifteenmin.online.OnlineArea` to download (through osmnx's settings and
+        cache, :func:`fifteenmin.online.read_online`); default: the bundled sample.
     config
         Inputs and parameters (default: :class:`~fifteenmin.config.RunConfig` defaults).
     progress

@@ -459,11 +459,11 @@ class TravelTimes:
         minutes = self.minutes()
         tiers = np.array([it.tier_minutes for it in self.items], dtype=np.float64)
         counts = self.facilities["item_id"].value_counts() if len(self.facilities) else {}
-        with np.errstate(invalid="ignore"):
-            reached = np.where(np.isfinite(minutes), minutes, np.nan)
-            median = (
-                np.nanmedian(reached, axis=1) if reached.shape[1] else np.full(len(tiers), np.nan)
-            )
+        reached = np.where(np.isfinite(minutes), minutes, np.nan)
+        median = np.full(len(tiers), np.nan)
+        some = np.isfinite(reached).any(axis=1)  # items no node reaches have no median
+        if some.any():
+            median[some] = np.nanmedian(reached[some], axis=1)
         return pd.DataFrame(
             {
                 "item_id": self.item_ids,
@@ -488,14 +488,18 @@ class TravelTimes:
         --------
         >>> tt.explore(net, "pharmacy")  # doctest: +SKIP
         """
+        from ._maps import explore_frame
+
         k = self.item_ids.index(item_id)
         nodes = net.nodes_gdf()
-        nodes["minutes"] = np.where(np.isfinite(self.minutes()[k]), self.minutes()[k], np.nan)
+        minutes = self.minutes()[k]
+        nodes["minutes"] = np.where(np.isfinite(minutes), minutes, np.nan)
         kwargs.setdefault("column", "minutes")
-        kwargs.setdefault("cmap", "viridis_r")
-        kwargs.setdefault("attr", settings.ATTRIBUTION)
-        kwargs.setdefault("missing_kwds", {"color": "lightgrey"})
-        return nodes.explore(**kwargs)
+        kwargs.setdefault("classes", settings.MINUTE_CLASSES)
+        kwargs.setdefault("legend", f"Walking minutes to {item_id}")
+        kwargs.setdefault("label", lambda lo, hi: f"{lo:g}-{hi:g} min")
+        kwargs.setdefault("tooltip", ["node_id", "minutes"])
+        return explore_frame(nodes, **kwargs)
 
     def to_frame(self, net: WalkNetwork) -> pd.DataFrame:
         """Walking minutes per node (rows: OSM node ids) and item (columns).

@@ -35,9 +35,11 @@ __all__ = [
     "LANG",
     "LANGS",
     "MAX_SNAP_M",
+    "MINUTE_CLASSES",
     "OUT_DIR",
     "POPULATION_MAX_DISTANCE_M",
     "PROGRESS",
+    "SCORE_CLASSES",
     "SPEED_PROFILES",
     "STREET_SPACING_M",
     "THRESHOLD",
@@ -139,6 +141,24 @@ LANG: Final[str] = "en"
 #: Progress bars of long loops: True always, False never, None (default) only on a terminal
 #: or in a notebook (:func:`fifteenmin._progress.show_progress` changes it for a session).
 PROGRESS: Final[bool | None] = None
+
+#: Score classes of maps: ``(lower, upper, colour)``; the last class includes 1.0
+#: (ColorBrewer RdYlGn, 5 classes).
+SCORE_CLASSES: Final[tuple[tuple[float, float, str], ...]] = (
+    (0.0, 0.2, "#d7191c"),
+    (0.2, 0.4, "#fdae61"),
+    (0.4, 0.6, "#ffffbf"),
+    (0.6, 0.8, "#a6d96a"),
+    (0.8, 1.0, "#1a9641"),
+)
+#: Walking-minute classes of travel-time maps (viridis, reversed: near is yellow).
+MINUTE_CLASSES: Final[tuple[tuple[float, float, str], ...]] = (
+    (0.0, 5.0, "#fde725"),
+    (5.0, 10.0, "#5ec962"),
+    (10.0, 15.0, "#21918c"),
+    (15.0, 20.0, "#3b528b"),
+    (20.0, 30.0, "#440154"),
+)
 
 #: Default output folder of ``fifteenmin report``.
 OUT_DIR: Final[str] = "fifteenmin-report"

@@ -7,10 +7,12 @@ files can be staged first and committed together.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,14 +24,19 @@ if TYPE_CHECKING:
 
 __all__ = [
     "commit",
+    "output_folder",
     "prepare_output_dir",
+    "safe_text",
     "stage_file",
     "write_atomic",
     "write_csv",
     "write_geojson",
     "write_gpkg",
+    "write_gpkg_layers",
     "write_json",
     "write_sites",
+    "write_text",
+    "write_xlsx",
 ]
 
 
@@ -64,6 +71,37 @@ def prepare_output_dir(out_dir: str | os.PathLike[str]) -> Path:
             "may write to with --out."
         ) from exc
     return out
+
+
+@contextlib.contextmanager
+def output_folder(out_dir: str | os.PathLike[str]) -> Iterator[Path]:
+    """:func:`prepare_output_dir` for a whole run, undone if the run fails.
+
+    A folder this run created is removed again when the run fails before writing anything
+    into it, so a failed run leaves no empty folder behind.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> target = pathlib.Path(tempfile.mkdtemp()) / "new"
+    >>> try:
+    ...     with output_folder(target):
+    ...         raise RuntimeError("the pipeline failed")
+    ... except RuntimeError:
+    ...     pass
+    >>> target.exists()
+    False
+    """
+    path = Path(out_dir)
+    created = not path.exists()
+    out = prepare_output_dir(path)
+    try:
+        yield out
+    except BaseException:
+        if created:
+            with contextlib.suppress(OSError):
+                out.rmdir()  # only if still empty: never removes anything written
+        raise
 
 
 def stage_file(out: Path, name: str, writer: Callable[[Path], None]) -> tuple[Path, Path]:
@@ -123,24 +161,139 @@ def write_atomic(path: str | os.PathLike[str], writer: Callable[[Path], None]) -
     return commit([stage_file(out, target.name, writer)])[0]
 
 
-def write_csv(path: Path, df: Any, float_format: str | None = "%.4f") -> None:
-    """Write a table as UTF-8 CSV whose first line is a ``#`` attribution comment.
+#: First characters that make a spreadsheet read a text cell as a formula (OWASP CSV injection).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
-    Read it back with ``pandas.read_csv(path, skiprows=1)``.
+
+def safe_text(df: Any) -> Any:
+    """A copy of ``df`` whose text cells cannot be read as spreadsheet formulas.
+
+    Text that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return (names from
+    OSM or a user's file are untrusted) gets a leading apostrophe, as OWASP recommends for
+    CSV injection; numbers are left alone.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = safe_text(pd.DataFrame({"name": ["=HYPERLINK(1)", "park", "-3"], "n": [-1, 2, 3]}))
+    >>> df["name"].tolist(), df["n"].tolist()
+    (["'=HYPERLINK(1)", 'park', "'-3"], [-1, 2, 3])
     """
+    out = df.copy()
+    for col in out.columns:
+        if out[col].dtype == object or str(out[col].dtype) in ("string", "str"):
+            out[col] = out[col].map(
+                lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_PREFIXES) else v
+            )
+    return out
+
+
+def write_csv(path: Path, df: Any, float_format: str | None = "%.4f") -> None:
+    """Write a table as CSV any tool reads: header on line 1, UTF-8 with a BOM, safe text.
+
+    The byte-order mark makes Excel (also on Chinese Windows) read the file as UTF-8;
+    ``pandas.read_csv(path)`` reads it with its defaults. Text cells are passed through
+    :func:`safe_text`. The attribution is in the output folder's README.txt and
+    summary.json, not in the file, so that the header stays on line 1.
+    """
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        safe_text(df).to_csv(fh, index=False, float_format=float_format, lineterminator="\n")
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a UTF-8 text file (newlines as given)."""
     with path.open("w", encoding="utf-8", newline="") as fh:
-        fh.write(f"# {settings.ATTRIBUTION}\n")
-        df.to_csv(fh, index=False, float_format=float_format, lineterminator="\n")
+        fh.write(text)
 
 
-def _plain_columns(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Object columns (lists, dicts, mixed) as text, so vector drivers can store them."""
-    gdf = gdf.copy()
-    gdf.attrs = {}
-    for col in gdf.columns:
-        if col != gdf.geometry.name and gdf[col].dtype == object:
-            gdf[col] = gdf[col].astype(str)
-    return gdf
+def write_xlsx(path: Path, sheets: dict[str, Any], about: list[tuple[str, str]]) -> None:
+    """Write DataFrames as sheets of an Excel workbook (openpyxl), reproducibly.
+
+    Text cells go through :func:`safe_text` and are stored as text, never as formulas; an
+    ``about`` sheet holds ``about``'s (key, value) rows (attribution, generator). The
+    workbook's timestamps are fixed (``SOURCE_DATE_EPOCH``, see :func:`_gpkg_date`) so the
+    same report gives the same bytes.
+    """
+    import datetime as dt
+    import zipfile
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "about"
+    for key, value in about:
+        ws.append([key, value])
+    for name, df in sheets.items():
+        sheet = wb.create_sheet(name)
+        clean = safe_text(df)
+        sheet.append([str(c) for c in clean.columns])
+        for row in clean.itertuples(index=False):
+            sheet.append([_cell(v) for v in row])
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "B2"
+    stamp = dt.datetime.fromtimestamp(_epoch(), tz=dt.UTC).replace(tzinfo=None)
+    wb.properties.created = wb.properties.modified = stamp
+    wb.properties.creator = "fifteenmin"
+    wb.save(path)
+    # zip entries carry the time they were written: rewrite them with the fixed stamp
+    with zipfile.ZipFile(path) as zin:
+        entries = [(i, zin.read(i.filename)) for i in zin.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info, data in entries:
+            if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
+                data = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                    rb"\g<1>" + stamp.strftime("%Y-%m-%dT%H:%M:%SZ").encode() + rb"\g<2>",
+                    data,
+                )
+            # ZIP cannot store times before 1980: the epoch default becomes 1980-01-01
+            when = max(stamp.timetuple()[:6], (1980, 1, 1, 0, 0, 0))
+            fixed = zipfile.ZipInfo(info.filename, date_time=when)
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o644 << 16
+            zout.writestr(fixed, data)
+
+
+def _cell(v: Any) -> Any:
+    """A value openpyxl stores as is: numbers, text, booleans; NaN and None as empty."""
+    if v is None:
+        return None
+    if isinstance(v, float) and v != v:
+        return None
+    if isinstance(v, bool | int | float | str):
+        return v
+    if hasattr(v, "item"):  # numpy scalars
+        return _cell(v.item())
+    return str(v)
+
+
+def _plain_columns(frame: Any) -> Any:
+    """Object columns as text, so vector drivers can store them.
+
+    Lists are ``;``-joined (flat files are the only place where lists are joined), anything
+    else goes through ``str()``.
+    """
+    frame = frame.copy()
+    frame.attrs = {}
+    geometry = getattr(frame, "_geometry_column_name", None)
+    for col in frame.columns:
+        if col != geometry and frame[col].dtype == object:
+            frame[col] = frame[col].map(_flat_text)
+    return frame
+
+
+def _flat_text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ";".join(str(v) for v in value)
+    return str(value)
+
+
+def _epoch() -> int:
+    """Seconds since 1970 stamped into files (``SOURCE_DATE_EPOCH``, default 0)."""
+    return int(os.environ.get("SOURCE_DATE_EPOCH", "0") or 0)
 
 
 def _gpkg_date() -> str:
@@ -152,15 +305,21 @@ def _gpkg_date() -> str:
     """
     import datetime as dt
 
-    epoch = int(os.environ.get("SOURCE_DATE_EPOCH", "0") or 0)
-    stamp = dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
+    stamp = dt.datetime.fromtimestamp(_epoch(), tz=dt.UTC)
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
 
 def write_gpkg(path: Path, gdf: gpd.GeoDataFrame, layer: str) -> None:
-    """Write a GeoPackage layer with the attribution in its metadata and description.
+    """Write a one-layer GeoPackage (see :func:`write_gpkg_layers`)."""
+    write_gpkg_layers(path, {layer: gdf})
 
-    The file is byte-for-byte reproducible (see :func:`_gpkg_date`).
+
+def write_gpkg_layers(path: Path, layers: Mapping[str, Any]) -> None:
+    """Write GeoPackage layers, with the attribution in the metadata and descriptions.
+
+    ``layers`` maps layer names to GeoDataFrames (feature layers) or DataFrames (attribute
+    tables, such as QGIS's ``layer_styles``), written in order. The file is byte-for-byte
+    reproducible (see :func:`_gpkg_date`).
     """
     import pyogrio
 
@@ -169,17 +328,16 @@ def write_gpkg(path: Path, gdf: gpd.GeoDataFrame, layer: str) -> None:
     old = pyogrio.get_gdal_config_option("OGR_CURRENT_DATE")
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": _gpkg_date()})
     try:
-        _plain_columns(gdf).to_file(
-            path,
-            layer=layer,
-            driver="GPKG",
-            engine="pyogrio",
-            metadata={
-                "attribution": settings.ATTRIBUTION,
-                "generator": f"fifteenmin {__version__}",
-            },
-            layer_options={"DESCRIPTION": f"fifteenmin {layer}. {settings.ATTRIBUTION}"},
-        )
+        for k, (layer, frame) in enumerate(layers.items()):
+            meta = {"attribution": settings.ATTRIBUTION, "generator": f"fifteenmin {__version__}"}
+            pyogrio.write_dataframe(
+                _plain_columns(frame),
+                path,
+                layer=layer,
+                driver="GPKG",
+                metadata=meta if k == 0 else None,
+                layer_options={"DESCRIPTION": f"fifteenmin {layer}. {settings.ATTRIBUTION}"},
+            )
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": old})
 
@@ -216,9 +374,10 @@ def write_sites(sites: gpd.GeoDataFrame, path: str | os.PathLike[str]) -> Path:
             f"cannot write '{p}': use a .gpkg, .geojson or .csv file name for the sites."
         )
     if suffix == ".csv":
-        return write_atomic(
-            p, lambda t: write_csv(t, pd.DataFrame(sites.drop(columns=sites.geometry.name)), None)
-        )
+        # a lone CSV has no README beside it: the attribution travels as a column
+        table = pd.DataFrame(sites.drop(columns=sites.geometry.name))
+        table["attribution"] = settings.ATTRIBUTION
+        return write_atomic(p, lambda t: write_csv(t, table, None))
     if suffix == ".gpkg":
         return write_atomic(p, lambda t: write_gpkg(t, sites, "sites"))
     return write_atomic(p, lambda t: write_geojson(t, sites, p.stem))

@@ -1,20 +1,25 @@
 """The files of a coverage report, written together into one output folder.
 
-``summary.json``, ``coverage.csv``, ``communities.gpkg``, ``facilities.gpkg`` and
-``report.html``.
+``README.txt``, ``summary.json``, ``coverage.csv``, ``coverage.xlsx``, ``communities.gpkg``,
+``facilities.gpkg`` and ``report.html``.
 
-Nothing is written until every file's content is computed; every file is staged under a
-temporary name in the output folder and renamed into place, so a failure never leaves a
-half-written file behind.
+The folder is one unit: nothing is written until every file's content is computed; every
+file is staged under a temporary name in the output folder and renamed into place, so a
+failure never leaves a half-written file behind; and report files of an earlier run that
+this run does not write (``report.html`` after a ``--no-html`` rerun) are removed, so the
+folder never mixes two runs. Files that are not report files are never touched.
 """
 
 from __future__ import annotations
 
+import json
 import os
+from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
+import pandas as pd
 
 from .. import settings
 from ..siting import plan_missing
@@ -24,20 +29,25 @@ from ._files import (
     prepare_output_dir,
     stage_file,
     write_csv,
-    write_gpkg,
+    write_gpkg_layers,
     write_json,
+    write_text,
+    write_xlsx,
 )
+from .gis import community_layer, community_style, facility_layers
 from .html import render_html
 
 if TYPE_CHECKING:
     from ..pipeline import Results
 
-__all__ = ["REPORT_FILES", "write_report"]
+__all__ = ["REPORT_FILES", "summary_schema", "write_report"]
 
 #: The files of a report, in the order they are written.
 REPORT_FILES = (
+    "README.txt",
     "summary.json",
     "coverage.csv",
+    "coverage.xlsx",
     "communities.gpkg",
     "facilities.gpkg",
     "report.html",
@@ -101,13 +111,16 @@ def write_report(
         if isinstance(sites, str):
             sites = plan_missing(results, k=1)
         page = render_html(results, lang=lang, isochrones=isochrones, sites=sites).encode("utf-8")
-    com = results.coverage.communities.copy()
-    fac = results.facilities.drop(columns=["tags"], errors="ignore")
+    table = results.coverage.table
     writers = {
+        "README.txt": lambda p: write_text(p, readme_text(page is not None)),
         "summary.json": lambda p: write_json(p, summary),
-        "coverage.csv": lambda p: write_csv(p, results.coverage.table),
-        "communities.gpkg": lambda p: write_gpkg(p, com, "communities"),
-        "facilities.gpkg": lambda p: write_gpkg(p, fac, "facilities"),
+        "coverage.csv": lambda p: write_csv(p, table),
+        "coverage.xlsx": lambda p: write_xlsx(p, _workbook_sheets(results), _about()),
+        "communities.gpkg": lambda p: write_gpkg_layers(
+            p, {"communities": community_layer(results), "layer_styles": community_style()}
+        ),
+        "facilities.gpkg": lambda p: write_gpkg_layers(p, facility_layers(results)),
     }
     if page is not None:
         writers["report.html"] = lambda p: p.write_bytes(page)
@@ -118,4 +131,78 @@ def write_report(
     except BaseException:
         discard(staged)
         raise
-    return commit(staged)
+    written = commit(staged)
+    for stale in set(REPORT_FILES) - set(writers):
+        (out / stale).unlink(missing_ok=True)  # an earlier run's file: never mix two runs
+    return written
+
+
+def summary_schema() -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of ``summary.json``, shipped with the package.
+
+    Every field is described; ``docs/summary-json.md`` is generated from it.
+
+    Examples
+    --------
+    >>> schema = summary_schema()
+    >>> schema["properties"]["coverage"]["properties"]["coverage_rate"]["type"]
+    ['number', 'null']
+    """
+    text = resources.files("fifteenmin").joinpath("schemas/summary.schema.json").read_text("utf-8")
+    return dict(json.loads(text))
+
+
+def _about() -> list[tuple[str, str]]:
+    from .._version import __version__
+
+    return [
+        ("attribution", settings.ATTRIBUTION),
+        ("generator", f"fifteenmin {__version__}"),
+        (
+            "sheets",
+            "matrix: status of every item (columns) in every community (rows); "
+            "minutes: resident-weighted median minutes; long: coverage.csv",
+        ),
+    ]
+
+
+def _workbook_sheets(results: Results) -> dict[str, pd.DataFrame]:
+    """The sheets of ``coverage.xlsx``: the community x item matrices and the long table."""
+    table = results.coverage.table
+    items = [it.id for it in results.catalogue.items]
+    index = ["community_id", "community_name"]
+    status = table.pivot(index=index, columns="item_id", values="status")
+    minutes = table.pivot(index=index, columns="item_id", values="median_minutes")
+    order = results.coverage.communities[index].astype(str)
+    keys = pd.MultiIndex.from_frame(order)
+
+    def frame(wide: pd.DataFrame) -> pd.DataFrame:
+        wide.index = wide.index.set_levels([lv.astype(str) for lv in wide.index.levels])
+        wide = wide.reindex(index=keys, columns=[i for i in items if i in wide.columns])
+        return wide.reset_index()
+
+    return {"matrix": frame(status), "minutes": frame(minutes), "long": table}
+
+
+def readme_text(with_html: bool) -> str:
+    """The README.txt of a report folder: what each file holds, and the data licence."""
+    from .._version import __version__
+
+    lines = [
+        f"fifteenmin {__version__} coverage report",
+        "",
+        "Map data " + settings.ATTRIBUTION + ".",
+        "The data in this folder is derived from OpenStreetMap and is available under the Open",
+        "Database License 1.0 (https://opendatacommons.org/licenses/odbl/1-0/): attribute",
+        "'(c) OpenStreetMap contributors' when you share it or anything made from it.",
+        "",
+        "Files:",
+        "  summary.json      parameters, network, facilities per item, coverage rates",
+        "  coverage.csv      one row per community and item (UTF-8 with BOM; header on line 1)",
+        "  coverage.xlsx     the same, plus community x item matrices (status, minutes)",
+        "  communities.gpkg  community polygons with score, index, band, missing items",
+        "  facilities.gpkg   every facility found, with its catalogue item and OSM id",
+    ]
+    if with_html:
+        lines.append("  report.html       the report as one self-contained web page")
+    return "\n".join([*lines, ""])

@@ -21,6 +21,7 @@ import pandas as pd
 
 from ...coverage import item_stats
 from ...facilities import facility_counts
+from ...settings import SCORE_CLASSES
 
 if TYPE_CHECKING:
     from ...pipeline import Results
@@ -38,15 +39,6 @@ __all__ = [
     "ul",
 ]
 
-#: Score classes of the map: ``(lower, upper, colour)``; the last class includes 1.0
-#: (ColorBrewer RdYlGn, 5 classes).
-SCORE_CLASSES: tuple[tuple[float, float, str], ...] = (
-    (0.0, 0.2, "#d7191c"),
-    (0.2, 0.4, "#fdae61"),
-    (0.4, 0.6, "#ffffbf"),
-    (0.6, 0.8, "#a6d96a"),
-    (0.8, 1.0, "#1a9641"),
-)
 #: Colour of a community without resident points (not scored).
 NO_RESIDENTS_COLOUR = "#bdbdbd"
 
