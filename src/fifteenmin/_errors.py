@@ -109,4 +109,5 @@ def require_type(
     text = repr(value)
     if len(text) > 60:
         text = text[:57] + "..."
-    raise error(f"{name} must be {expected}, got {type(value).__name__} {text}")
+    shown = "" if "\n" in text else f" {text}"  # frames and arrays: their type only
+    raise error(f"{name} must be {expected}, got {type(value).__name__}{shown}")

@@ -61,6 +61,15 @@ _DEGREES_FIX = "Set the CRS the coordinates are really in (in your GIS; in Pytho
 FACILITY_COLUMNS = ["facility_id", "item_id", "name", "osm_type", "osm_id", "geometry"]
 
 
+def _catalogue(catalogue: str | Catalogue) -> Catalogue:
+    """:func:`~fifteenmin.catalogue.load_catalogue`, with a library error for a wrong type."""
+    if not isinstance(catalogue, Catalogue):
+        require_type(
+            catalogue, (str, os.PathLike), "catalogue", "a catalogue name, file or Catalogue"
+        )
+    return load_catalogue(catalogue)
+
+
 def _local_area_m2(geoms: gpd.GeoSeries) -> np.ndarray:
     """Area in m² of WGS-84 geometries (0 for points and lines), in a local UTM projection."""
     if len(geoms) == 0:
@@ -118,7 +127,7 @@ def facilities_from_osm(
     >>> bool((fac["item_id"] == "pharmacy").sum() > 0)
     True
     """
-    cat = load_catalogue(catalogue)
+    cat = _catalogue(catalogue)
     if not isinstance(data, OSMData):
         data = read_osm(data, keys=cat.osm_keys())
     out = _match_features(data.features, cat)
@@ -159,7 +168,7 @@ def facilities_from_polygon(
     import osmnx as ox
     from osmnx._errors import InsufficientResponseError
 
-    cat = load_catalogue(catalogue)
+    cat = _catalogue(catalogue)
     query: dict[str, bool | str | list[str]] = dict(cat.osmnx_tags())
     try:
         gdf = ox.features_from_polygon(polygon, tags=query)
@@ -298,7 +307,8 @@ def facility_counts(facilities: gpd.GeoDataFrame, catalogue: str | Catalogue) ->
     --------
     >>> facility_counts(fac, "beijing").head()  # doctest: +SKIP
     """
-    cat = load_catalogue(catalogue)
+    cat = _catalogue(catalogue)
+    require_type(facilities, pd.DataFrame, "facilities", "a GeoDataFrame", LayerTypeError)
     counts = facilities["item_id"].value_counts() if len(facilities) else pd.Series(dtype=int)
     return pd.DataFrame(
         {
@@ -394,7 +404,7 @@ def item_aliases(catalogue: str | Catalogue = settings.CATALOGUE) -> dict[str, s
     >>> al["药店"], al["pharmacy"], al["托儿所"], al["社区卫生服务中心"]
     ('pharmacy', 'pharmacy', 'nursery', 'community_health_centre')
     """
-    cat = load_catalogue(catalogue)
+    cat = _catalogue(catalogue)
     out = {lab: ids[0] for lab, ids in _label_owners(cat).items() if len(ids) == 1}
     for it in cat.items:  # ids always win
         out[_norm_label(it.id)] = it.id
@@ -573,7 +583,7 @@ def facilities_from_table(
     >>> round(float(fac.geometry.x[1]), 4), round(float(fac.geometry.y[1]), 4)  # WGS-84 now
     (116.3913, 39.9075)
     """
-    cat = load_catalogue(catalogue)
+    cat = _catalogue(catalogue)
     try:
         system = normalize_system(coord_system)
     except ValueError as exc:
@@ -752,7 +762,7 @@ def merge_facilities(
     >>> fac = merge_facilities(facilities_from_osm(sample_path()), user_fac)  # doctest: +SKIP
     >>> fac["source"].value_counts()  # doctest: +SKIP
     """
-    cat = load_catalogue(catalogue)
+    cat = _catalogue(catalogue)
     parts: list[pd.DataFrame] = []
     for k, fr in enumerate(frames):
         if not isinstance(fr, gpd.GeoDataFrame):
