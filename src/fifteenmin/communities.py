@@ -482,14 +482,19 @@ def _population_values(
 
 
 def _warn_unplaced(
-    values: np.ndarray, lost: np.ndarray, empty: np.ndarray, where: str, rows: Rows
+    values: np.ndarray,
+    lost: np.ndarray,
+    empty: np.ndarray,
+    where: str,
+    rows: Rows,
+    max_distance_m: float,
 ) -> None:
     """Warn about the people of features without geometry or outside every community."""
     for mask, why in (
         (empty & (values[:, 0] > 0), "have no geometry (null or empty)"),
         (
             lost & (values[:, 0] > 0),
-            "lie outside every community (points: farther than the largest distance)",
+            f"lie outside every community (points: farther than {max_distance_m:g} m)",
         ),
     ):
         if mask.any():
@@ -624,7 +629,7 @@ def residents_from_population(
     if points.any() and len(polys):
         origins.spread_points(geoms[points], values[points], polys, max_distance_m)
         lost[np.flatnonzero(points)[~origins.placed]] = True
-    _warn_unplaced(values, lost, empty, where, rows)
+    _warn_unplaced(values, lost, empty, where, rows, max_distance_m)
     out = origins.frame(new, com_ids.to_numpy(), [what for _, what in columns], net.crs)
     out.attrs["population_total"] = float(values[:, 0].sum())
     out.attrs["population_assigned"] = float(out["weight"].sum())
