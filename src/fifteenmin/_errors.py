@@ -23,12 +23,33 @@ __all__ = [
     "OSMFileError",
     "OutputError",
     "UnknownItemError",
+    "one_line",
     "require_type",
 ]
 
 
+def one_line(text: str) -> str:
+    r"""``text`` on one line: runs of whitespace that hold a line break become one space.
+
+    Examples
+    --------
+    >>> one_line("not valid YAML: line 1\n   name: [x\n")
+    'not valid YAML: line 1 name: [x'
+    """
+    if "\n" not in text and "\r" not in text:
+        return text
+    return " ".join(text.split())
+
+
 class FifteenminError(Exception):
-    """Base class of every error fifteenmin raises on purpose."""
+    """Base class of every error fifteenmin raises on purpose.
+
+    Its message is always one line (the command line prints it as ``fifteenmin: error: ...``):
+    line breaks of messages from other libraries (a YAML parser's excerpt) become spaces.
+    """
+
+    def __str__(self) -> str:
+        return one_line(super().__str__())
 
 
 class InputFileError(FifteenminError, OSError):
@@ -51,7 +72,7 @@ class UnknownItemError(CatalogueError, KeyError):
     """A catalogue has no item with the id asked for (also a ``KeyError``)."""
 
     def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0]) if self.args else ""
+        return one_line(str(self.args[0])) if self.args else ""
 
 
 class ConfigError(FifteenminError, ValueError):

@@ -505,6 +505,13 @@ class _Pass:
                 f"'{p}' holds no tagged OpenStreetMap data: it is empty or not OSM data. Export "
                 "OSM data as .osm, .osm.bz2 or .osm.pbf."
             )
+        if self.missing_nodes and not self.node_ids and not self.bad_way_nodes:
+            raise OSMFileError(
+                f"'{p}': none of the {self.missing_nodes} nodes its walkable ways reference "
+                "could be placed: the nodes are missing, or they come after the ways (an OSM "
+                "file lists nodes, then ways, then relations). Sort it, e.g. `osmium sort`, or "
+                "export the data again."
+            )
         bad = sorted(self.bad_way_nodes)
         if self.bad_nodes or bad:
             ids = ", ".join(str(i) for i in [*self.bad_nodes, *bad][:5])
