@@ -174,7 +174,7 @@ def _write_communities(d: Path) -> None:
     g.assign(code=["a", "a", "c"]).to_file(d / "com_dup_ids.geojson")
     far = gpd.GeoDataFrame({"name": list("xyz")}, geometry=boxes(dx=10.0), crs=4326)
     far.to_file(d / "com_far.geojson")
-    swapped = [shapely.ops.transform(lambda x, y: (y, x), b) for b in boxes()]
+    swapped = list(shapely.transform(np.array(boxes(), dtype=object), lambda xy: xy[:, ::-1]))
     gpd.GeoDataFrame({"name": list("xyz")}, geometry=swapped, crs=4326).to_file(
         d / "com_swapped.geojson"
     )
