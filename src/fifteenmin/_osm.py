@@ -15,6 +15,7 @@ This module is private: :mod:`fifteenmin.network`, :mod:`fifteenmin.facilities` 
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import warnings
@@ -28,7 +29,7 @@ import numpy as np
 import shapely
 
 from ._errors import ConfigTypeError, FifteenminError, InputFileError, OSMFileError, require_type
-from .validate import plural
+from .validate import check_span, plural, stray_points
 
 if TYPE_CHECKING:
     import osmium
@@ -335,16 +336,103 @@ def _read(p: Path, feature_keys: set[str], *, with_areas: bool) -> OSMData:
         elif isinstance(obj, osmium.osm.Area):
             pass_.area(obj)
     pass_.check(p)
+    ways, features = _without_strays(p, pass_.walk_ways(), pass_.features())
     return OSMData(
         source=str(p),
         bbox=bbox,
-        ways=pass_.walk_ways(),
-        features=pass_.features(),
+        ways=ways,
+        features=features,
         clipped_ways=pass_.clipped_ways,
         missing_nodes=pass_.missing_nodes,
         counts=pass_.counts,
         keys=frozenset(feature_keys),
     )
+
+
+def _without_strays(
+    p: Path, ways: WalkWays, features: gpd.GeoDataFrame
+) -> tuple[WalkWays, gpd.GeoDataFrame]:
+    """Street nodes and features far from all the others left out (with warnings).
+
+    Ways are cut at stray nodes (:func:`fifteenmin.validate.stray_points`); features that lie
+    entirely farther than the same limit from the remaining streets are left out (they could
+    reach no street and would be counted as facilities of the area).
+
+    Raises
+    ------
+    OSMFileError
+        The remaining streets span more than :data:`fifteenmin.validate.MAX_SPAN_DEG`.
+    """
+    stray, limit = stray_points(ways.lon, ways.lat)
+    if stray.any():
+        i = int(np.flatnonzero(stray)[0])
+        warnings.warn(
+            f"{p.name}: {plural(len(np.unique(ways.node_id[stray])), 'node')} of walkable ways "
+            "lie far from all the "
+            f"others (more than {limit:.2g} degrees from the middle of the streets; e.g. node "
+            f"{ways.node_id[i]} at {ways.lon[i]:.4f}, {ways.lat[i]:.4f}): the ways were cut "
+            "there. Fix those coordinates if the nodes matter.",
+            stacklevel=4,
+        )
+        ways = _cut(ways, stray)
+    check_span(ways.lon, ways.lat, f"'{p}'")
+    if not len(ways.lon) or not len(features):
+        return ways, features
+    b = shapely.bounds(np.asarray(features.geometry.values, dtype=object))
+    m = limit if math.isfinite(limit) else 1.0
+    dx = m / max(math.cos(math.radians(min(abs(float(np.median(ways.lat))), 89.0))), 0.01)
+    with np.errstate(invalid="ignore"):
+        far = (
+            (b[:, 2] < ways.lon.min() - dx)
+            | (b[:, 0] > ways.lon.max() + dx)
+            | (b[:, 3] < ways.lat.min() - m)
+            | (b[:, 1] > ways.lat.max() + m)
+        )
+    if far.any():
+        f0 = features.iloc[int(np.flatnonzero(far)[0])]
+        warnings.warn(
+            f"{p.name}: {plural(int(far.sum()), 'tagged feature')} lie far from the file's "
+            f"streets (more than {m:.2g} degrees; e.g. {f0['osm_type']} {f0['osm_id']}) and were "
+            "left out: they could reach no street.",
+            stacklevel=4,
+        )
+        features = features[~far].reset_index(drop=True)
+    return ways, features
+
+
+def _cut(ways: WalkWays, drop: np.ndarray) -> WalkWays:
+    """The way parts without the nodes ``drop`` (parts split there; at least two nodes each)."""
+    ptr: list[int] = [0]
+    node: list[np.ndarray] = []
+    lon: list[np.ndarray] = []
+    lat: list[np.ndarray] = []
+    way: list[int] = []
+    tags: list[dict[str, str]] = []
+    for k in range(len(ways.way_id)):
+        a, b = int(ways.ptr[k]), int(ways.ptr[k + 1])
+        keep = ~drop[a:b]
+        # runs of kept nodes
+        edges = np.flatnonzero(np.diff(np.r_[0, keep.astype(np.int8), 0]))
+        for s, e in zip(edges[::2], edges[1::2], strict=True):
+            if e - s >= 2:
+                node.append(ways.node_id[a + s : a + e])
+                lon.append(ways.lon[a + s : a + e])
+                lat.append(ways.lat[a + s : a + e])
+                ptr.append(ptr[-1] + int(e - s))
+                way.append(ways.way_id[k])
+                tags.append(ways.tags[k])
+    return WalkWays(
+        ptr=np.asarray(ptr, dtype=np.int64),
+        node_id=_joined(node, np.int64),
+        lon=_joined(lon, np.float64),
+        lat=_joined(lat, np.float64),
+        way_id=np.asarray(way, dtype=np.int64),
+        tags=tags,
+    )
+
+
+def _joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
 
 
 def _header_bbox(fp: osmium.FileProcessor) -> tuple[float, float, float, float] | None:

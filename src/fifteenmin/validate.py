@@ -267,6 +267,8 @@ def polygons_only(
     """
     import shapely
 
+    if len(gdf) == 0:
+        raise error(f"{where} is empty: it holds no features.")
     kinds = sorted(set(gdf.geom_type.dropna()))
     try:
         gdf = drop_empty_geometries(gdf, where, "features", rows, "they were left out")
@@ -582,3 +584,59 @@ def outside_extent(
     dx = dy / max(math.cos(math.radians(min(abs(y0), abs(y1), 89.0))), 0.01)
     inside = (lon >= x0 - dx) & (lon <= x1 + dx) & (lat >= y0 - dy) & (lat <= y1 + dy)
     return ~inside
+
+
+# ------------------------------------------------------------------------------ OSM extents
+
+#: A file whose streets span more than this many degrees (of latitude, or of longitude at the
+#: file's latitude) is refused: fifteenmin analyses a city or a district on one UTM zone.
+MAX_SPAN_DEG = 20.0
+
+
+def stray_points(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, float]:
+    """Which points lie far from all the others, and the distance limit used (degrees).
+
+    A point is a stray when its distance from the median point (degrees of latitude, or of
+    longitude scaled to the median latitude) exceeds ten times the 99th percentile distance,
+    and at least one degree: a node at 0°, 0° ("Null Island") in a city extract, or a typo.
+
+    Examples
+    --------
+    >>> lon = np.r_[np.linspace(116.3, 116.4, 200), 0.0]
+    >>> lat = np.r_[np.linspace(39.9, 40.0, 200), 0.0]
+    >>> mask, limit = stray_points(lon, lat)
+    >>> int(mask.sum()), mask[-1]
+    (1, np.True_)
+    """
+    if len(lon) < 3:
+        return np.zeros(len(lon), dtype=bool), math.inf
+    mlon, mlat = float(np.median(lon)), float(np.median(lat))
+    scale = max(math.cos(math.radians(min(abs(mlat), 89.0))), 0.01)
+    d = np.maximum(np.abs(lon - mlon) * scale, np.abs(lat - mlat))
+    limit = max(10.0 * float(np.quantile(d, 0.9)), 1.0)
+    return d > limit, limit
+
+
+def check_span(lon: np.ndarray, lat: np.ndarray, where: str) -> None:
+    """Raise if points span more than :data:`MAX_SPAN_DEG` degrees (not a city).
+
+    Raises
+    ------
+    OSMFileError
+        Naming the extent and the fix.
+    """
+    from ._errors import OSMFileError
+
+    if not len(lon):
+        return
+    mlat = float(np.median(lat))
+    scale = max(math.cos(math.radians(min(abs(mlat), 89.0))), 0.01)
+    span_lon = (float(lon.max()) - float(lon.min())) * scale
+    span_lat = float(lat.max()) - float(lat.min())
+    if max(span_lon, span_lat) > MAX_SPAN_DEG:
+        raise OSMFileError(
+            f"{where}: its streets span {_span(lon, lat)}, more than {MAX_SPAN_DEG:g} degrees: "
+            "fifteenmin analyses a city or a district (projected onto one UTM zone). Clip the "
+            "extract to your area (e.g. `osmium extract -b WEST,SOUTH,EAST,NORTH`), or fix the "
+            "nodes with wrong coordinates (such as 0, 0)."
+        )
