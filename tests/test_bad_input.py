@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bz2
 import json
+import os
 import re
 import shlex
 from collections.abc import Callable
@@ -137,6 +138,7 @@ def _write_osm(d: Path) -> None:
     (d / "good.osm.bz2").write_bytes(bz2.compress(good.encode()))
     (d / "xml.osm.pbf").write_text(good)
     (d / "truncated.osm.pbf").write_bytes(SAMPLE.read_bytes()[:5000])
+    os.mkfifo(d / "pipe.osm")  # reading it would wait forever
     (d / "bad_utf8.osm").write_bytes(good.replace('v="P"', 'v="\xff\xfe"').encode("latin-1"))
 
 
@@ -197,6 +199,10 @@ def _write_communities(d: Path) -> None:
     )
     part = pd.concat([g, gpd.GeoDataFrame({"code": ["far"]}, geometry=boxes(1, dx=5.0), crs=4326)])
     part.to_file(d / "com_part_far.geojson")
+    bowtie = shapely.Polygon([(LON0, LAT0), (LON0 + 0.004, LAT0 + 0.0015), (LON0 + 0.004, LAT0),
+                              (LON0, LAT0 + 0.0015)])  # fmt: skip
+    g.assign(geometry=[bowtie, *boxes(2, dx=0.0015)]).to_file(d / "com_bowtie.geojson")
+    g.assign(geometry=[shapely.box(-180, -90, 180, 90), *boxes(2)]).to_file(d / "com_world.geojson")
     formula = g.assign(name=['=HYPERLINK("http://x")', "+1", "@SUM(A1)"])
     formula.to_file(d / "com_formula.geojson")
 
@@ -222,6 +228,9 @@ def _write_population(d: Path) -> None:
     with pytest.warns(UserWarning):
         cells().set_crs(None, allow_override=True).to_file(d / "pop_nocrs.shp")
     cells().drop(columns="geometry").to_csv(d / "pop.csv", index=False)
+    world = gpd.GeoDataFrame({"population": [9.0]}, geometry=[shapely.box(-180, -90, 180, 90)],
+                             crs=4326)  # fmt: skip
+    world.to_file(d / "pop_world.gpkg")
     far_pts = [shapely.Point(30.0, 60.0), shapely.Point(30.1, 60.0)]
     gpd.GeoDataFrame({"population": [100.0, 100.0]}, geometry=far_pts, crs=4326).to_file(
         d / "pop_far.gpkg"
@@ -244,6 +253,8 @@ def _write_facilities(d: Path) -> None:
     (d / "fac_all_swapped.csv").write_text("item,lon,lat\npharmacy,39.9,116.4\n")
     (d / "fac_projected.csv").write_text("item,x,y\npharmacy,2776000.0,8437000.0\n")
     (d / "fac_header_only.csv").write_text("item,lon,lat\n")
+    (d / "fac_decimal_comma.csv").write_text("item;lon;lat\npharmacy;24,9425;60,1725\n")
+    (d / "fac.xlsx").write_bytes(b"PK\x03\x04" + bytes(100))
     (d / "fac_binary.csv").write_bytes(b"\xff\xfe\x00\x81" * 64)
     (d / "fac_one_swapped.csv").write_text(
         f"item,lon,lat\npharmacy,{x},{y}\npharmacy,39.9,116.4\nkindergarten,{x},{y}\n"
@@ -424,6 +435,7 @@ OSM_CASES = [C("osm", *c) if isinstance(c, tuple) else c for c in [
     C('osm', 'nodes-after-ways', '', E,
         r"none of the 72 nodes .* come after the ways", osm='nodes_after_ways.osm'),
     C('osm', 'unsorted', '', W, r"not sorted by element id", osm='unsorted.osm'),
+    C('osm', 'pipe', '', E, r"is not a regular file", osm='pipe.osm'),
     C('osm', 'bz2-ok', '', OK, r"", osm='good.osm.bz2'),
 ]]
 # fmt: on
@@ -473,6 +485,10 @@ COMMUNITY_CASES = [C("communities", *c) if isinstance(c, tuple) else c for c in 
         r"community ids taken from column 'id'"),
     ('some-far', '--communities @com_part_far.geojson --id-column code', W,
         r"1 of 4 communities lie outside the area.*far"),
+    ('world-sized', '--communities @com_world.geojson', E,
+        r"feature 1 span more than 20 degrees .*no community is that large"),
+    ('self-intersecting', '--communities @com_bowtie.geojson', W,
+        r"1 communities have invalid polygons .*feature 1.*repaired"),
     C('communities', 'chosen-layer',
       '--communities @com_multi.gpkg --community-layer communities', OK, r"",
       check=_communities(3)),
@@ -499,6 +515,7 @@ POPULATION_CASES = [C("population", *c) if isinstance(c, tuple) else c for c in 
         r"2 features holding 200 people lie outside every community"),
     ('elderly-exceed', '@pop_elderly.gpkg --elderly-column old', W,
         r"column 'old' .* exceeds the residents"),
+    ('world-sized', '@pop_world.gpkg', E, r"no population area is that large"),
     ('chosen-layer', '@pop_multi.gpkg --population-layer a', OK, r""),
 ]]
 # fmt: on
@@ -528,6 +545,9 @@ FACILITY_CASES = [C("facilities", *c) if isinstance(c, tuple) else c for c in [
     C('facilities', 'swapped-in-range', '--facilities @fac_helsinki_swapped.csv', W,
         r"line 3 outside the area of the OSM file.*not counted.*look swapped",
         check=_facilities_total(2)),
+    ('decimal-commas', '--facilities @fac_decimal_comma.csv', E,
+        r"line 2 .*write decimals with a point"),
+    ('spreadsheet', '--facilities @fac.xlsx', E, r"is a spreadsheet: save it as 'CSV UTF-8'"),
     C('facilities', 'chosen-layer', '--facilities @fac_multi.gpkg --facility-layer a', OK,
         r"", check=_facilities_total(2)),
 ]]

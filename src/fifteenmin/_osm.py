@@ -193,6 +193,10 @@ def _check_path(path: str | os.PathLike[str]) -> Path:
         raise InputFileError(
             f"'{p}' is a folder; give the path of an .osm, .osm.bz2 or .osm.pbf file."
         )
+    if not p.is_file():
+        raise InputFileError(
+            f"'{p}' is not a regular file (a pipe or a device); save the OSM data to a file first."
+        )
     name = p.name.lower()
     if not name.endswith(OSM_SUFFIXES):
         raise OSMFileError(

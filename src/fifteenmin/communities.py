@@ -35,12 +35,14 @@ from .readers import read_community_layer, read_population_layer
 from .validate import (
     Rows,
     check_degrees,
+    check_feature_extent,
     check_people,
     check_reach,
     community_ids,
     community_name_column,
     people_counts,
     polygons_only,
+    repaired,
     warn,
 )
 
@@ -202,6 +204,10 @@ def _checked_communities(
     names = gdf[name_column].fillna("").astype(str) if name_column else ids
     geoms = gdf.geometry.to_crs("EPSG:4326")
     check_degrees(geoms.total_bounds, where, _DEGREES_FIX, CommunityFileError)
+    pos = gdf["_pos"].to_numpy()
+    values = np.asarray(geoms.values, dtype=object)
+    check_feature_extent(values, where, rows, "community", CommunityFileError, pos)
+    repaired(values, where, rows, "communities", pos)
     out = gpd.GeoDataFrame(
         {
             "community_id": ids.to_numpy(),
@@ -600,6 +606,11 @@ def residents_from_population(
     if children_column is not None:
         columns.append((children_column, "children_column"))
     values = _population_values(pop, columns, where, rows)
+    try:
+        lonlat = np.asarray(pop.geometry.to_crs("EPSG:4326").values, dtype=object)
+        check_feature_extent(lonlat, where, rows, "population area")
+    except LayerError as exc:
+        raise CommunityFileError(str(exc)) from None
     com = communities.to_crs(net.crs).reset_index(drop=True)
     com_ids = com["community_id"].astype(str)
     if com_ids.duplicated().any():

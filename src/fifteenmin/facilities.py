@@ -646,7 +646,12 @@ def _points_from_columns(
         raise FacilityFileError(
             f"{where}: no numeric coordinates in columns '{lon_col}'/'{lat_col}' in "
             f"{rows.text(np.flatnonzero(bad))} (e.g. {str(df[lon_col].iloc[bad.argmax()])!r}, "
-            f"{str(df[lat_col].iloc[bad.argmax()])!r}). Fill them in or remove those rows."
+            f"{str(df[lat_col].iloc[bad.argmax()])!r}). Fill them in or remove those rows"
+            + (
+                "; write decimals with a point (116.4, not 116,4)."
+                if df[lon_col].astype(str).str.contains(r"^\s*-?\d+,\d+\s*$").any()
+                else "."
+            )
         )
     keep = np.ones(len(df), dtype=bool)
     try:

@@ -329,6 +329,11 @@ def read_facility_table(
         raise InputFileError(f"facility table not found: '{p}'. Check the path.")
     if p.suffix.lower() in TABLE_SUFFIXES:
         return read_csv_table(p), f"facility table '{p}'"
+    if p.suffix.lower() in (".xlsx", ".xls", ".ods"):
+        raise InputFileError(
+            f"facility table '{p}' is a spreadsheet: save it as 'CSV UTF-8' (with longitude and "
+            "latitude columns) and give the CSV file."
+        )
     layer = _pick_layer(p, layer, "facility table", "--facility-layer")
     gdf = read_vector(
         p,

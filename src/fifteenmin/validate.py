@@ -640,3 +640,48 @@ def check_span(lon: np.ndarray, lat: np.ndarray, where: str) -> None:
             "extract to your area (e.g. `osmium extract -b WEST,SOUTH,EAST,NORTH`), or fix the "
             "nodes with wrong coordinates (such as 0, 0)."
         )
+
+
+def check_feature_extent(
+    geoms: np.ndarray,
+    where: str,
+    rows: Rows,
+    what: str,
+    error: type[LayerError] = LayerError,
+    positions: np.ndarray | None = None,
+) -> None:
+    """Raise if a geometry (in degrees) spans more than :data:`MAX_SPAN_DEG` degrees.
+
+    A world-sized polygon (a background rectangle, a ring drawn the wrong way round) is no
+    community or population area, and cannot be projected onto the study area's UTM zone.
+    """
+    import shapely
+
+    b = shapely.bounds(geoms)
+    with np.errstate(invalid="ignore"):
+        wide = ((b[:, 2] - b[:, 0]) > MAX_SPAN_DEG) | ((b[:, 3] - b[:, 1]) > MAX_SPAN_DEG)
+    if wide.any():
+        i = int(np.flatnonzero(wide)[0])
+        pos = np.arange(len(b)) if positions is None else positions
+        raise error(
+            f"{where}: {rows.text(pos[wide])} span more than {MAX_SPAN_DEG:g} degrees "
+            f"(e.g. {b[i, 2] - b[i, 0]:.4g} x {b[i, 3] - b[i, 1]:.4g} degrees): no {what} is "
+            "that large. Remove them (a background rectangle?) or fix their coordinates."
+        )
+
+
+def repaired(
+    geoms: np.ndarray, where: str, rows: Rows, what: str, positions: np.ndarray | None = None
+) -> None:
+    """Warn about invalid polygons (self-intersections) that ``make_valid`` will repair."""
+    import shapely
+
+    bad = ~shapely.is_valid(geoms)
+    if bad.any():
+        pos = np.arange(len(geoms)) if positions is None else positions
+        warn(
+            f"{where}: {int(bad.sum())} {what} have invalid polygons (self-intersections or "
+            f"similar; {rows.text(pos[bad])}); they were repaired (make_valid). "
+            "Check their shapes.",
+            stacklevel=4,
+        )
