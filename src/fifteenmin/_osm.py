@@ -15,6 +15,7 @@ This module is private: :mod:`fifteenmin.network`, :mod:`fifteenmin.facilities` 
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import warnings
@@ -27,7 +28,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from ._errors import InputFileError, OSMFileError
+from ._errors import ConfigTypeError, FifteenminError, InputFileError, OSMFileError, require_type
+from .validate import check_span, plural, stray_points
 
 if TYPE_CHECKING:
     import osmium
@@ -80,6 +82,9 @@ _WALK_EXCLUDE: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("sidewalk:left", re.compile("separate")),
     ("sidewalk:right", re.compile("separate")),
 )
+
+#: pyosmium's coordinate of a location that was never set (a node missing from the file).
+_UNDEFINED_COORDINATE = 2**31 - 1
 
 _WAY_TAGS_KEPT = ("highway", "name", "footway", "sidewalk", "access", "foot")
 
@@ -177,6 +182,7 @@ class OSMData:
 
 
 def _check_path(path: str | os.PathLike[str]) -> Path:
+    require_type(path, (str, os.PathLike), "the OSM file", "a path (str or pathlib.Path)")
     p = Path(path)
     if not p.exists():
         raise InputFileError(
@@ -186,6 +192,10 @@ def _check_path(path: str | os.PathLike[str]) -> Path:
     if p.is_dir():
         raise InputFileError(
             f"'{p}' is a folder; give the path of an .osm, .osm.bz2 or .osm.pbf file."
+        )
+    if not p.is_file():
+        raise InputFileError(
+            f"'{p}' is not a regular file (a pipe or a device); save the OSM data to a file first."
         )
     name = p.name.lower()
     if not name.endswith(OSM_SUFFIXES):
@@ -229,15 +239,15 @@ def read_osm(path: str | os.PathLike[str], keys: Iterable[str] = ()) -> OSMData:
     True
     """
     p = _check_path(path)
-    feature_keys = set(BASE_FEATURE_KEYS) | set(keys)
+    feature_keys = set(BASE_FEATURE_KEYS) | set(_keys(keys))
+    errors = _parse_errors()
     try:
         return _read(p, feature_keys, with_areas=True)
-    except RuntimeError as exc:
+    except errors as exc:
+        if isinstance(exc, FifteenminError):
+            raise
         if "out of order" not in str(exc):
-            raise OSMFileError(
-                f"'{p}' could not be read as OpenStreetMap data ({exc}). Check that the file is a "
-                "complete .osm (XML), .osm.bz2 or .osm.pbf export."
-            ) from exc
+            raise read_error(p, exc) from exc
     warnings.warn(
         f"{p.name} is not sorted by element id, so multipolygon relations cannot be assembled "
         "and were skipped (closed ways still count). Sort it first, e.g. `osmium sort`.",
@@ -245,11 +255,67 @@ def read_osm(path: str | os.PathLike[str], keys: Iterable[str] = ()) -> OSMData:
     )
     try:
         return _read(p, feature_keys, with_areas=False)
-    except RuntimeError as exc:
-        raise OSMFileError(
-            f"'{p}' could not be read as OpenStreetMap data ({exc}). Check that the file is a "
+    except errors as exc:
+        if isinstance(exc, FifteenminError):
+            raise
+        raise read_error(p, exc) from exc
+
+
+def _parse_errors() -> tuple[type[Exception], ...]:
+    """What pyosmium raises on bad input (parse errors, bad values, bad coordinates)."""
+    import osmium
+
+    return (RuntimeError, ValueError, UnicodeError, OverflowError, osmium.InvalidLocationError)
+
+
+def _keys(keys: Iterable[str]) -> list[str]:
+    """The extra feature keys, checked (a library error for a wrong type)."""
+    if isinstance(keys, str) or not isinstance(keys, Iterable):
+        raise ConfigTypeError(
+            f"keys must be a list of tag keys such as ['amenity', 'shop'], got {keys!r}"
+        )
+    out = list(keys)
+    for k in out:
+        require_type(k, str, "every key of keys", "a tag key (text)")
+    return out
+
+
+def read_error(p: Path, exc: Exception) -> OSMFileError:
+    """The error for a file pyosmium cannot parse: what is wrong and how to fix it.
+
+    Examples
+    --------
+    >>> str(read_error(Path("a.osm"), ValueError("illegal user id: '-5'")))[:60]
+    "'a.osm' has an element with an invalid user id (illegal user"
+    """
+    text = str(exc) or type(exc).__name__
+    if "too long" in text:
+        why = (
+            f"has a tag key or value that is too long ({text}; pyosmium reads at most 1,024 bytes, "
+            "OpenStreetMap allows 255 characters). Shorten or remove that tag: the file was "
+            "probably written by a script or edited by hand."
+        )
+    elif "user id" in text:
+        why = (
+            f"has an element with an invalid user id ({text}; OpenStreetMap user ids are whole "
+            "numbers >= 0). Remove the uid attributes (fifteenmin does not need them) or fix them."
+        )
+    elif type(exc).__name__ == "InvalidLocationError" or "coordinate" in text:
+        why = (
+            f"has a node whose coordinates are not degrees ({text}). Fix or remove that node: "
+            "lat must be a number in -90..90 and lon in -180..180."
+        )
+    elif "illegal" in text:
+        why = (
+            f"has an element with an invalid attribute ({text}). Fix or remove that attribute, "
+            "or export the data again."
+        )
+    else:
+        why = (
+            f"could not be read as OpenStreetMap data ({text}). Check that the file is a "
             "complete .osm (XML), .osm.bz2 or .osm.pbf export."
-        ) from exc
+        )
+    return OSMFileError(f"'{p}' {why}")
 
 
 def _read(p: Path, feature_keys: set[str], *, with_areas: bool) -> OSMData:
@@ -274,16 +340,103 @@ def _read(p: Path, feature_keys: set[str], *, with_areas: bool) -> OSMData:
         elif isinstance(obj, osmium.osm.Area):
             pass_.area(obj)
     pass_.check(p)
+    ways, features = _without_strays(p, pass_.walk_ways(), pass_.features())
     return OSMData(
         source=str(p),
         bbox=bbox,
-        ways=pass_.walk_ways(),
-        features=pass_.features(),
+        ways=ways,
+        features=features,
         clipped_ways=pass_.clipped_ways,
         missing_nodes=pass_.missing_nodes,
         counts=pass_.counts,
         keys=frozenset(feature_keys),
     )
+
+
+def _without_strays(
+    p: Path, ways: WalkWays, features: gpd.GeoDataFrame
+) -> tuple[WalkWays, gpd.GeoDataFrame]:
+    """Street nodes and features far from all the others left out (with warnings).
+
+    Ways are cut at stray nodes (:func:`fifteenmin.validate.stray_points`); features that lie
+    entirely farther than the same limit from the remaining streets are left out (they could
+    reach no street and would be counted as facilities of the area).
+
+    Raises
+    ------
+    OSMFileError
+        The remaining streets span more than :data:`fifteenmin.validate.MAX_SPAN_DEG`.
+    """
+    stray, limit = stray_points(ways.lon, ways.lat)
+    if stray.any():
+        i = int(np.flatnonzero(stray)[0])
+        warnings.warn(
+            f"{p.name}: {plural(len(np.unique(ways.node_id[stray])), 'node')} of walkable ways "
+            "lie far from all the "
+            f"others (more than {limit:.2g} degrees from the middle of the streets; e.g. node "
+            f"{ways.node_id[i]} at {ways.lon[i]:.4f}, {ways.lat[i]:.4f}): the ways were cut "
+            "there. Fix those coordinates if the nodes matter.",
+            stacklevel=4,
+        )
+        ways = _cut(ways, stray)
+    check_span(ways.lon, ways.lat, f"'{p}'")
+    if not len(ways.lon) or not len(features):
+        return ways, features
+    b = shapely.bounds(np.asarray(features.geometry.values, dtype=object))
+    m = limit if math.isfinite(limit) else 1.0
+    dx = m / max(math.cos(math.radians(min(abs(float(np.median(ways.lat))), 89.0))), 0.01)
+    with np.errstate(invalid="ignore"):
+        far = (
+            (b[:, 2] < ways.lon.min() - dx)
+            | (b[:, 0] > ways.lon.max() + dx)
+            | (b[:, 3] < ways.lat.min() - m)
+            | (b[:, 1] > ways.lat.max() + m)
+        )
+    if far.any():
+        f0 = features.iloc[int(np.flatnonzero(far)[0])]
+        warnings.warn(
+            f"{p.name}: {plural(int(far.sum()), 'tagged feature')} lie far from the file's "
+            f"streets (more than {m:.2g} degrees; e.g. {f0['osm_type']} {f0['osm_id']}) and were "
+            "left out: they could reach no street.",
+            stacklevel=4,
+        )
+        features = features[~far].reset_index(drop=True)
+    return ways, features
+
+
+def _cut(ways: WalkWays, drop: np.ndarray) -> WalkWays:
+    """The way parts without the nodes ``drop`` (parts split there; at least two nodes each)."""
+    ptr: list[int] = [0]
+    node: list[np.ndarray] = []
+    lon: list[np.ndarray] = []
+    lat: list[np.ndarray] = []
+    way: list[int] = []
+    tags: list[dict[str, str]] = []
+    for k in range(len(ways.way_id)):
+        a, b = int(ways.ptr[k]), int(ways.ptr[k + 1])
+        keep = ~drop[a:b]
+        # runs of kept nodes
+        edges = np.flatnonzero(np.diff(np.r_[0, keep.astype(np.int8), 0]))
+        for s, e in zip(edges[::2], edges[1::2], strict=True):
+            if e - s >= 2:
+                node.append(ways.node_id[a + s : a + e])
+                lon.append(ways.lon[a + s : a + e])
+                lat.append(ways.lat[a + s : a + e])
+                ptr.append(ptr[-1] + int(e - s))
+                way.append(ways.way_id[k])
+                tags.append(ways.tags[k])
+    return WalkWays(
+        ptr=np.asarray(ptr, dtype=np.int64),
+        node_id=_joined(node, np.int64),
+        lon=_joined(lon, np.float64),
+        lat=_joined(lat, np.float64),
+        way_id=np.asarray(way, dtype=np.int64),
+        tags=tags,
+    )
+
+
+def _joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
 
 
 def _header_bbox(fp: osmium.FileProcessor) -> tuple[float, float, float, float] | None:
@@ -320,6 +473,11 @@ class _Pass:
         self.feat_tags: list[dict[str, str]] = []
         self.feat_wkb: list[bytes] = []
         self.counts = {"nodes": 0, "ways": 0, "relations": 0}  # tagged objects
+        # bad input: tagged nodes and way nodes with coordinates out of range, references to
+        # nodes with negative ids (an editor's new objects)
+        self.bad_nodes: list[int] = []
+        self.bad_way_nodes: set[int] = set()
+        self.negative_refs = 0
         self.wkb = osmium.geom.WKBFactory()
 
     def interesting(self, tags: Mapping[str, str]) -> bool:
@@ -337,6 +495,9 @@ class _Pass:
         tags = dict(obj.tags)
         if self.interesting(tags) or tags.get("highway") == "bus_stop":
             loc = obj.location
+            if not loc.valid():  # outside -180..180 / -90..90: no place to put it
+                self.bad_nodes.append(obj.id)
+                return
             self.add_feature("node", obj.id, tags, shapely.to_wkb(shapely.Point(loc.lon, loc.lat)))
 
     def way(self, obj: osmium.osm.Way) -> None:
@@ -345,7 +506,12 @@ class _Pass:
         if is_walkable(tags):
             self.walkable_way(obj, {k: tags[k] for k in _WAY_TAGS_KEPT if k in tags})
         elif self.interesting(tags) and (not obj.is_closed() or not self.with_areas):
-            coords = [(nd.location.lon, nd.location.lat) for nd in obj.nodes if nd.location.valid()]
+            coords = []
+            for nd in obj.nodes:
+                if nd.location.valid():
+                    coords.append((nd.location.lon, nd.location.lat))
+                elif nd.ref < 0 and nd.location.x == _UNDEFINED_COORDINATE:
+                    self.negative_refs += 1
             if len(coords) >= 2:
                 geom = shapely.LineString(coords)
                 if obj.is_closed() and len(coords) >= 4:
@@ -365,12 +531,26 @@ class _Pass:
                 run_lon.append(loc.lon)
                 run_lat.append(loc.lat)
             else:
-                clipped = True
-                self.missing_nodes += 1
+                clipped |= self.lost_node(nd.ref, loc)
                 self.add_part(obj.id, kept_tags, run_ids, run_lon, run_lat)
                 run_ids, run_lon, run_lat = [], [], []
         self.add_part(obj.id, kept_tags, run_ids, run_lon, run_lat)
         self.clipped_ways += clipped
+
+    def lost_node(self, ref: int, loc: osmium.osm.Location) -> bool:
+        """Count a way's node without a usable location; True if it is missing from the file.
+
+        A node may be missing (a clipped extract), have a negative id (an editor's new node,
+        which pyosmium cannot place) or lie outside -180..180 / -90..90.
+        """
+        if loc.x != _UNDEFINED_COORDINATE:  # in the file, with coordinates out of range
+            self.bad_way_nodes.add(ref)
+            return False
+        if ref < 0:
+            self.negative_refs += 1
+            return False
+        self.missing_nodes += 1
+        return True
 
     def add_part(
         self,
@@ -400,11 +580,43 @@ class _Pass:
         self.add_feature("way" if obj.from_way() else "relation", obj.orig_id(), tags, wkb)
 
     def check(self, p: Path) -> None:
-        """Raise on a file without tagged data; warn about a clipped extract."""
+        """Raise on a file without tagged data or with an editor's new objects.
+
+        Warn about a clipped extract and about nodes with coordinates out of range.
+        """
+        if self.negative_refs:
+            raise OSMFileError(
+                f"'{p}' holds ways that reference {self.negative_refs} nodes with negative ids: "
+                "new objects of an editor such as JOSM, never uploaded to OpenStreetMap. "
+                "pyosmium cannot place nodes with negative ids. Give them positive ids first, "
+                f"e.g. `osmium renumber -o renumbered.osm {p.name}` (osmium-tool), or upload "
+                "the edits and export the data again."
+            )
         if self.counts["ways"] == 0 and self.counts["nodes"] == 0:
             raise OSMFileError(
                 f"'{p}' holds no tagged OpenStreetMap data: it is empty or not OSM data. Export "
                 "OSM data as .osm, .osm.bz2 or .osm.pbf."
+            )
+        if self.missing_nodes and not self.node_ids and not self.bad_way_nodes:
+            raise OSMFileError(
+                f"'{p}': none of the {self.missing_nodes} nodes its walkable ways reference "
+                "could be placed: the nodes are missing, or they come after the ways (an OSM "
+                "file lists nodes, then ways, then relations). Sort it, e.g. `osmium sort`, or "
+                "export the data again."
+            )
+        bad = sorted(self.bad_way_nodes)
+        if self.bad_nodes or bad:
+            ids = ", ".join(str(i) for i in [*self.bad_nodes, *bad][:5])
+            n_tagged = len(self.bad_nodes)
+            what = [
+                f"{plural(n_tagged, 'tagged node')} (left out)" if n_tagged else "",
+                f"{plural(len(bad), 'node')} of ways (the ways were cut there)" if bad else "",
+            ]
+            warnings.warn(
+                f"{p.name}: coordinates outside longitude -180..180 / latitude -90..90 on "
+                f"{' and '.join(w for w in what if w)}, e.g. node {ids}. Fix those coordinates "
+                "if the nodes matter.",
+                stacklevel=3,
             )
         if self.clipped_ways:
             warnings.warn(

@@ -47,6 +47,10 @@ def _add_pipeline_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--communities", help="community polygons (GeoJSON, GeoPackage, Shapefile; any CRS)"
     )
+    p.add_argument(
+        "--community-layer",
+        help="layer of a --communities file with several layers (GeoPackage)",
+    )
     p.add_argument("--id-column", help="column of the community file holding unique ids")
     p.add_argument("--name-column", help="column of the community file holding names")
     p.add_argument(
@@ -57,6 +61,9 @@ def _add_pipeline_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--facilities",
         help="your own facilities (CSV with lon/lat columns, or a vector file), added to OSM's",
+    )
+    p.add_argument(
+        "--facility-layer", help="layer of a --facilities file with several layers (GeoPackage)"
     )
     p.add_argument(
         "--facility-item-column",
@@ -74,6 +81,10 @@ def _add_pipeline_args(p: argparse.ArgumentParser) -> None:
         "--population",
         help="population layer (points, grid cells or census polygons; any CRS) weighting "
         "residents in people",
+    )
+    p.add_argument(
+        "--population-layer",
+        help="layer of a --population file with several layers (GeoPackage)",
     )
     p.add_argument(
         "--population-column",
@@ -120,30 +131,63 @@ def _weights(text: str) -> dict[str, float]:
             w = float(value)
         except ValueError:
             w = -1.0
-        if not sep or not key.strip() or not w >= 0:
+        if not sep or not key.strip() or not w >= 0 or w == float("inf"):
             raise argparse.ArgumentTypeError(
                 f"expected CATEGORY=WEIGHT pairs separated by commas (weights >= 0), got {part!r}"
             )
+        if key.strip() in out:
+            raise argparse.ArgumentTypeError(f"category {key.strip()!r} is weighted twice")
         out[key.strip()] = w
     return out
 
 
+def _layer(path: str | None, layer: str | None, option: str, layer_option: str) -> Any:
+    """A file, or one layer of it (:class:`~fifteenmin.readers.LayerPath`) with its option."""
+    from ._errors import ConfigError
+    from .readers import LayerPath
+
+    if layer is None:
+        return path
+    if path is None:
+        raise ConfigError(f"{layer_option} chooses a layer of {option}, which was not given")
+    return LayerPath(path, layer)
+
+
+def _check_out(out: str | None) -> None:
+    """Refuse an empty --out (it would write into the current folder)."""
+    from ._errors import OutputError
+
+    if out is not None and not out.strip():
+        raise OutputError(
+            "--out is empty: give the name of the output folder (or file), e.g. --out report."
+        )
+
+
 def _config(args: argparse.Namespace) -> RunConfig:
     """The run configuration from the shared pipeline options."""
+    from .catalogue import load_catalogue
     from .config import RunConfig
 
+    # category weights are checked against the catalogue's categories, before any work
+    cat = load_catalogue(args.catalogue) if args.category_weights else args.catalogue
     return RunConfig(
-        communities=args.communities,
+        communities=_layer(
+            args.communities, args.community_layer, "--communities", "--community-layer"
+        ),
         id_column=args.id_column,
         name_column=args.name_column,
-        user_facilities=args.facilities,
+        user_facilities=_layer(
+            args.facilities, args.facility_layer, "--facilities", "--facility-layer"
+        ),
         facility_item_column=args.facility_item_column,
         coord_system=args.coord_system,
-        population=args.population,
+        population=_layer(
+            args.population, args.population_layer, "--population", "--population-layer"
+        ),
         population_column=args.population_column,
         elderly_column=args.elderly_column,
         children_column=args.children_column,
-        catalogue=args.catalogue,
+        catalogue=cat,
         speed=args.speed if args.speed is not None else settings.WALK_SPEED_M_S,
         item_profiles=not args.uniform_speed,
         threshold=args.threshold,
@@ -343,6 +387,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
     # fail fast on an unwritable output folder, before the long steps; a folder this run
     # created is removed again if the run fails
+    _check_out(args.out)
     with output_folder(args.out) as out:
         report = run_report(_report_source(args), config=_report_config(args))
         if not args.no_html:
@@ -549,6 +594,7 @@ def _cmd_site(args: argparse.Namespace) -> int:
             "--candidates (a candidate layer)"
         )
     # fail fast, before the long steps: unknown item, unreadable layers, bad output name
+    _check_out(args.out)
     cat = load_catalogue(args.catalogue)
     plan = args.item == "missing"
     if not plan:

@@ -27,11 +27,24 @@ import pandas as pd
 import shapely
 
 from . import settings
-from ._errors import CommunityFileError
+from ._errors import CommunityFileError, ConfigError, LayerError, LayerTypeError, require_type
 from ._geom import line_parts, points_along
 from ._osm import OSMData
 from .network import WalkNetwork
 from .readers import read_community_layer, read_population_layer
+from .validate import (
+    Rows,
+    check_degrees,
+    check_feature_extent,
+    check_people,
+    check_reach,
+    community_ids,
+    community_name_column,
+    people_counts,
+    polygons_only,
+    repaired,
+    warn,
+)
 
 if TYPE_CHECKING:
     import pyproj
@@ -68,17 +81,10 @@ _NON_RESIDENTIAL_KEYS = ("amenity", "shop", "office", "tourism", "craft", "indus
 #: units are comparable within a community (it has one kind) but not across communities;
 #: :func:`fifteenmin.coverage.score_coverage` reports no resident-weighted coverage rate then.
 WEIGHT_UNITS = {"building": "m2_floor_area", "street": "m_street", "centroid": "point"}
-
-
-def _polygons_only(gdf: gpd.GeoDataFrame, where: str) -> gpd.GeoDataFrame:
-    tid = shapely.get_type_id(gdf.geometry.values)
-    keep = np.isin(tid, (3, 6))
-    if not keep.any():
-        raise CommunityFileError(
-            f"{where} holds no polygons (found {sorted(set(gdf.geom_type.dropna()))}); "
-            "communities must be Polygon or MultiPolygon features."
-        )
-    return gdf[keep]
+_DEGREES_FIX = (
+    "Set the CRS the coordinates are really in (in QGIS: Layer > Set CRS; in Python: "
+    "gdf.set_crs(..., allow_override=True)); a GeoJSON file must hold longitudes and latitudes."
+)
 
 
 def communities_from_file(
@@ -122,7 +128,7 @@ def communities_from_file(
     >>> com = communities_from_file("communities.geojson", name_column="名称")  # doctest: +SKIP
     """
     gdf, where = read_community_layer(path, layer)
-    return communities_from_frame(gdf, id_column=id_column, name_column=name_column, where=where)
+    return _checked_communities(gdf, id_column, name_column, where, Rows("feature"))
 
 
 def communities_from_frame(
@@ -163,36 +169,52 @@ def communities_from_frame(
     >>> communities_from_frame(g, name_column="名称")[["community_id", "community_name"]].values
     array([['0', '东区']], dtype=object)
     """
+    return _checked_communities(gdf, id_column, name_column, where, Rows("row"))
+
+
+def _checked_communities(
+    gdf: gpd.GeoDataFrame,
+    id_column: str | None,
+    name_column: str | None,
+    where: str,
+    rows: Rows,
+) -> gpd.GeoDataFrame:
+    """:func:`communities_from_frame` with the numbering of rows for messages."""
+    require_type(gdf, gpd.GeoDataFrame, "communities", "a GeoDataFrame", LayerTypeError)
+    for col, what in ((id_column, "id_column"), (name_column, "name_column")):
+        if col is not None:
+            require_type(col, str, what, "a column name (text)")
     if gdf.crs is None:
         raise CommunityFileError(
             f"{where} has no coordinate reference system. Set one in your GIS, or in Python: "
             "gdf.set_crs(...) (use the CRS the coordinates are really in)."
         )
-    gdf = _polygons_only(gdf, where)
+    gdf = polygons_only(gdf.assign(_pos=np.arange(len(gdf))), where, rows, CommunityFileError)
     for col, what in ((id_column, "id_column"), (name_column, "name_column")):
         if col is not None and col not in gdf.columns:
             raise CommunityFileError(
                 f"{where} has no column '{col}' (given as {what}); columns are: "
-                f"{[c for c in gdf.columns if c != gdf.geometry.name]}."
+                f"{[c for c in gdf.columns if c not in (gdf.geometry.name, '_pos')]}."
             )
-    ids = (
-        gdf[id_column].astype(str)
-        if id_column
-        else pd.Series(np.arange(len(gdf)).astype(str), index=gdf.index)
-    )
+    ids, id_column = community_ids(gdf, id_column, where, rows, CommunityFileError)
     if ids.duplicated().any():
         dup = ids[ids.duplicated()].iloc[0]
         raise CommunityFileError(f"{where}: id '{dup}' in column '{id_column}' is not unique.")
-    if name_column is None and "name" in gdf.columns:
-        name_column = "name"
+    name_column = community_name_column(gdf.drop(columns="_pos"), name_column, where)
     names = gdf[name_column].fillna("").astype(str) if name_column else ids
+    geoms = gdf.geometry.to_crs("EPSG:4326")
+    check_degrees(geoms.total_bounds, where, _DEGREES_FIX, CommunityFileError)
+    pos = gdf["_pos"].to_numpy()
+    values = np.asarray(geoms.values, dtype=object)
+    check_feature_extent(values, where, rows, "community", CommunityFileError, pos)
+    repaired(values, where, rows, "communities", pos)
     out = gpd.GeoDataFrame(
         {
             "community_id": ids.to_numpy(),
             "community_name": names.to_numpy(),
             "source": "file",
         },
-        geometry=gdf.geometry.to_crs("EPSG:4326").make_valid().values,
+        geometry=geoms.make_valid().values,
         crs="EPSG:4326",
     )
     return out.reset_index(drop=True)
@@ -326,6 +348,16 @@ def residents(
     """
     com = communities.to_crs(net.crs).reset_index(drop=True)
     polys = np.asarray(com.geometry.values, dtype=object)
+    try:
+        check_reach(
+            polys,
+            com["community_id"].astype(str).tolist(),
+            communities.to_crs("EPSG:4326").total_bounds,
+            (net.x, net.y),
+            (net.lon, net.lat),
+        )
+    except LayerError as exc:
+        raise CommunityFileError(str(exc)) from None
     parts: list[pd.DataFrame] = []
     done = np.zeros(len(com), dtype=bool)
     if data is not None and len(data.features):
@@ -434,32 +466,50 @@ def _street_origins(
 
 
 def _population_values(
-    pop: gpd.GeoDataFrame, columns: list[tuple[str, str]], where: str
+    pop: gpd.GeoDataFrame, columns: list[tuple[str, str]], where: str, rows: Rows
 ) -> np.ndarray:
-    """``(n, len(columns))`` people per feature; NaN counts as 0."""
+    """``(n, len(columns))`` people per feature, checked; missing values count as 0."""
     avail = [c for c in pop.columns if c != pop.geometry.name]
     out = np.zeros((len(pop), len(columns)))
-    for j, (col, what) in enumerate(columns):
-        if col not in pop.columns:
-            raise CommunityFileError(
-                f"{where} has no column '{col}' (given as {what}); columns are: {avail}."
-            )
-        v = pd.to_numeric(pop[col], errors="coerce").to_numpy(dtype=np.float64)
-        text = pop[col].notna().to_numpy() & np.isnan(v)
-        if text.any():
-            bad = pop[col].to_numpy()[text][0]
-            raise CommunityFileError(
-                f"{where}: column '{col}' ({what}) must hold numbers of people; found {bad!r} "
-                f"in {int(text.sum())} rows."
-            )
-        v = np.nan_to_num(v, nan=0.0)
-        if (v < 0).any() or not np.isfinite(v).all():
-            raise CommunityFileError(
-                f"{where}: column '{col}' ({what}) holds negative or infinite values "
-                f"(e.g. {v[(v < 0) | ~np.isfinite(v)][0]!r}); people counts must be >= 0."
-            )
-        out[:, j] = v
+    try:
+        for j, (col, what) in enumerate(columns):
+            require_type(col, str, what, "a column name (text)")
+            if col not in pop.columns:
+                raise CommunityFileError(
+                    f"{where} has no column '{col}' (given as {what}); columns are: {avail}."
+                )
+            out[:, j] = people_counts(pop[col], col, what, where, rows)
+        check_people(out, columns, where)
+    except LayerError as exc:
+        if isinstance(exc, CommunityFileError):
+            raise
+        raise CommunityFileError(str(exc)) from None
     return out
+
+
+def _warn_unplaced(
+    values: np.ndarray,
+    lost: np.ndarray,
+    empty: np.ndarray,
+    where: str,
+    rows: Rows,
+    max_distance_m: float,
+) -> None:
+    """Warn about the people of features without geometry or outside every community."""
+    for mask, why in (
+        (empty & (values[:, 0] > 0), "have no geometry (null or empty)"),
+        (
+            lost & (values[:, 0] > 0),
+            f"lie outside every community (points: farther than {max_distance_m:g} m)",
+        ),
+    ):
+        if mask.any():
+            warn(
+                f"{where}: {int(mask.sum())} features holding {values[mask, 0].sum():,.0f} "
+                f"people {why} ({rows.text(np.flatnonzero(mask))}); their people are not "
+                "counted.",
+                stacklevel=4,
+            )
 
 
 def residents_from_population(
@@ -540,9 +590,11 @@ def residents_from_population(
     ... )  # doctest: +SKIP
     >>> homes.groupby("community_id")["weight"].sum()  # people per community  # doctest: +SKIP
     """
+    require_type(max_distance_m, (int, float), "max_distance_m", "a number of metres")
     if not max_distance_m >= 0:
-        raise ValueError(f"max_distance_m must be >= 0, got {max_distance_m}")
+        raise ConfigError(f"max_distance_m must be >= 0, got {max_distance_m}")
     pop, where = read_population_layer(population, layer)
+    rows = Rows.of(population)
     if pop.crs is None:
         raise CommunityFileError(
             f"{where} has no coordinate reference system. Set one in your GIS, or in Python: "
@@ -553,7 +605,12 @@ def residents_from_population(
         columns.append((elderly_column, "elderly_column"))
     if children_column is not None:
         columns.append((children_column, "children_column"))
-    values = _population_values(pop, columns, where)
+    values = _population_values(pop, columns, where, rows)
+    try:
+        lonlat = np.asarray(pop.geometry.to_crs("EPSG:4326").values, dtype=object)
+        check_feature_extent(lonlat, where, rows, "population area")
+    except LayerError as exc:
+        raise CommunityFileError(str(exc)) from None
     com = communities.to_crs(net.crs).reset_index(drop=True)
     com_ids = com["community_id"].astype(str)
     if com_ids.duplicated().any():
@@ -574,15 +631,25 @@ def residents_from_population(
             "place) or polygons (people in an area)."
         )
     new: list[pd.DataFrame] = []
+    lost = np.zeros(len(geoms), dtype=bool)
     cells = np.isin(tid, (3, 6)) & ~empty
     if cells.any() and len(polys):
         new += origins.spread_cells(geoms[cells], values[cells], polys)
+        lost[np.flatnonzero(cells)[~origins.placed]] = True
     points = np.isin(tid, (0, 4)) & ~empty
     if points.any() and len(polys):
         origins.spread_points(geoms[points], values[points], polys, max_distance_m)
+        lost[np.flatnonzero(points)[~origins.placed]] = True
+    _warn_unplaced(values, lost, empty, where, rows, max_distance_m)
     out = origins.frame(new, com_ids.to_numpy(), [what for _, what in columns], net.crs)
     out.attrs["population_total"] = float(values[:, 0].sum())
     out.attrs["population_assigned"] = float(out["weight"].sum())
+    if not out.attrs["population_assigned"] > 0:
+        raise CommunityFileError(
+            f"{where}: none of its {out.attrs['population_total']:,.0f} people lies in a "
+            "community: the layer and the communities do not overlap. Check that they cover "
+            "the same place and that the layer's CRS is right."
+        )
     return out
 
 
@@ -595,6 +662,8 @@ class _BaseOrigins:
     points: np.ndarray
     weight: np.ndarray  # base weight (floor area, metres of street, 1)
     people: np.ndarray  # (n_origins, n_counts) people received, one column per count
+    # which features of the last spread gave people to a community
+    placed: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     by_community: pd.DataFrame = field(init=False)  # o (origin), com, w
 
     @classmethod
@@ -632,6 +701,7 @@ class _BaseOrigins:
         a = shapely.area(pieces)
         keep = a > 0
         ci, ki, pieces, a = ci[keep], ki[keep], pieces[keep], a[keep]
+        self.placed = np.isin(np.arange(len(cells)), ci)
         if not len(ci):
             return []
         covered = np.zeros(len(cells))
@@ -684,6 +754,7 @@ class _BaseOrigins:
         if len(rest) and max_distance_m > 0:
             ri, rk = tree.query_nearest(pts[rest], max_distance=max_distance_m, all_matches=False)
             owner[rest[ri]] = rk
+        self.placed = owner >= 0
         ok = np.flatnonzero(owner >= 0)
         if len(ok):
             per_com = np.zeros((len(polys), values.shape[1]))

@@ -18,6 +18,7 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import os
 from collections.abc import Mapping
@@ -26,12 +27,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import settings
-from ._errors import ConfigError
+from ._coords import normalize_system
+from ._errors import ConfigError, ConfigTypeError, require_type
 
 if TYPE_CHECKING:
     from .catalogue import Catalogue
 
-__all__ = ["RunConfig"]
+__all__ = ["MAX_SPEED_M_S", "MIN_SPEED_M_S", "RunConfig", "plausible_speed"]
+
+#: Walking speeds (m/s) outside this range are rejected as implausible: 0.2 m/s is a very slow
+#: shuffle (0.7 km/h); 3 m/s (10.8 km/h) is running. A speed given in km/h by mistake
+#: (5 for 5 km/h) falls outside it.
+MIN_SPEED_M_S = 0.2
+#: See :data:`MIN_SPEED_M_S`.
+MAX_SPEED_M_S = 3.0
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,13 +106,8 @@ class RunConfig:
     engine: str = settings.ENGINE
 
     def __post_init__(self) -> None:
-        speed = self.speed
-        if (
-            isinstance(speed, bool)
-            or not isinstance(speed, int | float)
-            or not (math.isfinite(speed) and speed > 0)
-        ):
-            raise ConfigError(f"walking speed must be a positive number of m/s, got {speed!r}")
+        _check_types(self)
+        plausible_speed(self.speed)
         thr = self.threshold
         if isinstance(thr, bool) or not isinstance(thr, int | float) or not 0 < thr <= 1:
             raise ConfigError(f"threshold must be a share in (0, 1], got {thr!r}")
@@ -111,10 +115,57 @@ class RunConfig:
             raise ConfigError(
                 f"unknown engine {self.engine!r}: use one of {', '.join(settings.ENGINES)}"
             )
+        try:
+            normalize_system(self.coord_system)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
         if self.category_weights is not None:
-            bad = {k: v for k, v in self.category_weights.items() if not v >= 0}
-            if bad:
-                raise ConfigError(f"category weights must be >= 0, got {bad}")
+            _check_weights(self.category_weights)
+            if not isinstance(self.catalogue, str | os.PathLike):
+                self.check_catalogue(self.catalogue)
+
+    def check_catalogue(self, catalogue: Catalogue) -> None:
+        """Check the options that depend on the catalogue: the category weights.
+
+        Every weighted category must be one of the catalogue's (a misspelled one would be
+        ignored), and the weights must leave at least one category in the index. Called when
+        the configuration is made with a :class:`~fifteenmin.catalogue.Catalogue`; call it
+        with the loaded catalogue otherwise.
+
+        Raises
+        ------
+        ConfigError
+            An unknown category, or every category weighs 0.
+
+        Examples
+        --------
+        >>> from fifteenmin import load_catalogue
+        >>> cfg = RunConfig(category_weights={"helth": 2})
+        >>> try:
+        ...     cfg.check_catalogue(load_catalogue("beijing"))
+        ... except ValueError as exc:
+        ...     print(str(exc)[:58])
+        category weights name unknown category 'helth' (did you me
+        """
+        weights = self.category_weights
+        if not weights:
+            return
+        ids = [c.id for c in catalogue.categories]
+        used = list(dict.fromkeys(it.category for it in catalogue.items if it.required))
+        for key in weights:
+            if key not in ids:
+                close = difflib.get_close_matches(str(key), ids, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ConfigError(
+                    f"category weights name unknown category {key!r}{hint}; the categories of "
+                    f"catalogue '{catalogue.name}' are: {', '.join(ids)}."
+                )
+        if used and all(float(weights.get(c, 1.0)) == 0 for c in used):
+            raise ConfigError(
+                "category weights are 0 for every category of catalogue "
+                f"'{catalogue.name}', so no community would have an index; give at least one "
+                "category a positive weight."
+            )
 
     def replace(self, **changes: Any) -> RunConfig:
         """A copy with some fields changed.
@@ -150,6 +201,83 @@ class RunConfig:
             "threshold": self.threshold,
             "cutoff_minutes": round(float(cutoff_minutes), 6),
         }
+
+
+_PATH = (str, os.PathLike)
+
+
+def plausible_speed(speed: object, name: str = "walking speed") -> float:
+    """``speed`` if it is a plausible walking speed in m/s, else a :class:`ConfigError`.
+
+    Examples
+    --------
+    >>> try:
+    ...     plausible_speed(5)
+    ... except ValueError as exc:
+    ...     print(str(exc)[:60])
+    walking speed 5 m/s (18 km/h) is not a walking speed: expect
+    """
+    require_type(speed, (int, float), name, "a positive number of m/s")
+    assert isinstance(speed, int | float)
+    if not (math.isfinite(speed) and speed > 0):
+        raise ConfigError(f"{name} must be a positive number of m/s, got {speed!r}")
+    if not MIN_SPEED_M_S <= speed <= MAX_SPEED_M_S:
+        kmh = speed * 3.6
+        hint = (
+            f"; if you meant {speed:g} km/h, that is {speed / 3.6:.2f} m/s"
+            if MIN_SPEED_M_S <= speed / 3.6 <= MAX_SPEED_M_S
+            else ""
+        )
+        raise ConfigError(
+            f"{name} {speed:g} m/s ({kmh:.3g} km/h) is not a walking speed: expected "
+            f"{MIN_SPEED_M_S:g} to {MAX_SPEED_M_S:g} m/s (the default is "
+            f"{settings.WALK_SPEED_M_S:.2f} m/s){hint}."
+        )
+    return float(speed)
+
+
+def _check_types(cfg: RunConfig) -> None:
+    """Raise a :class:`~fifteenmin._errors.ConfigTypeError` for a field of the wrong type."""
+    import geopandas as gpd
+    import pandas as pd
+
+    layers = {
+        "communities": (gpd.GeoDataFrame, "a file path or a GeoDataFrame"),
+        "population": (gpd.GeoDataFrame, "a file path or a GeoDataFrame"),
+        "user_facilities": (pd.DataFrame, "a file path or a (Geo)DataFrame"),
+    }
+    for name, (frame, what) in layers.items():
+        value = getattr(cfg, name)
+        if name == "user_facilities" and isinstance(value, Mapping):  # tables by source
+            for label, table in value.items():
+                require_type(table, (*_PATH, frame), f"user_facilities[{label!r}]", what)
+        elif value is not None:
+            require_type(value, (*_PATH, frame), name, what)
+    for name in ("id_column", "name_column", "elderly_column", "children_column"):
+        if getattr(cfg, name) is not None:
+            require_type(getattr(cfg, name), str, name, "a column name (text)")
+    for name in ("facility_item_column", "population_column", "coord_system", "engine"):
+        require_type(getattr(cfg, name), str, name, "a text")
+    require_type(cfg.item_profiles, bool, "item_profiles", "True or False")
+    cat = cfg.catalogue
+    if not isinstance(cat, _PATH) and not (hasattr(cat, "items") and hasattr(cat, "categories")):
+        raise ConfigTypeError(
+            "catalogue must be a catalogue name, a catalogue file or a Catalogue, got "
+            f"{type(cfg.catalogue).__name__}"
+        )
+    if cfg.category_weights is not None:
+        require_type(
+            cfg.category_weights, Mapping, "category_weights", "a mapping of category: weight"
+        )
+
+
+def _check_weights(weights: Mapping[str, float]) -> None:
+    for key, value in weights.items():
+        require_type(key, str, "a category of category_weights", "a category id (text)")
+        require_type(value, (int, float), f"the weight of {key!r}", "a number >= 0")
+    bad = {k: v for k, v in weights.items() if not (math.isfinite(v) and v >= 0)}
+    if bad:
+        raise ConfigError(f"category weights must be >= 0, got {bad}")
 
 
 def _describe(source: Any) -> str | None:

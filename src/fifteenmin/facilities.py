@@ -25,11 +25,20 @@ import shapely
 
 from . import settings
 from ._coords import normalize_system, out_of_china, to_wgs84
-from ._errors import FacilityFileError
+from ._errors import ConfigError, FacilityFileError, LayerTypeError, require_type
 from ._geom import points_along
 from ._osm import OSMData, read_osm
 from .catalogue import Catalogue, Item, load_catalogue
 from .readers import read_facility_table
+from .validate import (
+    MAX_LISTED,
+    Rows,
+    check_degrees,
+    outside_extent,
+    plural,
+    swapped_rows,
+    warn,
+)
 
 if TYPE_CHECKING:
     import pyproj
@@ -47,7 +56,18 @@ __all__ = [
     "merge_facilities",
 ]
 
+_DEGREES_FIX = "Set the CRS the coordinates are really in (in your GIS; in Python: pass crs=...)."
+
 FACILITY_COLUMNS = ["facility_id", "item_id", "name", "osm_type", "osm_id", "geometry"]
+
+
+def _catalogue(catalogue: str | Catalogue) -> Catalogue:
+    """:func:`~fifteenmin.catalogue.load_catalogue`, with a library error for a wrong type."""
+    if not isinstance(catalogue, Catalogue):
+        require_type(
+            catalogue, (str, os.PathLike), "catalogue", "a catalogue name, file or Catalogue"
+        )
+    return load_catalogue(catalogue)
 
 
 def _local_area_m2(geoms: gpd.GeoSeries) -> np.ndarray:
@@ -107,10 +127,20 @@ def facilities_from_osm(
     >>> bool((fac["item_id"] == "pharmacy").sum() > 0)
     True
     """
-    cat = load_catalogue(catalogue)
+    cat = _catalogue(catalogue)
     if not isinstance(data, OSMData):
         data = read_osm(data, keys=cat.osm_keys())
-    return _match_features(data.features, cat)
+    out = _match_features(data.features, cat)
+    ways = data.ways
+    if ways is not None and len(ways.lon):
+        # the area of the file's streets: merge_facilities leaves out user facilities outside it
+        out.attrs["osm_extent"] = (
+            float(ways.lon.min()),
+            float(ways.lat.min()),
+            float(ways.lon.max()),
+            float(ways.lat.max()),
+        )
+    return out
 
 
 def facilities_from_polygon(
@@ -138,7 +168,7 @@ def facilities_from_polygon(
     import osmnx as ox
     from osmnx._errors import InsufficientResponseError
 
-    cat = load_catalogue(catalogue)
+    cat = _catalogue(catalogue)
     query: dict[str, bool | str | list[str]] = dict(cat.osmnx_tags())
     try:
         gdf = ox.features_from_polygon(polygon, tags=query)
@@ -277,7 +307,8 @@ def facility_counts(facilities: gpd.GeoDataFrame, catalogue: str | Catalogue) ->
     --------
     >>> facility_counts(fac, "beijing").head()  # doctest: +SKIP
     """
-    cat = load_catalogue(catalogue)
+    cat = _catalogue(catalogue)
+    require_type(facilities, pd.DataFrame, "facilities", "a GeoDataFrame", LayerTypeError)
     counts = facilities["item_id"].value_counts() if len(facilities) else pd.Series(dtype=int)
     return pd.DataFrame(
         {
@@ -307,7 +338,9 @@ MERGED_COLUMNS = [
 _LON_NAMES = ("lon", "lng", "long", "longitude", "x", "经度")
 _LAT_NAMES = ("lat", "latitude", "y", "纬度")
 _NAME_NAMES = ("name", "名称", "name_zh")
-_MAX_LISTED = 20
+#: The command-line options of the parameters of :func:`facilities_from_table` (those that have
+#: one), named in messages.
+_CLI_OPTIONS = {"item_column": "--facility-item-column"}
 
 
 def _norm_label(text: object) -> str:
@@ -371,20 +404,16 @@ def item_aliases(catalogue: str | Catalogue = settings.CATALOGUE) -> dict[str, s
     >>> al["药店"], al["pharmacy"], al["托儿所"], al["社区卫生服务中心"]
     ('pharmacy', 'pharmacy', 'nursery', 'community_health_centre')
     """
-    cat = load_catalogue(catalogue)
+    cat = _catalogue(catalogue)
     out = {lab: ids[0] for lab, ids in _label_owners(cat).items() if len(ids) == 1}
     for it in cat.items:  # ids always win
         out[_norm_label(it.id)] = it.id
     return out
 
 
-def _rows_text(rows: np.ndarray) -> str:
-    shown = ", ".join(str(int(r)) for r in rows[:_MAX_LISTED])
-    more = f" and {len(rows) - _MAX_LISTED} more" if len(rows) > _MAX_LISTED else ""
-    return f"{shown}{more}"
-
-
-def _map_items(values: pd.Series, cat: Catalogue, item_column: str, where: str) -> np.ndarray:
+def _map_items(
+    values: pd.Series, cat: Catalogue, item_column: str, where: str, rows: Rows
+) -> np.ndarray:
     aliases = item_aliases(cat)
     raw = [str(v) if pd.notna(v) else "" for v in values]
     ids = np.array([aliases.get(_norm_label(v)) for v in raw], dtype=object)
@@ -393,7 +422,7 @@ def _map_items(values: pd.Series, cat: Catalogue, item_column: str, where: str) 
         unknown = sorted({raw[i].strip() for i in np.flatnonzero(bad)})
         owners = _label_owners(cat)
         notes = []
-        for u in unknown[:_MAX_LISTED]:
+        for u in unknown[:MAX_LISTED]:
             several = owners.get(_norm_label(u), [])
             if len(several) > 1:
                 notes.append(f"{u!r} names several items ({', '.join(several)}): use the id")
@@ -401,11 +430,11 @@ def _map_items(values: pd.Series, cat: Catalogue, item_column: str, where: str) 
             close = difflib.get_close_matches(_norm_label(u), list(aliases), n=1, cutoff=0.75)
             if close:
                 notes.append(f"{u!r}: did you mean {aliases[close[0]]!r}?")
-        shown = [u if u else "<empty>" for u in unknown[:_MAX_LISTED]]
-        more = f" and {len(unknown) - _MAX_LISTED} more" if len(unknown) > _MAX_LISTED else ""
+        shown = [u if u else "<empty>" for u in unknown[:MAX_LISTED]]
+        more = f" and {len(unknown) - MAX_LISTED} more" if len(unknown) > MAX_LISTED else ""
         raise FacilityFileError(
             f"{where}: column '{item_column}' holds values that are not items of catalogue "
-            f"'{cat.name}': {shown}{more} (rows {_rows_text(np.flatnonzero(bad))}). "
+            f"'{cat.name}': {shown}{more} ({rows.text(np.flatnonzero(bad))}). "
             + ("; ".join(notes) + ". " if notes else "")
             + "Use an item id or the item's Chinese or English name; valid ids: "
             + ", ".join(cat.item_ids)
@@ -436,10 +465,13 @@ def _find_column(
 ) -> str | None:
     geom = _geometry_name(df)
     cols = [c for c in df.columns if c != geom]
+    option = _CLI_OPTIONS.get(param)
     if given is not None:
+        require_type(given, str, param, "a column name (text)")
         if given not in df.columns:
+            named = f"{option} / {param}" if option else param
             raise FacilityFileError(
-                f"{where} has no column '{given}' (given as {param}); columns are: {cols}."
+                f"{where} has no column '{given}' (given as {named}); columns are: {cols}."
             )
         return given
     by_norm: dict[str, str] = {}
@@ -449,30 +481,16 @@ def _find_column(
         if g in by_norm:
             return by_norm[g]
     if required:
+        fix = (
+            f"name it with {option} ({param}=... in Python)"
+            if option
+            else f"rename a column to one of these names (in Python, name it with {param}=...)"
+        )
         raise FacilityFileError(
-            f"{where} has no {what} column (looked for {list(guesses)}); name it with "
-            f"{param}=...; columns are: {cols}."
+            f"{where} has no {what} column (looked for {list(guesses)}); {fix}; columns are: "
+            f"{cols}."
         )
     return None
-
-
-def _check_lonlat(lon: np.ndarray, lat: np.ndarray, cols: str, where: str) -> None:
-    bad_lat = np.abs(lat) > 90
-    bad_lon = np.abs(lon) > 180
-    if not (bad_lat.any() or bad_lon.any()):
-        return
-    rows = np.flatnonzero(bad_lat | bad_lon)
-    if (np.abs(lon) <= 90).all() and (np.abs(lat) <= 180).all():
-        hint = "longitude and latitude look swapped: check which column is which"
-    else:
-        hint = (
-            "these look like projected coordinates, not degrees: pass crs= (e.g. "
-            "crs='EPSG:3857') with the coordinate reference system of the columns"
-        )
-    raise FacilityFileError(
-        f"{where}: coordinates in {cols} are outside longitude -180..180 / latitude -90..90 "
-        f"(rows {_rows_text(rows)}); {hint}."
-    )
 
 
 def _to_wgs84_geoms(geoms: np.ndarray, system: str) -> np.ndarray:
@@ -565,9 +583,13 @@ def facilities_from_table(
     >>> round(float(fac.geometry.x[1]), 4), round(float(fac.geometry.y[1]), 4)  # WGS-84 now
     (116.3913, 39.9075)
     """
-    cat = load_catalogue(catalogue)
-    system = normalize_system(coord_system)
+    cat = _catalogue(catalogue)
+    try:
+        system = normalize_system(coord_system)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     df, where = read_facility_table(source, layer)
+    rows = Rows.of(source)
     if len(df) == 0:
         raise FacilityFileError(f"{where} is empty: it holds no rows.")
     item_col = _find_column(df, item_column, (), "item_column", "item", where)
@@ -575,20 +597,20 @@ def facilities_from_table(
     name_col = _find_column(df, name_column, _NAME_NAMES, "name_column", "name", where, False)
     is_geo = _geometry_name(df) is not None
     if not is_geo or lon_column is not None or lat_column is not None:
-        geoms = _points_from_columns(df, lon_column, lat_column, crs, where)
+        geoms, keep = _points_from_columns(df, lon_column, lat_column, crs, where, rows)
     else:
-        geoms = _frame_geometries(df, crs, where)
+        geoms, keep = _frame_geometries(df, crs, where, rows), np.ones(len(df), dtype=bool)
     pts = np.asarray(geoms.to_crs("EPSG:4326").values, dtype=object)
     if system != "wgs84":
         _warn_outside_china(pts, coord_system, system, where)
         pts = _to_wgs84_geoms(pts, system)
     out = gpd.GeoDataFrame(
         {
-            "item_id": _map_items(df[item_col], cat, item_col, where),
+            "item_id": _map_items(df[item_col], cat, item_col, where, rows)[keep],
             "osm_type": "user",
-            "osm_id": np.arange(len(df), dtype=np.int64),
-            "name": _names(df, name_col),
-            "tags": [{} for _ in range(len(df))],
+            "osm_id": np.flatnonzero(keep).astype(np.int64),
+            "name": _names(df, name_col)[keep],
+            "tags": [{} for _ in range(int(keep.sum()))],
             "source": "user",
         },
         geometry=pts,
@@ -598,7 +620,9 @@ def facilities_from_table(
     out = out.sort_values(["_k", "osm_id"], kind="stable").drop(columns="_k")
     out = out.reset_index(drop=True)
     out.insert(0, "facility_id", np.arange(len(out), dtype=np.int64))
-    return gpd.GeoDataFrame(out[MERGED_COLUMNS], geometry="geometry", crs="EPSG:4326")
+    out = gpd.GeoDataFrame(out[MERGED_COLUMNS], geometry="geometry", crs="EPSG:4326")
+    out.attrs["table"] = (where, rows.unit, rows.first)  # for merge_facilities' messages
+    return out
 
 
 def _points_from_columns(
@@ -607,8 +631,12 @@ def _points_from_columns(
     lat_column: str | None,
     crs: str | int | pyproj.CRS | None,
     where: str,
-) -> gpd.GeoSeries:
-    """Points from a table's longitude/latitude columns (in ``crs``, default degrees)."""
+    rows: Rows,
+) -> tuple[gpd.GeoSeries, np.ndarray]:
+    """Points from a table's longitude/latitude columns (in ``crs``, default degrees).
+
+    Also the rows kept: rows whose longitude and latitude are swapped are left out.
+    """
     lon_col = _find_column(df, lon_column, _LON_NAMES, "lon_column", "longitude", where)
     lat_col = _find_column(df, lat_column, _LAT_NAMES, "lat_column", "latitude", where)
     lon = pd.to_numeric(df[lon_col], errors="coerce").to_numpy(dtype=np.float64)
@@ -616,26 +644,36 @@ def _points_from_columns(
     bad = ~(np.isfinite(lon) & np.isfinite(lat))
     if bad.any():
         raise FacilityFileError(
-            f"{where}: rows {_rows_text(np.flatnonzero(bad))} have no numeric coordinates "
-            f"in columns '{lon_col}'/'{lat_col}' (e.g. {df[lon_col].iloc[bad.argmax()]!r}, "
-            f"{df[lat_col].iloc[bad.argmax()]!r}). Fill them in or remove those rows."
+            f"{where}: no numeric coordinates in columns '{lon_col}'/'{lat_col}' in "
+            f"{rows.text(np.flatnonzero(bad))} (e.g. {str(df[lon_col].iloc[bad.argmax()])!r}, "
+            f"{str(df[lat_col].iloc[bad.argmax()])!r}). Fill them in or remove those rows"
+            + (
+                "; write decimals with a point (116.4, not 116,4)."
+                if df[lon_col].astype(str).str.contains(r"^\s*-?\d+,\d+\s*$").any()
+                else "."
+            )
         )
-    src_crs = pyproj_crs(crs if crs is not None else "EPSG:4326")
+    keep = np.ones(len(df), dtype=bool)
+    try:
+        src_crs = pyproj_crs(crs if crs is not None else "EPSG:4326")
+    except Exception as exc:  # pyproj.exceptions.CRSError
+        raise ConfigError(f"crs={crs!r} is not a coordinate reference system ({exc})") from None
     if src_crs.is_geographic:
-        _check_lonlat(lon, lat, f"'{lon_col}'/'{lat_col}'", where)
-    return gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=src_crs)
+        cols = f"'{lon_col}'/'{lat_col}'"
+        keep = swapped_rows(lon, lat, cols, where, rows, FacilityFileError)
+    return gpd.GeoSeries(gpd.points_from_xy(lon[keep], lat[keep]), crs=src_crs), keep
 
 
 def _frame_geometries(
-    df: gpd.GeoDataFrame, crs: str | int | pyproj.CRS | None, where: str
+    df: gpd.GeoDataFrame, crs: str | int | pyproj.CRS | None, where: str, rows: Rows
 ) -> gpd.GeoSeries:
     """The geometries of a vector layer, checked: a CRS, no empty rows, no collections."""
     g = df.geometry
     if g.crs is None:
         if crs is None:
             raise FacilityFileError(
-                f"{where} has no coordinate reference system. Pass crs=... (the CRS the "
-                "coordinates are really in), or set one in your GIS."
+                f"{where} has no coordinate reference system. Set one in your GIS (the CRS the "
+                "coordinates are really in), or in Python pass crs=...."
             )
         g = g.set_crs(crs)
     elif crs is not None and not g.crs.equals(pyproj_crs(crs)):
@@ -646,15 +684,17 @@ def _frame_geometries(
     empty = np.asarray(g.isna() | g.is_empty)
     if empty.any():
         raise FacilityFileError(
-            f"{where}: rows {_rows_text(np.flatnonzero(empty))} have no geometry. "
+            f"{where}: {rows.text(np.flatnonzero(empty))} have no geometry. "
             "Remove them or give them a location."
         )
     tid = shapely.get_type_id(np.asarray(g.values, dtype=object))
     if (tid > 6).any():
         raise FacilityFileError(
-            f"{where}: rows {_rows_text(np.flatnonzero(tid > 6))} are geometry "
+            f"{where}: {rows.text(np.flatnonzero(tid > 6))} are geometry "
             "collections; use points, lines or polygons."
         )
+    if g.crs.is_geographic:
+        check_degrees(g.total_bounds, where, _DEGREES_FIX, FacilityFileError)
     return gpd.GeoSeries(np.asarray(g.values, dtype=object), crs=g.crs)
 
 
@@ -727,11 +767,11 @@ def merge_facilities(
     >>> fac = merge_facilities(facilities_from_osm(sample_path()), user_fac)  # doctest: +SKIP
     >>> fac["source"].value_counts()  # doctest: +SKIP
     """
-    cat = load_catalogue(catalogue)
+    cat = _catalogue(catalogue)
     parts: list[pd.DataFrame] = []
     for k, fr in enumerate(frames):
         if not isinstance(fr, gpd.GeoDataFrame):
-            raise TypeError(f"frame {k} is a {type(fr).__name__}, not a GeoDataFrame")
+            raise LayerTypeError(f"frame {k} is a {type(fr).__name__}, not a GeoDataFrame")
         if "item_id" not in fr.columns:
             raise FacilityFileError(
                 f"frame {k} has no 'item_id' column; columns are: {list(fr.columns)}."
@@ -775,10 +815,61 @@ def merge_facilities(
         )
     if not parts:
         return gpd.GeoDataFrame({c: [] for c in MERGED_COLUMNS[:-1]}, geometry=[], crs="EPSG:4326")
-    out = pd.concat(parts, ignore_index=True)
+    out = _within_osm_area(pd.concat(parts, ignore_index=True), frames)
     out["_k"] = cat.rank(out["item_id"])  # items the catalogue lacks come last
     out = out.sort_values(
         ["_k", "item_id", "source", "osm_type", "osm_id", "_frame", "_row"], kind="stable"
     ).reset_index(drop=True)
     out.insert(0, "facility_id", np.arange(len(out), dtype=np.int64))
-    return gpd.GeoDataFrame(out[MERGED_COLUMNS], geometry="geometry", crs="EPSG:4326")
+    merged = gpd.GeoDataFrame(out[MERGED_COLUMNS], geometry="geometry", crs="EPSG:4326")
+    merged.attrs["tables"] = _tables(frames)
+    return merged
+
+
+def _tables(frames: Sequence[gpd.GeoDataFrame]) -> dict[str, tuple[str, str, int]]:
+    """The user tables behind the frames, by source: (where, row unit, first row number)."""
+    tables: dict[str, tuple[str, str, int]] = {}
+    for fr in frames:
+        if "table" in fr.attrs and "source" in fr.columns:
+            for src in fr["source"].astype(str).unique():
+                tables[src] = fr.attrs["table"]
+        tables.update(fr.attrs.get("tables", {}))
+    return tables
+
+
+def _within_osm_area(out: pd.DataFrame, frames: Sequence[gpd.GeoDataFrame]) -> pd.DataFrame:
+    """Leave out the user's facilities outside the area of the OSM file, with a warning.
+
+    The area is the box around the streets of the file (``attrs["osm_extent"]`` of a frame of
+    :func:`facilities_from_osm`) widened by :data:`fifteenmin.settings.MAX_SNAP_M`: a facility
+    beyond it can reach no street, so it is neither routed nor counted.
+    """
+    extents = [fr.attrs["osm_extent"] for fr in frames if "osm_extent" in fr.attrs]
+    user = (out["source"] != "osm").to_numpy()
+    if not extents or not user.any():
+        return out
+    rep = shapely.point_on_surface(np.asarray(out["geometry"].to_numpy(), dtype=object))
+    lon, lat = shapely.get_x(rep), shapely.get_y(rep)
+    far = user & outside_extent(lon, lat, extents[0], settings.MAX_SNAP_M)
+    if not far.any():
+        return out
+    swap = far & ~outside_extent(lat, lon, extents[0], settings.MAX_SNAP_M)
+    tables = _tables(frames)
+    source = out["source"].astype(str).to_numpy()
+    for src in sorted(set(source[far])):
+        where, unit, first = tables.get(src, (f"the '{src}' facilities", "row", 1))
+        rows = Rows(unit, first)
+        mine = far & (source == src)
+        pos = out["osm_id"].to_numpy() if src in tables else out["_row"].to_numpy()
+        hint = (
+            f" In {rows.text(pos[mine & swap])}, longitude and latitude look swapped."
+            if (mine & swap).any()
+            else " Check their coordinates (and --coord-system)."
+        )
+        warn(
+            f"{where}: {rows.text(pos[mine])} outside the area of the OSM file (more than "
+            f"{settings.MAX_SNAP_M:g} m beyond its streets): left out and not counted "
+            f"({plural(int(mine.sum()), 'facility', 'facilities')}).{hint}",
+            stacklevel=4,
+        )
+    return out[~far].reset_index(drop=True)

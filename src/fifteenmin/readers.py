@@ -16,7 +16,8 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._errors import CommunityFileError, InputFileError, LayerError
+from ._errors import CommunityFileError, InputFileError, LayerError, LayerTypeError, require_type
+from .validate import spatial_layers
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CSV_ENCODINGS",
     "TABLE_SUFFIXES",
+    "LayerPath",
     "read_community_layer",
     "read_csv_table",
     "read_facility_table",
@@ -38,6 +40,80 @@ __all__ = [
 CSV_ENCODINGS = ("utf-8", "utf-8-sig", "gbk", "gb18030")
 #: File suffixes read as delimited text rather than as vector files.
 TABLE_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
+
+_PATH_TYPES = (str, os.PathLike)
+
+
+class LayerPath(os.PathLike[str]):
+    """One layer of a multi-layer vector file (a GeoPackage), usable wherever a path is.
+
+    The readers of this module read ``layer`` of ``path``; everything else sees the path
+    (``os.fspath``), so a :class:`~fifteenmin.config.RunConfig` records the file's name.
+
+    Parameters
+    ----------
+    path
+        The file.
+    layer
+        The layer's name or 0-based position.
+
+    Examples
+    --------
+    >>> lp = LayerPath("city.gpkg", "communities")
+    >>> os.fspath(lp), lp.layer, str(lp)
+    ('city.gpkg', 'communities', "city.gpkg (layer 'communities')")
+    """
+
+    def __init__(self, path: str | os.PathLike[str], layer: str | int) -> None:
+        require_type(path, _PATH_TYPES, "path", "a file path", LayerTypeError)
+        require_type(layer, (str, int), "layer", "a layer name or number", LayerTypeError)
+        self.path = os.fspath(path)
+        self.layer = layer
+
+    def __fspath__(self) -> str:
+        return self.path
+
+    def __str__(self) -> str:
+        return f"{self.path} (layer {self.layer!r})"
+
+    def __repr__(self) -> str:
+        return f"LayerPath({self.path!r}, {self.layer!r})"
+
+
+def _layer_of(path: object, layer: str | int | None) -> str | int | None:
+    """The layer asked for: ``layer``, else that of a :class:`LayerPath`."""
+    if layer is None and isinstance(path, LayerPath):
+        return path.layer
+    return layer
+
+
+def _where(what: str, p: Path, layer: str | int | None) -> str:
+    return f"{what} '{p}'" + (f" (layer {layer!r})" if layer is not None else "")
+
+
+def _pick_layer(p: Path, layer: str | int | None, what: str, option: str) -> str | int | None:
+    """The layer to read: ``layer``, else the only layer with geometries of the file.
+
+    Raises
+    ------
+    LayerError
+        The file has several layers with geometries and none was chosen, or the chosen one
+        does not exist.
+    """
+    layers = spatial_layers(p)
+    if layer is None:
+        if len(layers) > 1:
+            raise LayerError(
+                f"{what} '{p}' has {len(layers)} layers ({', '.join(layers)}): choose one with "
+                f"{option} (in Python: layer=..., or LayerPath(path, layer) from "
+                "fifteenmin.readers in a RunConfig)."
+            )
+        return layers[0] if layers else None
+    if isinstance(layer, str) and layers and layer not in layers:
+        raise LayerError(
+            f"{what} '{p}' has no layer {layer!r}; its layers are: {', '.join(layers)}."
+        )
+    return layer
 
 
 def read_vector(
@@ -79,6 +155,8 @@ def read_vector(
     """
     import geopandas as gpd
 
+    require_type(path, _PATH_TYPES, what, "a file path", LayerTypeError)
+    layer = _layer_of(path, layer)
     p = Path(path)
     if not p.exists():
         raise InputFileError(f"{what} not found: '{p}'. Check the path.")
@@ -91,6 +169,12 @@ def read_vector(
     if require_crs:
         if len(gdf) == 0:
             raise error(f"{what} '{p}' is empty: it holds no features.")
+        if not _has_geometry(gdf):
+            raise error(
+                f"{what} '{p}' is a table without geometries. Use {formats} (a CSV table "
+                "with coordinates or WKT can be converted in QGIS, or in Python with "
+                "geopandas)."
+            )
         if gdf.crs is None:
             raise error(
                 f"{what} '{p}' has no coordinate reference system. Set one in your GIS, or in "
@@ -98,6 +182,18 @@ def read_vector(
                 "are really in)."
             )
     return gdf
+
+
+def _has_geometry(df: object) -> bool:
+    """Whether a frame read from a file is a GeoDataFrame with an active geometry column."""
+    import geopandas as gpd
+
+    if not isinstance(df, gpd.GeoDataFrame):
+        return False
+    try:
+        return df.geometry.name in df.columns
+    except AttributeError:  # a GeoDataFrame without an active geometry column
+        return False
 
 
 def read_layer(path: str | os.PathLike[str], what: str = "layer") -> gpd.GeoDataFrame:
@@ -205,8 +301,10 @@ def read_facility_table(
     ------
     InputFileError
         The file is missing or cannot be read.
-    TypeError
-        ``source`` is neither a path nor a frame.
+    LayerTypeError
+        ``source`` is neither a path nor a frame (also a ``TypeError``).
+    LayerError
+        A multi-layer file and no ``layer``.
 
     Examples
     --------
@@ -221,23 +319,29 @@ def read_facility_table(
         kind = "GeoDataFrame" if isinstance(source, gpd.GeoDataFrame) else "DataFrame"
         return source, f"the facility {kind}"
     if not isinstance(source, str | os.PathLike):
-        raise TypeError(
+        raise LayerTypeError(
             "source must be a file path, a pandas DataFrame or a geopandas GeoDataFrame, "
             f"got {type(source).__name__}"
         )
+    layer = _layer_of(source, layer)
     p = Path(source)
     if not p.exists():
         raise InputFileError(f"facility table not found: '{p}'. Check the path.")
-    where = f"facility table '{p}'"
     if p.suffix.lower() in TABLE_SUFFIXES:
-        return read_csv_table(p), where
+        return read_csv_table(p), f"facility table '{p}'"
+    if p.suffix.lower() in (".xlsx", ".xls", ".ods"):
+        raise InputFileError(
+            f"facility table '{p}' is a spreadsheet: save it as 'CSV UTF-8' (with longitude and "
+            "latitude columns) and give the CSV file."
+        )
+    layer = _pick_layer(p, layer, "facility table", "--facility-layer")
     gdf = read_vector(
         p,
         "facility table",
         layer=layer,
         formats="CSV (with longitude and latitude columns), GeoJSON, GeoPackage or Shapefile",
     )
-    return gdf, where
+    return gdf, _where("facility table", p, layer if isinstance(source, LayerPath) else None)
 
 
 def read_population_layer(
@@ -265,6 +369,10 @@ def read_population_layer(
         Missing or unreadable file.
     CommunityFileError
         The file has no geometry column.
+    LayerError
+        A multi-layer file and no ``layer``.
+    LayerTypeError
+        ``population`` is neither a path nor a GeoDataFrame.
 
     Examples
     --------
@@ -274,11 +382,25 @@ def read_population_layer(
 
     if isinstance(population, gpd.GeoDataFrame):
         return population, "the population GeoDataFrame"
+    require_type(
+        population,
+        _PATH_TYPES,
+        "population",
+        "a file path or a geopandas GeoDataFrame",
+        LayerTypeError,
+    )
+    layer = _layer_of(population, layer)
     p = Path(population)
+    if p.exists():
+        layer = _pick_layer(p, layer, "population file", "--population-layer")
     gdf = read_vector(p, "population file", layer=layer)
-    if not isinstance(gdf, gpd.GeoDataFrame):
-        raise CommunityFileError(f"population file '{p}' has no geometry column.")
-    return gdf, f"population file '{p}'"
+    if not _has_geometry(gdf):
+        raise CommunityFileError(
+            f"population file '{p}' has no geometry column: it is a table, not a layer of "
+            "points or polygons. Use a GeoPackage, GeoJSON or Shapefile (a CSV table with "
+            "coordinates can be converted in QGIS, or in Python with geopandas)."
+        )
+    return gdf, _where("population file", p, layer if isinstance(population, LayerPath) else None)
 
 
 def read_community_layer(
@@ -289,9 +411,10 @@ def read_community_layer(
     Parameters
     ----------
     path
-        The file (GeoJSON, GeoPackage, Shapefile, …).
+        The file (GeoJSON, GeoPackage, Shapefile, …), or a :class:`LayerPath`.
     layer
-        Layer of a multi-layer file (GeoPackage).
+        Layer of a multi-layer file (GeoPackage); needed when the file has several layers
+        with geometries.
 
     Returns
     -------
@@ -305,12 +428,20 @@ def read_community_layer(
     InputFileError
         Missing or unreadable file.
     CommunityFileError
-        Empty layer, or no CRS.
+        Empty layer, a table without geometries, or no CRS.
+    LayerError
+        A multi-layer file and no ``layer``.
+    LayerTypeError
+        ``path`` is not a path.
 
     Examples
     --------
     >>> com, where = read_community_layer("communities.geojson")  # doctest: +SKIP
     """
+    require_type(path, _PATH_TYPES, "the community file", "a file path", LayerTypeError)
+    layer = _layer_of(path, layer)
     p = Path(path)
+    if p.exists():
+        layer = _pick_layer(p, layer, "community file", "--community-layer")
     gdf = read_vector(p, "community file", layer=layer, require_crs=True, error=CommunityFileError)
-    return gdf, f"community file '{p}'"
+    return gdf, _where("community file", p, layer if isinstance(path, LayerPath) else None)

@@ -29,7 +29,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .._errors import CatalogueError
-from .filters import Alternative, alternative_text, parse_alternative
+from ..validate import MAX_TIER_MINUTES, MIN_TIER_MINUTES
+from .filters import Alternative, Condition, alternative_text, parse_alternative
 from .model import (
     CONFIDENCE_LEVELS,
     MAPPABLE_LEVELS,
@@ -69,6 +70,8 @@ __all__ = [
 #: The fix named when an unknown source id is used.
 NEW_SOURCE_FIX = "define new sources under the catalogue's 'sources'"
 _ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
+#: An OSM tag key: letters (any script), digits, '_', ':', '-', '.'.
+_KEY_RE = re.compile(r"^[\w:.\-]+$")
 
 ITEM_REQUIRED = (
     "id",
@@ -269,6 +272,20 @@ def _positive(v: Any, ctx: Ctx, where: str | None, fld: str, what: str) -> float
     return float(v)
 
 
+def _tier(v: Any, ctx: Ctx, where: str | None, fld: str) -> float:
+    """A tier in minutes: positive, and a plausible walk (the validate module's range)."""
+    minutes = _positive(v, ctx, where, fld, "a positive number of minutes")
+    if not MIN_TIER_MINUTES <= minutes <= MAX_TIER_MINUTES:
+        raise ctx.error(
+            f"{minutes:g} minutes is not a plausible walking tier: expected "
+            f"{MIN_TIER_MINUTES:g} to {MAX_TIER_MINUTES:g} minutes (the life-circle standards "
+            "use 5, 10 and 15)",
+            where,
+            fld,
+        )
+    return minutes
+
+
 def choice(v: Any, choices: Sequence[str], ctx: Ctx, where: str | None, fld: str) -> str:
     """Return ``v`` if it is one of ``choices`` (the error suggests the closest one).
 
@@ -347,6 +364,8 @@ def _alternatives(
             conds = parse_alternative(alt)
         except ValueError as exc:
             raise ctx.error(str(exc), where, f) from None
+        for c in conds:
+            _check_condition(c, ctx, where, f)
         if need_positive and not any(c.positive for c in conds):
             raise ctx.error(
                 f"alternative {alt!r} has only negative conditions and would match almost "
@@ -356,6 +375,33 @@ def _alternatives(
             )
         out.append(conds)
     return tuple(out)
+
+
+def _check_condition(cond: Condition, ctx: Ctx, where: str, fld: str) -> None:
+    """Reject conditions that parse but cannot be meant.
+
+    A key that is not an OSM key, or quoted, bracketed, wildcard or comma-separated values
+    (which would never match).
+    """
+    if not _KEY_RE.match(cond.key):
+        raise ctx.error(
+            f"condition {cond.text!r}: {cond.key!r} is not an OSM tag key (letters, digits, "
+            "'_', ':', '-' and '.'); remove brackets, quotes or parentheses",
+            where,
+            fld,
+        )
+    for v in cond.values:
+        if v[:1] in "\"'" and v[-1:] in "\"'":
+            fix = f"write {cond.key}{cond.op}{v[1:-1]} without quotes"
+        elif "*" in v:
+            fix = f"'*' only stands alone ({cond.key}=*); use {cond.key}~regex for patterns"
+        elif any(ch in v for ch in ",;"):
+            fix = "separate several values with '|' (k=v1|v2)"
+        elif any(ch in v for ch in "()[]{}<>\"'"):
+            fix = "remove the brackets or quotes"
+        else:
+            continue
+        raise ctx.error(f"condition {cond.text!r} would never match: {fix}", where, fld)
 
 
 def _parse_osm(raw: Any, ctx: Ctx, where: str) -> dict[str, Any]:
@@ -466,9 +512,7 @@ def _parse_tier_by_source(
                     where,
                     "tier_by_source",
                 )
-            tier_by_source[str(std)] = _positive(
-                minutes, ctx, where, f"tier_by_source.{std}", "a positive number of minutes"
-            )
+            tier_by_source[str(std)] = _tier(minutes, ctx, where, f"tier_by_source.{std}")
     return tier_by_source
 
 
@@ -523,9 +567,7 @@ def parse_item(
             where,
             "category",
         )
-    tier = _positive(
-        raw["tier_minutes"], ctx, where, "tier_minutes", "a positive number of minutes"
-    )
+    tier = _tier(raw["tier_minutes"], ctx, where, "tier_minutes")
     tier_by_source = _parse_tier_by_source(raw.get("tier_by_source"), sources, ctx, where)
     radius = None
     if raw.get("service_radius_m") is not None:
