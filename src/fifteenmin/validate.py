@@ -50,7 +50,9 @@ __all__ = [
     "plural",
     "require_type",
     "spatial_layers",
+    "user_tables",
     "warn",
+    "within_osm_area",
 ]
 
 #: Catalogue tiers (minutes of walking) outside this range are rejected as implausible: the
@@ -685,3 +687,59 @@ def repaired(
             "Check their shapes.",
             stacklevel=4,
         )
+
+
+# ------------------------------------------------------------------------------ user facilities
+
+
+def user_tables(frames: Sequence[gpd.GeoDataFrame]) -> dict[str, tuple[str, str, int]]:
+    """The user tables behind the frames, by source: (where, row unit, first row number)."""
+    tables: dict[str, tuple[str, str, int]] = {}
+    for fr in frames:
+        if "table" in fr.attrs and "source" in fr.columns:
+            for src in fr["source"].astype(str).unique():
+                tables[src] = fr.attrs["table"]
+        tables.update(fr.attrs.get("tables", {}))
+    return tables
+
+
+def within_osm_area(out: pd.DataFrame, frames: Sequence[gpd.GeoDataFrame]) -> pd.DataFrame:
+    """Leave out the user's facilities outside the area of the OSM file, with a warning.
+
+    ``out`` is the concatenation of ``frames`` (``source``, ``osm_id``, ``geometry`` in degrees,
+    ``_row``). The area is the box around the streets of the file (``attrs["osm_extent"]`` of a
+    frame of :func:`fifteenmin.facilities.facilities_from_osm`) widened by
+    :data:`fifteenmin.settings.MAX_SNAP_M`: a facility beyond it can reach no street, so it is
+    neither routed nor counted.
+    """
+    import shapely
+
+    extents = [fr.attrs["osm_extent"] for fr in frames if "osm_extent" in fr.attrs]
+    user = (out["source"] != "osm").to_numpy()
+    if not extents or not user.any():
+        return out
+    rep = shapely.point_on_surface(np.asarray(out["geometry"].to_numpy(), dtype=object))
+    lon, lat = shapely.get_x(rep), shapely.get_y(rep)
+    far = user & outside_extent(lon, lat, extents[0], settings.MAX_SNAP_M)
+    if not far.any():
+        return out
+    swap = far & ~outside_extent(lat, lon, extents[0], settings.MAX_SNAP_M)
+    tables = user_tables(frames)
+    source = out["source"].astype(str).to_numpy()
+    for src in sorted(set(source[far])):
+        where, unit, first = tables.get(src, (f"the '{src}' facilities", "row", 1))
+        rows = Rows(unit, first)
+        mine = far & (source == src)
+        pos = out["osm_id"].to_numpy() if src in tables else out["_row"].to_numpy()
+        hint = (
+            f" In {rows.text(pos[mine & swap])}, longitude and latitude look swapped."
+            if (mine & swap).any()
+            else " Check their coordinates (and --coord-system)."
+        )
+        warn(
+            f"{where}: {rows.text(pos[mine])} outside the area of the OSM file (more than "
+            f"{settings.MAX_SNAP_M:g} m beyond its streets): left out and not counted "
+            f"({plural(int(mine.sum()), 'facility', 'facilities')}).{hint}",
+            stacklevel=4,
+        )
+    return out[~far].reset_index(drop=True)
