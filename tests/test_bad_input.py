@@ -139,6 +139,13 @@ def _write_osm(d: Path) -> None:
     (d / "xml.osm.pbf").write_text(good)
     (d / "truncated.osm.pbf").write_bytes(SAMPLE.read_bytes()[:5000])
     os.mkfifo(d / "pipe.osm")  # reading it would wait forever
+    one_node = [*ways, (99, [1], {"highway": "footway"})]
+    (d / "one_node_way.osm").write_text(osm_xml([*nodes, PHARMACY], one_node))
+    relation = (
+        '<relation id="1" version="1"><member type="way" ref="555" role="outer"/>'
+        '<tag k="type" v="multipolygon"/><tag k="landuse" v="residential"/></relation>'
+    )
+    (d / "broken_relation.osm").write_text(osm_xml([*nodes, PHARMACY], ways, relation))
     (d / "bad_utf8.osm").write_bytes(good.replace('v="P"', 'v="\xff\xfe"').encode("latin-1"))
 
 
@@ -203,6 +210,9 @@ def _write_communities(d: Path) -> None:
                               (LON0, LAT0 + 0.0015)])  # fmt: skip
     g.assign(geometry=[bowtie, *boxes(2, dx=0.0015)]).to_file(d / "com_bowtie.geojson")
     g.assign(geometry=[shapely.box(-180, -90, 180, 90), *boxes(2)]).to_file(d / "com_world.geojson")
+    corner = shapely.box(LON0 + 0.0135, LAT0 + 0.0092, LON0 + 0.0136, LAT0 + 0.0093)
+    g.assign(geometry=[corner, *boxes(2)]).to_file(d / "com_corner.geojson")
+    g.assign(code=[1.0, 2.0, 3.0]).to_file(d / "com_float_ids.gpkg")
     formula = g.assign(name=['=HYPERLINK("http://x")', "+1", "@SUM(A1)"])
     formula.to_file(d / "com_formula.geojson")
 
@@ -382,6 +392,14 @@ def _facilities_total(n: int) -> Callable[[Path], None]:
     return check
 
 
+def _ids(ids: list[str]) -> Callable[[Path], None]:
+    def check(out: Path) -> None:
+        table = pd.read_csv(out / "coverage.csv", dtype=str, encoding="utf-8-sig")
+        assert sorted(table["community_id"].unique()) == ids  # not "1.0"
+
+    return check
+
+
 def _communities(n: int) -> Callable[[Path], None]:
     def check(out: Path) -> None:
         summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
@@ -436,6 +454,10 @@ OSM_CASES = [C("osm", *c) if isinstance(c, tuple) else c for c in [
         r"none of the 72 nodes .* come after the ways", osm='nodes_after_ways.osm'),
     C('osm', 'unsorted', '', W, r"not sorted by element id", osm='unsorted.osm'),
     C('osm', 'pipe', '', E, r"is not a regular file", osm='pipe.osm'),
+    C('osm', 'one-node-way', '', W, r"1 walkable way with fewer than two nodes .*way 99",
+        osm='one_node_way.osm'),
+    C('osm', 'broken-relation', '', W, r"1 area .*relation 1.* could not be built",
+        osm='broken_relation.osm'),
     C('osm', 'bz2-ok', '', OK, r"", osm='good.osm.bz2'),
 ]]
 # fmt: on
@@ -489,6 +511,10 @@ COMMUNITY_CASES = [C("communities", *c) if isinstance(c, tuple) else c for c in 
         r"feature 1 span more than 20 degrees .*no community is that large"),
     ('self-intersecting', '--communities @com_bowtie.geojson', W,
         r"1 communities have invalid polygons .*feature 1.*repaired"),
+    ('no-street-inside', '--communities @com_corner.geojson --id-column code', W,
+        r"1 communities have no street or home inside .*\(a\)"),
+    C('communities', 'float-ids', '--communities @com_float_ids.gpkg --id-column code', OK, r"",
+      check=_ids(["1", "2", "3"])),
     C('communities', 'chosen-layer',
       '--communities @com_multi.gpkg --community-layer communities', OK, r"",
       check=_communities(3)),
@@ -600,6 +626,7 @@ OPTION_CASES = [C("options", *c) if isinstance(c, tuple) else c for c in [
     ('weights-misspelled', '--category-weights helth=2', E,
         r"unknown category 'helth' \(did you mean 'health'\?\)"),
     ('weights-all-zero', f'--category-weights {ALL_ZERO}', E, r"0 for every category"),
+    ('weights-huge', '--category-weights health=1e308', E, r"implausibly large"),
     ('weights-syntax', '--category-weights health', U, r"CATEGORY=WEIGHT"),
     ('weights-twice', '--category-weights health=1,health=2', U, r"weighted twice"),
     ('weights-infinite', '--category-weights health=inf', U, r"CATEGORY=WEIGHT"),

@@ -33,6 +33,7 @@ from ._osm import OSMData
 from .network import WalkNetwork
 from .readers import read_community_layer, read_population_layer
 from .validate import (
+    MAX_LISTED,
     Rows,
     check_degrees,
     check_feature_extent,
@@ -373,7 +374,9 @@ def residents(
             done[np.unique(streets["community"])] = True
     rest = np.flatnonzero(~done)
     if len(rest):
-        parts.append(_origins(rest, 1.0, "centroid", shapely.point_on_surface(polys[rest])))
+        points = shapely.point_on_surface(polys[rest])
+        _warn_unreachable(points, com["community_id"].to_numpy()[rest], net)
+        parts.append(_origins(rest, 1.0, "centroid", points))
     df = (
         pd.concat(parts, ignore_index=True)
         if parts
@@ -392,6 +395,21 @@ def residents(
         geometry=shapely.points(df["x"].to_numpy(dtype=float), df["y"].to_numpy(dtype=float)),
         crs=net.crs,
     )
+
+
+def _warn_unreachable(points: np.ndarray, ids: np.ndarray, net: WalkNetwork) -> None:
+    """Warn about communities with no street inside whose one point reaches no street."""
+    hit = net.edge_tree.query_nearest(points, max_distance=settings.MAX_SNAP_M)[0]
+    lost = np.setdiff1d(np.arange(len(points)), hit)
+    if len(lost):
+        shown = ", ".join(str(i) for i in ids[lost][:MAX_LISTED])
+        warn(
+            f"{len(lost)} communities have no street or home inside and lie more than "
+            f"{settings.MAX_SNAP_M:g} m from every street ({shown}"
+            f"{' and more' if len(lost) > MAX_LISTED else ''}): they cannot be reached and are "
+            "scored as not served. Check their polygons.",
+            stacklevel=4,
+        )
 
 
 def _origins(

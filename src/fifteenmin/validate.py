@@ -330,7 +330,7 @@ def community_ids(
     if id_column is None:
         guess = guess_column(list(gdf.columns), ID_GUESSES)
         if guess is not None and not _missing(gdf[guess]).any():
-            ids = gdf[guess].astype(str)
+            ids = _id_text(gdf[guess])
             if not ids.duplicated().any():
                 warn(
                     f"{where}: community ids taken from column '{guess}' (choose another "
@@ -346,7 +346,14 @@ def community_ids(
             f"{rows.text(_positions(gdf)[missing])}; every community needs a unique id. Fill "
             "them in, or choose another column with --id-column (id_column= in Python)."
         )
-    return gdf[id_column].astype(str), id_column
+    return _id_text(gdf[id_column]), id_column
+
+
+def _id_text(values: pd.Series) -> pd.Series:
+    """Ids as text; whole numbers stored as floats (a REAL column) lose their ``.0``."""
+    if values.dtype.kind == "f" and np.all(np.mod(values.to_numpy(), 1) == 0):
+        return values.astype(np.int64).astype(str)
+    return values.astype(str)
 
 
 def community_name_column(gdf: gpd.GeoDataFrame, name_column: str | None, where: str) -> str | None:
