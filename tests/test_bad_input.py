@@ -227,6 +227,7 @@ def _write_population(d: Path) -> None:
     cells([1e12] + [1.0] * 15).to_file(d / "pop_huge.gpkg")
     cells(np.nan).to_file(d / "pop_all_nan.gpkg")
     cells(0.0).to_file(d / "pop_zero.gpkg")
+    cells([True, False] * 8).to_file(d / "pop_bool.gpkg")
     cells([np.nan] * 3 + [100.0] * 13).to_file(d / "pop_some_nan.gpkg")
     cells().assign(old=200.0).to_file(d / "pop_elderly.gpkg")
     lines = gpd.GeoDataFrame(
@@ -531,6 +532,7 @@ POPULATION_CASES = [C("population", *c) if isinstance(c, tuple) else c for c in 
     ('absurd', '@pop_huge.gpkg', E, r"implausible numbers of people .*feature 1"),
     ('all-nan', '@pop_all_nan.gpkg', E, r"holds no people: all 16 values are 0 or missing"),
     ('all-zero', '@pop_zero.gpkg', E, r"holds no people"),
+    ('true-false', '@pop_bool.gpkg', E, r"holds True/False values, not numbers of people"),
     ('lines', '@pop_lines.gpkg', E, r"LineString"),
     ('no-crs', '@pop_nocrs.shp', E, r"no coordinate reference system"),
     ('csv', '@pop.csv', E, r"has no geometry column"),

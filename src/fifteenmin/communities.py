@@ -82,6 +82,14 @@ _NON_RESIDENTIAL_KEYS = ("amenity", "shop", "office", "tourism", "craft", "indus
 #: units are comparable within a community (it has one kind) but not across communities;
 #: :func:`fifteenmin.coverage.score_coverage` reports no resident-weighted coverage rate then.
 WEIGHT_UNITS = {"building": "m2_floor_area", "street": "m_street", "centroid": "point"}
+#: The command-line options of the column parameters, named in messages.
+_OPTIONS = {
+    "id_column": "--id-column",
+    "name_column": "--name-column",
+    "value_column": "--population-column",
+    "elderly_column": "--elderly-column",
+    "children_column": "--children-column",
+}
 _DEGREES_FIX = (
     "Set the CRS the coordinates are really in (in QGIS: Layer > Set CRS; in Python: "
     "gdf.set_crs(..., allow_override=True)); a GeoJSON file must hold longitudes and latitudes."
@@ -194,7 +202,7 @@ def _checked_communities(
     for col, what in ((id_column, "id_column"), (name_column, "name_column")):
         if col is not None and col not in gdf.columns:
             raise CommunityFileError(
-                f"{where} has no column '{col}' (given as {what}); columns are: "
+                f"{where} has no column '{col}' (given as {_OPTIONS[what]} / {what}); columns are: "
                 f"{[c for c in gdf.columns if c not in (gdf.geometry.name, '_pos')]}."
             )
     ids, id_column = community_ids(gdf, id_column, where, rows, CommunityFileError)
@@ -494,7 +502,8 @@ def _population_values(
             require_type(col, str, what, "a column name (text)")
             if col not in pop.columns:
                 raise CommunityFileError(
-                    f"{where} has no column '{col}' (given as {what}); columns are: {avail}."
+                    f"{where} has no column '{col}' (given as {_OPTIONS[what]} / {what}); "
+                    f"columns are: {avail}."
                 )
             out[:, j] = people_counts(pop[col], col, what, where, rows)
         check_people(out, columns, where)

@@ -468,6 +468,12 @@ def people_counts(values: pd.Series, column: str, what: str, where: str, rows: R
     """
     import pandas as pd
 
+    flags = values.map(lambda x: isinstance(x, bool | np.bool_)).to_numpy(dtype=bool)
+    if values.dtype.kind == "b" or flags.any():
+        raise LayerError(
+            f"{where}: column '{column}' ({what}) holds True/False values, not numbers of "
+            "people; choose the column that holds the population."
+        )
     v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
     text = values.notna().to_numpy() & np.isnan(v)
     if text.any():
