@@ -410,6 +410,7 @@ def _communities(n: int) -> Callable[[Path], None]:
 
 
 E, U, W, OK = "error", "usage", "warning", "ok"
+LONG = "x" * 300  # a file name longer than the system allows
 POPULATION = ["--communities", "@com.geojson", "--id-column", "code", "--population"]
 
 
@@ -455,6 +456,7 @@ OSM_CASES = [C("osm", *c) if isinstance(c, tuple) else c for c in [
         r"none of the 72 nodes .* come after the ways", osm='nodes_after_ways.osm'),
     C('osm', 'unsorted', '', W, r"not sorted by element id", osm='unsorted.osm'),
     C('osm', 'pipe', '', E, r"is not a regular file", osm='pipe.osm'),
+    C('osm', 'name-too-long', '', E, r"cannot be used: File name too long", osm=LONG + '.osm'),
     C('osm', 'one-node-way', '', W, r"1 walkable way with fewer than two nodes .*way 99",
         osm='one_node_way.osm'),
     C('osm', 'broken-relation', '', W, r"1 area .*relation 1.* could not be built",
@@ -508,6 +510,8 @@ COMMUNITY_CASES = [C("communities", *c) if isinstance(c, tuple) else c for c in 
         r"community ids taken from column 'id'"),
     ('some-far', '--communities @com_part_far.geojson --id-column code', W,
         r"1 of 4 communities lie outside the area.*far"),
+    ('name-too-long', f'--communities @{LONG}.geojson', E, r"cannot be used: File name too long"),
+    ('url', '--communities https://example.com/x.geojson', E, r"download it first"),
     ('world-sized', '--communities @com_world.geojson', E,
         r"feature 1 span more than 20 degrees .*no community is that large"),
     ('self-intersecting', '--communities @com_bowtie.geojson', W,
@@ -716,6 +720,15 @@ def test_failed_run_creates_no_folder(files, tmp_path, capsys):
     rc, _, err = _run(["report", str(files / "josm.osm"), "-q", "--out", str(out)], capsys)
     assert rc == 2 and "negative ids" in err
     assert not out.exists()
+
+
+def test_out_name_too_long_is_refused(files, tmp_path, capsys):
+    out = tmp_path / ("x" * 300)
+    rc, _, err = _run(
+        ["report", str(files / "good.osm"), "--no-html", "-q", "--out", str(out)], capsys
+    )
+    assert rc == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "cannot be used: File name too long" in err
 
 
 def test_empty_out_is_refused(files, tmp_path, capsys, monkeypatch):

@@ -29,7 +29,7 @@ import numpy as np
 import shapely
 
 from ._errors import ConfigTypeError, FifteenminError, InputFileError, OSMFileError, require_type
-from .validate import check_span, plural, stray_points
+from .validate import check_span, path_exists, plural, stray_points
 
 if TYPE_CHECKING:
     import osmium
@@ -184,7 +184,7 @@ class OSMData:
 def _check_path(path: str | os.PathLike[str]) -> Path:
     require_type(path, (str, os.PathLike), "the OSM file", "a path (str or pathlib.Path)")
     p = Path(path)
-    if not p.exists():
+    if not path_exists(p, "OSM file"):
         raise InputFileError(
             f"OSM file not found: '{p}'. Check the path, or run without a file to use the "
             "bundled sample."

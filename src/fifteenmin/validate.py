@@ -47,6 +47,8 @@ __all__ = [
     "check_degrees",
     "drop_empty_geometries",
     "guess_column",
+    "not_found",
+    "path_exists",
     "plural",
     "require_type",
     "spatial_layers",
@@ -207,6 +209,37 @@ def check_degrees(
         f"{where}: coordinates are not longitudes and latitudes in degrees (x {x0:.6g} to "
         f"{x1:.6g}, y {y0:.6g} to {y1:.6g}): {why}. {fix}"
     )
+
+
+def path_exists(path: str | os.PathLike[str], what: str) -> bool:
+    """Whether ``path`` exists; a path the system refuses (too long, ...) is an input error.
+
+    Raises
+    ------
+    InputFileError
+        The name is too long, or another error of the file system.
+
+    Examples
+    --------
+    >>> path_exists("no/such/file.osm", "OSM file")
+    False
+    """
+    from ._errors import InputFileError
+
+    try:
+        return Path(path).exists()
+    except OSError as exc:
+        shown = str(os.fspath(path))
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        raise InputFileError(f"{what} '{shown}' cannot be used: {exc.strerror or exc}.") from None
+
+
+def not_found(what: str, p: Path) -> str:
+    """The message for a missing input file (a URL is not a file: download it first)."""
+    text = f"{what} not found: '{p}'. Check the path."
+    if ":/" in str(p):
+        text += " fifteenmin reads local files: download it first."
+    return text
 
 
 def spatial_layers(path: str | os.PathLike[str]) -> list[str]:
