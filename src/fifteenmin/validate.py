@@ -714,7 +714,8 @@ def check_feature_extent(
         raise error(
             f"{where}: {rows.text(pos[wide])} span more than {MAX_SPAN_DEG:g} degrees "
             f"(e.g. {b[i, 2] - b[i, 0]:.4g} x {b[i, 3] - b[i, 1]:.4g} degrees): no {what} is "
-            "that large. Remove them (a background rectangle?) or fix their coordinates."
+            "that large. Remove them (a background rectangle?) or fix their coordinates (a "
+            "polygon split at the antimeridian, 180 degrees, cannot be analysed either)."
         )
 
 
