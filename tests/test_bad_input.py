@@ -204,6 +204,9 @@ def _write_communities(d: Path) -> None:
     gpd.GeoDataFrame({"id": ["c1", "c2", "c3"]}, geometry=boxes(), crs=4326).to_file(
         d / "com_idcol.geojson"
     )
+    gpd.GeoDataFrame({"id": ["c1", "c1", "c3"]}, geometry=boxes(), crs=4326).to_file(
+        d / "com_idcol_dup.geojson"
+    )
     part = pd.concat([g, gpd.GeoDataFrame({"code": ["far"]}, geometry=boxes(1, dx=5.0), crs=4326)])
     part.to_file(d / "com_part_far.geojson")
     bowtie = shapely.Polygon([(LON0, LAT0), (LON0 + 0.004, LAT0 + 0.0015), (LON0 + 0.004, LAT0),
@@ -506,6 +509,8 @@ COMMUNITY_CASES = [C("communities", *c) if isinstance(c, tuple) else c for c in 
         r"1 of 4 features are not polygons \(\['Point'\]; feature 4\)", check=_communities(3)),
     ('obvious-name-column', '--communities @com_zh.geojson', W,
         r"community names taken from column '名称'"),
+    ('unusable-id-column', '--communities @com_idcol_dup.geojson', W,
+        r"column 'id' has missing or repeated values, so the communities are numbered by row"),
     ('obvious-id-column', '--communities @com_idcol.geojson', W,
         r"community ids taken from column 'id'"),
     ('some-far', '--communities @com_part_far.geojson --id-column code', W,
@@ -709,7 +714,7 @@ def test_case_counts():
     """At least 80 cases, every kind of the issue covered."""
     kinds = {c.kind for c in ALL_CASES}
     assert kinds == {"osm", "communities", "population", "facilities", "catalogue", "options"}
-    assert len(ALL_CASES) + len(API_CASES) + 4 >= 80  # + the output-folder tests below
+    assert len(ALL_CASES) + len(API_CASES) + 5 >= 80  # + the output-folder tests below
 
 
 # ============================================================================ output folder

@@ -371,6 +371,13 @@ def community_ids(
                     stacklevel=4,
                 )
                 return ids, guess
+        if guess is not None:
+            warn(
+                f"{where}: column '{guess}' has missing or repeated values, so the communities "
+                "are numbered by row from 0; choose an id column with --id-column "
+                "(id_column= in Python).",
+                stacklevel=4,
+            )
         return pd.Series(np.arange(len(gdf)).astype(str), index=gdf.index), None
     missing = _missing(gdf[id_column])
     if missing.any():
