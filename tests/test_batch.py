@@ -367,6 +367,8 @@ def test_planned_facilities_as_in_report(tmp_path, client):
 
 def test_online_areas_as_rows(tmp_path, client, monkeypatch):
     """Rows with ``place`` or ``bbox``, downloaded (replay server) as ``--place``/``--bbox``."""
+    import osmnx as ox
+
     from osm_server import OSMStore, OSMTestServer
     from test_online import PLACE, SAMPLE_BOX, _point_osmnx_at
 
@@ -374,6 +376,8 @@ def test_online_areas_as_rows(tmp_path, client, monkeypatch):
     rows = [{"study": "park", "place": PLACE}, {"study": "box", "bbox": box}]
     with OSMTestServer(OSMStore(SAMPLE)) as srv:
         guard = _point_osmnx_at(srv, monkeypatch)
+        # the downloads are kept in osmnx's cache folder (default ./cache): keep them here
+        monkeypatch.setattr(ox.settings, "cache_folder", str(tmp_path / "osmnx-cache"))
         merged = fm.batch(rows, tmp_path / "out", html=False, scheduler=client)
         for name, area in (("park", f"--place={PLACE}"), ("box", f"--bbox={box}")):
             ref = tmp_path / f"ref-{name}"
@@ -382,6 +386,7 @@ def test_online_areas_as_rows(tmp_path, client, monkeypatch):
                 got = (tmp_path / "out" / name / f).read_bytes()
                 assert got == (ref / f).read_bytes(), f"{name}/{f}"
     assert not guard.blocked
+    assert len(list((tmp_path / "osmnx-cache").glob("*.osm"))) == 2
     assert merged["status"].tolist() == ["ok", "ok"], merged["error"].tolist()
     assert merged["osm_file"].tolist() == [f"place: {PLACE}", f"bbox: {box}"]
 
