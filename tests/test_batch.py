@@ -65,7 +65,7 @@ def _stamps(out: Path, names) -> dict[str, int]:
 def client():
     with (
         distributed.LocalCluster(
-            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as c,
     ):
@@ -363,6 +363,34 @@ def test_planned_facilities_as_in_report(tmp_path, client):
             assert (out / name / f).read_bytes() == (ref / f).read_bytes(), f"{name}/{f}"
     fac = gpd.read_file(out / "row" / "facilities.gpkg", layer="facilities")
     assert (fac["source"] == "planned").sum() == 1
+
+
+def test_layers_of_input_files(tmp_path, client, monkeypatch):
+    """``--community-layer`` for every study, or ``community_layer`` in a row: as in a report."""
+    monkeypatch.chdir(tmp_path)  # relative paths on the command line: from here
+    com = fm.run_report().communities[["community_id", "geometry"]]
+    com.to_file("com.gpkg", layer="all", driver="GPKG")
+    com.iloc[:3].to_file("com.gpkg", layer="three", driver="GPKG")
+    opts = ["--communities", "com.gpkg", "--id-column", "community_id", "--no-html", "-q"]
+    assert main(["report", *opts, "--community-layer", "three", "--out", "ref"]) == 0
+    table = _write_csv(
+        tmp_path / "studies.csv",
+        [
+            {"study": "cli", "osm_file": str(SAMPLE), "community_layer": ""},
+            {"study": "row", "osm_file": str(SAMPLE), "community_layer": "three"},
+        ],
+    )
+    address = client.scheduler.address
+    args = ["batch", str(table), "--out", "out", "--scheduler", address, *opts]
+    assert main([*args, "--community-layer", "three"]) == 0  # the row says the same
+    assert main([*args, "--community-layer", "all", "--out", "out2"]) == 0  # the row wins
+    for folder in ("out/cli", "out/row", "out2/row"):
+        assert (
+            json.loads(Path(folder, "summary.json").read_text(encoding="utf-8"))["communities"] == 3
+        )
+        for f in FILES:
+            assert Path(folder, f).read_bytes() == Path("ref", f).read_bytes(), f"{folder}/{f}"
+    assert json.loads(Path("out2/cli/summary.json").read_text(encoding="utf-8"))["communities"] > 3
 
 
 def test_online_areas_as_rows(tmp_path, client, monkeypatch):
