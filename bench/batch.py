@@ -118,7 +118,7 @@ def one_round(table: Path, workers: int, out: Path) -> dict:
     t0 = time.perf_counter()
     with (
         LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         Client(cluster) as client,
     ):

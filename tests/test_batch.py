@@ -65,7 +65,7 @@ def _stamps(out: Path, names) -> dict[str, int]:
 def client():
     with (
         distributed.LocalCluster(
-            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+            n_workers=1, threads_per_worker=1, processes=False, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as c,
     ):
@@ -365,8 +365,38 @@ def test_planned_facilities_as_in_report(tmp_path, client):
     assert (fac["source"] == "planned").sum() == 1
 
 
+def test_layers_of_input_files(tmp_path, client, monkeypatch):
+    """``--community-layer`` for every study, or ``community_layer`` in a row: as in a report."""
+    monkeypatch.chdir(tmp_path)  # relative paths on the command line: from here
+    com = fm.run_report().communities[["community_id", "geometry"]]
+    com.to_file("com.gpkg", layer="all", driver="GPKG")
+    com.iloc[:3].to_file("com.gpkg", layer="three", driver="GPKG")
+    opts = ["--communities", "com.gpkg", "--id-column", "community_id", "--no-html", "-q"]
+    assert main(["report", *opts, "--community-layer", "three", "--out", "ref"]) == 0
+    table = _write_csv(
+        tmp_path / "studies.csv",
+        [
+            {"study": "cli", "osm_file": str(SAMPLE), "community_layer": ""},
+            {"study": "row", "osm_file": str(SAMPLE), "community_layer": "three"},
+        ],
+    )
+    address = client.scheduler.address
+    args = ["batch", str(table), "--out", "out", "--scheduler", address, *opts]
+    assert main([*args, "--community-layer", "three"]) == 0  # the row says the same
+    assert main([*args, "--community-layer", "all", "--out", "out2"]) == 0  # the row wins
+    for folder in ("out/cli", "out/row", "out2/row"):
+        assert (
+            json.loads(Path(folder, "summary.json").read_text(encoding="utf-8"))["communities"] == 3
+        )
+        for f in FILES:
+            assert Path(folder, f).read_bytes() == Path("ref", f).read_bytes(), f"{folder}/{f}"
+    assert json.loads(Path("out2/cli/summary.json").read_text(encoding="utf-8"))["communities"] > 3
+
+
 def test_online_areas_as_rows(tmp_path, client, monkeypatch):
     """Rows with ``place`` or ``bbox``, downloaded (replay server) as ``--place``/``--bbox``."""
+    import osmnx as ox
+
     from osm_server import OSMStore, OSMTestServer
     from test_online import PLACE, SAMPLE_BOX, _point_osmnx_at
 
@@ -374,6 +404,8 @@ def test_online_areas_as_rows(tmp_path, client, monkeypatch):
     rows = [{"study": "park", "place": PLACE}, {"study": "box", "bbox": box}]
     with OSMTestServer(OSMStore(SAMPLE)) as srv:
         guard = _point_osmnx_at(srv, monkeypatch)
+        # the downloads are kept in osmnx's cache folder (default ./cache): keep them here
+        monkeypatch.setattr(ox.settings, "cache_folder", str(tmp_path / "osmnx-cache"))
         merged = fm.batch(rows, tmp_path / "out", html=False, scheduler=client)
         for name, area in (("park", f"--place={PLACE}"), ("box", f"--bbox={box}")):
             ref = tmp_path / f"ref-{name}"
@@ -382,6 +414,7 @@ def test_online_areas_as_rows(tmp_path, client, monkeypatch):
                 got = (tmp_path / "out" / name / f).read_bytes()
                 assert got == (ref / f).read_bytes(), f"{name}/{f}"
     assert not guard.blocked
+    assert len(list((tmp_path / "osmnx-cache").glob("*.osm"))) == 2
     assert merged["status"].tolist() == ["ok", "ok"], merged["error"].tolist()
     assert merged["osm_file"].tolist() == [f"place: {PLACE}", f"bbox: {box}"]
 

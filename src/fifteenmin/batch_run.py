@@ -361,7 +361,7 @@ def _client(scheduler: Any, workers: int | None, tasks: int) -> Iterator[Any]:
                     n_workers=n,
                     threads_per_worker=_THREADS_PER_WORKER,
                     processes=True,
-                    dashboard_address=None,
+                    dashboard_address=":0",  # any free port: never clash with another cluster
                 )
             )
             where = f"a local cluster of {n} worker processes"

@@ -8,7 +8,8 @@ overrides, for that row, the options the whole batch was given:
 
 * the inputs ``communities``, ``facilities`` (or ``user_facilities``), ``add_facilities``
   (planned facilities, a scenario), ``population`` and ``catalogue`` (a bundled name or a
-  file): relative paths are relative to the table's folder;
+  file): relative paths are relative to the table's folder; ``community_layer``,
+  ``facility_layer`` and ``population_layer`` choose a layer of a multi-layer file;
 * any other :class:`~fifteenmin.config.RunConfig` field (``speed``, ``threshold``,
   ``engine``, ``id_column``, ...), or its command-line spelling (``uniform_speed``,
   ``--uniform-speed``);
@@ -51,6 +52,7 @@ from ._version import __version__
 from .catalogue import available_catalogues
 from .config import RunConfig
 from .online import OnlineArea
+from .readers import LayerPath
 
 __all__ = [
     "RESERVED_NAMES",
@@ -72,6 +74,12 @@ _MAX_NAME_BYTES = 200
 
 #: RunConfig fields that hold input files (relative paths are relative to the table).
 _PATH_FIELDS = ("communities", "user_facilities", "population")
+#: Columns choosing one layer of a multi-layer input file: column -> RunConfig field.
+_LAYER_COLUMNS = {
+    "community_layer": "communities",
+    "facility_layer": "user_facilities",
+    "population_layer": "population",
+}
 #: Columns naming a study's OSM data: a file, or an area downloaded online.
 _AREA_COLUMNS = ("osm_file", "place", "bbox")
 #: Column spellings of the command line: column -> (RunConfig or report field, negated).
@@ -182,11 +190,12 @@ def _stamp(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): _stamp(v) for k, v in sorted(value.items())}
     if isinstance(value, str | os.PathLike) and _looks_like_file(value):
+        name = str(value)  # a LayerPath names its layer too
         try:
             st = os.stat(value)
         except OSError:
-            return {"path": os.fspath(value), "missing": True}
-        return {"path": os.fspath(value), "size": st.st_size, "mtime_ns": st.st_mtime_ns}
+            return {"path": name, "missing": True}
+        return {"path": name, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
     if isinstance(value, int | float | str | bool) or value is None:
         return value
     return repr(value)  # a GeoDataFrame or a Catalogue given in Python: by its repr
@@ -345,6 +354,8 @@ def _absolute_inputs(cfg: RunConfig, base: Path) -> RunConfig:
     def absolute(value: Any) -> Any:
         if isinstance(value, Mapping):
             return {k: absolute(v) for k, v in value.items()}
+        if isinstance(value, LayerPath):
+            return LayerPath(_path(value.path, base), value.layer)
         if isinstance(value, str | os.PathLike) and _looks_like_file(value):
             return _path(value, base)
         return value
@@ -399,7 +410,7 @@ def _study(
         return Study(
             name=name,
             osm_file=osm,
-            config=cfg.replace(**_facility_tables(cfg, run)),
+            config=cfg.replace(**_facility_tables(cfg, _layers(cfg, run))),
             write=dataclasses.replace(write, **rep) if rep else write,
             labels=labels,
             source=source,
@@ -435,6 +446,23 @@ def _area(row: Mapping[str, Any], base_dir: Path, where: str) -> tuple[str | Onl
             )
         area = OnlineArea(bbox=box)
     return area, area.label
+
+
+def _layers(cfg: RunConfig, run: dict[str, Any]) -> dict[str, Any]:
+    """The row's options, with its ``*_layer`` columns as layers of their input files."""
+    for column, target in _LAYER_COLUMNS.items():
+        layer = run.pop(column, None)
+        if layer is None:
+            continue
+        path = run.get(target, getattr(cfg, target))
+        if isinstance(path, LayerPath):
+            path = path.path
+        if not isinstance(path, str | os.PathLike):
+            raise ConfigError(
+                f"column {column!r} chooses a layer of {target}, which was not given as a file"
+            )
+        run[target] = LayerPath(path, layer)
+    return run
 
 
 def _facility_tables(cfg: RunConfig, run: dict[str, Any]) -> dict[str, Any]:
@@ -498,6 +526,11 @@ def _to_path(value: Any, base: Path) -> str:
     return _path(str(value).strip(), base)
 
 
+def _to_layer(value: Any, _base: Path) -> str | int:
+    """A layer's name, or its 0-based position (a whole number in a YAML or TOML table)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else str(value).strip()
+
+
 def _to_catalogue(value: Any, base: Path) -> str:
     text = str(value).strip()
     return text if text in available_catalogues() else _path(text, base)
@@ -529,6 +562,7 @@ def _converters() -> dict[str, Callable[[Any, Path], Any]]:
         out[f.name] = by_type.get(str(f.type), _to_text)
     out.update({name: _to_path for name in _PATH_FIELDS})
     out.update(catalogue=_to_catalogue, category_weights=_to_weights, add_facilities=_to_path)
+    out.update(dict.fromkeys(_LAYER_COLUMNS, _to_layer))
     for f in dataclasses.fields(WriteOptions):
         out[f.name] = by_type[str(f.type)]
     return out
