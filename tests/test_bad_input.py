@@ -139,6 +139,13 @@ def _write_osm(d: Path) -> None:
     (d / "xml.osm.pbf").write_text(good)
     (d / "truncated.osm.pbf").write_bytes(SAMPLE.read_bytes()[:5000])
     os.mkfifo(d / "pipe.osm")  # reading it would wait forever
+    one_node = [*ways, (99, [1], {"highway": "footway"})]
+    (d / "one_node_way.osm").write_text(osm_xml([*nodes, PHARMACY], one_node))
+    relation = (
+        '<relation id="1" version="1"><member type="way" ref="555" role="outer"/>'
+        '<tag k="type" v="multipolygon"/><tag k="landuse" v="residential"/></relation>'
+    )
+    (d / "broken_relation.osm").write_text(osm_xml([*nodes, PHARMACY], ways, relation))
     (d / "bad_utf8.osm").write_bytes(good.replace('v="P"', 'v="\xff\xfe"').encode("latin-1"))
 
 
@@ -197,12 +204,18 @@ def _write_communities(d: Path) -> None:
     gpd.GeoDataFrame({"id": ["c1", "c2", "c3"]}, geometry=boxes(), crs=4326).to_file(
         d / "com_idcol.geojson"
     )
+    gpd.GeoDataFrame({"id": ["c1", "c1", "c3"]}, geometry=boxes(), crs=4326).to_file(
+        d / "com_idcol_dup.geojson"
+    )
     part = pd.concat([g, gpd.GeoDataFrame({"code": ["far"]}, geometry=boxes(1, dx=5.0), crs=4326)])
     part.to_file(d / "com_part_far.geojson")
     bowtie = shapely.Polygon([(LON0, LAT0), (LON0 + 0.004, LAT0 + 0.0015), (LON0 + 0.004, LAT0),
                               (LON0, LAT0 + 0.0015)])  # fmt: skip
     g.assign(geometry=[bowtie, *boxes(2, dx=0.0015)]).to_file(d / "com_bowtie.geojson")
     g.assign(geometry=[shapely.box(-180, -90, 180, 90), *boxes(2)]).to_file(d / "com_world.geojson")
+    corner = shapely.box(LON0 + 0.0135, LAT0 + 0.0092, LON0 + 0.0136, LAT0 + 0.0093)
+    g.assign(geometry=[corner, *boxes(2)]).to_file(d / "com_corner.geojson")
+    g.assign(code=[1.0, 2.0, 3.0]).to_file(d / "com_float_ids.gpkg")
     formula = g.assign(name=['=HYPERLINK("http://x")', "+1", "@SUM(A1)"])
     formula.to_file(d / "com_formula.geojson")
 
@@ -217,6 +230,7 @@ def _write_population(d: Path) -> None:
     cells([1e12] + [1.0] * 15).to_file(d / "pop_huge.gpkg")
     cells(np.nan).to_file(d / "pop_all_nan.gpkg")
     cells(0.0).to_file(d / "pop_zero.gpkg")
+    cells([True, False] * 8).to_file(d / "pop_bool.gpkg")
     cells([np.nan] * 3 + [100.0] * 13).to_file(d / "pop_some_nan.gpkg")
     cells().assign(old=200.0).to_file(d / "pop_elderly.gpkg")
     lines = gpd.GeoDataFrame(
@@ -382,6 +396,14 @@ def _facilities_total(n: int) -> Callable[[Path], None]:
     return check
 
 
+def _ids(ids: list[str]) -> Callable[[Path], None]:
+    def check(out: Path) -> None:
+        table = pd.read_csv(out / "coverage.csv", dtype=str, encoding="utf-8-sig")
+        assert sorted(table["community_id"].unique()) == ids  # not "1.0"
+
+    return check
+
+
 def _communities(n: int) -> Callable[[Path], None]:
     def check(out: Path) -> None:
         summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
@@ -391,6 +413,7 @@ def _communities(n: int) -> Callable[[Path], None]:
 
 
 E, U, W, OK = "error", "usage", "warning", "ok"
+LONG = "x" * 300  # a file name longer than the system allows
 POPULATION = ["--communities", "@com.geojson", "--id-column", "code", "--population"]
 
 
@@ -436,6 +459,11 @@ OSM_CASES = [C("osm", *c) if isinstance(c, tuple) else c for c in [
         r"none of the 72 nodes .* come after the ways", osm='nodes_after_ways.osm'),
     C('osm', 'unsorted', '', W, r"not sorted by element id", osm='unsorted.osm'),
     C('osm', 'pipe', '', E, r"is not a regular file", osm='pipe.osm'),
+    C('osm', 'name-too-long', '', E, r"cannot be used: File name too long", osm=LONG + '.osm'),
+    C('osm', 'one-node-way', '', W, r"1 walkable way with fewer than two nodes .*way 99",
+        osm='one_node_way.osm'),
+    C('osm', 'broken-relation', '', W, r"1 area .*relation 1.* could not be built",
+        osm='broken_relation.osm'),
     C('osm', 'bz2-ok', '', OK, r"", osm='good.osm.bz2'),
 ]]
 # fmt: on
@@ -481,14 +509,22 @@ COMMUNITY_CASES = [C("communities", *c) if isinstance(c, tuple) else c for c in 
         r"1 of 4 features are not polygons \(\['Point'\]; feature 4\)", check=_communities(3)),
     ('obvious-name-column', '--communities @com_zh.geojson', W,
         r"community names taken from column '名称'"),
+    ('unusable-id-column', '--communities @com_idcol_dup.geojson', W,
+        r"column 'id' has missing or repeated values, so the communities are numbered by row"),
     ('obvious-id-column', '--communities @com_idcol.geojson', W,
         r"community ids taken from column 'id'"),
     ('some-far', '--communities @com_part_far.geojson --id-column code', W,
         r"1 of 4 communities lie outside the area.*far"),
+    ('name-too-long', f'--communities @{LONG}.geojson', E, r"cannot be used: File name too long"),
+    ('url', '--communities https://example.com/x.geojson', E, r"download it first"),
     ('world-sized', '--communities @com_world.geojson', E,
         r"feature 1 span more than 20 degrees .*no community is that large"),
     ('self-intersecting', '--communities @com_bowtie.geojson', W,
         r"1 communities have invalid polygons .*feature 1.*repaired"),
+    ('no-street-inside', '--communities @com_corner.geojson --id-column code', W,
+        r"1 communities have no street or home inside .*\(a\)"),
+    C('communities', 'float-ids', '--communities @com_float_ids.gpkg --id-column code', OK, r"",
+      check=_ids(["1", "2", "3"])),
     C('communities', 'chosen-layer',
       '--communities @com_multi.gpkg --community-layer communities', OK, r"",
       check=_communities(3)),
@@ -505,6 +541,7 @@ POPULATION_CASES = [C("population", *c) if isinstance(c, tuple) else c for c in 
     ('absurd', '@pop_huge.gpkg', E, r"implausible numbers of people .*feature 1"),
     ('all-nan', '@pop_all_nan.gpkg', E, r"holds no people: all 16 values are 0 or missing"),
     ('all-zero', '@pop_zero.gpkg', E, r"holds no people"),
+    ('true-false', '@pop_bool.gpkg', E, r"holds True/False values, not numbers of people"),
     ('lines', '@pop_lines.gpkg', E, r"LineString"),
     ('no-crs', '@pop_nocrs.shp', E, r"no coordinate reference system"),
     ('csv', '@pop.csv', E, r"has no geometry column"),
@@ -600,6 +637,7 @@ OPTION_CASES = [C("options", *c) if isinstance(c, tuple) else c for c in [
     ('weights-misspelled', '--category-weights helth=2', E,
         r"unknown category 'helth' \(did you mean 'health'\?\)"),
     ('weights-all-zero', f'--category-weights {ALL_ZERO}', E, r"0 for every category"),
+    ('weights-huge', '--category-weights health=1e308', E, r"implausibly large"),
     ('weights-syntax', '--category-weights health', U, r"CATEGORY=WEIGHT"),
     ('weights-twice', '--category-weights health=1,health=2', U, r"weighted twice"),
     ('weights-infinite', '--category-weights health=inf', U, r"CATEGORY=WEIGHT"),
@@ -676,7 +714,7 @@ def test_case_counts():
     """At least 80 cases, every kind of the issue covered."""
     kinds = {c.kind for c in ALL_CASES}
     assert kinds == {"osm", "communities", "population", "facilities", "catalogue", "options"}
-    assert len(ALL_CASES) + len(API_CASES) + 4 >= 80  # + the output-folder tests below
+    assert len(ALL_CASES) + len(API_CASES) + 5 >= 80  # + the output-folder tests below
 
 
 # ============================================================================ output folder
@@ -687,6 +725,15 @@ def test_failed_run_creates_no_folder(files, tmp_path, capsys):
     rc, _, err = _run(["report", str(files / "josm.osm"), "-q", "--out", str(out)], capsys)
     assert rc == 2 and "negative ids" in err
     assert not out.exists()
+
+
+def test_out_name_too_long_is_refused(files, tmp_path, capsys):
+    out = tmp_path / ("x" * 300)
+    rc, _, err = _run(
+        ["report", str(files / "good.osm"), "--no-html", "-q", "--out", str(out)], capsys
+    )
+    assert rc == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert "cannot be used: File name too long" in err
 
 
 def test_empty_out_is_refused(files, tmp_path, capsys, monkeypatch):

@@ -147,7 +147,9 @@ def test_communities_from_frame():
         CommunityFileError, match=r"my layer: id 'x' in column 'code' is not unique"
     ):
         communities_from_frame(g.assign(code="x"), id_column="code", where="my layer")
-    with pytest.raises(CommunityFileError, match=r"no column 'nom' \(given as name_column\)"):
+    with pytest.raises(
+        CommunityFileError, match=r"no column 'nom' \(given as --name-column / name_column\)"
+    ):
         communities_from_frame(g, name_column="nom")
     with pytest.raises(CommunityFileError, match="no coordinate reference system"):
         communities_from_frame(g.set_crs(None, allow_override=True))

@@ -437,7 +437,7 @@ def test_chart_text_is_text_not_glyph_paths(page_zh):
 
 
 def test_directory_names_the_nearest_facility_beyond_the_tier(report):
-    """"none within 5 min" says how far the nearest one is, from the community's best origin."""
+    """ "none within 5 min" says how far the nearest one is, from the community's best origin."""
     import re
 
     import numpy as np

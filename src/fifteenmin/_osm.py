@@ -29,7 +29,7 @@ import numpy as np
 import shapely
 
 from ._errors import ConfigTypeError, FifteenminError, InputFileError, OSMFileError, require_type
-from .validate import check_span, plural, stray_points
+from .validate import check_span, path_exists, plural, stray_points
 
 if TYPE_CHECKING:
     import osmium
@@ -184,7 +184,7 @@ class OSMData:
 def _check_path(path: str | os.PathLike[str]) -> Path:
     require_type(path, (str, os.PathLike), "the OSM file", "a path (str or pathlib.Path)")
     p = Path(path)
-    if not p.exists():
+    if not path_exists(p, "OSM file"):
         raise InputFileError(
             f"OSM file not found: '{p}'. Check the path, or run without a file to use the "
             "bundled sample."
@@ -336,7 +336,7 @@ def _read(p: Path, feature_keys: set[str], *, with_areas: bool) -> OSMData:
         elif isinstance(obj, osmium.osm.Way):
             pass_.way(obj)
         elif isinstance(obj, osmium.osm.Relation):
-            pass_.counts["relations"] += 1
+            pass_.relation(obj)
         elif isinstance(obj, osmium.osm.Area):
             pass_.area(obj)
     pass_.check(p)
@@ -478,6 +478,11 @@ class _Pass:
         self.bad_nodes: list[int] = []
         self.bad_way_nodes: set[int] = set()
         self.negative_refs = 0
+        self.short_ways: list[int] = []  # walkable ways with fewer than two nodes
+        # multipolygon relations with tags of interest, those assembled, broken areas
+        self.area_relations: set[int] = set()
+        self.assembled: set[int] = set()
+        self.broken_areas: list[tuple[str, int]] = []
         self.wkb = osmium.geom.WKBFactory()
 
     def interesting(self, tags: Mapping[str, str]) -> bool:
@@ -536,6 +541,8 @@ class _Pass:
                 run_ids, run_lon, run_lat = [], [], []
         self.add_part(obj.id, kept_tags, run_ids, run_lon, run_lat)
         self.clipped_ways += clipped
+        if len(obj.nodes) < 2:
+            self.short_ways.append(obj.id)
 
     def lost_node(self, ref: int, loc: osmium.osm.Location) -> bool:
         """Count a way's node without a usable location; True if it is missing from the file.
@@ -568,13 +575,24 @@ class _Pass:
             self.part_way.append(way_id)
             self.part_tags.append(tags)
 
+    def relation(self, obj: osmium.osm.Relation) -> None:
+        """Count a tagged relation; remember the multipolygons that should become areas."""
+        self.counts["relations"] += 1
+        tags = obj.tags
+        multipolygon = tags.get("type") in ("multipolygon", "boundary")
+        if self.with_areas and multipolygon and self.interesting(dict(tags)):
+            self.area_relations.add(obj.id)
+
     def area(self, obj: osmium.osm.Area) -> None:
         tags = dict(obj.tags)
         if not self.interesting(tags):
             return
+        if not obj.from_way():
+            self.assembled.add(obj.orig_id())
         try:
             geom: str | bytes = self.wkb.create_multipolygon(obj)
-        except Exception:  # broken ring geometry: skip the area
+        except Exception:  # broken ring geometry: skip the area (counted in check)
+            self.broken_areas.append(("way" if obj.from_way() else "relation", obj.orig_id()))
             return
         wkb = bytes.fromhex(geom) if isinstance(geom, str) else geom
         self.add_feature("way" if obj.from_way() else "relation", obj.orig_id(), tags, wkb)
@@ -618,12 +636,34 @@ class _Pass:
                 "if the nodes matter.",
                 stacklevel=3,
             )
+        self.warn_dropped(p)
         if self.clipped_ways:
             warnings.warn(
                 f"{p.name}: {self.clipped_ways} walkable ways reference {self.missing_nodes} "
                 "nodes that are not in the file (a clipped extract); the parts of those ways "
                 "inside the file were kept.",
                 stacklevel=3,
+            )
+
+    def warn_dropped(self, p: Path) -> None:
+        """Warn about walkable ways of one node and areas that could not be built."""
+        if self.short_ways:
+            warnings.warn(
+                f"{p.name}: {plural(len(self.short_ways), 'walkable way')} with fewer than two "
+                f"nodes (e.g. way {self.short_ways[0]}) were left out: a way needs two nodes.",
+                stacklevel=4,
+            )
+        lost = sorted(self.area_relations - self.assembled)
+        if lost or self.broken_areas:
+            eg = [f"relation {i}" for i in lost[:3]] + [
+                f"{t} {i}" for t, i in self.broken_areas[:3]
+            ]
+            warnings.warn(
+                f"{p.name}: {plural(len(lost) + len(self.broken_areas), 'area')} (multipolygons "
+                "or closed ways with tags of interest, e.g. "
+                f"{', '.join(eg[:3])}) could not be built and were left out: members missing "
+                "from the extract (a clipped file) or broken rings.",
+                stacklevel=4,
             )
 
     def walk_ways(self) -> WalkWays:

@@ -12,6 +12,7 @@ import logging
 import sys
 import warnings
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import settings
@@ -161,13 +162,22 @@ def _check_out(out: str | None) -> None:
         raise OutputError(
             "--out is empty: give the name of the output folder (or file), e.g. --out report."
         )
+    if out is not None:
+        try:
+            Path(out).exists()
+        except OSError as exc:  # a name too long, ...
+            shown = out if len(out) <= 80 else out[:77] + "..."
+            raise OutputError(f"--out '{shown}' cannot be used: {exc.strerror or exc}.") from None
 
 
 def _config(args: argparse.Namespace) -> RunConfig:
     """The run configuration from the shared pipeline options."""
     from .catalogue import load_catalogue
     from .config import RunConfig
+    from .validate import path_exists
 
+    if Path(args.catalogue).suffix.lower() in (".yaml", ".yml", ".toml"):
+        path_exists(args.catalogue, "catalogue file")  # a name the system refuses: one line
     # category weights are checked against the catalogue's categories, before any work
     cat = load_catalogue(args.catalogue) if args.category_weights else args.catalogue
     return RunConfig(

@@ -33,6 +33,7 @@ from ._osm import OSMData
 from .network import WalkNetwork
 from .readers import read_community_layer, read_population_layer
 from .validate import (
+    MAX_LISTED,
     Rows,
     check_degrees,
     check_feature_extent,
@@ -81,6 +82,14 @@ _NON_RESIDENTIAL_KEYS = ("amenity", "shop", "office", "tourism", "craft", "indus
 #: units are comparable within a community (it has one kind) but not across communities;
 #: :func:`fifteenmin.coverage.score_coverage` reports no resident-weighted coverage rate then.
 WEIGHT_UNITS = {"building": "m2_floor_area", "street": "m_street", "centroid": "point"}
+#: The command-line options of the column parameters, named in messages.
+_OPTIONS = {
+    "id_column": "--id-column",
+    "name_column": "--name-column",
+    "value_column": "--population-column",
+    "elderly_column": "--elderly-column",
+    "children_column": "--children-column",
+}
 _DEGREES_FIX = (
     "Set the CRS the coordinates are really in (in QGIS: Layer > Set CRS; in Python: "
     "gdf.set_crs(..., allow_override=True)); a GeoJSON file must hold longitudes and latitudes."
@@ -193,7 +202,7 @@ def _checked_communities(
     for col, what in ((id_column, "id_column"), (name_column, "name_column")):
         if col is not None and col not in gdf.columns:
             raise CommunityFileError(
-                f"{where} has no column '{col}' (given as {what}); columns are: "
+                f"{where} has no column '{col}' (given as {_OPTIONS[what]} / {what}); columns are: "
                 f"{[c for c in gdf.columns if c not in (gdf.geometry.name, '_pos')]}."
             )
     ids, id_column = community_ids(gdf, id_column, where, rows, CommunityFileError)
@@ -373,7 +382,9 @@ def residents(
             done[np.unique(streets["community"])] = True
     rest = np.flatnonzero(~done)
     if len(rest):
-        parts.append(_origins(rest, 1.0, "centroid", shapely.point_on_surface(polys[rest])))
+        points = shapely.point_on_surface(polys[rest])
+        _warn_unreachable(points, com["community_id"].to_numpy()[rest], net)
+        parts.append(_origins(rest, 1.0, "centroid", points))
     df = (
         pd.concat(parts, ignore_index=True)
         if parts
@@ -392,6 +403,21 @@ def residents(
         geometry=shapely.points(df["x"].to_numpy(dtype=float), df["y"].to_numpy(dtype=float)),
         crs=net.crs,
     )
+
+
+def _warn_unreachable(points: np.ndarray, ids: np.ndarray, net: WalkNetwork) -> None:
+    """Warn about communities with no street inside whose one point reaches no street."""
+    hit = net.edge_tree.query_nearest(points, max_distance=settings.MAX_SNAP_M)[0]
+    lost = np.setdiff1d(np.arange(len(points)), hit)
+    if len(lost):
+        shown = ", ".join(str(i) for i in ids[lost][:MAX_LISTED])
+        warn(
+            f"{len(lost)} communities have no street or home inside and lie more than "
+            f"{settings.MAX_SNAP_M:g} m from every street ({shown}"
+            f"{' and more' if len(lost) > MAX_LISTED else ''}): they cannot be reached and are "
+            "scored as not served. Check their polygons.",
+            stacklevel=4,
+        )
 
 
 def _origins(
@@ -476,7 +502,8 @@ def _population_values(
             require_type(col, str, what, "a column name (text)")
             if col not in pop.columns:
                 raise CommunityFileError(
-                    f"{where} has no column '{col}' (given as {what}); columns are: {avail}."
+                    f"{where} has no column '{col}' (given as {_OPTIONS[what]} / {what}); "
+                    f"columns are: {avail}."
                 )
             out[:, j] = people_counts(pop[col], col, what, where, rows)
         check_people(out, columns, where)

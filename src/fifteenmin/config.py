@@ -33,7 +33,13 @@ from ._errors import ConfigError, ConfigTypeError, require_type
 if TYPE_CHECKING:
     from .catalogue import Catalogue
 
-__all__ = ["MAX_SPEED_M_S", "MIN_SPEED_M_S", "RunConfig", "plausible_speed"]
+__all__ = [
+    "MAX_CATEGORY_WEIGHT",
+    "MAX_SPEED_M_S",
+    "MIN_SPEED_M_S",
+    "RunConfig",
+    "plausible_speed",
+]
 
 #: Walking speeds (m/s) outside this range are rejected as implausible: 0.2 m/s is a very slow
 #: shuffle (0.7 km/h); 3 m/s (10.8 km/h) is running. A speed given in km/h by mistake
@@ -41,6 +47,9 @@ __all__ = ["MAX_SPEED_M_S", "MIN_SPEED_M_S", "RunConfig", "plausible_speed"]
 MIN_SPEED_M_S = 0.2
 #: See :data:`MIN_SPEED_M_S`.
 MAX_SPEED_M_S = 3.0
+#: Category weights are relative; a weight above this is a typo (it would also overflow the
+#: weighted mean of the composite index).
+MAX_CATEGORY_WEIGHT = 1e6
 
 
 @dataclass(frozen=True, eq=False)
@@ -278,6 +287,12 @@ def _check_weights(weights: Mapping[str, float]) -> None:
     bad = {k: v for k, v in weights.items() if not (math.isfinite(v) and v >= 0)}
     if bad:
         raise ConfigError(f"category weights must be >= 0, got {bad}")
+    huge = {k: v for k, v in weights.items() if v > MAX_CATEGORY_WEIGHT}
+    if huge:
+        raise ConfigError(
+            f"category weights are relative (1 = equal, 2 = twice as important); {huge} is "
+            f"implausibly large (at most {MAX_CATEGORY_WEIGHT:g})"
+        )
 
 
 def _describe(source: Any) -> str | None:

@@ -34,10 +34,9 @@ from .validate import (
     MAX_LISTED,
     Rows,
     check_degrees,
-    outside_extent,
-    plural,
     swapped_rows,
-    warn,
+    user_tables,
+    within_osm_area,
 )
 
 if TYPE_CHECKING:
@@ -815,61 +814,12 @@ def merge_facilities(
         )
     if not parts:
         return gpd.GeoDataFrame({c: [] for c in MERGED_COLUMNS[:-1]}, geometry=[], crs="EPSG:4326")
-    out = _within_osm_area(pd.concat(parts, ignore_index=True), frames)
+    out = within_osm_area(pd.concat(parts, ignore_index=True), frames)
     out["_k"] = cat.rank(out["item_id"])  # items the catalogue lacks come last
     out = out.sort_values(
         ["_k", "item_id", "source", "osm_type", "osm_id", "_frame", "_row"], kind="stable"
     ).reset_index(drop=True)
     out.insert(0, "facility_id", np.arange(len(out), dtype=np.int64))
     merged = gpd.GeoDataFrame(out[MERGED_COLUMNS], geometry="geometry", crs="EPSG:4326")
-    merged.attrs["tables"] = _tables(frames)
+    merged.attrs["tables"] = user_tables(frames)
     return merged
-
-
-def _tables(frames: Sequence[gpd.GeoDataFrame]) -> dict[str, tuple[str, str, int]]:
-    """The user tables behind the frames, by source: (where, row unit, first row number)."""
-    tables: dict[str, tuple[str, str, int]] = {}
-    for fr in frames:
-        if "table" in fr.attrs and "source" in fr.columns:
-            for src in fr["source"].astype(str).unique():
-                tables[src] = fr.attrs["table"]
-        tables.update(fr.attrs.get("tables", {}))
-    return tables
-
-
-def _within_osm_area(out: pd.DataFrame, frames: Sequence[gpd.GeoDataFrame]) -> pd.DataFrame:
-    """Leave out the user's facilities outside the area of the OSM file, with a warning.
-
-    The area is the box around the streets of the file (``attrs["osm_extent"]`` of a frame of
-    :func:`facilities_from_osm`) widened by :data:`fifteenmin.settings.MAX_SNAP_M`: a facility
-    beyond it can reach no street, so it is neither routed nor counted.
-    """
-    extents = [fr.attrs["osm_extent"] for fr in frames if "osm_extent" in fr.attrs]
-    user = (out["source"] != "osm").to_numpy()
-    if not extents or not user.any():
-        return out
-    rep = shapely.point_on_surface(np.asarray(out["geometry"].to_numpy(), dtype=object))
-    lon, lat = shapely.get_x(rep), shapely.get_y(rep)
-    far = user & outside_extent(lon, lat, extents[0], settings.MAX_SNAP_M)
-    if not far.any():
-        return out
-    swap = far & ~outside_extent(lat, lon, extents[0], settings.MAX_SNAP_M)
-    tables = _tables(frames)
-    source = out["source"].astype(str).to_numpy()
-    for src in sorted(set(source[far])):
-        where, unit, first = tables.get(src, (f"the '{src}' facilities", "row", 1))
-        rows = Rows(unit, first)
-        mine = far & (source == src)
-        pos = out["osm_id"].to_numpy() if src in tables else out["_row"].to_numpy()
-        hint = (
-            f" In {rows.text(pos[mine & swap])}, longitude and latitude look swapped."
-            if (mine & swap).any()
-            else " Check their coordinates (and --coord-system)."
-        )
-        warn(
-            f"{where}: {rows.text(pos[mine])} outside the area of the OSM file (more than "
-            f"{settings.MAX_SNAP_M:g} m beyond its streets): left out and not counted "
-            f"({plural(int(mine.sum()), 'facility', 'facilities')}).{hint}",
-            stacklevel=4,
-        )
-    return out[~far].reset_index(drop=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ._errors import CommunityFileError, InputFileError, LayerError, LayerTypeError, require_type
-from .validate import spatial_layers
+from .validate import not_found, path_exists, spatial_layers
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -158,8 +158,8 @@ def read_vector(
     require_type(path, _PATH_TYPES, what, "a file path", LayerTypeError)
     layer = _layer_of(path, layer)
     p = Path(path)
-    if not p.exists():
-        raise InputFileError(f"{what} not found: '{p}'. Check the path.")
+    if not path_exists(p, what):
+        raise InputFileError(not_found(what, p))
     try:
         gdf = gpd.read_file(p, layer=layer) if layer is not None else gpd.read_file(p)
     except Exception as exc:  # pyogrio raises several kinds of errors
@@ -325,8 +325,8 @@ def read_facility_table(
         )
     layer = _layer_of(source, layer)
     p = Path(source)
-    if not p.exists():
-        raise InputFileError(f"facility table not found: '{p}'. Check the path.")
+    if not path_exists(p, "facility table"):
+        raise InputFileError(not_found("facility table", p))
     if p.suffix.lower() in TABLE_SUFFIXES:
         return read_csv_table(p), f"facility table '{p}'"
     if p.suffix.lower() in (".xlsx", ".xls", ".ods"):
@@ -391,7 +391,7 @@ def read_population_layer(
     )
     layer = _layer_of(population, layer)
     p = Path(population)
-    if p.exists():
+    if path_exists(p, "population file"):
         layer = _pick_layer(p, layer, "population file", "--population-layer")
     gdf = read_vector(p, "population file", layer=layer)
     if not _has_geometry(gdf):
@@ -441,7 +441,7 @@ def read_community_layer(
     require_type(path, _PATH_TYPES, "the community file", "a file path", LayerTypeError)
     layer = _layer_of(path, layer)
     p = Path(path)
-    if p.exists():
+    if path_exists(p, "community file"):
         layer = _pick_layer(p, layer, "community file", "--community-layer")
     gdf = read_vector(p, "community file", layer=layer, require_crs=True, error=CommunityFileError)
     return gdf, _where("community file", p, layer if isinstance(path, LayerPath) else None)

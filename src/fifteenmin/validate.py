@@ -47,10 +47,14 @@ __all__ = [
     "check_degrees",
     "drop_empty_geometries",
     "guess_column",
+    "not_found",
+    "path_exists",
     "plural",
     "require_type",
     "spatial_layers",
+    "user_tables",
     "warn",
+    "within_osm_area",
 ]
 
 #: Catalogue tiers (minutes of walking) outside this range are rejected as implausible: the
@@ -207,6 +211,37 @@ def check_degrees(
     )
 
 
+def path_exists(path: str | os.PathLike[str], what: str) -> bool:
+    """Whether ``path`` exists; a path the system refuses (too long, ...) is an input error.
+
+    Raises
+    ------
+    InputFileError
+        The name is too long, or another error of the file system.
+
+    Examples
+    --------
+    >>> path_exists("no/such/file.osm", "OSM file")
+    False
+    """
+    from ._errors import InputFileError
+
+    try:
+        return Path(path).exists()
+    except OSError as exc:
+        shown = str(os.fspath(path))
+        shown = shown if len(shown) <= 80 else shown[:77] + "..."
+        raise InputFileError(f"{what} '{shown}' cannot be used: {exc.strerror or exc}.") from None
+
+
+def not_found(what: str, p: Path) -> str:
+    """The message for a missing input file (a URL is not a file: download it first)."""
+    text = f"{what} not found: '{p}'. Check the path."
+    if ":/" in str(p):
+        text += " fifteenmin reads local files: download it first."
+    return text
+
+
 def spatial_layers(path: str | os.PathLike[str]) -> list[str]:
     """Names of the layers of a vector file that hold geometries (empty if unknown).
 
@@ -328,7 +363,7 @@ def community_ids(
     if id_column is None:
         guess = guess_column(list(gdf.columns), ID_GUESSES)
         if guess is not None and not _missing(gdf[guess]).any():
-            ids = gdf[guess].astype(str)
+            ids = _id_text(gdf[guess])
             if not ids.duplicated().any():
                 warn(
                     f"{where}: community ids taken from column '{guess}' (choose another "
@@ -336,6 +371,13 @@ def community_ids(
                     stacklevel=4,
                 )
                 return ids, guess
+        if guess is not None:
+            warn(
+                f"{where}: column '{guess}' has missing or repeated values, so the communities "
+                "are numbered by row from 0; choose an id column with --id-column "
+                "(id_column= in Python).",
+                stacklevel=4,
+            )
         return pd.Series(np.arange(len(gdf)).astype(str), index=gdf.index), None
     missing = _missing(gdf[id_column])
     if missing.any():
@@ -344,7 +386,14 @@ def community_ids(
             f"{rows.text(_positions(gdf)[missing])}; every community needs a unique id. Fill "
             "them in, or choose another column with --id-column (id_column= in Python)."
         )
-    return gdf[id_column].astype(str), id_column
+    return _id_text(gdf[id_column]), id_column
+
+
+def _id_text(values: pd.Series) -> pd.Series:
+    """Ids as text; whole numbers stored as floats (a REAL column) lose their ``.0``."""
+    if values.dtype.kind == "f" and np.all(np.mod(values.to_numpy(), 1) == 0):
+        return values.astype(np.int64).astype(str)
+    return values.astype(str)
 
 
 def community_name_column(gdf: gpd.GeoDataFrame, name_column: str | None, where: str) -> str | None:
@@ -459,6 +508,12 @@ def people_counts(values: pd.Series, column: str, what: str, where: str, rows: R
     """
     import pandas as pd
 
+    flags = values.map(lambda x: isinstance(x, bool | np.bool_)).to_numpy(dtype=bool)
+    if values.dtype.kind == "b" or flags.any():
+        raise LayerError(
+            f"{where}: column '{column}' ({what}) holds True/False values, not numbers of "
+            "people; choose the column that holds the population."
+        )
     v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64)
     text = values.notna().to_numpy() & np.isnan(v)
     if text.any():
@@ -666,7 +721,8 @@ def check_feature_extent(
         raise error(
             f"{where}: {rows.text(pos[wide])} span more than {MAX_SPAN_DEG:g} degrees "
             f"(e.g. {b[i, 2] - b[i, 0]:.4g} x {b[i, 3] - b[i, 1]:.4g} degrees): no {what} is "
-            "that large. Remove them (a background rectangle?) or fix their coordinates."
+            "that large. Remove them (a background rectangle?) or fix their coordinates (a "
+            "polygon split at the antimeridian, 180 degrees, cannot be analysed either)."
         )
 
 
@@ -685,3 +741,59 @@ def repaired(
             "Check their shapes.",
             stacklevel=4,
         )
+
+
+# ------------------------------------------------------------------------------ user facilities
+
+
+def user_tables(frames: Sequence[gpd.GeoDataFrame]) -> dict[str, tuple[str, str, int]]:
+    """The user tables behind the frames, by source: (where, row unit, first row number)."""
+    tables: dict[str, tuple[str, str, int]] = {}
+    for fr in frames:
+        if "table" in fr.attrs and "source" in fr.columns:
+            for src in fr["source"].astype(str).unique():
+                tables[src] = fr.attrs["table"]
+        tables.update(fr.attrs.get("tables", {}))
+    return tables
+
+
+def within_osm_area(out: pd.DataFrame, frames: Sequence[gpd.GeoDataFrame]) -> pd.DataFrame:
+    """Leave out the user's facilities outside the area of the OSM file, with a warning.
+
+    ``out`` is the concatenation of ``frames`` (``source``, ``osm_id``, ``geometry`` in degrees,
+    ``_row``). The area is the box around the streets of the file (``attrs["osm_extent"]`` of a
+    frame of :func:`fifteenmin.facilities.facilities_from_osm`) widened by
+    :data:`fifteenmin.settings.MAX_SNAP_M`: a facility beyond it can reach no street, so it is
+    neither routed nor counted.
+    """
+    import shapely
+
+    extents = [fr.attrs["osm_extent"] for fr in frames if "osm_extent" in fr.attrs]
+    user = (out["source"] != "osm").to_numpy()
+    if not extents or not user.any():
+        return out
+    rep = shapely.point_on_surface(np.asarray(out["geometry"].to_numpy(), dtype=object))
+    lon, lat = shapely.get_x(rep), shapely.get_y(rep)
+    far = user & outside_extent(lon, lat, extents[0], settings.MAX_SNAP_M)
+    if not far.any():
+        return out
+    swap = far & ~outside_extent(lat, lon, extents[0], settings.MAX_SNAP_M)
+    tables = user_tables(frames)
+    source = out["source"].astype(str).to_numpy()
+    for src in sorted(set(source[far])):
+        where, unit, first = tables.get(src, (f"the '{src}' facilities", "row", 1))
+        rows = Rows(unit, first)
+        mine = far & (source == src)
+        pos = out["osm_id"].to_numpy() if src in tables else out["_row"].to_numpy()
+        hint = (
+            f" In {rows.text(pos[mine & swap])}, longitude and latitude look swapped."
+            if (mine & swap).any()
+            else " Check their coordinates (and --coord-system)."
+        )
+        warn(
+            f"{where}: {rows.text(pos[mine])} outside the area of the OSM file (more than "
+            f"{settings.MAX_SNAP_M:g} m beyond its streets): left out and not counted "
+            f"({plural(int(mine.sum()), 'facility', 'facilities')}).{hint}",
+            stacklevel=4,
+        )
+    return out[~far].reset_index(drop=True)
