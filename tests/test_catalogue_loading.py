@@ -320,3 +320,25 @@ heavy = {{"numba", "pandas", "fifteenmin._kernel", "fifteenmin.network"}} & set(
 assert not heavy, heavy
 """
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_odd_catalogue_arguments_are_one_line_errors(tmp_path):
+    """A number, a folder or a name the system refuses: library errors, never a traceback."""
+    with pytest.raises(CatalogueError, match="got int 123"):
+        load_catalogue(123)  # type: ignore[arg-type]
+    with pytest.raises(CatalogueError, match="is a folder"):
+        load_catalogue(tmp_path)
+    with pytest.raises(InputFileError, match="cannot be used: File name too long"):
+        load_catalogue("x" * 300 + ".yaml")
+
+
+def test_cli_catalogue_validate_long_name_exit_2():
+    long_name = "a" * 300 + ".yaml"
+    run = subprocess.run(
+        [sys.executable, "-m", "fifteenmin", "catalogue", "validate", long_name],
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 2
+    assert "Traceback" not in run.stderr
+    assert run.stderr.count("\n") == 1 and "File name too long" in run.stderr

@@ -32,6 +32,7 @@ import yaml
 
 from .. import settings
 from .._errors import CatalogueError, InputFileError
+from ..validate import path_exists
 from .model import CONFIDENCE_LEVELS, Catalogue, Category, Item, NonSpatialService
 from .schema import (
     ENTRY_FIELDS,
@@ -369,12 +370,24 @@ def _bundled(name: str) -> Catalogue:
 
 
 def _load_file(name_or_path: str | os.PathLike[str]) -> Catalogue:
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        raise CatalogueError(
+            f"catalogue: expected a bundled name, a file path, a mapping or a Catalogue, got "
+            f"{type(name_or_path).__name__} {name_or_path!r:.60}; pass e.g. 'beijing' or "
+            "'my_catalogue.yaml'"
+        )
     path = Path(name_or_path)
     suffix = path.suffix.lower()
+    exists = path_exists(path, "catalogue file")
+    if exists and path.is_dir():
+        raise CatalogueError(
+            f"catalogue file '{path}' is a folder; give the path of a .yaml, .yml or .toml "
+            "catalogue file in it"
+        )
     if suffix not in _SUFFIXES:
         if (
             isinstance(name_or_path, str)
-            and not path.exists()
+            and not exists
             and os.sep not in name_or_path
             and "/" not in name_or_path
         ):
@@ -390,7 +403,7 @@ def _load_file(name_or_path: str | os.PathLike[str]) -> Catalogue:
         raise CatalogueError(
             f"catalogue file '{path}': expected a .yaml, .yml or .toml file, got {got!r}"
         )
-    if not path.is_file():
+    if not exists:
         raise InputFileError(
             f"catalogue file '{path}' does not exist (looked for {path.resolve()})"
         )
