@@ -136,6 +136,25 @@ def test_formula_like_names_are_neutralised(tmp_path):
     assert cells[0].value.startswith("'=")
 
 
+def test_xlsx_table_longer_than_a_sheet_continues_on_numbered_sheets(tmp_path, monkeypatch):
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    from fifteenmin.output import _files
+
+    monkeypatch.setattr(_files, "XLSX_MAX_ROWS", 4)  # Excel's 1,048,575 scaled down
+    df = pd.DataFrame({"id": [f"c{i}" for i in range(10)], "v": range(10)})
+    _files.write_xlsx(tmp_path / "a.xlsx", {"long": df, "small": df.head(2)}, [("k", "v")])
+    book = load_workbook(tmp_path / "a.xlsx")
+    assert book.sheetnames == ["about", "long", "long (2)", "long (3)", "small"]
+    parts = [
+        [r[0] for r in book[n].iter_rows(min_row=2, values_only=True)] for n in book.sheetnames[1:4]
+    ]
+    assert parts == [["c0", "c1", "c2", "c3"], ["c4", "c5", "c6", "c7"], ["c8", "c9"]]
+    assert all(book[n]["A1"].value == "id" and book[n]["A1"].font.bold for n in book.sheetnames[1:])
+    assert book["long (2)"].freeze_panes == "B2"
+
+
 def test_rerun_without_html_leaves_no_stale_page(report, tmp_path):
     report.write(tmp_path, isochrones=None, sites=None)
     assert (tmp_path / "report.html").exists()

@@ -209,31 +209,35 @@ def write_text(path: Path, text: str) -> None:
 def write_xlsx(path: Path, sheets: dict[str, Any], about: list[tuple[str, str]]) -> None:
     """Write DataFrames as sheets of an Excel workbook (openpyxl), reproducibly.
 
-    Text cells go through :func:`safe_text` and are stored as text, never as formulas; an
-    ``about`` sheet holds ``about``'s (key, value) rows (attribution, generator). The
-    workbook's timestamps are fixed (``SOURCE_DATE_EPOCH``, see :func:`_gpkg_date`) so the
-    same report gives the same bytes.
+    Text cells go through :func:`safe_text` and are stored as text, never as formulas. A table
+    longer than an Excel sheet (:data:`XLSX_MAX_ROWS` rows) continues on sheets ``name (2)``,
+    ``name (3)``, ... in order. An ``about`` sheet holds ``about``'s (key, value) rows
+    (attribution, generator). The workbook's timestamps are fixed (``SOURCE_DATE_EPOCH``, see
+    :func:`_gpkg_date`) so the same report gives the same bytes.
     """
     import datetime as dt
     import zipfile
 
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "about"
+    wb = Workbook(write_only=True)  # streams rows: several times faster on large tables
+    ws = wb.create_sheet("about")
     for key, value in about:
         ws.append([key, value])
+    bold = Font(bold=True)
     for name, df in sheets.items():
-        sheet = wb.create_sheet(name)
         clean = safe_text(df)
-        sheet.append([str(c) for c in clean.columns])
-        for row in clean.itertuples(index=False):
-            sheet.append([_cell(v) for v in row])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        sheet.freeze_panes = "B2"
+        for part, (lo, hi) in enumerate(_sheet_parts(len(clean))):
+            sheet = wb.create_sheet(name if part == 0 else f"{name} ({part + 1})")
+            sheet.freeze_panes = "B2"
+            header = [WriteOnlyCell(sheet, value=str(c)) for c in clean.columns]
+            for cell in header:
+                cell.font = bold
+            sheet.append(header)
+            for row in clean.iloc[lo:hi].itertuples(index=False):
+                sheet.append([_cell(v) for v in row])
     stamp = dt.datetime.fromtimestamp(_epoch(), tz=dt.UTC).replace(tzinfo=None)
     wb.properties.created = wb.properties.modified = stamp
     wb.properties.creator = "fifteenmin"
@@ -255,6 +259,24 @@ def write_xlsx(path: Path, sheets: dict[str, Any], about: list[tuple[str, str]])
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o644 << 16
             zout.writestr(fixed, data)
+
+
+#: Rows of data an Excel sheet holds (1,048,576 rows, one of them the header).
+XLSX_MAX_ROWS = 1_048_575
+
+
+def _sheet_parts(n: int) -> list[tuple[int, int]]:
+    """Row ranges of the sheets a table of ``n`` rows needs: ``name``, ``name (2)``, ...
+
+    Examples
+    --------
+    >>> _sheet_parts(3)
+    [(0, 3)]
+    >>> _sheet_parts(2_100_000)
+    [(0, 1048575), (1048575, 2097150), (2097150, 2100000)]
+    """
+    starts = range(0, max(n, 1), XLSX_MAX_ROWS)
+    return [(lo, min(lo + XLSX_MAX_ROWS, n)) for lo in starts]
 
 
 def _cell(v: Any) -> Any:
