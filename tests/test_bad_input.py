@@ -587,6 +587,9 @@ FACILITY_CASES = [C("facilities", *c) if isinstance(c, tuple) else c for c in [
     ('spreadsheet', '--facilities @fac.xlsx', E, r"is a spreadsheet: save it as 'CSV UTF-8'"),
     C('facilities', 'chosen-layer', '--facilities @fac_multi.gpkg --facility-layer a', OK,
         r"", check=_facilities_total(2)),
+    C('facilities', 'chosen-layer-plus-planned',
+        '--facilities @fac_multi.gpkg --facility-layer a --add-facilities @fac.csv', OK,
+        r"", check=_facilities_total(4)),
 ]]
 # fmt: on
 

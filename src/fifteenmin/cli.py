@@ -468,7 +468,8 @@ def _report_config(args: argparse.Namespace) -> RunConfig:
     cfg = _config(args)
     if args.add_facilities is None:
         return cfg
-    tables = {"user": args.facilities} if args.facilities is not None else {}
+    # cfg.user_facilities is --facilities with its --facility-layer (a LayerPath) or None
+    tables = {"user": cfg.user_facilities} if cfg.user_facilities is not None else {}
     return cfg.replace(user_facilities={**tables, "planned": args.add_facilities})
 
 
