@@ -75,3 +75,11 @@ def test_progress_messages_one_per_stage():
         run_pipeline(SAMPLE, RunConfig(), progress=said.append)
     assert len(said) == 6
     assert said[0].startswith("read ") and said[-1].startswith("coverage rate:")
+
+
+def test_config_of_the_wrong_type_and_unknown_category_fail_before_reading():
+    with pytest.raises(fm.ConfigError, match=r"expected a fifteenmin\.RunConfig, got str"):
+        fm.run_pipeline("no-such-file.osm", config="beijing")  # type: ignore[arg-type]
+    cfg = fm.RunConfig(category_weights={"helth": 2})  # catalogue by name: checked at run
+    with pytest.raises(fm.ConfigError, match="unknown category 'helth'"):
+        fm.run_pipeline("no-such-file.osm", config=cfg)

@@ -18,7 +18,7 @@ import geopandas as gpd
 import numpy as np
 
 from . import settings
-from ._errors import ConfigError, InputFileError
+from ._errors import ConfigError, ConfigTypeError, InputFileError
 from ._osm import OSMData, read_osm
 from ._progress import logger
 from ._version import __version__
@@ -288,8 +288,14 @@ def run_pipeline(
     >>> 0.0 <= res.coverage.summary["coverage_rate"] <= 1.0
     True
     """
+    if config is not None and not isinstance(config, RunConfig):
+        raise ConfigTypeError(
+            f"config: expected a fifteenmin.RunConfig, got {type(config).__name__}; make one "
+            "with RunConfig(...) or pass the options to run_report(path, **options)"
+        )
     cfg = config or RunConfig()
     cat = load_catalogue(cfg.catalogue)
+    cfg.check_catalogue(cat)  # a catalogue given by name is checked only now
     clock = _Clock(progress)
     com_user, user_fac = _user_inputs(cfg, cat)
     data = _read(osm_file, cat)
