@@ -37,6 +37,7 @@ __all__ = [
     "read_layer",
     "read_population_layer",
     "read_population_raster",
+    "read_spreadsheet",
     "read_vector",
 ]
 
@@ -45,6 +46,8 @@ __all__ = [
 CSV_ENCODINGS = ("utf-8", "utf-8-sig", "gbk", "gb18030")
 #: File suffixes read as delimited text rather than as vector files.
 TABLE_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
+#: File suffixes read as spreadsheets (POI exports, facility ledgers).
+SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm"})
 #: File suffixes read as population rasters (GeoTIFF; other files are recognised by content).
 RASTER_SUFFIXES = frozenset({".tif", ".tiff", ".geotiff"})
 #: The first bytes of a TIFF or BigTIFF file (little- and big-endian).
@@ -688,3 +691,71 @@ def _pixel_polygons(
         geometry=polys,
         crs=crs,
     )
+
+
+# ------------------------------------------------------------------------------ spreadsheets
+
+
+def read_spreadsheet(
+    path: str | os.PathLike[str],
+    what: str = "POI table",
+    prefer_sheets: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """Read a CSV table or one sheet of an Excel workbook (``.xlsx``), every column as text.
+
+    A CSV file is read by :func:`read_csv_table`. Of a workbook, the first sheet named in
+    ``prefer_sheets`` is read, else the first sheet that holds more than one column (a
+    workbook written by fifteenmin starts with a one-column ``about`` sheet).
+
+    Parameters
+    ----------
+    path
+        The file (``.csv``, ``.txt``, ``.tsv``, ``.xlsx``, ``.xlsm``).
+    what
+        What the file is, for messages.
+    prefer_sheets
+        Sheet names to read first, in this order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One string column per column (empty cells are NaN).
+
+    Raises
+    ------
+    InputFileError
+        The file is missing, cannot be read, or is an old ``.xls``/``.ods`` workbook.
+
+    Examples
+    --------
+    >>> read_spreadsheet("amap_pois.xlsx").columns.tolist()  # doctest: +SKIP
+    ['id', 'name', 'type', 'typecode', 'address', 'location']
+    """
+    import pandas as pd
+
+    require_type(path, _PATH_TYPES, what, "a file path", LayerTypeError)
+    p = Path(path)
+    if not path_exists(p, what):
+        raise InputFileError(not_found(what, p))
+    suffix = p.suffix.lower()
+    if suffix in TABLE_SUFFIXES:
+        return read_csv_table(p, what)
+    if suffix not in SPREADSHEET_SUFFIXES:
+        raise InputFileError(
+            f"{what} '{p}' is not a CSV or .xlsx file: save it from your spreadsheet program as "
+            "'CSV UTF-8' or 'Excel Workbook (.xlsx)'."
+        )
+    try:
+        sheets = pd.read_excel(p, sheet_name=None, dtype=str, engine="openpyxl")
+    except Exception as exc:  # zipfile.BadZipFile, openpyxl and pandas errors
+        raise InputFileError(
+            f"{what} '{p}' could not be read as an Excel workbook ({exc}). Save it again as "
+            "'Excel Workbook (.xlsx)' or 'CSV UTF-8'."
+        ) from exc
+    for name in prefer_sheets:
+        if name in sheets:
+            return sheets[name]
+    for frame in sheets.values():
+        if frame.shape[1] > 1:
+            return frame
+    raise InputFileError(f"{what} '{p}' holds no sheet with a table (a header row of columns).")
