@@ -51,10 +51,10 @@ __all__ = [
     "poi_type_rules",
 ]
 
-#: Where a POI table comes from: a web map's export, or the user's facility ledger.
-POI_SOURCES = ("amap", "baidu", "tencent", "ledger")
-#: The datum of each provider's coordinates (a ledger says it in its 坐标系 column).
-POI_SYSTEMS = {"amap": "gcj02", "baidu": "bd09", "tencent": "gcj02"}
+#: Where a POI table comes from (:data:`fifteenmin.settings.POI_SOURCES`).
+POI_SOURCES = settings.POI_SOURCES
+#: The datum of each web map's coordinates (a ledger says it in its 坐标系 column).
+POI_SYSTEMS = settings.POI_SYSTEMS
 #: The columns of a facility ledger (台账), in the order of the template.
 LEDGER_COLUMNS = [
     "名称",
