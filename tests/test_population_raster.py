@@ -18,12 +18,11 @@ import numpy as np
 import pytest
 import shapely
 
+from conftest import SHARED
 from fifteenmin import FifteenminError
 from fifteenmin.cli import main
 from fifteenmin.communities import residents_from_population
 from fifteenmin.readers import is_raster, read_population_raster
-
-from conftest import SHARED
 
 rasterio = pytest.importorskip("rasterio")
 

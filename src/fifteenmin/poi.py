@@ -43,18 +43,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LEDGER_COLUMNS",
-    "POI_SOURCES",
-    "POI_SYSTEMS",
     "detect_poi_source",
     "facilities_from_poi",
     "match_poi_types",
     "poi_type_rules",
 ]
 
-#: Where a POI table comes from (:data:`fifteenmin.settings.POI_SOURCES`).
-POI_SOURCES = settings.POI_SOURCES
-#: The datum of each web map's coordinates (a ledger says it in its 坐标系 column).
-POI_SYSTEMS = settings.POI_SYSTEMS
 #: The columns of a facility ledger (台账), in the order of the template.
 LEDGER_COLUMNS = [
     "名称",
@@ -149,7 +143,7 @@ def poi_type_rules(
     need = ["source", "field", "value", "item_id", "unless"]
     if missing := [c for c in need if c not in rules.columns]:
         raise FacilityFileError(f"{where} has no column(s) {missing}; columns are {list(rules)}.")
-    for col, allowed in (("source", ("any", *POI_SOURCES[:3])), ("field", _FIELDS)):
+    for col, allowed in (("source", ("any", *settings.POI_SOURCES[:3])), ("field", _FIELDS)):
         bad = sorted(set(rules[col]) - set(allowed))
         if bad:
             raise FacilityFileError(f"{where}: unknown {col} {bad}; use one of {list(allowed)}.")
@@ -395,7 +389,7 @@ def _poi_system(
             f"{where} says its coordinates are {next(iter(found))}, but --poi-crs / "
             f"coord_system={given!r} was given; leave the option out or fix the file."
         )
-    system = next(iter(found)) if found else given or POI_SYSTEMS.get(kind or "")
+    system = next(iter(found)) if found else given or settings.POI_SYSTEMS.get(kind or "")
     if system is None:
         raise FacilityFileError(
             f"{where}: cannot tell its coordinate system (its columns match no known export "
@@ -431,8 +425,8 @@ def facilities_from_poi(
     coord_system
         ``gcj02``, ``bd09`` or ``wgs84``; default: what the file says (a ``坐标系`` column,
         or a system in the coordinate headers, e.g. ``wgs84_lng``), else the source's datum
-        (:data:`POI_SYSTEMS`). A file whose system cannot be told, that mixes systems, or
-        that says another system than ``coord_system`` is an error.
+        (:data:`fifteenmin.settings.POI_SYSTEMS`). A file whose system cannot be told, that
+        mixes systems, or that says another system than ``coord_system`` is an error.
     catalogue
         The catalogue whose items the POIs are mapped to.
     rules
@@ -464,8 +458,9 @@ def facilities_from_poi(
     cat = catalogue if isinstance(catalogue, Catalogue) else load_catalogue(catalogue)
     df, where = _read_poi(source)
     kind = poi_source if poi_source is not None else detect_poi_source(list(df.columns))
-    if kind is not None and kind not in POI_SOURCES:
-        raise ConfigError(f"unknown POI source {kind!r}: use one of {', '.join(POI_SOURCES)}")
+    if kind is not None and kind not in settings.POI_SOURCES:
+        known = ", ".join(settings.POI_SOURCES)
+        raise ConfigError(f"unknown POI source {kind!r}: use one of {known}")
     given = None
     if coord_system is not None:
         try:
@@ -660,6 +655,7 @@ def _ledger_facilities(
 
 def _ledger_systems(df: pd.DataFrame, where: str, given: str | None) -> np.ndarray:
     """The coordinate system of every ledger row: its 坐标系 cell, else ``given``."""
+    cells: list[str | None]
     if "坐标系" not in df.columns:
         cells = [None] * len(df)
     else:
