@@ -320,3 +320,14 @@ def test_cli_ledger_template(tmp_path):
         "facility_ledger.csv",
         "facility_ledger.xlsx",
     ]
+
+
+def test_docs_list_every_rule():
+    """docs/poi.md shows the bundled rules: none missing, none stale."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "poi.md").read_text(encoding="utf-8")
+    rules = fm.poi_type_rules("beijing")
+    fields = ("| name |", "| typecode |", "| category |", "| name_fallback |")
+    rows = [ln for ln in text.splitlines() if ln.startswith(fields)]
+    shown = {tuple(c.strip().strip("`") for c in ln.split("|")[1:5]) for ln in rows}
+    expected = {(r.field, r.source, r.value, r.item_id) for r in rules.itertuples(index=False)}
+    assert shown == expected
