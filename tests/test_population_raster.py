@@ -186,6 +186,14 @@ def test_exact_area_weighting_against_brute_force(which, sample_net, sample_data
         # the method splits pixels in the network's UTM zone, the oracle in the raster's CRS
         assert got[cid] == pytest.approx(exp, rel=2e-5), cid
     assert homes.attrs["population_assigned"] == pytest.approx(sum(expected.values()), rel=2e-5)
+    # a second, independent implementation: exactextract's coverage-weighted sum (C++)
+    exactextract = pytest.importorskip("exactextract")
+    _, _, crs = _band(path)
+    ee = exactextract.exact_extract(
+        str(path), com.to_crs(crs), ["sum"], include_cols=["community_id"], output="pandas"
+    )
+    for cid, total in zip(ee["community_id"], ee["sum"], strict=True):
+        assert total == pytest.approx(expected[cid], rel=1e-6), cid
     assert set(homes["weight_unit"]) == {"people"}
     values, _, _ = _band(path)
     assert homes.attrs["population_raster_total"] == pytest.approx(np.nansum(values), rel=1e-9)

@@ -579,13 +579,22 @@ def residents_from_population(
       overlap), else to the nearest community within ``max_distance_m``, and are split over
       that community's origins in proportion to their base weights. Points farther away are
       not counted.
+    * **a raster** (a GeoTIFF of people per pixel: WorldPop, GHS-POP, LandScan; any CRS;
+      recognised by :func:`fifteenmin.readers.is_raster`): every pixel holding people that
+      may touch the communities is the polygon of its exact footprint
+      (:func:`fifteenmin.readers.read_population_raster`), split like a grid cell above.
+      ``value_column`` names nothing in the file (the band is band 1); a raster takes no
+      ``elderly_column`` or ``children_column``. ``attrs`` also holds
+      ``population_raster_total`` (people in the whole raster) and
+      ``population_raster_share`` (the share of them given to origins), which are logged.
 
     Parameters
     ----------
     communities
         ``community_id`` (unique) + polygons (any CRS).
     population
-        A vector file (any CRS; points and/or polygons) or a GeoDataFrame.
+        A vector file (any CRS; points and/or polygons), a GeoTIFF raster of people per pixel,
+        or a GeoDataFrame.
     net
         The walking network (its CRS is used for areas, distances and the output).
     value_column
