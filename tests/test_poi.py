@@ -264,7 +264,7 @@ def test_ledger_errors(tmp_path):
     blank = pd.DataFrame(
         {**base, "名称": ["A"], "事项编号": ["pharmacy"], "经度": [116.35], "纬度": [40.0]}
     )
-    with pytest.raises(FifteenminError, match=r"坐标系 .* of rows 2 is empty"):
+    with pytest.raises(FifteenminError, match=r"坐标系 .* of rows 1 is empty"):
         facilities_from_poi(blank)
     assert _read(blank, coord_system="wgs84")["item_id"].tolist() == ["pharmacy"]
     typo = blank.assign(事项编号=["pharmacyy"], 坐标系=["WGS84"])
@@ -277,7 +277,7 @@ def test_ledger_errors(tmp_path):
 
 def test_no_coordinates_is_an_error():
     df = pd.DataFrame({"name": ["A药房"], "type": ["药房"], "location": ["nowhere"]})
-    with pytest.raises(FifteenminError, match="no numeric coordinates in 'location' in rows 2"):
+    with pytest.raises(FifteenminError, match="no numeric coordinates in 'location' in rows 1\\."):
         facilities_from_poi(df, poi_source="amap")
 
 
@@ -331,3 +331,16 @@ def test_docs_list_every_rule():
     shown = {tuple(c.strip().strip("`") for c in ln.split("|")[1:5]) for ln in rows}
     expected = {(r.field, r.source, r.value, r.item_id) for r in rules.itertuples(index=False)}
     assert shown == expected
+
+
+def test_run_config_poi_options():
+    from fifteenmin._errors import ConfigTypeError
+
+    cfg = fm.RunConfig(poi=[str(AMAP)], poi_source="amap", poi_crs="GCJ-02")
+    assert cfg.poi_source == "amap"
+    with pytest.raises(ConfigTypeError, match="poi"):
+        fm.RunConfig(poi=[5])
+    with pytest.raises(FifteenminError, match="unknown POI source 'gaode'"):
+        fm.RunConfig(poi=str(AMAP), poi_source="gaode")
+    with pytest.raises(FifteenminError, match="unknown coordinate system"):
+        fm.RunConfig(poi=str(AMAP), poi_crs="utm")

@@ -352,11 +352,13 @@ def _coordinates(df: pd.DataFrame, where: str, rows: np.ndarray) -> tuple[np.nda
         )
     bad = ~(np.isfinite(lon) & np.isfinite(lat))
     if bad.any():
-        lines = ", ".join(str(int(r) + 2) for r in rows[bad][:MAX_LISTED])
+        first = int(df.attrs.get("first_row", 2))
+        lines = ", ".join(str(int(r) + first) for r in rows[bad][:MAX_LISTED])
         more = f" and {int(bad.sum()) - MAX_LISTED} more" if bad.sum() > MAX_LISTED else ""
+        counted = " (counting the header as row 1)" if first == 2 else ""
         raise FacilityFileError(
-            f"{where}: no numeric coordinates in {cols} in rows {lines}{more} (counting the "
-            "header as row 1). Fill them in or remove those rows."
+            f"{where}: no numeric coordinates in {cols} in rows {lines}{more}{counted}. Fill "
+            "them in or remove those rows."
         )
     return lon, lat, np.array(system or "")
 
@@ -481,9 +483,8 @@ def facilities_from_poi(
     names = df[name_col].map(_text) if name_col else blank
     types = types if types is not None else blank
     codes = df[code_col].map(_text) if code_col else blank
-    matched = match_poi_types(
-        names.tolist(), types.tolist(), codes.tolist(), kind, rules or poi_type_rules(cat)
-    )
+    table_rules = rules if rules is not None else poi_type_rules(cat)
+    matched = match_poi_types(names.tolist(), types.tolist(), codes.tolist(), kind, table_rules)
     items = matched["item_id"].to_numpy(dtype=object)
     hit = np.flatnonzero(pd.notna(items))
     unmatched = _unmatched(names, types, codes, pd.isna(items))
@@ -515,9 +516,11 @@ def _read_poi(source: str | os.PathLike[str] | pd.DataFrame) -> tuple[pd.DataFra
         )
         df = read_spreadsheet(source, "POI table", prefer_sheets=("台账", "ledger"))
         where = f"POI table '{source}'"
+    first = 1 if isinstance(source, pd.DataFrame) else 2  # a file's header is row 1
     df = df.dropna(how="all").reset_index(drop=True)
     if len(df) == 0:
         raise FacilityFileError(f"{where} is empty: it holds no rows.")
+    df.attrs["first_row"] = first
     return df, where
 
 
@@ -617,7 +620,12 @@ def _ledger_facilities(
                 f"{where} is a facility ledger without a '{col}' column; its columns should be "
                 f"{LEDGER_COLUMNS} (fifteenmin ledger-template writes an empty one)."
             )
-    code = df["事项编号"].map(_text).str.strip()
+    if "事项编号" not in df.columns and "事项名称" not in df.columns:
+        raise FacilityFileError(
+            f"{where} is a facility ledger without a '事项编号' (or '事项名称') column naming "
+            f"each facility's catalogue item; its columns should be {LEDGER_COLUMNS}."
+        )
+    code = _optional(df, ("事项编号",)).str.strip()
     if "事项名称" in df.columns:
         code = code.where(code != "", df["事项名称"].map(_text).str.strip())
     systems = _ledger_systems(df, where, given)
@@ -655,6 +663,7 @@ def _ledger_facilities(
 
 def _ledger_systems(df: pd.DataFrame, where: str, given: str | None) -> np.ndarray:
     """The coordinate system of every ledger row: its 坐标系 cell, else ``given``."""
+    first = int(df.attrs.get("first_row", 2))
     cells: list[str | None]
     if "坐标系" not in df.columns:
         cells = [None] * len(df)
@@ -666,7 +675,7 @@ def _ledger_systems(df: pd.DataFrame, where: str, given: str | None) -> np.ndarr
     if given is not None:
         clash = [i for i, s in enumerate(cells) if s is not None and s != given]
         if clash:
-            rows = ", ".join(str(i + 2) for i in clash[:MAX_LISTED])
+            rows = ", ".join(str(i + first) for i in clash[:MAX_LISTED])
             raise FacilityFileError(
                 f"{where}: rows {rows} say their coordinates are {cells[clash[0]]}, but "
                 f"--poi-crs / coord_system={given!r} was given; leave the option out or fix "
@@ -674,7 +683,7 @@ def _ledger_systems(df: pd.DataFrame, where: str, given: str | None) -> np.ndarr
             )
     missing = [i for i, s in enumerate(cells) if s is None]
     if missing and given is None:
-        rows = ", ".join(str(i + 2) for i in missing[:MAX_LISTED])
+        rows = ", ".join(str(i + first) for i in missing[:MAX_LISTED])
         raise FacilityFileError(
             f"{where}: the 坐标系 (coordinate system) of rows {rows} is empty, so their "
             "coordinates cannot be placed: fill in WGS84, GCJ-02 (Amap, Tencent) or BD-09 "
