@@ -344,3 +344,36 @@ def test_run_config_poi_options():
         fm.RunConfig(poi=str(AMAP), poi_source="gaode")
     with pytest.raises(FifteenminError, match="unknown coordinate system"):
         fm.RunConfig(poi=str(AMAP), poi_crs="utm")
+
+
+def test_other_real_layouts():
+    """Layouts seen in public scripts: split location columns (with the entrance's beside
+    them), and the Chinese 大类/中类/小类 columns of Amap export tools."""
+    raw = pd.read_csv(AMAP, dtype=str)
+    lon_lat = raw["location"].str.split(",", expand=True)
+    split = raw.drop(columns="location").assign(
+        location_lon=lon_lat[0],
+        location_lat=lon_lat[1],
+        entr_location_lon="116.0",  # the entrance: not the POI's place
+        entr_location_lat="39.0",
+    )
+    reference = _read(AMAP)
+    other = _read(split)
+    assert other["item_id"].tolist() == reference["item_id"].tolist()
+    np.testing.assert_allclose(other.geometry.x, reference.geometry.x, rtol=0, atol=1e-12)
+    levels = raw["type"].str.split("|").str[0].str.split(";", expand=True)
+    chinese = pd.DataFrame(
+        {
+            "名称": raw["name"],
+            "大类": levels[0],
+            "中类": levels[1],
+            "小类": levels[2],
+            "地址": raw["address"],
+            "经度": lon_lat[0],
+            "纬度": lon_lat[1],
+        }
+    )
+    zh = _read(chinese)
+    assert zh.attrs["poi_source"] == "amap" and zh.attrs["coord_system"] == "gcj02"
+    # without type codes the same items follow from the names and the type text
+    assert sorted(zh["item_id"]) == sorted(reference["item_id"])

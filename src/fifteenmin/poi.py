@@ -69,7 +69,17 @@ _TYPE = ("type", "类型", "tag", "标签", "category", "分类", "类别", "poi
 _TYPECODE = ("typecode", "类型编码", "分类编码", "类型代码", "category_code", "typecodes")
 _ADDRESS = ("address", "地址", "详细地址")
 _PAIR = ("location", "坐标", "经纬度", "lnglat", "lonlat")
-_LON = ("lon", "lng", "long", "longitude", "经度", "x", "location.lng", "location_lng")
+_LON = (
+    "lon",
+    "lng",
+    "long",
+    "longitude",
+    "经度",
+    "x",
+    "location.lng",
+    "location_lng",
+    "location_lon",
+)
 _LAT = ("lat", "latitude", "纬度", "y", "location.lat", "location_lat")
 _SYSTEM = ("坐标系", "coord_system", "coordinate_system", "坐标类型", "crs")
 _HOURS = ("开放时间", "营业时间", "opening_hours", "business_hours", "opentime")
