@@ -585,7 +585,8 @@ def residents_from_population(
       (:func:`fifteenmin.readers.read_population_raster`), split like a grid cell above.
       ``value_column`` names nothing in the file (the band is band 1); a raster takes no
       ``elderly_column`` or ``children_column``. ``attrs`` also holds
-      ``population_raster_total`` (people in the whole raster) and
+      ``population_raster_total`` (people in the raster's pixels over the communities'
+      bounding box, one pixel wider each side; also ``population_total``) and
       ``population_raster_share`` (the share of them given to origins), which are logged.
 
     Parameters
@@ -726,9 +727,9 @@ def _population_layer(
     pixels = raster.pixels.rename(columns={"population": columns[0][0]})
     if not len(pixels):
         raise CommunityFileError(
-            f"{raster.where}: none of its {raster.total:,.0f} people lies in a community (no "
-            "pixel with people covers the communities): check that the raster and the "
-            "communities cover the same place and that the raster's CRS is right."
+            f"{raster.where}: no pixel with people covers the communities (none lies in a "
+            "community): check that the raster and the communities cover the same place and "
+            "that the raster's CRS is right."
         )
     return pixels, raster.where, _PixelRows(pixels), raster
 
@@ -750,13 +751,17 @@ class _PixelRows(Rows):
 
 
 def _raster_share(out: gpd.GeoDataFrame, raster: PopulationRaster) -> None:
-    """Record (``attrs``) and log the share of the raster's people inside the communities."""
+    """Record (``attrs``) and log the share of the raster's people inside the communities.
+
+    The raster's people are those of the window read: the pixels over the communities'
+    bounding box (and one pixel around it).
+    """
     out.attrs["population_raster_total"] = raster.total
     share = out.attrs["population_assigned"] / raster.total if raster.total > 0 else float("nan")
     out.attrs["population_raster_share"] = share
     logger.info(
         f"{raster.where}: {out.attrs['population_assigned']:,.1f} people in the communities, "
-        f"{share:.2%} of the raster's {raster.total:,.1f}"
+        f"{share:.2%} of the raster's {raster.total:,.1f} over the communities' bounding box"
         + (f"; {raster.nodata_pixels:,} nodata pixels read" if raster.nodata_pixels else "")
     )
 

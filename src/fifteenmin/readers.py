@@ -496,9 +496,8 @@ class PopulationRaster:
     where : str
         The source, for messages (``"population raster 'pop.tif'"``).
     total : float
-        People in the whole raster (every valid pixel of the band).
-    window_total : float
-        People in the pixels read (those that may touch the area asked for).
+        People in the pixels read: the window of the raster around the area asked for (the
+        whole band without an area).
     nodata_pixels : int
         Pixels read that are nodata, NaN or masked (they count as no people).
     """
@@ -508,19 +507,16 @@ class PopulationRaster:
         pixels: gpd.GeoDataFrame,
         where: str,
         total: float,
-        window_total: float,
         nodata_pixels: int,
     ) -> None:
         self.pixels = pixels
         self.where = where
         self.total = total
-        self.window_total = window_total
         self.nodata_pixels = nodata_pixels
 
     def __repr__(self) -> str:
         return (
-            f"PopulationRaster({self.where}, {len(self.pixels)} pixels, "
-            f"{self.window_total:,.1f} of {self.total:,.1f} people)"
+            f"PopulationRaster({self.where}, {len(self.pixels)} pixels, {self.total:,.1f} people)"
         )
 
 
@@ -532,10 +528,10 @@ def read_population_raster(
 ) -> PopulationRaster:
     """Read the pixels of a population GeoTIFF (WorldPop, GHS-POP, LandScan, …) as polygons.
 
-    Only the window of pixels that can touch ``bounds`` is turned into polygons (the raster
-    is never resampled or reprojected: the pixels keep their exact footprint in the raster's
-    CRS); the total of the whole band is read block by block, so that the share of the
-    raster's people inside the study area can be reported.
+    Only the window of pixels that can touch ``bounds`` (one pixel wider on each side) is
+    read and turned into polygons, so a national raster costs no more than the study area's
+    part of it; the raster is never resampled or reprojected: the pixels keep their exact
+    footprint in the raster's CRS.
 
     Parameters
     ----------
@@ -561,7 +557,8 @@ def read_population_raster(
     Examples
     --------
     >>> r = read_population_raster("worldpop.tif", (116.3, 39.9, 116.4, 40.0))  # doctest: +SKIP
-    >>> r.pixels["population"].sum(), r.total  # doctest: +SKIP
+    >>> r.pixels["population"].sum() == r.total  # doctest: +SKIP
+    True
     """
     require_type(path, _PATH_TYPES, "population", "a file path", LayerTypeError)
     p = Path(path)
@@ -600,12 +597,12 @@ def _read_raster(
             )
         if not 1 <= band <= src.count:
             raise CommunityFileError(f"{where} has {src.count} band(s); band {band} was asked for.")
-        total = _raster_total(src, band, where)
         window = _raster_window(src, bounds)
         data = src.read(band, window=window, masked=True).astype(np.float64)
         transform = src.window_transform(window)
         crs = src.crs
     values = np.ma.filled(data, np.nan)
+    _check_raster_values(values, where)
     valid = np.isfinite(values)
     nodata_pixels = int((~valid).sum())
     keep = valid & (values > 0)
@@ -613,7 +610,7 @@ def _read_raster(
     gdf = _pixel_polygons(rows, cols, values[keep], transform, crs)
     gdf["row"] += int(window.row_off)
     gdf["col"] += int(window.col_off)
-    return PopulationRaster(gdf, where, total, float(values[keep].sum()), nodata_pixels)
+    return PopulationRaster(gdf, where, float(values[keep].sum()), nodata_pixels)
 
 
 def _rasterio() -> Any:
@@ -628,22 +625,18 @@ def _rasterio() -> Any:
     return rasterio
 
 
-def _raster_total(src: Any, band: int, where: str) -> float:
-    """People in every valid pixel of the band, read block by block; checks the values."""
+def _check_raster_values(values: Any, where: str) -> None:
+    """Raise for negative or infinite people (values that are not the nodata value)."""
     import numpy as np
 
-    total = 0.0
-    for _, win in src.block_windows(band):
-        block = np.ma.filled(src.read(band, window=win, masked=True).astype(np.float64), np.nan)
-        if (block < 0).any() or np.isinf(block).any():
-            bad = block[(block < 0) | np.isinf(block)][0]
-            raise CommunityFileError(
-                f"{where} holds negative or infinite values (e.g. {bad:g}) that are not its "
-                "nodata value; a population raster holds people per pixel (>= 0). Set the "
-                "nodata value (gdal_edit.py -a_nodata VALUE FILE) or fix the values."
-            )
-        total += float(np.nansum(block))
-    return total
+    with np.errstate(invalid="ignore"):
+        bad = (values < 0) | np.isinf(values)
+    if bad.any():
+        raise CommunityFileError(
+            f"{where} holds negative or infinite values (e.g. {values[bad][0]:g}) that are not "
+            "its nodata value; a population raster holds people per pixel (>= 0). Set the "
+            "nodata value (gdal_edit.py -a_nodata VALUE FILE) or fix the values."
+        )
 
 
 def _raster_window(src: Any, bounds: tuple[float, float, float, float] | None) -> Any:
