@@ -20,7 +20,7 @@ LAYERS: list[set[str]] = [
     {"_osm", "readers", "online", "validate"},
     {"network"},
     {"catalogue"},
-    {"facilities"},
+    {"facilities", "poi"},
     {"routing"},
     {"communities"},
     {"coverage"},

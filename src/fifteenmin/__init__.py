@@ -62,7 +62,9 @@ from .network import (
     snap_points,
 )
 from .online import OnlineArea
+from .output.poi_files import write_ledger_template
 from .pipeline import Results, run_pipeline
+from .poi import facilities_from_poi, match_poi_types, poi_type_rules
 from .report import Report, run_report, sample_path
 from .routing import TravelTimes, item_speeds, origin_times, reachable, travel_times
 from .siting import candidate_sites, plan_missing, site_facilities
@@ -99,6 +101,7 @@ __all__ = [
     "compare_reports",
     "entrances_from_osm",
     "facilities_from_osm",
+    "facilities_from_poi",
     "facilities_from_polygon",
     "facilities_from_table",
     "facility_counts",
@@ -106,6 +109,7 @@ __all__ = [
     "from_networkx",
     "item_speeds",
     "load_catalogue",
+    "match_poi_types",
     "merge_facilities",
     "network_from_bbox",
     "network_from_file",
@@ -113,6 +117,7 @@ __all__ = [
     "network_from_polygon",
     "origin_times",
     "plan_missing",
+    "poi_type_rules",
     "reachable",
     "read_osm",
     "residents",
@@ -127,4 +132,5 @@ __all__ = [
     "to_wgs84",
     "travel_times",
     "walking_areas",
+    "write_ledger_template",
 ]

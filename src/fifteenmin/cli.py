@@ -80,8 +80,9 @@ def _add_pipeline_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--population",
-        help="population layer (points, grid cells or census polygons; any CRS) weighting "
-        "residents in people",
+        help="population layer (points, grid cells or census polygons; any CRS) or raster "
+        "(GeoTIFF of people per pixel: WorldPop, GHS-POP, LandScan) weighting residents in "
+        "people",
     )
     p.add_argument(
         "--population-layer",
@@ -121,6 +122,31 @@ def _add_pipeline_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--engine", choices=settings.ENGINES, default=settings.ENGINE, help="shortest-path engine"
+    )
+    _add_poi_args(p)
+
+
+def _add_poi_args(p: argparse.ArgumentParser) -> None:
+    """POI exports of Chinese web maps and facility ledgers (fifteenmin.poi)."""
+    p.add_argument(
+        "--poi",
+        action="append",
+        metavar="FILE",
+        help="a POI export of Amap (高德), Baidu or Tencent, or a facility ledger (台账), as CSV "
+        "or .xlsx; its POIs are mapped to catalogue items and added (source=poi); repeatable",
+    )
+    p.add_argument(
+        "--poi-source",
+        choices=["auto", *settings.POI_SOURCES],
+        default="auto",
+        help="where the --poi files come from (default: guessed from their columns)",
+    )
+    p.add_argument(
+        "--poi-crs",
+        choices=["gcj02", "bd09", "wgs84"],
+        default=None,
+        help="coordinates of the --poi files (default: what the file says, else gcj02 for "
+        "Amap and Tencent, bd09 for Baidu)",
     )
 
 
@@ -203,6 +229,9 @@ def _config(args: argparse.Namespace) -> RunConfig:
         threshold=args.threshold,
         category_weights=args.category_weights,
         engine=args.engine,
+        poi=args.poi,
+        poi_source=None if args.poi_source == "auto" else args.poi_source,
+        poi_crs=args.poi_crs,
     )
 
 
@@ -254,7 +283,36 @@ def _parser() -> argparse.ArgumentParser:
     _add_catalogue_parser(sub)
     _add_site_parser(sub)
     _add_batch_parser(sub)
+    _add_ledger_parser(sub)
     return p
+
+
+def _add_ledger_parser(sub: Any) -> None:
+    lt = sub.add_parser(
+        "ledger-template",
+        help="write an empty facility ledger (台账: CSV and Excel, Chinese headers) for the "
+        "facilities OSM lacks",
+        description="Write facility_ledger.csv and facility_ledger.xlsx into OUT: the columns "
+        "名称, 事项编号, 事项名称, 地址, 经度, 纬度, 坐标系, 开放时间, 备注, and (in the workbook) "
+        "the catalogue's items and an explanation of each column. Fill in one row per "
+        "facility and give the file to `fifteenmin report --poi FILE`.",
+    )
+    lt.add_argument("--out", required=True, help="output folder")
+    lt.add_argument(
+        "--catalogue",
+        default=settings.CATALOGUE,
+        help=f"catalogue whose items the ledger lists (default: {settings.CATALOGUE})",
+    )
+    _add_verbosity_args(lt)
+
+
+def _cmd_ledger(args: argparse.Namespace) -> int:
+    from .output.poi_files import write_ledger_template
+
+    _check_out(args.out)
+    files = write_ledger_template(args.out, args.catalogue)
+    logger.info("wrote " + ", ".join(str(f) for f in files))
+    return 0
 
 
 def _add_verbosity_args(p: argparse.ArgumentParser) -> None:
@@ -393,6 +451,7 @@ def _positive_int(text: str) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from .output import output_folder
+    from .output.poi_files import write_poi_unmatched
     from .report import run_report
 
     # fail fast on an unwritable output folder, before the long steps; a folder this run
@@ -409,6 +468,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
             isochrones=None if args.no_isochrones else "auto",
             sites=None if args.no_sites else "auto",
         )
+        unmatched = write_poi_unmatched(report, out)
+        if unmatched is not None:
+            files.append(unmatched)
     logger.info("wrote " + ", ".join(str(f) for f in files))
     return 0
 
@@ -709,6 +771,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _cmd_site(args)
             if args.command == "batch":
                 return _cmd_batch(args)
+            if args.command == "ledger-template":
+                return _cmd_ledger(args)
             return _cmd_catalogue(args)
     except FifteenminError as exc:
         print(f"fifteenmin: error: {exc}", file=sys.stderr)

@@ -17,7 +17,7 @@ street each point stands for), else the community's representative point.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -30,8 +30,15 @@ from . import settings
 from ._errors import CommunityFileError, ConfigError, LayerError, LayerTypeError, require_type
 from ._geom import line_parts, points_along
 from ._osm import OSMData
+from ._progress import logger
 from .network import WalkNetwork
-from .readers import read_community_layer, read_population_layer
+from .readers import (
+    PopulationRaster,
+    is_raster,
+    read_community_layer,
+    read_population_layer,
+    read_population_raster,
+)
 from .validate import (
     MAX_LISTED,
     Rows,
@@ -523,16 +530,18 @@ def _warn_unplaced(
     max_distance_m: float,
 ) -> None:
     """Warn about the people of features without geometry or outside every community."""
+    pixels = rows.unit == "pixel"
+    outside = "lie outside every community" + (
+        "" if pixels else f" (points: farther than {max_distance_m:g} m)"
+    )
     for mask, why in (
         (empty & (values[:, 0] > 0), "have no geometry (null or empty)"),
-        (
-            lost & (values[:, 0] > 0),
-            f"lie outside every community (points: farther than {max_distance_m:g} m)",
-        ),
+        (lost & (values[:, 0] > 0), outside),
     ):
         if mask.any():
             warn(
-                f"{where}: {int(mask.sum())} features holding {values[mask, 0].sum():,.0f} "
+                f"{where}: {int(mask.sum())} {'pixels' if pixels else 'features'} holding "
+                f"{values[mask, 0].sum():,.0f} "
                 f"people {why} ({rows.text(np.flatnonzero(mask))}); their people are not "
                 "counted.",
                 stacklevel=4,
@@ -570,13 +579,23 @@ def residents_from_population(
       overlap), else to the nearest community within ``max_distance_m``, and are split over
       that community's origins in proportion to their base weights. Points farther away are
       not counted.
+    * **a raster** (a GeoTIFF of people per pixel: WorldPop, GHS-POP, LandScan; any CRS;
+      recognised by :func:`fifteenmin.readers.is_raster`): every pixel holding people that
+      may touch the communities is the polygon of its exact footprint
+      (:func:`fifteenmin.readers.read_population_raster`), split like a grid cell above.
+      ``value_column`` names nothing in the file (the band is band 1); a raster takes no
+      ``elderly_column`` or ``children_column``. ``attrs`` also holds
+      ``population_raster_total`` (people in the raster's pixels over the communities'
+      bounding box, one pixel wider each side; also ``population_total``) and
+      ``population_raster_share`` (the share of them given to origins), which are logged.
 
     Parameters
     ----------
     communities
         ``community_id`` (unique) + polygons (any CRS).
     population
-        A vector file (any CRS; points and/or polygons) or a GeoDataFrame.
+        A vector file (any CRS; points and/or polygons), a GeoTIFF raster of people per pixel,
+        or a GeoDataFrame.
     net
         The walking network (its CRS is used for areas, distances and the output).
     value_column
@@ -620,18 +639,12 @@ def residents_from_population(
     require_type(max_distance_m, (int, float), "max_distance_m", "a number of metres")
     if not max_distance_m >= 0:
         raise ConfigError(f"max_distance_m must be >= 0, got {max_distance_m}")
-    pop, where = read_population_layer(population, layer)
-    rows = Rows.of(population)
-    if pop.crs is None:
-        raise CommunityFileError(
-            f"{where} has no coordinate reference system. Set one in your GIS, or in Python: "
-            "gdf.set_crs(...) (use the CRS the coordinates are really in)."
-        )
     columns = [(value_column, "value_column")]
     if elderly_column is not None:
         columns.append((elderly_column, "elderly_column"))
     if children_column is not None:
         columns.append((children_column, "children_column"))
+    pop, where, rows, raster = _population_layer(population, layer, communities, columns)
     values = _population_values(pop, columns, where, rows)
     try:
         lonlat = np.asarray(pop.geometry.to_crs("EPSG:4326").values, dtype=object)
@@ -671,6 +684,8 @@ def residents_from_population(
     out = origins.frame(new, com_ids.to_numpy(), [what for _, what in columns], net.crs)
     out.attrs["population_total"] = float(values[:, 0].sum())
     out.attrs["population_assigned"] = float(out["weight"].sum())
+    if raster is not None:
+        _raster_share(out, raster)
     if not out.attrs["population_assigned"] > 0:
         raise CommunityFileError(
             f"{where}: none of its {out.attrs['population_total']:,.0f} people lies in a "
@@ -678,6 +693,77 @@ def residents_from_population(
             "the same place and that the layer's CRS is right."
         )
     return out
+
+
+def _population_layer(
+    population: str | os.PathLike[str] | gpd.GeoDataFrame,
+    layer: str | int | None,
+    communities: gpd.GeoDataFrame,
+    columns: list[tuple[str, str]],
+) -> tuple[gpd.GeoDataFrame, str, Rows, PopulationRaster | None]:
+    """The population layer, its source and row numbering; a raster as its pixel polygons.
+
+    A GeoTIFF (:func:`fifteenmin.readers.is_raster`) is read as the polygons of its pixels
+    that may touch the communities, with their people in column ``columns[0][0]``; a raster
+    has one count per pixel, so it takes no elderly or children column.
+    """
+    if not is_raster(population):
+        pop, where = read_population_layer(population, layer)
+        if pop.crs is None:
+            raise CommunityFileError(
+                f"{where} has no coordinate reference system. Set one in your GIS, or in "
+                "Python: gdf.set_crs(...) (use the CRS the coordinates are really in)."
+            )
+        return pop, where, Rows.of(population), None
+    assert isinstance(population, str | os.PathLike)
+    if len(columns) > 1:
+        raise CommunityFileError(
+            f"population raster '{population}' holds one count per pixel: elderly_column and "
+            "children_column (--elderly-column, --children-column) need a vector layer with "
+            "those columns."
+        )
+    bounds = tuple(float(v) for v in communities.to_crs("EPSG:4326").total_bounds)
+    raster = read_population_raster(population, bounds)  # type: ignore[arg-type]
+    pixels = raster.pixels.rename(columns={"population": columns[0][0]})
+    if not len(pixels):
+        raise CommunityFileError(
+            f"{raster.where}: no pixel with people covers the communities (none lies in a "
+            "community): check that the raster and the communities cover the same place and "
+            "that the raster's CRS is right."
+        )
+    return pixels, raster.where, _PixelRows(pixels), raster
+
+
+class _PixelRows(Rows):
+    """Rows numbered as pixels of a raster: ``pixel (row 3, column 7)``, from 0 like GDAL."""
+
+    def __init__(self, pixels: gpd.GeoDataFrame) -> None:
+        super().__init__("pixel", 0)
+        object.__setattr__(self, "_rc", (pixels["row"].to_numpy(), pixels["col"].to_numpy()))
+
+    def text(self, positions: Iterable[int] | np.ndarray) -> str:
+        """``positions`` (rows of the pixel frame) as pixels (row, column) of the file."""
+        pos = np.asarray(list(positions), dtype=np.int64).ravel()
+        r, c = self._rc  # type: ignore[attr-defined]
+        shown = ", ".join(f"(row {r[p]}, column {c[p]})" for p in pos[:MAX_LISTED])
+        more = f" and {len(pos) - MAX_LISTED} more" if len(pos) > MAX_LISTED else ""
+        return f"{'pixel' if len(pos) == 1 else 'pixels'} {shown}{more}"
+
+
+def _raster_share(out: gpd.GeoDataFrame, raster: PopulationRaster) -> None:
+    """Record (``attrs``) and log the share of the raster's people inside the communities.
+
+    The raster's people are those of the window read: the pixels over the communities'
+    bounding box (and one pixel around it).
+    """
+    out.attrs["population_raster_total"] = raster.total
+    share = out.attrs["population_assigned"] / raster.total if raster.total > 0 else float("nan")
+    out.attrs["population_raster_share"] = share
+    logger.info(
+        f"{raster.where}: {out.attrs['population_assigned']:,.1f} people in the communities, "
+        f"{share:.2%} of the raster's {raster.total:,.1f} over the communities' bounding box"
+        + (f"; {raster.nodata_pixels:,} nodata pixels read" if raster.nodata_pixels else "")
+    )
 
 
 @dataclass

@@ -89,6 +89,16 @@ class RunConfig:
     engine
         Shortest-path engine: ``"auto"``, ``"numba"`` or ``"scipy"``; used by every search
         of the run (travel times, walking areas, service directory, siting).
+    poi
+        POI exports (Amap, Baidu, Tencent) or facility ledgers: a file, a DataFrame, or a
+        list of them; their facilities are added with source ``poi``; see
+        :func:`fifteenmin.poi.facilities_from_poi`.
+    poi_source
+        ``amap``, ``baidu``, ``tencent`` or ``ledger`` for every ``poi`` table; default:
+        guessed from each table's columns.
+    poi_crs
+        ``gcj02``, ``bd09`` or ``wgs84`` for every ``poi`` table; default: what each table
+        says, else its source's datum.
 
     Raises
     ------
@@ -113,9 +123,14 @@ class RunConfig:
     threshold: float = settings.THRESHOLD
     category_weights: Mapping[str, float] | None = field(default=None)
     engine: str = settings.ENGINE
+    # -- POI exports and facility ledgers (fifteenmin.poi)
+    poi: Any = None
+    poi_source: str | None = None
+    poi_crs: str | None = None
 
     def __post_init__(self) -> None:
         _check_types(self)
+        _check_poi(self)
         plausible_speed(self.speed)
         thr = self.threshold
         if isinstance(thr, bool) or not isinstance(thr, int | float) or not 0 < thr <= 1:
@@ -278,6 +293,25 @@ def _check_types(cfg: RunConfig) -> None:
         require_type(
             cfg.category_weights, Mapping, "category_weights", "a mapping of category: weight"
         )
+
+
+def _check_poi(cfg: RunConfig) -> None:
+    """The POI options: tables of the right type, a known source and coordinate system."""
+    import pandas as pd
+
+    tables = cfg.poi if isinstance(cfg.poi, list | tuple) else [cfg.poi]
+    for k, table in enumerate(tables):
+        if table is not None:
+            require_type(table, (*_PATH, pd.DataFrame), f"poi[{k}]", "a file path or a DataFrame")
+    if cfg.poi_source is not None and cfg.poi_source not in settings.POI_SOURCES:
+        raise ConfigError(
+            f"unknown POI source {cfg.poi_source!r}: use one of {', '.join(settings.POI_SOURCES)}"
+        )
+    if cfg.poi_crs is not None:
+        try:
+            normalize_system(cfg.poi_crs)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
 
 
 def _check_weights(weights: Mapping[str, float]) -> None:

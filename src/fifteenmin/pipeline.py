@@ -16,6 +16,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 
 from . import settings
 from ._errors import ConfigError, ConfigTypeError, InputFileError
@@ -41,6 +42,7 @@ from .facilities import (
 from .isochrones import community_walking_areas
 from .network import WalkNetwork, network_from_file
 from .online import OnlineArea, read_online, source_name
+from .poi import facilities_from_poi
 from .routing import TravelTimes, item_speeds, origin_times, travel_times
 
 __all__ = ["Results", "run_pipeline", "sample_path"]
@@ -90,6 +92,10 @@ class Results:
     origin_nearest
         Per origin and item, the row in ``travel.facilities`` of the nearest facility
         (-1 where none is reached).
+    poi_unmatched
+        The POIs of ``config.poi`` that no rule mapped to an item, counted per type
+        (``source_file``, ``poi_type``, ``typecode``, ``pois``, ``example``); None without
+        POI tables.
     """
 
     network: WalkNetwork
@@ -104,6 +110,7 @@ class Results:
     osm_source: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     origin_nearest: np.ndarray | None = None
+    poi_unmatched: pd.DataFrame | None = None
 
     @property
     def threshold(self) -> float:
@@ -125,6 +132,10 @@ class Results:
                 f"{k}: {Path(v).name if isinstance(v, str | os.PathLike) else type(v).__name__}"
                 for k, v in tables.items()
             )
+        if self.config.poi is not None:  # POI tables are facility tables of source "poi"
+            names = "; ".join(f"poi: {_label(t)}" for t in _poi_tables(self.config))
+            shown = params.get("user_facilities")
+            params["user_facilities"] = f"{shown}; {names}" if shown else names
         return params
 
     def summary(self) -> dict[str, Any]:
@@ -230,6 +241,36 @@ def _user_inputs(
     return com, fac
 
 
+def _label(table: object) -> str:
+    return Path(table).name if isinstance(table, str | os.PathLike) else type(table).__name__
+
+
+def _poi_tables(cfg: RunConfig) -> list[Any]:
+    return (
+        [] if cfg.poi is None else list(cfg.poi) if isinstance(cfg.poi, list | tuple) else [cfg.poi]
+    )
+
+
+def _poi_facilities(
+    cfg: RunConfig, cat: Catalogue, user_fac: gpd.GeoDataFrame | None
+) -> tuple[gpd.GeoDataFrame | None, pd.DataFrame | None]:
+    """The user's facilities with those of the POI tables; the POIs no rule mapped."""
+    tables = _poi_tables(cfg)
+    if not tables:
+        return user_fac, None
+    frames, unmatched = [], []
+    for table in tables:
+        f = facilities_from_poi(
+            table, poi_source=cfg.poi_source, coord_system=cfg.poi_crs, catalogue=cat
+        )
+        frames.append(f)
+        unmatched.append(f.attrs["poi_unmatched"].assign(source_file=_label(table)))
+    missed = pd.concat(unmatched, ignore_index=True)
+    missed = missed[["source_file", "poi_type", "typecode", "pois", "example"]]
+    parts = [user_fac, *frames] if user_fac is not None else frames
+    return merge_facilities(*parts, catalogue=cat), missed
+
+
 def _read(
     osm_file: str | os.PathLike[str] | OSMData | OnlineArea | None, cat: Catalogue
 ) -> OSMData:
@@ -298,6 +339,7 @@ def run_pipeline(
     cfg.check_catalogue(cat)  # a catalogue given by name is checked only now
     clock = _Clock(progress)
     com_user, user_fac = _user_inputs(cfg, cat)
+    user_fac, poi_unmatched = _poi_facilities(cfg, cat, user_fac)
     data = _read(osm_file, cat)
     n = data.counts
     clock.lap(
@@ -361,4 +403,5 @@ def run_pipeline(
         osm_source=str(data.source),
         timings=clock.timings,
         origin_nearest=nearest,
+        poi_unmatched=poi_unmatched,
     )

@@ -13,8 +13,9 @@ from __future__ import annotations
 import csv
 import io
 import os
+import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._errors import CommunityFileError, InputFileError, LayerError, LayerTypeError, require_type
 from .validate import not_found, path_exists, spatial_layers
@@ -25,13 +26,18 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CSV_ENCODINGS",
+    "RASTER_SUFFIXES",
     "TABLE_SUFFIXES",
     "LayerPath",
+    "PopulationRaster",
+    "is_raster",
     "read_community_layer",
     "read_csv_table",
     "read_facility_table",
     "read_layer",
     "read_population_layer",
+    "read_population_raster",
+    "read_spreadsheet",
     "read_vector",
 ]
 
@@ -40,6 +46,12 @@ __all__ = [
 CSV_ENCODINGS = ("utf-8", "utf-8-sig", "gbk", "gb18030")
 #: File suffixes read as delimited text rather than as vector files.
 TABLE_SUFFIXES = frozenset({".csv", ".txt", ".tsv"})
+#: File suffixes read as spreadsheets (POI exports, facility ledgers).
+SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+#: File suffixes read as population rasters (GeoTIFF; other files are recognised by content).
+RASTER_SUFFIXES = frozenset({".tif", ".tiff", ".geotiff"})
+#: The first bytes of a TIFF or BigTIFF file (little- and big-endian).
+_TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
 
 _PATH_TYPES = (str, os.PathLike)
 
@@ -445,3 +457,298 @@ def read_community_layer(
         layer = _pick_layer(p, layer, "community file", "--community-layer")
     gdf = read_vector(p, "community file", layer=layer, require_crs=True, error=CommunityFileError)
     return gdf, _where("community file", p, layer if isinstance(path, LayerPath) else None)
+
+
+# ------------------------------------------------------------------------------ rasters
+
+
+def is_raster(path: object) -> bool:
+    """Whether ``path`` names a GeoTIFF: by its suffix, else by its first bytes.
+
+    Examples
+    --------
+    >>> is_raster("worldpop.tif"), is_raster("grid.gpkg"), is_raster(5)
+    (True, False, False)
+    """
+    if not isinstance(path, str | os.PathLike) or isinstance(path, LayerPath):
+        return False
+    p = Path(path)
+    if p.suffix.lower() in RASTER_SUFFIXES:
+        return True
+    try:
+        with p.open("rb") as fh:
+            return fh.read(4) in _TIFF_MAGIC
+    except OSError:
+        return False
+
+
+class PopulationRaster:
+    """The pixels of a population raster that cover an area, as polygons with their people.
+
+    Made by :func:`read_population_raster`. ``pixels`` is a GeoDataFrame in the raster's
+    CRS: one square (or parallelogram, for a rotated grid) per pixel holding people, with
+    ``population`` (people per pixel), ``row`` and ``col`` (0-based pixel position in the
+    file). Pixels of value 0, nodata, NaN or masked are left out.
+
+    Attributes
+    ----------
+    pixels : geopandas.GeoDataFrame
+    where : str
+        The source, for messages (``"population raster 'pop.tif'"``).
+    total : float
+        People in the pixels read: the window of the raster around the area asked for (the
+        whole band without an area).
+    nodata_pixels : int
+        Pixels read that are nodata, NaN or masked (they count as no people).
+    """
+
+    def __init__(
+        self,
+        pixels: gpd.GeoDataFrame,
+        where: str,
+        total: float,
+        nodata_pixels: int,
+    ) -> None:
+        self.pixels = pixels
+        self.where = where
+        self.total = total
+        self.nodata_pixels = nodata_pixels
+
+    def __repr__(self) -> str:
+        return (
+            f"PopulationRaster({self.where}, {len(self.pixels)} pixels, {self.total:,.1f} people)"
+        )
+
+
+def read_population_raster(
+    path: str | os.PathLike[str],
+    bounds: tuple[float, float, float, float] | None = None,
+    *,
+    band: int = 1,
+) -> PopulationRaster:
+    """Read the pixels of a population GeoTIFF (WorldPop, GHS-POP, LandScan, …) as polygons.
+
+    Only the window of pixels that can touch ``bounds`` (one pixel wider on each side) is
+    read and turned into polygons, so a national raster costs no more than the study area's
+    part of it; the raster is never resampled or reprojected: the pixels keep their exact
+    footprint in the raster's CRS.
+
+    Parameters
+    ----------
+    path
+        The raster file (any CRS GDAL knows; people per pixel, not density).
+    bounds
+        ``(west, south, east, north)`` in degrees (WGS-84) of the area of interest; default:
+        the whole raster.
+    band
+        The band holding people per pixel.
+
+    Returns
+    -------
+    PopulationRaster
+
+    Raises
+    ------
+    InputFileError
+        The file is missing or cannot be read as a raster.
+    CommunityFileError
+        No CRS, no such band, negative or infinite values.
+
+    Examples
+    --------
+    >>> r = read_population_raster("worldpop.tif", (116.3, 39.9, 116.4, 40.0))  # doctest: +SKIP
+    >>> r.pixels["population"].sum() == r.total  # doctest: +SKIP
+    True
+    """
+    require_type(path, _PATH_TYPES, "population", "a file path", LayerTypeError)
+    p = Path(path)
+    where = f"population raster '{p}'"
+    if not path_exists(p, "population raster"):
+        raise InputFileError(not_found("population raster", p))
+    rasterio = _rasterio()
+    with warnings.catch_warnings():
+        # affine >= 3 asks rasterio to write `@` for `*` (PendingDeprecationWarning)
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        return _read_raster(rasterio, p, where, bounds, band)
+
+
+def _read_raster(
+    rasterio: Any,
+    p: Path,
+    where: str,
+    bounds: tuple[float, float, float, float] | None,
+    band: int,
+) -> PopulationRaster:
+    """:func:`read_population_raster` once rasterio is imported."""
+    import numpy as np
+
+    try:
+        src = rasterio.open(p)
+    except Exception as exc:  # rasterio.errors.RasterioIOError and friends
+        raise InputFileError(
+            f"'{p}' could not be read as a raster ({str(exc).splitlines()[0]}). Use a GeoTIFF "
+            "of people per pixel."
+        ) from exc
+    with src:
+        if src.crs is None:
+            raise CommunityFileError(
+                f"{where} has no coordinate reference system. Set it with GDAL "
+                "(gdal_edit.py -a_srs EPSG:4326 FILE) or in your GIS."
+            )
+        if not 1 <= band <= src.count:
+            raise CommunityFileError(f"{where} has {src.count} band(s); band {band} was asked for.")
+        window = _raster_window(src, bounds)
+        data = src.read(band, window=window, masked=True).astype(np.float64)
+        transform = src.window_transform(window)
+        crs = src.crs
+    values = np.ma.filled(data, np.nan)
+    _check_raster_values(values, where)
+    valid = np.isfinite(values)
+    nodata_pixels = int((~valid).sum())
+    keep = valid & (values > 0)
+    rows, cols = np.nonzero(keep)
+    gdf = _pixel_polygons(rows, cols, values[keep], transform, crs)
+    gdf["row"] += int(window.row_off)
+    gdf["col"] += int(window.col_off)
+    return PopulationRaster(gdf, where, float(values[keep].sum()), nodata_pixels)
+
+
+def _rasterio() -> Any:
+    """rasterio, imported when a raster is read (an optional dependency)."""
+    try:
+        import rasterio
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise InputFileError(
+            "reading a population raster needs rasterio: pip install 'fifteenmin[raster]' "
+            "(or pip install rasterio)."
+        ) from exc
+    return rasterio
+
+
+def _check_raster_values(values: Any, where: str) -> None:
+    """Raise for negative or infinite people (values that are not the nodata value)."""
+    import numpy as np
+
+    with np.errstate(invalid="ignore"):
+        bad = (values < 0) | np.isinf(values)
+    if bad.any():
+        raise CommunityFileError(
+            f"{where} holds negative or infinite values (e.g. {values[bad][0]:g}) that are not "
+            "its nodata value; a population raster holds people per pixel (>= 0). Set the "
+            "nodata value (gdal_edit.py -a_nodata VALUE FILE) or fix the values."
+        )
+
+
+def _raster_window(src: Any, bounds: tuple[float, float, float, float] | None) -> Any:
+    """The window of pixels that may touch ``bounds`` (degrees), one pixel wider each side."""
+    from rasterio.warp import transform_bounds
+    from rasterio.windows import Window, from_bounds
+
+    full = Window(0, 0, src.width, src.height)
+    if bounds is None:
+        return full
+    b = transform_bounds("EPSG:4326", src.crs, *bounds, densify_pts=21)
+    win = from_bounds(*b, transform=src.transform)
+    win = win.round_offsets(op="floor").round_lengths(op="ceil")
+    win = Window(win.col_off - 1, win.row_off - 1, win.width + 3, win.height + 3)
+    try:
+        return win.intersection(full)
+    except Exception:  # rasterio.errors.WindowError: no overlap
+        return Window(0, 0, 0, 0)
+
+
+def _pixel_polygons(
+    rows: Any, cols: Any, values: Any, transform: Any, crs: Any
+) -> gpd.GeoDataFrame:
+    """One polygon per pixel (row, col) of an affine grid, with its value."""
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    r = np.asarray(rows, dtype=np.float64)
+    c = np.asarray(cols, dtype=np.float64)
+    a, b, xoff, d, e, yoff = (transform[i] for i in range(6))
+    corners = []
+    for dc, dr in ((0, 0), (1, 0), (1, 1), (0, 1), (0, 0)):
+        x = a * (c + dc) + b * (r + dr) + xoff
+        y = d * (c + dc) + e * (r + dr) + yoff
+        corners.append(np.column_stack([x, y]))
+    rings = np.stack(corners, axis=1)  # (n, 5, 2)
+    polys = shapely.polygons(rings) if len(r) else np.zeros(0, dtype=object)
+    return gpd.GeoDataFrame(
+        {
+            "population": np.asarray(values, dtype=np.float64),
+            "row": np.asarray(rows, dtype=np.int64),
+            "col": np.asarray(cols, dtype=np.int64),
+        },
+        geometry=polys,
+        crs=crs,
+    )
+
+
+# ------------------------------------------------------------------------------ spreadsheets
+
+
+def read_spreadsheet(
+    path: str | os.PathLike[str],
+    what: str = "POI table",
+    prefer_sheets: tuple[str, ...] = (),
+) -> pd.DataFrame:
+    """Read a CSV table or one sheet of an Excel workbook (``.xlsx``), every column as text.
+
+    A CSV file is read by :func:`read_csv_table`. Of a workbook, the first sheet named in
+    ``prefer_sheets`` is read, else the first sheet that holds more than one column (a
+    workbook written by fifteenmin starts with a one-column ``about`` sheet).
+
+    Parameters
+    ----------
+    path
+        The file (``.csv``, ``.txt``, ``.tsv``, ``.xlsx``, ``.xlsm``).
+    what
+        What the file is, for messages.
+    prefer_sheets
+        Sheet names to read first, in this order.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One string column per column (empty cells are NaN).
+
+    Raises
+    ------
+    InputFileError
+        The file is missing, cannot be read, or is an old ``.xls``/``.ods`` workbook.
+
+    Examples
+    --------
+    >>> read_spreadsheet("amap_pois.xlsx").columns.tolist()  # doctest: +SKIP
+    ['id', 'name', 'type', 'typecode', 'address', 'location']
+    """
+    import pandas as pd
+
+    require_type(path, _PATH_TYPES, what, "a file path", LayerTypeError)
+    p = Path(path)
+    if not path_exists(p, what):
+        raise InputFileError(not_found(what, p))
+    suffix = p.suffix.lower()
+    if suffix in TABLE_SUFFIXES:
+        return read_csv_table(p, what)
+    if suffix not in SPREADSHEET_SUFFIXES:
+        raise InputFileError(
+            f"{what} '{p}' is not a CSV or .xlsx file: save it from your spreadsheet program as "
+            "'CSV UTF-8' or 'Excel Workbook (.xlsx)'."
+        )
+    try:
+        sheets = pd.read_excel(p, sheet_name=None, dtype=str, engine="openpyxl")
+    except Exception as exc:  # zipfile.BadZipFile, openpyxl and pandas errors
+        raise InputFileError(
+            f"{what} '{p}' could not be read as an Excel workbook ({exc}). Save it again as "
+            "'Excel Workbook (.xlsx)' or 'CSV UTF-8'."
+        ) from exc
+    for name in prefer_sheets:
+        if name in sheets:
+            return sheets[name]
+    for frame in sheets.values():
+        if frame.shape[1] > 1:
+            return frame
+    raise InputFileError(f"{what} '{p}' holds no sheet with a table (a header row of columns).")

@@ -38,6 +38,8 @@ __all__ = [
     "MAX_SNAP_M",
     "MINUTE_CLASSES",
     "OUT_DIR",
+    "POI_SOURCES",
+    "POI_SYSTEMS",
     "POPULATION_MAX_DISTANCE_M",
     "PROGRESS",
     "SCORE_CLASSES",
@@ -170,3 +172,12 @@ MINUTE_CLASSES: Final[tuple[tuple[float, float, str], ...]] = (
 
 #: Default output folder of ``fifteenmin report``.
 OUT_DIR: Final[str] = "fifteenmin-report"
+
+# -- POI exports and facility ledgers (fifteenmin.poi) -----------------------------------------
+
+#: Where a POI table comes from: a Chinese web map's export, or the user's facility ledger
+#: (台账). ``--poi-source`` chooses one; by default it is guessed from the columns.
+POI_SOURCES: Final[tuple[str, ...]] = ("amap", "baidu", "tencent", "ledger")
+#: The datum of each web map's coordinates (Amap and Tencent GCJ-02, Baidu BD-09; see
+#: :mod:`fifteenmin._coords`), used when a file does not say and ``--poi-crs`` is not given.
+POI_SYSTEMS: Final[dict[str, str]] = {"amap": "gcj02", "baidu": "bd09", "tencent": "gcj02"}
