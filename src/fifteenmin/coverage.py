@@ -918,12 +918,13 @@ def headline(figures: Mapping[str, Any], lang: str = settings.LANG) -> str:
     """
     n = int(figures.get("communities_scored", figures.get("communities", 0)) or 0)
     gaps = len(figures.get("items_not_assessable") or ())
-    rate = figures.get("coverage_rate_assessable" if gaps else "coverage_rate")
-    valid = rate is not None and rate == rate
+    raw = figures.get("coverage_rate_assessable" if gaps else "coverage_rate")
+    rate = float("nan") if raw is None else float(raw)
+    valid = rate == rate
     if lang == "zh":
-        text = f"{n:,} 个社区，覆盖率 " + (f"{100 * float(rate):.0f}%" if valid else "无法计算")
+        text = f"{n:,} 个社区，覆盖率 " + (f"{100 * rate:.0f}%" if valid else "无法计算")
         return text + (f"（按可评估项目计；{gaps} 项无法评估）" if gaps else "")
-    text = f"{n:,} communities, " + (f"{100 * float(rate):.0f} % covered" if valid else "n/a")
+    text = f"{n:,} communities, " + (f"{100 * rate:.0f} % covered" if valid else "n/a")
     suffix = "" if gaps == 1 else "s"
     return text + (
         f" (over the assessable items; cannot be assessed for {gaps} item{suffix})" if gaps else ""

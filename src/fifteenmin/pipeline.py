@@ -272,8 +272,7 @@ def _coverage_line(s: dict[str, Any]) -> str:
     """The result line of a run: the city line, the strict rate, the weighted rate."""
     gaps = s.get("items_not_assessable") or []
     strict = (
-        f"cannot be assessed for {len(gaps)} required items without data "
-        f"({', '.join(gaps)})"
+        f"cannot be assessed for {len(gaps)} required items without data ({', '.join(gaps)})"
         if gaps
         else f"{s['communities_all_met']} of {s['communities']} communities meet every "
         f"required item ({share_text(s['coverage_rate'])})"

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -122,11 +122,7 @@ def write_report(
         "README.txt": lambda p: write_text(p, readme_text(page is not None, rollups)),
         "summary.json": lambda p: write_json(p, summary),
         "coverage.csv": lambda p: write_csv(p, table),
-        **{
-            name: (lambda p, t=t: write_csv(p, t))
-            for name, t in rollups.items()
-            if t is not None
-        },
+        **{name: _csv_writer(t) for name, t in rollups.items() if t is not None},
         "coverage.xlsx": lambda p: write_xlsx(p, _workbook_sheets(results), _about()),
         "communities.gpkg": lambda p: write_gpkg_layers(
             p,
@@ -150,6 +146,11 @@ def write_report(
     for stale in set(REPORT_FILES) - set(writers):
         (out / stale).unlink(missing_ok=True)  # an earlier run's file: never mix two runs
     return written
+
+
+def _csv_writer(table: pd.DataFrame) -> Callable[[Path], None]:
+    """A writer of ``table`` as CSV (:func:`write_csv`)."""
+    return lambda p: write_csv(p, table)
 
 
 def summary_schema() -> dict[str, Any]:
