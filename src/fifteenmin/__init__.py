@@ -35,14 +35,16 @@ from ._version import __version__
 from .batch_run import batch
 from .catalogue import Catalogue, Item, available_catalogues, load_catalogue
 from .communities import (
+    assign_districts,
     communities_from_file,
     communities_from_osm,
+    districts_from_file,
     residents,
     residents_from_population,
 )
 from .compare import compare_reports
 from .config import RunConfig
-from .coverage import CoverageResult, score_coverage
+from .coverage import CoverageResult, headline, rollup, score_coverage
 from .facilities import (
     entrances_from_osm,
     facilities_from_osm,
@@ -90,6 +92,7 @@ __all__ = [
     "UnknownItemError",
     "WalkNetwork",
     "__version__",
+    "assign_districts",
     "available_catalogues",
     "batch",
     "candidate_sites",
@@ -97,6 +100,7 @@ __all__ = [
     "communities_from_osm",
     "community_walking_areas",
     "compare_reports",
+    "districts_from_file",
     "entrances_from_osm",
     "facilities_from_osm",
     "facilities_from_polygon",
@@ -104,6 +108,7 @@ __all__ = [
     "facility_counts",
     "facility_isochrones",
     "from_networkx",
+    "headline",
     "item_speeds",
     "load_catalogue",
     "merge_facilities",
@@ -117,6 +122,7 @@ __all__ = [
     "read_osm",
     "residents",
     "residents_from_population",
+    "rollup",
     "run_pipeline",
     "run_report",
     "sample_path",

@@ -236,11 +236,11 @@ class CoverageResult:
             if gaps
             else share_text(s.get("coverage_rate"), ".1%")
         )
+        people = " of people" if str(s.get("weighted_by", "")).startswith("people") else ""
         return (
             f"CoverageResult({s.get('communities', 0)} communities, coverage rate {strict}, "
             f"over assessable items {share_text(s.get('coverage_rate_assessable'), '.1%')}, "
-            f"weighted {share_text(s.get('coverage_rate_weighted'), '.1%')} "
-            f"({s.get('weighted_by', 'resident weight')}))"
+            f"weighted {share_text(s.get('coverage_rate_assessable_weighted'), '.1%')}{people})"
         )
 
     def explore(self, **kwargs: Any) -> Any:
