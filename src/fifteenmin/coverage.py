@@ -737,7 +737,7 @@ def _assessable_rates(
         "coverage_rate_assessable_weighted": _weighted_share(w, all_met_a),
         "items_assessable": [str(i) for i in item_ids[required & (counts != 0)]],
         "items_not_assessable": [str(i) for i in item_ids[required & (counts == 0)]],
-        "weighted_by": factors.label(sorted({str(u) for u in units[scored]})),
+        "weighted_by": factors.label(sorted({str(u) for u in units[scored]})) + _left_out(kinds),
         "people": float(people[known].sum()) if known.any() else None,
         "people_covered": (
             float(people[known & com["all_met"].to_numpy(dtype=bool)].sum())
@@ -755,6 +755,14 @@ def _assessable_rates(
         "floor_area_per_person_m2": factors.floor_area_per_person,
         "people_per_street_m": factors.people_per_street_m,
     }
+
+
+def _left_out(kinds: list[str]) -> str:
+    """The note on communities without a people estimate, when others have one."""
+    n = kinds.count("none")
+    if not n or n == len(kinds):
+        return ""
+    return f"; {n} {'community' if n == 1 else 'communities'} without a people estimate left out"
 
 
 def _group_summaries(com: pd.DataFrame) -> dict[str, Any]:

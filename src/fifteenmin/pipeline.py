@@ -272,14 +272,15 @@ def _coverage_line(s: dict[str, Any]) -> str:
     """The result line of a run: the city line, the strict rate, the weighted rate."""
     gaps = s.get("items_not_assessable") or []
     strict = (
-        f"cannot be assessed for {len(gaps)} required items without data ({', '.join(gaps)})"
+        f"cannot be assessed for {len(gaps)} required items without data "
+        f"({', '.join(gaps[:5])}{', …' if len(gaps) > 5 else ''})"
         if gaps
         else f"{s['communities_all_met']} of {s['communities']} communities meet every "
         f"required item ({share_text(s['coverage_rate'])})"
     )
     weighted = s.get("coverage_rate_assessable_weighted" if gaps else "coverage_rate_weighted")
     return (
-        f"coverage: {headline(s)}; strict rate: {strict}; weighted by "
+        f"coverage rate: {headline(s)}; strict: {strict}; weighted by "
         f"{s.get('weighted_by', 'resident weight')}: {share_text(weighted)}"
     )
 
