@@ -206,9 +206,7 @@ def test_mixed_weight_units_and_communities_without_residents():
         "none": 1,
     }
     points = origins.assign(weight_unit="point", weight=1.0)
-    assert score_coverage(com, points, np.array([[1.0], [9.0]]), items).summary[
-        "people"
-    ] is None
+    assert score_coverage(com, points, np.array([[1.0], [9.0]]), items).summary["people"] is None
     same_unit = origins.assign(weight_unit="people")
     assert score_coverage(com, same_unit, np.array([[1.0], [9.0]]), items).summary[
         "coverage_rate_weighted"

@@ -19,9 +19,10 @@ import pytest
 import shapely
 
 import fifteenmin as fm
-from conftest import BEIJING, needs_shared
+from conftest import BEIJING, SHARED, needs_shared
 from fifteenmin import settings
 from fifteenmin.cli import main
+from fifteenmin.communities import districts_from_osm
 from fifteenmin.coverage import ROLLUP_COLUMNS, headline, rollup
 
 DATA = Path(__file__).parent / "data"
@@ -133,6 +134,7 @@ def test_people_from_floor_area_and_street_length():
     assert other["people"] == pytest.approx(1000 / 20 + 50 * 0.5)
     assert other["weighted_by"] == (
         "people (estimated from floor area at 20 m²/person and street length at 0.5 people/m)"
+        "; 1 community without a people estimate left out"
     )
     with pytest.raises(ValueError, match="floor_area_per_person"):
         fm.score_coverage(com, origins, minutes, items, floor_area_per_person=0.0)
@@ -312,6 +314,11 @@ def beijing_report(tmp_path_factory):
         "-q",
     ]
     assert main(args) == 0
+    # the same inputs give the same bytes
+    again = tmp / "again"
+    assert main([*args[:-3], str(again), "-q"]) == 0
+    for name in ("summary.json", "districts.csv", "community_types.csv", "communities.gpkg"):
+        assert (again / name).read_bytes() == (out / name).read_bytes(), name
     return out
 
 
@@ -408,3 +415,37 @@ def test_beijing_types_read_and_district_errors(beijing_report, tmp_path, capsys
     )
     err = capsys.readouterr().err
     assert rc == 2 and "no column 'kind'" in err and "--community-type-column" in err
+
+
+@needs_shared
+def test_districts_from_osm_admin_boundaries():
+    """Liechtenstein's municipalities (admin_level 8) are complete in the extract.
+
+    Every community's district is checked against an overlay of the two layers (the
+    district holding the largest part of its area); the Beijing box has no boundaries.
+    """
+    path = SHARED / "benchmark" / "liechtenstein_2015.osm.pbf"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = fm.run_pipeline(path, fm.RunConfig(districts="osm"))
+        data = fm.read_osm(path, keys=fm.load_catalogue("beijing").osm_keys())
+        districts = districts_from_osm(data, res.network)
+    assert districts is not None and "Vaduz" in set(districts["district"])
+    com = res.coverage.communities
+    crs = com.estimate_utm_crs()
+    pieces = gpd.overlay(
+        com[["community_id", "geometry"]].to_crs(crs),
+        districts.reset_index().rename(columns={"index": "order"}).to_crs(crs),
+        how="intersection",
+        keep_geom_type=True,
+    )
+    pieces["area"] = pieces.area
+    best = pieces.sort_values(["community_id", "area", "order"], ascending=[True, False, True])
+    expected = best.groupby("community_id")["district"].first()
+    got = com.set_index("community_id")["district"]
+    assert (got.reindex(expected.index) == expected).all()
+    counts = {r["district"]: r["communities"] for r in res.coverage.summary["by_district"]}
+    assert sum(counts.values()) == len(com)
+    assert counts == got.value_counts().to_dict()
+    with pytest.warns(UserWarning, match="no complete admin_level 9 or 8 boundaries"):
+        fm.run_pipeline(BEIJING, fm.RunConfig(districts="osm"))

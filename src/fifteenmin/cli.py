@@ -146,8 +146,9 @@ def _add_rates_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--districts",
-        help="district polygons (街道 / 区; any CRS): rates are also reported per district "
-        "(districts.csv); each community goes to the district it overlaps most",
+        help="district polygons (街道 / 区; any CRS), or 'osm' for the OSM file's admin_level "
+        "9/8 boundaries where complete: rates are also reported per district (districts.csv); "
+        "each community goes to the district it overlaps most",
     )
     p.add_argument(
         "--district-layer", help="layer of a --districts file with several layers (GeoPackage)"

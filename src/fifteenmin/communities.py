@@ -57,6 +57,7 @@ __all__ = [
     "communities_from_frame",
     "communities_from_osm",
     "districts_from_file",
+    "districts_from_osm",
     "residents",
     "residents_from_population",
 ]
@@ -326,6 +327,53 @@ def districts_from_file(
     geoms = gdf.geometry.to_crs("EPSG:4326").make_valid()
     check_degrees(geoms.total_bounds, where, _DEGREES_FIX, LayerError)
     return gpd.GeoDataFrame({"district": names}, geometry=geoms.values, crs="EPSG:4326")
+
+
+def districts_from_osm(
+    data: OSMData, net: WalkNetwork, *, levels: tuple[str, ...] = settings.DISTRICT_ADMIN_LEVELS
+) -> gpd.GeoDataFrame | None:
+    """District polygons from the OSM file's administrative boundaries, where complete.
+
+    The first of ``levels`` (``admin_level`` 9, Beijing's 街道 / 乡镇, then 8, 区) whose
+    ``boundary=administrative`` polygons hold at least half of the network's nodes, the rule
+    :func:`communities_from_osm` applies to level 10; None when no level is complete (an
+    extract cut from a larger file usually has incomplete boundary relations).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame or None
+        ``district`` (the boundary's name, or ``unnamed relation/…``) and polygons in
+        EPSG:4326, as :func:`districts_from_file`.
+
+    Examples
+    --------
+    >>> districts_from_osm(data, net) is None  # doctest: +SKIP
+    True
+    """
+    f = data.features
+    if not len(f):
+        return None
+    is_poly = np.isin(shapely.get_type_id(f.geometry.values), (3, 6))
+    nodes = shapely.points(net.lon, net.lat)
+    for level in levels:
+        mask = is_poly & np.array(
+            [
+                t.get("boundary") == "administrative" and t.get("admin_level") == level
+                for t in f["tags"]
+            ],
+            dtype=bool,
+        )
+        if not mask.any():
+            continue
+        admin = _osm_communities(f[mask], f"admin_level_{level}")
+        inside = shapely.STRtree(admin.geometry.values).query(nodes, predicate="within")[0]
+        if len(np.unique(inside)) >= 0.5 * net.n_nodes:
+            return gpd.GeoDataFrame(
+                {"district": admin["community_name"].to_numpy()},
+                geometry=admin.geometry.values,
+                crs="EPSG:4326",
+            )
+    return None
 
 
 def assign_districts(

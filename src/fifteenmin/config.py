@@ -96,7 +96,8 @@ class RunConfig:
         Residents per metre of street, for communities without residential buildings
         (default :data:`fifteenmin.settings.PEOPLE_PER_STREET_M`).
     districts
-        District polygons (街道 / 区; a vector file or GeoDataFrame): every community is
+        District polygons (街道 / 区; a vector file or GeoDataFrame, or ``"osm"`` for the OSM
+        file's ``admin_level`` 9/8 boundaries where complete): every community is
         assigned to the district it overlaps most, and the report rolls the rates up by
         district (:func:`fifteenmin.communities.assign_districts`).
     district_column

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from .communities import (
     communities_from_file,
     communities_from_osm,
     districts_from_file,
+    districts_from_osm,
     residents,
     residents_from_population,
 )
@@ -268,6 +270,21 @@ def _residents(
     )
 
 
+def _osm_districts(data: OSMData, net: WalkNetwork) -> gpd.GeoDataFrame | None:
+    """``--districts osm``: the extract's admin boundaries, or None with a warning."""
+    found = districts_from_osm(data, net)
+    if found is None:
+        levels = " or ".join(settings.DISTRICT_ADMIN_LEVELS)
+        warnings.warn(
+            f"--districts osm: the OSM data has no complete admin_level {levels} boundaries "
+            "(an extract usually cuts them), so there is no district roll-up; give the "
+            "districts as a file (--districts FILE).",
+            UserWarning,
+            stacklevel=3,
+        )
+    return found
+
+
 def _coverage_line(s: dict[str, Any]) -> str:
     """The result line of a run: the city line, the strict rate, the weighted rate."""
     gaps = s.get("items_not_assessable") or []
@@ -318,9 +335,10 @@ def run_pipeline(
     cat = load_catalogue(cfg.catalogue)
     clock = _Clock(progress)
     com_user, user_fac = _user_inputs(cfg, cat)
+    from_osm = isinstance(cfg.districts, str) and cfg.districts == "osm"
     districts = (
         districts_from_file(cfg.districts, name_column=cfg.district_column)
-        if cfg.districts is not None
+        if cfg.districts is not None and not from_osm
         else None
     )
     data = _read(osm_file, cat)
@@ -352,6 +370,8 @@ def run_pipeline(
         lambda sec: f"travel times: {len(cat)} items x {net.n_nodes:,} nodes in {sec:.2f} s",
     )
     com = com_user if com_user is not None else communities_from_osm(data, net)
+    if from_osm:
+        districts = _osm_districts(data, net)
     if districts is not None:
         com = assign_districts(com, districts)
     homes = _residents(cfg, com, net, data)

@@ -28,6 +28,7 @@ __all__ = [
     "COMMUNITY_TYPE_COLUMNS",
     "COMMUNITY_WALK_MINUTES",
     "CUTOFF_MARGIN_MIN",
+    "DISTRICT_ADMIN_LEVELS",
     "ENGINE",
     "ENGINES",
     "FLOOR_AREA_PER_PERSON_M2",
@@ -204,3 +205,7 @@ ROLLUP_MOST_MISSING: Final[int] = 3
 
 #: Columns of a community file read as the community type (分类指导) when no column is named.
 COMMUNITY_TYPE_COLUMNS: Final[tuple[str, ...]] = ("community_type", "type")
+
+#: ``admin_level`` values of OSM boundaries read as districts with ``--districts osm``, in order
+#: of preference: 9 (Beijing's 街道 / 乡镇), then 8 (区).
+DISTRICT_ADMIN_LEVELS: Final[tuple[str, ...]] = ("9", "8")

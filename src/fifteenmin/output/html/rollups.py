@@ -77,9 +77,10 @@ def strict_rate_text(summary: Mapping[str, Any], lang: str, key: str = "coverage
     ``key`` names the rate (``coverage_rate``, ``coverage_rate_weighted``).
     """
     gaps = summary.get("items_not_assessable") or []
-    if gaps:
+    value = _share(summary.get(key))
+    if gaps and value is not None:
         return labels(ROLLUP_LABELS, lang)["cannot_assess"].format(n=len(gaps))
-    return pct(_share(summary.get(key)))
+    return pct(value)
 
 
 def _weighted_by(summary: Mapping[str, Any], lang: str) -> str:
