@@ -39,6 +39,7 @@ from .communities import (
     communities_from_file,
     communities_from_osm,
     districts_from_file,
+    districts_from_osm,
     residents,
     residents_from_population,
 )
@@ -101,6 +102,7 @@ __all__ = [
     "community_walking_areas",
     "compare_reports",
     "districts_from_file",
+    "districts_from_osm",
     "entrances_from_osm",
     "facilities_from_osm",
     "facilities_from_polygon",
