@@ -106,6 +106,16 @@ def test_assessable_rate_hand_computed():
     assert full["items_not_assessable"] == []
     assert full["coverage_rate_assessable"] == full["coverage_rate"] == 0.0
     assert headline(full) == "3 communities, 0 % covered"
+    # no required item can be assessed: no rate at all (not a vacuous 100 %)
+    nothing = fm.score_coverage(
+        com, origins, minutes, items, facility_counts=dict.fromkeys(counts, 0)
+    )
+    assert nothing.summary["coverage_rate_assessable"] is None
+    assert nothing.summary["coverage_rate_assessable_weighted"] is None
+    assert not nothing.communities["all_met_assessable"].any()
+    assert headline(nothing.summary).startswith("3 communities, n/a (over")
+    t = rollup(nothing.communities.assign(g="x"), "g")
+    assert np.isnan(t.loc[0, "coverage_rate_assessable"])
 
 
 def test_people_from_floor_area_and_street_length():

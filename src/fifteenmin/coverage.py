@@ -677,7 +677,8 @@ def _with_assessable(
     at = list(com.columns).index("all_met") + 1
     com.insert(at, "n_assessable", int(assessable.sum()))
     com.insert(at + 1, "n_met_assessable", n_met)
-    com.insert(at + 2, "all_met_assessable", (n_met == int(assessable.sum())) & scored)
+    n_a = int(assessable.sum())  # with no assessable item, nothing is met: no vacuous 100 %
+    com.insert(at + 2, "all_met_assessable", (n_met == n_a) & scored & (n_a > 0))
     return com
 
 
@@ -731,10 +732,13 @@ def _assessable_rates(
     people = com["people"].to_numpy(dtype=np.float64)
     known = scored & np.isfinite(people)
     kinds = [_ESTIMATES.get(str(u), "none") for u in units[scored]]
+    some = bool((required & (counts != 0)).any())  # without an assessable item: no rate
     return {
         "communities_all_met_assessable": int(all_met_a.sum()),
-        "coverage_rate_assessable": float(all_met_a.sum() / n_scored) if n_scored else None,
-        "coverage_rate_assessable_weighted": _weighted_share(w, all_met_a),
+        "coverage_rate_assessable": float(all_met_a.sum() / n_scored)
+        if n_scored and some
+        else None,
+        "coverage_rate_assessable_weighted": _weighted_share(w, all_met_a) if some else None,
         "items_assessable": [str(i) for i in item_ids[required & (counts != 0)]],
         "items_not_assessable": [str(i) for i in item_ids[required & (counts == 0)]],
         "weighted_by": factors.label(sorted({str(u) for u in units[scored]})) + _left_out(kinds),
@@ -856,6 +860,8 @@ def rollup(
         }
     )
     missing = _id_lists(communities["missing"])
+    # no assessable item at all (n_assessable 0): the assessable rates are not defined
+    none_a = "n_assessable" in communities.columns and not (communities["n_assessable"] > 0).any()
     rows = []
     for name, idx in sorted(frame.groupby("group", sort=False).indices.items()):
         g = frame.iloc[idx]
@@ -877,7 +883,9 @@ def rollup(
                 "communities_all_met": int(s["all_met"].sum()),
                 "coverage_rate": float(s["all_met"].sum() / n) if n else np.nan,
                 "communities_all_met_assessable": int(s["all_met_a"].sum()),
-                "coverage_rate_assessable": float(s["all_met_a"].sum() / n) if n else np.nan,
+                "coverage_rate_assessable": float(s["all_met_a"].sum() / n)
+                if n and not none_a
+                else np.nan,
                 "people": total if len(known) else np.nan,
                 "people_covered": float(known["w"][known["all_met"]].sum())
                 if len(known)
@@ -891,7 +899,7 @@ def rollup(
                 "coverage_rate_assessable_weighted": float(
                     known["w"][known["all_met_a"]].sum() / total
                 )
-                if total > 0
+                if total > 0 and not none_a
                 else np.nan,
                 "mean_score": float(s["score"].mean()) if n else np.nan,
                 "items_most_missing": dict(ranked),
