@@ -862,6 +862,7 @@ def rollup(
     missing = _id_lists(communities["missing"])
     # no assessable item at all (n_assessable 0): the assessable rates are not defined
     none_a = "n_assessable" in communities.columns and not (communities["n_assessable"] > 0).any()
+    scored_all = frame["scored"].to_numpy()
     rows = []
     for name, idx in sorted(frame.groupby("group", sort=False).indices.items()):
         g = frame.iloc[idx]
@@ -871,7 +872,7 @@ def rollup(
         total = float(known["w"].sum())
         counts: dict[str, int] = {}
         for k in idx:
-            if frame["scored"].iat[k]:
+            if scored_all[k]:
                 for item in missing[k]:
                     counts[item] = counts.get(item, 0) + 1
         ranked = sorted(counts.items(), key=lambda kv: -kv[1])[:top]
