@@ -184,15 +184,29 @@ def test_mixed_weight_units_and_communities_without_residents():
     )
     res = score_coverage(com, origins, np.array([[1.0], [9.0]]), items)
     s = res.summary
-    # floor area and street metres cannot be added: no weighted rate
-    assert s["coverage_rate_weighted"] is None
+    # floor area and street metres cannot be added, but both become people: 500 m² at
+    # 33.41 m²/person and 80 m at 1 person/m; A (14.97 people) meets X, B (80) does not
+    people_a, people_b = 500 / 33.41, 80 * 1.0
+    assert s["coverage_rate_weighted"] == pytest.approx(people_a / (people_a + people_b))
+    assert s["people"] == pytest.approx(people_a + people_b)
+    assert s["weighted_by"] == (
+        "people (estimated from floor area at 33.41 m²/person and street length at 1 people/m)"
+    )
     assert s["weight_units"] == ["m2_floor_area", "m_street"]
     # C has no residents: not scored, not in the rate (1 of 2 scored communities meets X)
     assert s["communities_without_residents"] == ["C"]
     assert s["coverage_rate"] == 0.5
     c = res.communities.set_index("community_id")
     assert np.isnan(c.loc["C", "score"]) and c.loc["C", "band"] == "" and not c.loc["C", "all_met"]
-    assert "n/a" in repr(res)
+    only_points = origins.assign(weight_unit=["m2_floor_area", "point"])
+    none = score_coverage(com, only_points, np.array([[1.0], [9.0]]), items).summary
+    # a community with only a point has no people estimate: left out of the weighted rate
+    assert none["coverage_rate_weighted"] == 1.0 and none["people_estimate"] == {
+        "floor_area": 1,
+        "none": 1,
+    }
+    points = origins.assign(weight_unit="point", weight=1.0)
+    assert score_coverage(com, points, np.array([[1.0], [9.0]]), items).summary["people"] is None
     same_unit = origins.assign(weight_unit="people")
     assert score_coverage(com, same_unit, np.array([[1.0], [9.0]]), items).summary[
         "coverage_rate_weighted"

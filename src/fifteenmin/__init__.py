@@ -35,14 +35,17 @@ from ._version import __version__
 from .batch_run import batch
 from .catalogue import Catalogue, Item, available_catalogues, load_catalogue
 from .communities import (
+    assign_districts,
     communities_from_file,
     communities_from_osm,
+    districts_from_file,
+    districts_from_osm,
     residents,
     residents_from_population,
 )
 from .compare import compare_reports
 from .config import RunConfig
-from .coverage import CoverageResult, score_coverage
+from .coverage import CoverageResult, headline, rollup, score_coverage
 from .facilities import (
     entrances_from_osm,
     facilities_from_osm,
@@ -92,6 +95,7 @@ __all__ = [
     "UnknownItemError",
     "WalkNetwork",
     "__version__",
+    "assign_districts",
     "available_catalogues",
     "batch",
     "candidate_sites",
@@ -99,6 +103,8 @@ __all__ = [
     "communities_from_osm",
     "community_walking_areas",
     "compare_reports",
+    "districts_from_file",
+    "districts_from_osm",
     "entrances_from_osm",
     "facilities_from_osm",
     "facilities_from_poi",
@@ -107,6 +113,7 @@ __all__ = [
     "facility_counts",
     "facility_isochrones",
     "from_networkx",
+    "headline",
     "item_speeds",
     "load_catalogue",
     "match_poi_types",
@@ -122,6 +129,7 @@ __all__ = [
     "read_osm",
     "residents",
     "residents_from_population",
+    "rollup",
     "run_pipeline",
     "run_report",
     "sample_path",

@@ -124,6 +124,7 @@ def _add_pipeline_args(p: argparse.ArgumentParser) -> None:
         "--engine", choices=settings.ENGINES, default=settings.ENGINE, help="shortest-path engine"
     )
     _add_poi_args(p)
+    _add_rates_args(p)
 
 
 def _add_poi_args(p: argparse.ArgumentParser) -> None:
@@ -147,6 +148,44 @@ def _add_poi_args(p: argparse.ArgumentParser) -> None:
         default=None,
         help="coordinates of the --poi files (default: what the file says, else gcj02 for "
         "Amap and Tencent, bd09 for Baidu)",
+    )
+
+
+def _add_rates_args(p: argparse.ArgumentParser) -> None:
+    """People, districts and community types (issue 13)."""
+    p.add_argument(
+        "--floor-area-per-person",
+        type=_positive_float,
+        default=settings.FLOOR_AREA_PER_PERSON_M2,
+        metavar="M2",
+        help="m² of residential floor area per resident, turning OSM floor area into people "
+        f"without --population (default {settings.FLOOR_AREA_PER_PERSON_M2:g}: Beijing urban "
+        "households, 2020 census)",
+    )
+    p.add_argument(
+        "--people-per-street-m",
+        type=_positive_float,
+        default=settings.PEOPLE_PER_STREET_M,
+        metavar="N",
+        help="residents per metre of street, for communities without residential buildings "
+        f"(default {settings.PEOPLE_PER_STREET_M:g})",
+    )
+    p.add_argument(
+        "--districts",
+        help="district polygons (街道 / 区; any CRS), or 'osm' for the OSM file's admin_level "
+        "9/8 boundaries where complete: rates are also reported per district (districts.csv); "
+        "each community goes to the district it overlaps most",
+    )
+    p.add_argument(
+        "--district-layer", help="layer of a --districts file with several layers (GeoPackage)"
+    )
+    p.add_argument(
+        "--district-column", help="column of --districts holding the names (default: name)"
+    )
+    p.add_argument(
+        "--community-type-column",
+        help="column of --communities holding the community type (e.g. 老旧小区); default: a "
+        "community_type or type column; rates are also reported per type",
     )
 
 
@@ -232,6 +271,11 @@ def _config(args: argparse.Namespace) -> RunConfig:
         poi=args.poi,
         poi_source=None if args.poi_source == "auto" else args.poi_source,
         poi_crs=args.poi_crs,
+        floor_area_per_person=args.floor_area_per_person,
+        people_per_street_m=args.people_per_street_m,
+        districts=_layer(args.districts, args.district_layer, "--districts", "--district-layer"),
+        district_column=args.district_column,
+        community_type_column=args.community_type_column,
     )
 
 

@@ -59,9 +59,12 @@ if TYPE_CHECKING:
 
 __all__ = [
     "RESIDENTIAL_BUILDINGS",
+    "assign_districts",
     "communities_from_file",
     "communities_from_frame",
     "communities_from_osm",
+    "districts_from_file",
+    "districts_from_osm",
     "residents",
     "residents_from_population",
 ]
@@ -96,6 +99,7 @@ _OPTIONS = {
     "value_column": "--population-column",
     "elderly_column": "--elderly-column",
     "children_column": "--children-column",
+    "type_column": "--community-type-column",
 }
 _DEGREES_FIX = (
     "Set the CRS the coordinates are really in (in QGIS: Layer > Set CRS; in Python: "
@@ -109,6 +113,7 @@ def communities_from_file(
     id_column: str | None = None,
     name_column: str | None = None,
     layer: str | int | None = None,
+    type_column: str | None = None,
 ) -> gpd.GeoDataFrame:
     """Read community polygons from a vector file (GeoJSON, GeoPackage, Shapefile, …).
 
@@ -125,12 +130,16 @@ def communities_from_file(
         Column holding the name; default: ``name`` if present, else the id.
     layer
         Layer of a multi-layer file (GeoPackage).
+    type_column
+        Column holding the community type (分类指导, e.g. 老旧小区), read into
+        ``community_type``; default: a column named like one of
+        :data:`settings.COMMUNITY_TYPE_COLUMNS` if there is one.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        ``community_id`` (str), ``community_name`` (str), ``source`` ("file") and polygons in
-        EPSG:4326.
+        ``community_id`` (str), ``community_name`` (str), ``source`` ("file"), with a type
+        column ``community_type`` (str, ``""`` where empty), and polygons in EPSG:4326.
 
     Raises
     ------
@@ -144,7 +153,22 @@ def communities_from_file(
     >>> com = communities_from_file("communities.geojson", name_column="名称")  # doctest: +SKIP
     """
     gdf, where = read_community_layer(path, layer)
-    return _checked_communities(gdf, id_column, name_column, where, Rows("feature"))
+    type_column = _type_column(gdf, type_column, where)
+    return _checked_communities(gdf, id_column, name_column, where, Rows("feature"), type_column)
+
+
+def _type_column(gdf: gpd.GeoDataFrame, type_column: str | None, where: str) -> str | None:
+    """The column of the community types: ``type_column`` (checked), else a known name."""
+    if type_column is None:
+        found = [c for c in settings.COMMUNITY_TYPE_COLUMNS if c in gdf.columns]
+        return found[0] if found else None
+    require_type(type_column, str, "type_column", "a column name (text)")
+    if type_column not in gdf.columns:
+        raise CommunityFileError(
+            f"{where} has no column '{type_column}' (given as {_OPTIONS['type_column']} / "
+            f"type_column); columns are: {[c for c in gdf.columns if c != gdf.geometry.name]}."
+        )
+    return type_column
 
 
 def communities_from_frame(
@@ -185,7 +209,9 @@ def communities_from_frame(
     >>> communities_from_frame(g, name_column="名称")[["community_id", "community_name"]].values
     array([['0', '东区']], dtype=object)
     """
-    return _checked_communities(gdf, id_column, name_column, where, Rows("row"))
+    require_type(gdf, gpd.GeoDataFrame, "communities", "a GeoDataFrame", LayerTypeError)
+    type_column = _type_column(gdf, None, where)
+    return _checked_communities(gdf, id_column, name_column, where, Rows("row"), type_column)
 
 
 def _checked_communities(
@@ -194,8 +220,12 @@ def _checked_communities(
     name_column: str | None,
     where: str,
     rows: Rows,
+    type_column: str | None = None,
 ) -> gpd.GeoDataFrame:
-    """:func:`communities_from_frame` with the numbering of rows for messages."""
+    """:func:`communities_from_frame` with the numbering of rows for messages.
+
+    With ``type_column``, the output has the types as ``community_type`` (text).
+    """
     require_type(gdf, gpd.GeoDataFrame, "communities", "a GeoDataFrame", LayerTypeError)
     for col, what in ((id_column, "id_column"), (name_column, "name_column")):
         if col is not None:
@@ -233,7 +263,187 @@ def _checked_communities(
         geometry=geoms.make_valid().values,
         crs="EPSG:4326",
     )
+    if type_column is not None:
+        kinds = gdf[type_column].to_numpy(dtype=object)
+        out.insert(3, "community_type", ["" if pd.isna(v) else str(v).strip() for v in kinds])
     return out.reset_index(drop=True)
+
+
+def districts_from_file(
+    path: str | os.PathLike[str] | gpd.GeoDataFrame,
+    *,
+    name_column: str | None = None,
+    layer: str | int | None = None,
+) -> gpd.GeoDataFrame:
+    """Read district polygons (街道, 区, or any grouping of communities) from a vector file.
+
+    Parameters
+    ----------
+    path
+        A vector file (GeoJSON, GeoPackage, Shapefile, …; any CRS, which it must declare), or
+        a GeoDataFrame.
+    name_column
+        Column holding the district names; default ``name`` if present, else a column named
+        like a name (``名称``, ``NAME``, …; announced with a warning).
+    layer
+        Layer of a multi-layer file (GeoPackage).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``district`` (the name, text) and polygons in EPSG:4326; features other than
+        polygons are dropped with a warning.
+
+    Raises
+    ------
+    InputFileError
+        Missing or unreadable file.
+    LayerError
+        Empty layer, no CRS, no polygons, no name column.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> g = gpd.GeoDataFrame({"name": ["学院路街道"]}, geometry=[shapely.box(116.3, 40.0,
+    ...     116.4, 40.1)], crs=4326)
+    >>> districts_from_file(g)["district"].tolist()
+    ['学院路街道']
+    """
+    from .readers import read_vector
+
+    if isinstance(path, gpd.GeoDataFrame):
+        gdf, where = path, "the district GeoDataFrame"
+        if gdf.crs is None:
+            raise LayerError(f"{where} has no coordinate reference system; set one (set_crs).")
+    else:
+        gdf = read_vector(path, "district file", layer=layer, require_crs=True)
+        where = f"district file '{os.fspath(path)}'"
+    gdf = polygons_only(gdf, where, Rows("feature"))
+    if name_column is not None and name_column not in gdf.columns:
+        raise LayerError(
+            f"{where} has no column '{name_column}' (given as --district-column / "
+            f"district_column); columns are: {[c for c in gdf.columns if c != gdf.geometry.name]}."
+        )
+    column = community_name_column(gdf, name_column, where)
+    if column is None:
+        raise LayerError(
+            f"{where} has no name column: name the column holding the district names with "
+            "--district-column (district_column= in Python)."
+        )
+    names = ["" if pd.isna(v) else str(v).strip() for v in gdf[column]]
+    geoms = gdf.geometry.to_crs("EPSG:4326").make_valid()
+    check_degrees(geoms.total_bounds, where, _DEGREES_FIX, LayerError)
+    return gpd.GeoDataFrame({"district": names}, geometry=geoms.values, crs="EPSG:4326")
+
+
+def districts_from_osm(
+    data: OSMData, net: WalkNetwork, *, levels: tuple[str, ...] = settings.DISTRICT_ADMIN_LEVELS
+) -> gpd.GeoDataFrame | None:
+    """District polygons from the OSM file's administrative boundaries, where complete.
+
+    The first of ``levels`` (``admin_level`` 9, Beijing's 街道 / 乡镇, then 8, 区) whose
+    ``boundary=administrative`` polygons hold at least half of the network's nodes, the rule
+    :func:`communities_from_osm` applies to level 10; None when no level is complete (an
+    extract cut from a larger file usually has incomplete boundary relations).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame or None
+        ``district`` (the boundary's name, or ``unnamed relation/…``) and polygons in
+        EPSG:4326, as :func:`districts_from_file`.
+
+    Examples
+    --------
+    >>> districts_from_osm(data, net) is None  # doctest: +SKIP
+    True
+    """
+    f = data.features
+    if not len(f):
+        return None
+    is_poly = np.isin(shapely.get_type_id(f.geometry.values), (3, 6))
+    nodes = shapely.points(net.lon, net.lat)
+    for level in levels:
+        mask = is_poly & np.array(
+            [
+                t.get("boundary") == "administrative" and t.get("admin_level") == level
+                for t in f["tags"]
+            ],
+            dtype=bool,
+        )
+        if not mask.any():
+            continue
+        admin = _osm_communities(f[mask], f"admin_level_{level}")
+        inside = shapely.STRtree(admin.geometry.values).query(nodes, predicate="within")[0]
+        if len(np.unique(inside)) >= 0.5 * net.n_nodes:
+            return gpd.GeoDataFrame(
+                {"district": admin["community_name"].to_numpy()},
+                geometry=admin.geometry.values,
+                crs="EPSG:4326",
+            )
+    return None
+
+
+def assign_districts(
+    communities: gpd.GeoDataFrame, districts: gpd.GeoDataFrame
+) -> gpd.GeoDataFrame:
+    """The communities with a ``district`` column: the district each one overlaps most.
+
+    A community belongs to the district that holds the largest part of its area (measured
+    in the local UTM zone; on a tie, the first district in the file). A community that
+    overlaps no district polygon by area (a degenerate polygon) goes to the district holding
+    its representative point; one outside every district gets ``""`` (counted in a warning).
+
+    Parameters
+    ----------
+    communities
+        ``community_id`` and polygons (any CRS).
+    districts
+        From :func:`districts_from_file`: ``district`` and polygons.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``communities`` with ``district`` (text).
+
+    Examples
+    --------
+    >>> import shapely
+    >>> com = gpd.GeoDataFrame({"community_id": ["a"]},
+    ...     geometry=[shapely.box(116.30, 40.0, 116.36, 40.01)], crs=4326)
+    >>> d = gpd.GeoDataFrame({"district": ["东", "西"]}, geometry=[shapely.box(116.2, 39.9,
+    ...     116.31, 40.1), shapely.box(116.31, 39.9, 116.5, 40.1)], crs=4326)
+    >>> assign_districts(com, d)["district"].tolist()
+    ['西']
+    """
+    crs = communities.to_crs("EPSG:4326").estimate_utm_crs() if len(communities) else None
+    com = communities.geometry.to_crs(crs).values if crs else communities.geometry.values
+    dis = districts.geometry.to_crs(crs).values if crs else districts.geometry.values
+    names = districts["district"].astype(str).to_numpy()
+    out = np.full(len(com), "", dtype=object)
+    best = np.zeros(len(com))
+    tree = shapely.STRtree(dis)
+    ci, di = tree.query(com, predicate="intersects")
+    order = np.lexsort((di, ci))  # by community, then in district order: the first wins ties
+    ci, di = ci[order], di[order]
+    area = shapely.area(shapely.intersection(com[ci], dis[di])) if len(ci) else np.zeros(0)
+    for c, d, a in zip(ci, di, area, strict=True):
+        if a > best[c]:
+            best[c], out[c] = a, names[d]
+    todo = np.flatnonzero(best == 0)
+    if len(todo):
+        pi, pd_ = tree.query(shapely.point_on_surface(com[todo]), predicate="within")
+        order = np.lexsort((pd_, pi))
+        for p, d in zip(pi[order], pd_[order], strict=True):
+            if out[todo[p]] == "":
+                out[todo[p]] = names[d]
+    lost = int(sum(1 for v in out if v == ""))
+    if lost:
+        warn(
+            f"{lost} of {len(com)} communities lie outside every district polygon; they are "
+            "counted under an empty district name.",
+            stacklevel=2,
+        )
+    return communities.assign(district=out)
 
 
 def _named(osm_type: str, osm_id: int, name: str) -> str:

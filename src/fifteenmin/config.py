@@ -99,6 +99,22 @@ class RunConfig:
     poi_crs
         ``gcj02``, ``bd09`` or ``wgs84`` for every ``poi`` table; default: what each table
         says, else its source's datum.
+    floor_area_per_person
+        m² of residential floor area per resident, turning OSM floor area into people
+        (default :data:`fifteenmin.settings.FLOOR_AREA_PER_PERSON_M2`, Beijing, 2020 census).
+    people_per_street_m
+        Residents per metre of street, for communities without residential buildings
+        (default :data:`fifteenmin.settings.PEOPLE_PER_STREET_M`).
+    districts
+        District polygons (街道 / 区; a vector file or GeoDataFrame, or ``"osm"`` for the OSM
+        file's ``admin_level`` 9/8 boundaries where complete): every community is
+        assigned to the district it overlaps most, and the report rolls the rates up by
+        district (:func:`fifteenmin.communities.assign_districts`).
+    district_column
+        Column of ``districts`` holding the names (default ``name`` or a name-like column).
+    community_type_column
+        Column of the community file holding the community type (分类指导, e.g. 老旧小区);
+        default: a ``community_type`` or ``type`` column if there is one.
 
     Raises
     ------
@@ -127,10 +143,17 @@ class RunConfig:
     poi: Any = None
     poi_source: str | None = None
     poi_crs: str | None = None
+    # -- people, districts and community types (issue 13) --
+    floor_area_per_person: float = settings.FLOOR_AREA_PER_PERSON_M2
+    people_per_street_m: float = settings.PEOPLE_PER_STREET_M
+    districts: Any = None
+    district_column: str | None = None
+    community_type_column: str | None = None
 
     def __post_init__(self) -> None:
         _check_types(self)
         _check_poi(self)
+        _check_people_factors(self)
         plausible_speed(self.speed)
         thr = self.threshold
         if isinstance(thr, bool) or not isinstance(thr, int | float) or not 0 < thr <= 1:
@@ -224,6 +247,9 @@ class RunConfig:
             },
             "threshold": self.threshold,
             "cutoff_minutes": round(float(cutoff_minutes), 6),
+            "floor_area_per_person_m2": float(self.floor_area_per_person),
+            "people_per_street_m": float(self.people_per_street_m),
+            "districts": _describe(self.districts),
         }
 
 
@@ -268,6 +294,7 @@ def _check_types(cfg: RunConfig) -> None:
     layers = {
         "communities": (gpd.GeoDataFrame, "a file path or a GeoDataFrame"),
         "population": (gpd.GeoDataFrame, "a file path or a GeoDataFrame"),
+        "districts": (gpd.GeoDataFrame, "a file path or a GeoDataFrame"),
         "user_facilities": (pd.DataFrame, "a file path or a (Geo)DataFrame"),
     }
     for name, (frame, what) in layers.items():
@@ -277,7 +304,14 @@ def _check_types(cfg: RunConfig) -> None:
                 require_type(table, (*_PATH, frame), f"user_facilities[{label!r}]", what)
         elif value is not None:
             require_type(value, (*_PATH, frame), name, what)
-    for name in ("id_column", "name_column", "elderly_column", "children_column"):
+    for name in (
+        "id_column",
+        "name_column",
+        "elderly_column",
+        "children_column",
+        "district_column",
+        "community_type_column",
+    ):
         if getattr(cfg, name) is not None:
             require_type(getattr(cfg, name), str, name, "a column name (text)")
     for name in ("facility_item_column", "population_column", "coord_system", "engine"):
@@ -312,6 +346,28 @@ def _check_poi(cfg: RunConfig) -> None:
             normalize_system(cfg.poi_crs)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
+
+
+def _check_people_factors(cfg: RunConfig) -> None:
+    """Floor area per person and people per street metre: positive, finite, plausible."""
+    checks = (
+        ("floor_area_per_person", "m² of floor area per person", 1.0, 1000.0),
+        ("people_per_street_m", "people per metre of street", 1e-4, 100.0),
+    )
+    for name, what, low, high in checks:
+        value = getattr(cfg, name)
+        require_type(value, (int, float), name, f"a positive number ({what})")
+        if not (math.isfinite(value) and low <= value <= high):
+            raise ConfigError(
+                f"{name} must be a number of {what} from {low:g} to {high:g}, got {value!r} "
+                f"(the default is {getattr(settings, _DEFAULTS[name]):g})"
+            )
+
+
+_DEFAULTS = {
+    "floor_area_per_person": "FLOOR_AREA_PER_PERSON_M2",
+    "people_per_street_m": "PEOPLE_PER_STREET_M",
+}
 
 
 def _check_weights(weights: Mapping[str, float]) -> None:

@@ -17,6 +17,23 @@ Definitions (all resident-weighted with the origin weights of
   estimated from OSM; those units cannot be added across communities, so the weighted rate is
   ``None`` when the communities' origins use different units (``summary["weight_units"]``).
   Communities without residents are not scored (score NaN) and not counted in either rate.
+* people: each community's residents in people — the weight itself with a population layer,
+  else estimated from residential floor area (``floor_area_per_person``, default
+  :data:`settings.FLOOR_AREA_PER_PERSON_M2`) or, as a last resort, from street length
+  (``people_per_street_m``, :data:`settings.PEOPLE_PER_STREET_M`); NaN for a community with
+  only a representative point. When the communities' weights have different units, the
+  weighted rates are weighted by people (over the communities with a people estimate), so
+  they exist whenever any community's residents can be counted; ``summary["weighted_by"]``
+  says what the weight is.
+* assessable items: the required items the data can assess — those with at least one
+  facility in the area (all required items when the facility counts are not given).
+  ``coverage_rate_assessable`` is the share of scored communities that meet every
+  assessable item (``all_met_assessable``), and ``coverage_rate_assessable_weighted`` the
+  same weighted like ``coverage_rate_weighted``. ``items_not_assessable`` names the required
+  items left out: with any, the strict rate can only be 0 and reports should say "cannot be
+  assessed for N items" rather than "0 %".
+* roll-ups (:func:`rollup`): the same rates per group of communities (a district, 街道 / 区,
+  or a community type, 分类指导), with the mean score and the most missing items.
 
 Service gaps and data gaps are kept apart. An item that is not met is a *data gap* (``status``
 ``"no_data"``) when no facility of it exists anywhere in the study area (the map may simply not
@@ -50,8 +67,12 @@ from .catalogue import Item
 
 __all__ = [
     "COVERAGE_COLUMNS",
+    "GROUP_COLUMNS",
+    "ROLLUP_COLUMNS",
     "CoverageResult",
+    "headline",
     "item_stats",
+    "rollup",
     "score_coverage",
     "share_text",
     "weighted_quantile",
@@ -70,6 +91,27 @@ COVERAGE_COLUMNS = [
     "met",
     "status",
     "facilities_in_area",
+]
+
+#: Columns of the communities carried into :attr:`CoverageResult.communities` and rolled up
+#: in the summary (``by_district``, ``by_community_type``) when present.
+GROUP_COLUMNS = ("district", "community_type")
+
+#: Columns of a :func:`rollup` table (after the grouping column).
+ROLLUP_COLUMNS = [
+    "communities",
+    "communities_scored",
+    "communities_all_met",
+    "coverage_rate",
+    "communities_all_met_assessable",
+    "coverage_rate_assessable",
+    "people",
+    "people_covered",
+    "people_covered_assessable",
+    "coverage_rate_weighted",
+    "coverage_rate_assessable_weighted",
+    "mean_score",
+    "items_most_missing",
 ]
 
 
@@ -153,11 +195,21 @@ class CoverageResult:
         return out
 
     def _repr_html_(self) -> str:
+        from html import escape
+
         s = self.summary
+        gaps = list(s.get("items_not_assessable") or ())
+        strict = (
+            f"cannot be assessed for {len(gaps)} items ({escape(', '.join(gaps))})"
+            if gaps
+            else f"<b>{share_text(s.get('coverage_rate'))}</b>"
+        )
         head = (
-            f"<p><b>{s.get('communities', 0)}</b> communities; coverage rate "
-            f"<b>{s.get('coverage_rate', 0):.0%}</b> (resident-weighted "
-            f"{share_text(s.get('coverage_rate_weighted'))})</p>"
+            f"<p><b>{escape(headline(s))}</b>; coverage rate {strict}; over the assessable "
+            f"items <b>{share_text(s.get('coverage_rate_assessable'))}</b> (weighted "
+            f"{share_text(s.get('coverage_rate_assessable_weighted'))}); resident-weighted "
+            f"{share_text(s.get('coverage_rate_weighted'))}, weighted by "
+            f"{escape(str(s.get('weighted_by', 'resident weight')))}</p>"
         )
         cols = [
             "community_id",
@@ -167,6 +219,7 @@ class CoverageResult:
             "band",
             "n_met",
             "n_required",
+            "n_met_assessable",
             "missing",
             "data_gaps",
         ]
@@ -177,10 +230,17 @@ class CoverageResult:
 
     def __repr__(self) -> str:
         s = self.summary
+        gaps = len(s.get("items_not_assessable") or ())
+        strict = (
+            f"cannot be assessed for {gaps} items"
+            if gaps
+            else share_text(s.get("coverage_rate"), ".1%")
+        )
+        people = " of people" if str(s.get("weighted_by", "")).startswith("people") else ""
         return (
-            f"CoverageResult({s.get('communities', 0)} communities, coverage rate "
-            f"{s.get('coverage_rate', 0):.1%}, weighted "
-            f"{share_text(s.get('coverage_rate_weighted'), '.1%')})"
+            f"CoverageResult({s.get('communities', 0)} communities, coverage rate {strict}, "
+            f"over assessable items {share_text(s.get('coverage_rate_assessable'), '.1%')}, "
+            f"weighted {share_text(s.get('coverage_rate_assessable_weighted'), '.1%')}{people})"
         )
 
     def explore(self, **kwargs: Any) -> Any:
@@ -240,6 +300,8 @@ def score_coverage(
     facility_counts: Mapping[str, int] | None = None,
     category_weights: Mapping[str, float] | None = None,
     bands: Sequence[tuple[float, str]] = settings.BANDS,
+    floor_area_per_person: float = settings.FLOOR_AREA_PER_PERSON_M2,
+    people_per_street_m: float = settings.PEOPLE_PER_STREET_M,
 ) -> CoverageResult:
     """Score every community against the catalogue items.
 
@@ -264,10 +326,17 @@ def score_coverage(
         weight of 0 leaves a category out).
     bands
         ``(lower bound, label)`` pairs classifying the index.
+    floor_area_per_person
+        m² of residential floor area per resident: turns floor-area weights into people.
+    people_per_street_m
+        Residents per metre of street: turns street-length weights into people.
 
     Returns
     -------
     CoverageResult
+        The communities table carries the communities' ``district`` and ``community_type``
+        columns when they have them, and the summary their roll-ups (``by_district``,
+        ``by_community_type``, see :func:`rollup`).
 
     Examples
     --------
@@ -318,8 +387,12 @@ def score_coverage(
         communities, weight, met, status, required, item_ids, cat_scores, cw, bands
     )
     units = _weight_units(origins, o_com, com_ids)
+    factors = _PeopleFactors(float(floor_area_per_person), float(people_per_street_m))
+    com = _with_assessable(com, met, required & (counts != 0), units, factors)
+    com = _with_groups(com, communities)
     summary = {
         **_rates(com, units),
+        **_assessable_rates(com, units, factors, item_ids, required, counts),
         "bands": {label: int((com["band"].to_numpy() == label).sum()) for _, label in bands},
         "threshold": threshold,
         "required_items": int(required.sum()),
@@ -329,6 +402,7 @@ def score_coverage(
             "no_facility_in_area": [str(i) for i in item_ids[counts == 0]],
             "osm_sparse": [str(i) for i in item_ids[sparse]],
         },
+        **_group_summaries(com),
     }
     return CoverageResult(table=table, communities=com, summary=summary, categories=cat_scores)
 
@@ -521,8 +595,7 @@ def _rates(com: gpd.GeoDataFrame, units: np.ndarray) -> dict[str, Any]:
     weight = com["weight"].to_numpy()
     all_met = com["all_met"].to_numpy()
     scored = weight > 0
-    comparable = len(set(units[scored])) <= 1
-    total_w = weight[scored].sum()
+    w = _rate_weights(com, units)
     n_scored = int(scored.sum())
     return {
         "communities": len(com),
@@ -530,13 +603,349 @@ def _rates(com: gpd.GeoDataFrame, units: np.ndarray) -> dict[str, Any]:
         "communities_without_residents": [str(c) for c in com["community_id"][~scored]],
         "communities_all_met": int(all_met.sum()),
         "coverage_rate": float(all_met.sum() / n_scored) if n_scored else 0.0,
-        "coverage_rate_weighted": (
-            float(weight[all_met].sum() / total_w) if total_w > 0 and comparable else None
-        ),
+        "coverage_rate_weighted": _weighted_share(w, all_met),
         "weight_units": sorted({str(u) for u in units[scored]}),
         "mean_score": float(np.nanmean(com["score"].to_numpy())) if n_scored else 0.0,
         "mean_index": float(np.nanmean(com["index"].to_numpy())) if n_scored else 0.0,
     }
+
+
+@dataclass(frozen=True)
+class _PeopleFactors:
+    """People per unit of resident weight (floor area, street length)."""
+
+    floor_area_per_person: float
+    people_per_street_m: float
+
+    def __post_init__(self) -> None:
+        for name, v in (
+            ("floor_area_per_person", self.floor_area_per_person),
+            ("people_per_street_m", self.people_per_street_m),
+        ):
+            if not (np.isfinite(v) and v > 0):
+                raise ValueError(f"{name} must be a positive number, got {v!r}")
+
+    def of(self, units: np.ndarray) -> np.ndarray:
+        """People per unit of weight for each unit (NaN where people cannot be estimated)."""
+        factor = {
+            "people": 1.0,
+            "m2_floor_area": 1.0 / self.floor_area_per_person,
+            "m_street": self.people_per_street_m,
+        }
+        return np.array([factor.get(str(u), np.nan) for u in units], dtype=np.float64)
+
+    def label(self, units: Sequence[str]) -> str:
+        """What the weighted rates are weighted by, in words (``summary["weighted_by"]``)."""
+        present = set(units)
+        if not present:
+            return "none"
+        if present <= {"point"}:
+            return "communities (no residents data: one point each)"
+        if present <= {"weight"}:
+            return "resident weight (the origins' weights)"
+        if present <= {"people"}:
+            return "people (population layer)"
+        how = []
+        if "m2_floor_area" in present:
+            how.append(f"floor area at {self.floor_area_per_person:g} m²/person")
+        if "m_street" in present:
+            how.append(f"street length at {self.people_per_street_m:g} people/m")
+        source = "population layer, and estimated from" if "people" in present else "estimated from"
+        return f"people ({source} {' and '.join(how)})"
+
+
+#: Kinds of people estimate per weight unit (``summary["people_estimate"]``).
+_ESTIMATES = {
+    "people": "population_layer",
+    "m2_floor_area": "floor_area",
+    "m_street": "street_length",
+}
+
+
+def _with_assessable(
+    com: gpd.GeoDataFrame,
+    met: np.ndarray,
+    assessable: np.ndarray,
+    units: np.ndarray,
+    factors: _PeopleFactors,
+) -> gpd.GeoDataFrame:
+    """Add ``people`` and the assessable-item counts (see the module docstring)."""
+    scored = com["weight"].to_numpy() > 0
+    n_met = (met & assessable[None, :]).sum(axis=1)
+    com = com.copy()
+    com.insert(3, "people", com["weight"].to_numpy(dtype=np.float64) * factors.of(units))
+    at = list(com.columns).index("all_met") + 1
+    com.insert(at, "n_assessable", int(assessable.sum()))
+    com.insert(at + 1, "n_met_assessable", n_met)
+    n_a = int(assessable.sum())  # with no assessable item, nothing is met: no vacuous 100 %
+    com.insert(at + 2, "all_met_assessable", (n_met == n_a) & scored & (n_a > 0))
+    return com
+
+
+def _with_groups(com: gpd.GeoDataFrame, communities: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Carry the communities' :data:`GROUP_COLUMNS` (text; ``""`` where empty)."""
+    for col in GROUP_COLUMNS:
+        if col in communities.columns:
+            values = communities[col].to_numpy(dtype=object)
+            com.insert(2, col, ["" if pd.isna(v) else str(v) for v in values])
+    return com
+
+
+def _rate_weights(com: pd.DataFrame, units: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """The weights of the weighted rates and the communities they count (None if none).
+
+    One unit among the scored communities: the residents' weights (people, or that unit:
+    a share does not depend on it). Several: people, over the communities with a people
+    estimate.
+    """
+    weight = com["weight"].to_numpy(dtype=np.float64)
+    scored = weight > 0
+    if len(set(units[scored])) <= 1:
+        values, include = weight, scored
+    else:
+        values = com["people"].to_numpy(dtype=np.float64)
+        include = scored & np.isfinite(values) & (values > 0)
+    return (values, include) if values[include].sum() > 0 else None
+
+
+def _weighted_share(w: tuple[np.ndarray, np.ndarray] | None, met: np.ndarray) -> float | None:
+    """Share of the weight ``w`` (from :func:`_rate_weights`) in communities where ``met``."""
+    if w is None:
+        return None
+    values, include = w
+    return float(values[include & met].sum() / values[include].sum())
+
+
+def _assessable_rates(
+    com: pd.DataFrame,
+    units: np.ndarray,
+    factors: _PeopleFactors,
+    item_ids: np.ndarray,
+    required: np.ndarray,
+    counts: np.ndarray,
+) -> dict[str, Any]:
+    """The rates over the assessable items, and the people the residents are."""
+    scored = com["weight"].to_numpy() > 0
+    n_scored = int(scored.sum())
+    all_met_a = com["all_met_assessable"].to_numpy(dtype=bool)
+    w = _rate_weights(com, units)
+    people = com["people"].to_numpy(dtype=np.float64)
+    known = scored & np.isfinite(people)
+    kinds = [_ESTIMATES.get(str(u), "none") for u in units[scored]]
+    some = bool((required & (counts != 0)).any())  # without an assessable item: no rate
+    return {
+        "communities_all_met_assessable": int(all_met_a.sum()),
+        "coverage_rate_assessable": float(all_met_a.sum() / n_scored)
+        if n_scored and some
+        else None,
+        "coverage_rate_assessable_weighted": _weighted_share(w, all_met_a) if some else None,
+        "items_assessable": [str(i) for i in item_ids[required & (counts != 0)]],
+        "items_not_assessable": [str(i) for i in item_ids[required & (counts == 0)]],
+        "weighted_by": factors.label(sorted({str(u) for u in units[scored]})) + _left_out(kinds),
+        "people": float(people[known].sum()) if known.any() else None,
+        "people_covered": (
+            float(people[known & com["all_met"].to_numpy(dtype=bool)].sum())
+            if known.any()
+            else None
+        ),
+        "people_covered_assessable": float(people[known & all_met_a].sum())
+        if known.any()
+        else None,
+        "people_estimate": {
+            k: kinds.count(k)
+            for k in ("population_layer", "floor_area", "street_length", "none")
+            if k in kinds
+        },
+        "floor_area_per_person_m2": factors.floor_area_per_person,
+        "people_per_street_m": factors.people_per_street_m,
+    }
+
+
+def _left_out(kinds: list[str]) -> str:
+    """The note on communities without a people estimate, when others have one."""
+    n = kinds.count("none")
+    if not n or n == len(kinds):
+        return ""
+    return f"; {n} {'community' if n == 1 else 'communities'} without a people estimate left out"
+
+
+def _group_summaries(com: pd.DataFrame) -> dict[str, Any]:
+    """Roll-ups by the communities' :data:`GROUP_COLUMNS` (summary ``by_<column>``)."""
+    out: dict[str, Any] = {}
+    weight = "people" if np.isfinite(com["people"].to_numpy(dtype=np.float64)).any() else "weight"
+    for col in GROUP_COLUMNS:
+        if col in com.columns:
+            table = rollup(com, col, weight=weight)
+            out[f"by_{col}"] = [
+                {k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+                for row in table.to_dict(orient="records")
+            ]
+    return out
+
+
+def _id_lists(values: pd.Series) -> list[list[str]]:
+    """Lists of item ids, from lists or ``;``-joined text (a communities layer read back)."""
+    out = []
+    for v in values:
+        if isinstance(v, str):
+            out.append([x for x in v.split(";") if x])
+        elif v is None or (isinstance(v, float) and v != v):
+            out.append([])
+        else:
+            out.append([str(x) for x in v])
+    return out
+
+
+def rollup(
+    communities: pd.DataFrame,
+    by: str,
+    *,
+    weight: str = "people",
+    top: int = settings.ROLLUP_MOST_MISSING,
+) -> pd.DataFrame:
+    """Coverage rates of groups of communities (districts, 街道 / 区, community types, …).
+
+    Parameters
+    ----------
+    communities
+        One row per community, as :attr:`CoverageResult.communities` (or the
+        ``communities`` layer of ``communities.gpkg``): ``weight``, ``all_met``,
+        ``all_met_assessable``, ``score``, ``missing`` and the column ``by``; ``people`` (or
+        the column named by ``weight``) for the weighted figures.
+    by
+        The grouping column; its values are the groups (empty for unassigned communities).
+    weight
+        The column weighting the rates (``people`` by default); NaN weights are left out of
+        the weighted rates.
+    top
+        How many of the most missing items to list per group.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per group, sorted by the group's name: ``by`` then :data:`ROLLUP_COLUMNS`.
+        Only scored communities (with residents, ``weight > 0``) count in the rates;
+        ``coverage_rate*`` are shares of them (NaN without any), ``people*`` sums of
+        ``weight`` (NaN where it is not known), ``mean_score`` the mean score, and
+        ``items_most_missing`` a dict of item id to the number of the group's communities
+        missing it (service gaps, most first, at most ``top``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> com = pd.DataFrame({
+    ...     "district": ["东城", "东城", "西城"], "weight": [100.0, 300.0, 50.0],
+    ...     "people": [100.0, 300.0, 50.0], "all_met": [True, False, False],
+    ...     "all_met_assessable": [True, True, False], "score": [1.0, 0.5, 0.0],
+    ...     "missing": [[], ["pharmacy"], ["pharmacy", "park"]]})
+    >>> t = rollup(com, "district")
+    >>> t[["district", "communities", "coverage_rate", "coverage_rate_assessable_weighted"]]
+      district  communities  coverage_rate  coverage_rate_assessable_weighted
+    0       东城            2            0.5                                1.0
+    1       西城            1            0.0                                0.0
+    >>> t.loc[0, "items_most_missing"]
+    {'pharmacy': 1}
+    """
+    if by not in communities.columns:
+        raise KeyError(f"no column {by!r} to group the communities by")
+    base = communities["weight"].to_numpy(dtype=np.float64)
+    frame = pd.DataFrame(
+        {
+            "group": ["" if pd.isna(v) else str(v) for v in communities[by]],
+            "scored": base > 0,
+            "w": communities[weight].to_numpy(dtype=np.float64),
+            "all_met": communities["all_met"].to_numpy(dtype=bool),
+            "all_met_a": communities["all_met_assessable"].to_numpy(dtype=bool),
+            "score": communities["score"].to_numpy(dtype=np.float64),
+        }
+    )
+    missing = _id_lists(communities["missing"])
+    # no assessable item at all (n_assessable 0): the assessable rates are not defined
+    none_a = "n_assessable" in communities.columns and not (communities["n_assessable"] > 0).any()
+    scored_all = frame["scored"].to_numpy()
+    rows = []
+    for name, idx in sorted(frame.groupby("group", sort=False).indices.items()):
+        g = frame.iloc[idx]
+        s = g[g["scored"]]
+        n = len(s)
+        known = s[np.isfinite(s["w"]) & (s["w"] > 0)]
+        total = float(known["w"].sum())
+        counts: dict[str, int] = {}
+        for k in idx:
+            if scored_all[k]:
+                for item in missing[k]:
+                    counts[item] = counts.get(item, 0) + 1
+        ranked = sorted(counts.items(), key=lambda kv: -kv[1])[:top]
+        rows.append(
+            {
+                by: name,
+                "communities": len(g),
+                "communities_scored": n,
+                "communities_all_met": int(s["all_met"].sum()),
+                "coverage_rate": float(s["all_met"].sum() / n) if n else np.nan,
+                "communities_all_met_assessable": int(s["all_met_a"].sum()),
+                "coverage_rate_assessable": float(s["all_met_a"].sum() / n)
+                if n and not none_a
+                else np.nan,
+                "people": total if len(known) else np.nan,
+                "people_covered": float(known["w"][known["all_met"]].sum())
+                if len(known)
+                else np.nan,
+                "people_covered_assessable": float(known["w"][known["all_met_a"]].sum())
+                if len(known)
+                else np.nan,
+                "coverage_rate_weighted": float(known["w"][known["all_met"]].sum() / total)
+                if total > 0
+                else np.nan,
+                "coverage_rate_assessable_weighted": float(
+                    known["w"][known["all_met_a"]].sum() / total
+                )
+                if total > 0 and not none_a
+                else np.nan,
+                "mean_score": float(s["score"].mean()) if n else np.nan,
+                "items_most_missing": dict(ranked),
+            }
+        )
+    return pd.DataFrame(rows, columns=[by, *ROLLUP_COLUMNS])
+
+
+def headline(figures: Mapping[str, Any], lang: str = settings.LANG) -> str:
+    """The city line of a report: "N communities, X % covered" (zh: "N 个社区，覆盖率 X%").
+
+    ``X`` is the strict rate when every required item can be assessed; otherwise it is the
+    rate over the assessable items, and the line says for how many items coverage cannot be
+    assessed (never a bare "0 %").
+
+    Parameters
+    ----------
+    figures
+        :attr:`CoverageResult.summary`, or a row of :func:`rollup` (as a dict) with
+        ``items_not_assessable`` added.
+    lang
+        ``"en"`` or ``"zh"``.
+
+    Examples
+    --------
+    >>> headline({"communities_scored": 2540, "coverage_rate": 0.84,
+    ...           "coverage_rate_assessable": 0.84, "items_not_assessable": []})
+    '2,540 communities, 84 % covered'
+    >>> headline({"communities_scored": 12, "coverage_rate": 0.0,
+    ...           "coverage_rate_assessable": 0.25, "items_not_assessable": ["a", "b"]}, "zh")
+    '12 个社区，覆盖率 25%（按可评估项目计；2 项无法评估）'
+    """
+    n = int(figures.get("communities_scored", figures.get("communities", 0)) or 0)
+    gaps = len(figures.get("items_not_assessable") or ())
+    raw = figures.get("coverage_rate_assessable" if gaps else "coverage_rate")
+    rate = float("nan") if raw is None else float(raw)
+    valid = rate == rate
+    if lang == "zh":
+        text = f"{n:,} 个社区，覆盖率 " + (f"{100 * rate:.0f}%" if valid else "无法计算")
+        return text + (f"（按可评估项目计；{gaps} 项无法评估）" if gaps else "")
+    text = f"{n:,} communities, " + (f"{100 * rate:.0f} % covered" if valid else "n/a")
+    suffix = "" if gaps == 1 else "s"
+    return text + (
+        f" (over the assessable items; cannot be assessed for {gaps} item{suffix})" if gaps else ""
+    )
 
 
 def _most_missing(status: np.ndarray, required: np.ndarray, item_ids: np.ndarray) -> dict[str, int]:

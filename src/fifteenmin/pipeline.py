@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,13 +26,16 @@ from ._progress import logger
 from ._version import __version__
 from .catalogue import Catalogue, load_catalogue
 from .communities import (
+    assign_districts,
     communities_from_file,
     communities_from_osm,
+    districts_from_file,
+    districts_from_osm,
     residents,
     residents_from_population,
 )
 from .config import RunConfig
-from .coverage import CoverageResult, score_coverage, share_text
+from .coverage import CoverageResult, headline, score_coverage, share_text
 from .facilities import (
     entrances_from_osm,
     facilities_from_osm,
@@ -217,7 +221,14 @@ def _user_inputs(
     """The user's communities and facilities, read and validated before the long steps."""
     com = cfg.communities
     if com is not None and not isinstance(com, gpd.GeoDataFrame):
-        com = communities_from_file(com, id_column=cfg.id_column, name_column=cfg.name_column)
+        com = communities_from_file(
+            com,
+            id_column=cfg.id_column,
+            name_column=cfg.name_column,
+            type_column=cfg.community_type_column,
+        )
+    elif com is not None and cfg.community_type_column in com.columns:
+        com = com.assign(community_type=com[cfg.community_type_column].astype(str))
     fac = None
     tables = cfg.user_facilities
     if tables is not None:
@@ -300,6 +311,38 @@ def _residents(
     )
 
 
+def _osm_districts(data: OSMData, net: WalkNetwork) -> gpd.GeoDataFrame | None:
+    """``--districts osm``: the extract's admin boundaries, or None with a warning."""
+    found = districts_from_osm(data, net)
+    if found is None:
+        levels = " or ".join(settings.DISTRICT_ADMIN_LEVELS)
+        warnings.warn(
+            f"--districts osm: the OSM data has no complete admin_level {levels} boundaries "
+            "(an extract usually cuts them), so there is no district roll-up; give the "
+            "districts as a file (--districts FILE).",
+            UserWarning,
+            stacklevel=3,
+        )
+    return found
+
+
+def _coverage_line(s: dict[str, Any]) -> str:
+    """The result line of a run: the city line, the strict rate, the weighted rate."""
+    gaps = s.get("items_not_assessable") or []
+    strict = (
+        f"cannot be assessed for {len(gaps)} required items without data "
+        f"({', '.join(gaps[:5])}{', …' if len(gaps) > 5 else ''})"
+        if gaps
+        else f"{s['communities_all_met']} of {s['communities']} communities meet every "
+        f"required item ({share_text(s['coverage_rate'])})"
+    )
+    weighted = s.get("coverage_rate_assessable_weighted" if gaps else "coverage_rate_weighted")
+    return (
+        f"coverage rate: {headline(s)}; strict: {strict}; weighted by "
+        f"{s.get('weighted_by', 'resident weight')}: {share_text(weighted)}"
+    )
+
+
 def run_pipeline(
     osm_file: str | os.PathLike[str] | OSMData | OnlineArea | None = None,
     config: RunConfig | None = None,
@@ -340,6 +383,12 @@ def run_pipeline(
     clock = _Clock(progress)
     com_user, user_fac = _user_inputs(cfg, cat)
     user_fac, poi_unmatched = _poi_facilities(cfg, cat, user_fac)
+    from_osm = isinstance(cfg.districts, str) and cfg.districts == "osm"
+    districts = (
+        districts_from_file(cfg.districts, name_column=cfg.district_column)
+        if cfg.districts is not None and not from_osm
+        else None
+    )
     data = _read(osm_file, cat)
     n = data.counts
     clock.lap(
@@ -369,6 +418,10 @@ def run_pipeline(
         lambda sec: f"travel times: {len(cat)} items x {net.n_nodes:,} nodes in {sec:.2f} s",
     )
     com = com_user if com_user is not None else communities_from_osm(data, net)
+    if from_osm:
+        districts = _osm_districts(data, net)
+    if districts is not None:
+        com = assign_districts(com, districts)
     homes = _residents(cfg, com, net, data)
     minutes, nearest = origin_times(net, tt, homes)
     src = ", ".join(sorted(set(com["source"]))) if len(com) else "none"
@@ -382,14 +435,10 @@ def run_pipeline(
         threshold=cfg.threshold,
         facility_counts=dict(zip(counts["item_id"], counts["facilities"], strict=True)),
         category_weights=cfg.category_weights,
+        floor_area_per_person=cfg.floor_area_per_person,
+        people_per_street_m=cfg.people_per_street_m,
     )
-    s = cov.summary
-    clock.lap(
-        "coverage",
-        f"coverage rate: {s['communities_all_met']} of {s['communities']} communities meet every "
-        f"required item ({s['coverage_rate']:.0%}; "
-        f"resident-weighted {share_text(s['coverage_rate_weighted'])})",
-    )
+    clock.lap("coverage", _coverage_line(cov.summary))
     return Results(
         network=net,
         facilities=fac,

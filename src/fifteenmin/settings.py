@@ -25,10 +25,13 @@ __all__ = [
     "BANDS",
     "BOUNDARY_SPACING_M",
     "CATALOGUE",
+    "COMMUNITY_TYPE_COLUMNS",
     "COMMUNITY_WALK_MINUTES",
     "CUTOFF_MARGIN_MIN",
+    "DISTRICT_ADMIN_LEVELS",
     "ENGINE",
     "ENGINES",
+    "FLOOR_AREA_PER_PERSON_M2",
     "GRID_SIZE_M",
     "ISOCHRONE_BUFFER_M",
     "ISOCHRONE_QUAD_SEGS",
@@ -38,10 +41,12 @@ __all__ = [
     "MAX_SNAP_M",
     "MINUTE_CLASSES",
     "OUT_DIR",
+    "PEOPLE_PER_STREET_M",
     "POI_SOURCES",
     "POI_SYSTEMS",
     "POPULATION_MAX_DISTANCE_M",
     "PROGRESS",
+    "ROLLUP_MOST_MISSING",
     "SCORE_CLASSES",
     "SPEED_PROFILES",
     "STREET_SPACING_M",
@@ -181,3 +186,37 @@ POI_SOURCES: Final[tuple[str, ...]] = ("amap", "baidu", "tencent", "ledger")
 #: The datum of each web map's coordinates (Amap and Tencent GCJ-02, Baidu BD-09; see
 #: :mod:`fifteenmin._coords`), used when a file does not say and ``--poi-crs`` is not given.
 POI_SYSTEMS: Final[dict[str, str]] = {"amap": "gcj02", "baidu": "bd09", "tencent": "gcj02"}
+
+# -- people, rates and roll-ups (issue 13) ----------------------------------------------------
+
+#: Residential floor area per resident (m²) that turns the floor area of the OSM residential
+#: buildings (footprint x ``building:levels``) into people when there is no population layer:
+#: 33.41 m², the per-capita housing area (人均居住面积) of Beijing's urban family
+#: households in the 2020 census (第七次全国人口普查), National Bureau of Statistics,
+#: 《中国人口普查年鉴-2020》 housing tables (城市家庭户), as reported by 北京日报, 2022-06-27
+#: ("北京城市家庭人均居住面积为33.41平方米，平均每户居住面积达到77.64平方米"; 77.64 / 33.41 =
+#: 2.32 people per household, matching the census's 2.31). It counts family households only
+#: (collective households — dormitories — are 13.1 % of Beijing's residents) and the census
+#: area is the flats' building area, while OSM floor area is the buildings' gross area with
+#: one storey where ``building:levels`` is missing: an estimate, labelled as such.
+FLOOR_AREA_PER_PERSON_M2: Final[float] = 33.41
+
+#: Residents per metre of street, the last resort when a community has no residential
+#: building in OSM: 1.0, Beijing's central-city density divided by a planning road density —
+#: 10,988,000 residents of the central city (中心城区, the six districts; 2020 census, Beijing
+#: Municipal Bureau of Statistics, 北京市第七次全国人口普查主要数据结果, 2021-05-19) on their
+#: 1,384 km² (about 7,900 people/km²), over 8 km of street per km² (the road network density
+#: target of 中发〔2016〕6号, 《关于进一步加强城市规划建设管理工作的若干意见》). An
+#: order-of-magnitude figure: OSM's walkable streets (footways, service roads) are denser than
+#: planning roads, so it tends to overstate people in such communities.
+PEOPLE_PER_STREET_M: Final[float] = 1.0
+
+#: Most missing items listed per district or community type.
+ROLLUP_MOST_MISSING: Final[int] = 3
+
+#: Columns of a community file read as the community type (分类指导) when no column is named.
+COMMUNITY_TYPE_COLUMNS: Final[tuple[str, ...]] = ("community_type", "type")
+
+#: ``admin_level`` values of OSM boundaries read as districts with ``--districts osm``, in order
+#: of preference: 9 (Beijing's 街道 / 乡镇), then 8 (区).
+DISTRICT_ADMIN_LEVELS: Final[tuple[str, ...]] = ("9", "8")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,6 +37,7 @@ from ._files import (
 )
 from .gis import community_layer, community_style, facility_layers
 from .html import render_html
+from .rollups import ROLLUP_FILES, district_layer, rollup_table
 
 if TYPE_CHECKING:
     from ..pipeline import Results
@@ -47,6 +49,8 @@ REPORT_FILES = (
     "README.txt",
     "summary.json",
     "coverage.csv",
+    "districts.csv",
+    "community_types.csv",
     "coverage.xlsx",
     "communities.gpkg",
     "facilities.gpkg",
@@ -112,13 +116,20 @@ def write_report(
             sites = plan_missing(results, k=1)
         page = render_html(results, lang=lang, isochrones=isochrones, sites=sites).encode("utf-8")
     table = results.coverage.table
+    rollups = {ROLLUP_FILES[by]: rollup_table(results, by) for by in ROLLUP_FILES}
+    layers = {"communities": community_layer(results), "districts": district_layer(results)}
     writers = {
-        "README.txt": lambda p: write_text(p, readme_text(page is not None)),
+        "README.txt": lambda p: write_text(p, readme_text(page is not None, rollups)),
         "summary.json": lambda p: write_json(p, summary),
         "coverage.csv": lambda p: write_csv(p, table),
+        **{name: _csv_writer(t) for name, t in rollups.items() if t is not None},
         "coverage.xlsx": lambda p: write_xlsx(p, _workbook_sheets(results), _about()),
         "communities.gpkg": lambda p: write_gpkg_layers(
-            p, {"communities": community_layer(results), "layer_styles": community_style()}
+            p,
+            {
+                **{k: v for k, v in layers.items() if v is not None},
+                "layer_styles": community_style(),
+            },
         ),
         "facilities.gpkg": lambda p: write_gpkg_layers(p, facility_layers(results)),
     }
@@ -135,6 +146,11 @@ def write_report(
     for stale in set(REPORT_FILES) - set(writers):
         (out / stale).unlink(missing_ok=True)  # an earlier run's file: never mix two runs
     return written
+
+
+def _csv_writer(table: pd.DataFrame) -> Callable[[Path], None]:
+    """A writer of ``table`` as CSV (:func:`write_csv`)."""
+    return lambda p: write_csv(p, table)
 
 
 def summary_schema() -> dict[str, Any]:
@@ -184,8 +200,11 @@ def _workbook_sheets(results: Results) -> dict[str, pd.DataFrame]:
     return {"matrix": frame(status), "minutes": frame(minutes), "long": table}
 
 
-def readme_text(with_html: bool) -> str:
-    """The README.txt of a report folder: what each file holds, and the data licence."""
+def readme_text(with_html: bool, rollups: Mapping[str, object] | None = None) -> str:
+    """The README.txt of a report folder: what each file holds, and the data licence.
+
+    ``rollups`` maps the roll-up files to their tables (None where not written).
+    """
     from .._version import __version__
 
     lines = [
@@ -196,6 +215,14 @@ def readme_text(with_html: bool) -> str:
         "Files:",
         "  summary.json      parameters, network, facilities per item, coverage rates",
         "  coverage.csv      one row per community and item (UTF-8 with BOM; header on line 1)",
+        *(
+            f"  {name:<18}{what}"
+            for name, what in (
+                ("districts.csv", "coverage rates per district (街道 / 区), same CSV format"),
+                ("community_types.csv", "coverage rates per community type, same CSV format"),
+            )
+            if (rollups or {}).get(name) is not None
+        ),
         "  coverage.xlsx     the same, plus community x item matrices (status, minutes)",
         "  communities.gpkg  community polygons with score, index, band, missing items",
         "  facilities.gpkg   every facility found, with its catalogue item and OSM id",

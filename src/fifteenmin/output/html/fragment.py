@@ -17,6 +17,7 @@ from ..._i18n import labels
 from .assets import FRAGMENT_CSS
 from .common import esc, item_figures, item_name, pct, plural, ul, unit_label
 from .labels import LABELS
+from .rollups import assessable_parts, rollup_parts, strict_rate_text
 
 if TYPE_CHECKING:
     from ...pipeline import Results
@@ -64,8 +65,9 @@ def report_html_fragment(report: Results, lang: str = settings.LANG) -> str:
     out = [
         '<div class="fifteenmin-report">',
         f"<style>{FRAGMENT_CSS}</style>",
-        *_kpis(report, L),
+        *_kpis(report, L, lang),
         *_most_missing(report, lang, L),
+        *rollup_parts(report, lang),
         *_data_gaps(report, lang, L, stats),
         *_parameters(report, lang, L),
     ]
@@ -76,13 +78,15 @@ def _n_communities(report: Results) -> int:
     return int(report.coverage.summary.get("communities", len(report.coverage.communities)))
 
 
-def _kpis(report: Results, L: Mapping[str, str]) -> list[str]:
+def _kpis(report: Results, L: Mapping[str, str], lang: str = settings.LANG) -> list[str]:
     """The headline figures, as boxes; why the weighted rate is missing when it is."""
     s = report.coverage.summary
     weighted = s.get("coverage_rate_weighted")
+    assessable, notes = assessable_parts(report, lang)
     kpis = [
-        (L["coverage_rate"], pct(float(s.get("coverage_rate", 0.0)))),
-        (L["coverage_rate_weighted"], pct(weighted)),
+        (L["coverage_rate"], strict_rate_text(s, lang)),
+        *assessable,
+        (L["coverage_rate_weighted"], strict_rate_text(s, lang, "coverage_rate_weighted")),
         (L["n_communities"], f"{_n_communities(report):,}"),
         (L["mean_score"], pct(float(s.get("mean_score", 0.0)))),
         (L["facilities"], f"{len(report.facilities):,}"),
@@ -97,6 +101,7 @@ def _kpis(report: Results, L: Mapping[str, str]) -> list[str]:
         '<div class="fm-kpis">',
         *(f'<div class="fm-kpi"><b>{esc(v)}</b>{esc(k)}</div>' for k, v in kpis),
         "</div>",
+        *notes,
         *why,
     ]
 
