@@ -89,6 +89,11 @@ class RunConfig:
     engine
         Shortest-path engine: ``"auto"``, ``"numba"`` or ``"scipy"``; used by every search
         of the run (travel times, walking areas, service directory, siting).
+    opening_hours_at
+        Times at which coverage is also computed with only the facilities open then
+        (:mod:`fifteenmin.hours`), e.g. ``("weekday 19:00", "sat 09:00")`` or one text
+        separated by ``;``; ``()`` computes none. Default
+        :data:`fifteenmin.settings.OPENING_HOURS_AT`.
 
     Raises
     ------
@@ -113,9 +118,11 @@ class RunConfig:
     threshold: float = settings.THRESHOLD
     category_weights: Mapping[str, float] | None = field(default=None)
     engine: str = settings.ENGINE
+    opening_hours_at: tuple[str, ...] = settings.OPENING_HOURS_AT
 
     def __post_init__(self) -> None:
         _check_types(self)
+        _check_times(self)
         plausible_speed(self.speed)
         thr = self.threshold
         if isinstance(thr, bool) or not isinstance(thr, int | float) or not 0 < thr <= 1:
@@ -278,6 +285,21 @@ def _check_types(cfg: RunConfig) -> None:
         require_type(
             cfg.category_weights, Mapping, "category_weights", "a mapping of category: weight"
         )
+
+
+def _check_times(cfg: RunConfig) -> None:
+    """``opening_hours_at`` as a tuple of texts (one text is split at ``;``).
+
+    The texts themselves are read by :func:`fifteenmin.hours.reference_times`, which
+    :func:`fifteenmin.pipeline.run_pipeline` calls before any long step.
+    """
+    at = cfg.opening_hours_at
+    if isinstance(at, str):
+        at = tuple(t.strip() for t in at.split(";") if t.strip())
+    require_type(at, (tuple, list), "opening_hours_at", "a list of times such as 'weekday 19:00'")
+    for t in at:
+        require_type(t, str, "every time of opening_hours_at", "a text such as 'weekday 19:00'")
+    object.__setattr__(cfg, "opening_hours_at", tuple(at))
 
 
 def _check_weights(weights: Mapping[str, float]) -> None:

@@ -38,6 +38,7 @@ from .facilities import (
     facility_counts,
     merge_facilities,
 )
+from .hours import HoursResult, opening_hours_coverage, reference_times
 from .isochrones import community_walking_areas
 from .network import WalkNetwork, network_from_file
 from .online import OnlineArea, read_online, source_name
@@ -90,6 +91,10 @@ class Results:
     origin_nearest
         Per origin and item, the row in ``travel.facilities`` of the nearest facility
         (-1 where none is reached).
+    entrances
+        The entrance points through which polygon facilities were reached.
+    opening_hours
+        Coverage at the run's opening-hours times (:mod:`fifteenmin.hours`), or None.
     """
 
     network: WalkNetwork
@@ -104,6 +109,8 @@ class Results:
     osm_source: str = ""
     timings: dict[str, float] = field(default_factory=dict)
     origin_nearest: np.ndarray | None = None
+    entrances: gpd.GeoSeries | None = None
+    opening_hours: HoursResult | None = None
 
     @property
     def threshold(self) -> float:
@@ -155,6 +162,7 @@ class Results:
                 {"id": s.id, "name_zh": s.name_zh, "name_en": s.name_en, "proxy": list(s.proxy)}
                 for s in self.catalogue.non_spatial
             ],
+            **({"opening_hours": self.opening_hours.summary} if self.opening_hours else {}),
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
         }
 
@@ -291,6 +299,7 @@ def run_pipeline(
     cfg = config or RunConfig()
     cat = load_catalogue(cfg.catalogue)
     clock = _Clock(progress)
+    times = reference_times(cfg.opening_hours_at)  # a bad time fails before the long steps
     com_user, user_fac = _user_inputs(cfg, cat)
     data = _read(osm_file, cat)
     n = data.counts
@@ -313,9 +322,8 @@ def run_pipeline(
         f"facilities: {len(fac):,} matched for {n_items} of {len(cat)} catalogue items",
     )
     speeds = item_speeds(cat, cfg.speed, per_item=cfg.item_profiles)
-    tt = travel_times(
-        net, fac, cat, speed=speeds, entrances=entrances_from_osm(data), engine=cfg.engine
-    )
+    entrances = entrances_from_osm(data)
+    tt = travel_times(net, fac, cat, speed=speeds, entrances=entrances, engine=cfg.engine)
     clock.lap(
         "travel_times",
         lambda sec: f"travel times: {len(cat)} items x {net.n_nodes:,} nodes in {sec:.2f} s",
@@ -342,7 +350,7 @@ def run_pipeline(
         f"required item ({s['coverage_rate']:.0%}; "
         f"resident-weighted {share_text(s['coverage_rate_weighted'])})",
     )
-    return Results(
+    res = Results(
         network=net,
         facilities=fac,
         travel=tt,
@@ -355,4 +363,24 @@ def run_pipeline(
         osm_source=str(data.source),
         timings=clock.timings,
         origin_nearest=nearest,
+        entrances=entrances,
+    )
+    if times:
+        res.opening_hours = opening_hours_coverage(res)
+        clock.lap("opening_hours", lambda sec: _hours_message(res.opening_hours, sec))
+    return res
+
+
+def _hours_message(hours: HoursResult | None, seconds: float) -> str:
+    """The stage message of the opening hours: coverage rate at each time."""
+    assert hours is not None
+    s = hours.summary
+    parts = [
+        f"{t['label']} {share_text(t['coverage_rate']['open'])} "
+        f"(open or unknown {share_text(t['coverage_rate']['open_or_unknown'])})"
+        for t in s["times"]
+    ]
+    return (
+        f"opening hours: {s['facilities_with_hours']:,} of {s['facilities']:,} facilities "
+        f"tagged; coverage rate with open facilities at {'; '.join(parts)} in {seconds:.2f} s"
     )

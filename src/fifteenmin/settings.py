@@ -37,6 +37,8 @@ __all__ = [
     "LICENCE_TEXT",
     "MAX_SNAP_M",
     "MINUTE_CLASSES",
+    "OPENING_HOURS_AT",
+    "OPENING_HOURS_WEEK",
     "OUT_DIR",
     "POPULATION_MAX_DISTANCE_M",
     "PROGRESS",
@@ -170,3 +172,17 @@ MINUTE_CLASSES: Final[tuple[tuple[float, float, str], ...]] = (
 
 #: Default output folder of ``fifteenmin report``.
 OUT_DIR: Final[str] = "fifteenmin-report"
+
+# -- opening hours (开放率) -------------------------------------------------------------------
+
+#: Times at which coverage is also computed with only the facilities open then
+#: (:mod:`fifteenmin.hours`): a weekday evening, when people come home from work, and a
+#: weekend morning. ``weekday`` is the Wednesday and ``weekend`` the Saturday of
+#: :data:`OPENING_HOURS_WEEK`; times are local clock times at each facility.
+OPENING_HOURS_AT: Final[tuple[str, ...]] = ("weekday 19:00", "weekend 09:00")
+
+#: Monday of the reference week in which the days of :data:`OPENING_HOURS_AT` fall, so that
+#: a report is the same whenever it is made: 13-19 October 2025, an ordinary week (no public
+#: holiday in China, where it follows the National Day week and its make-up working day,
+#: nor in most countries; outside summer, so seasonal summer hours are not in force).
+OPENING_HOURS_WEEK: Final[str] = "2025-10-13"
