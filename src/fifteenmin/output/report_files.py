@@ -1,7 +1,7 @@
 """The files of a coverage report, written together into one output folder.
 
-``README.txt``, ``summary.json``, ``coverage.csv``, ``coverage.xlsx``, ``communities.gpkg``,
-``facilities.gpkg`` and ``report.html``.
+``README.txt``, ``summary.json``, ``coverage.csv``, ``coverage.xlsx``, ``opening_hours.csv``,
+``communities.gpkg``, ``facilities.gpkg`` and ``report.html``.
 
 The folder is one unit: nothing is written until every file's content is computed; every
 file is staged under a temporary name in the output folder and renamed into place, so a
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,6 +49,7 @@ REPORT_FILES = (
     "summary.json",
     "coverage.csv",
     "coverage.xlsx",
+    "opening_hours.csv",
     "communities.gpkg",
     "facilities.gpkg",
     "report.html",
@@ -113,10 +115,13 @@ def write_report(
         page = render_html(results, lang=lang, isochrones=isochrones, sites=sites).encode("utf-8")
     table = results.coverage.table
     writers = {
-        "README.txt": lambda p: write_text(p, readme_text(page is not None)),
+        "README.txt": lambda p: write_text(
+            p, readme_text(page is not None, results.opening_hours is not None)
+        ),
         "summary.json": lambda p: write_json(p, summary),
         "coverage.csv": lambda p: write_csv(p, table),
         "coverage.xlsx": lambda p: write_xlsx(p, _workbook_sheets(results), _about()),
+        **_hours_writer(results),
         "communities.gpkg": lambda p: write_gpkg_layers(
             p, {"communities": community_layer(results), "layer_styles": community_style()}
         ),
@@ -184,7 +189,15 @@ def _workbook_sheets(results: Results) -> dict[str, pd.DataFrame]:
     return {"matrix": frame(status), "minutes": frame(minutes), "long": table}
 
 
-def readme_text(with_html: bool) -> str:
+def _hours_writer(results: Results) -> dict[str, Callable[[Path], None]]:
+    """``opening_hours.csv`` (coverage at opening-hours times), when the run has it."""
+    hours = results.opening_hours
+    if hours is None:
+        return {}
+    return {"opening_hours.csv": lambda p: write_csv(p, hours.table)}
+
+
+def readme_text(with_html: bool, with_hours: bool = False) -> str:
     """The README.txt of a report folder: what each file holds, and the data licence."""
     from .._version import __version__
 
@@ -197,6 +210,14 @@ def readme_text(with_html: bool) -> str:
         "  summary.json      parameters, network, facilities per item, coverage rates",
         "  coverage.csv      one row per community and item (UTF-8 with BOM; header on line 1)",
         "  coverage.xlsx     the same, plus community x item matrices (status, minutes)",
+        *(
+            [
+                "  opening_hours.csv facilities open / closed / unknown per item at chosen times,",
+                "                    and coverage with only the open ones (UTF-8 with BOM)",
+            ]
+            if with_hours
+            else []
+        ),
         "  communities.gpkg  community polygons with score, index, band, missing items",
         "  facilities.gpkg   every facility found, with its catalogue item and OSM id",
     ]
