@@ -10,6 +10,7 @@ The pipeline, one module per stage, data flowing one way::
     coverage    origins x items          -> CoverageResult (per item, per community, rate)
     isochrones  network + points         -> 5/10/15-minute walking areas
     siting      coverage gaps            -> where new facilities bring most residents in reach
+    hours       opening_hours tags       -> coverage at chosen times, open facilities only
     report      all of the above         -> summary.json, coverage.csv, GeoPackages, report.html
 
 Map data © OpenStreetMap contributors, ODbL 1.0.
@@ -51,6 +52,13 @@ from .facilities import (
     facility_counts,
     merge_facilities,
 )
+from .hours import (
+    HoursResult,
+    coverage_at_times,
+    facility_hours,
+    opening_hours_coverage,
+    reference_times,
+)
 from .isochrones import community_walking_areas, facility_isochrones, walking_areas
 from .network import (
     WalkNetwork,
@@ -75,6 +83,7 @@ __all__ = [
     "CoverageResult",
     "FacilityFileError",
     "FifteenminError",
+    "HoursResult",
     "InputFileError",
     "Item",
     "LayerError",
@@ -97,11 +106,13 @@ __all__ = [
     "communities_from_osm",
     "community_walking_areas",
     "compare_reports",
+    "coverage_at_times",
     "entrances_from_osm",
     "facilities_from_osm",
     "facilities_from_polygon",
     "facilities_from_table",
     "facility_counts",
+    "facility_hours",
     "facility_isochrones",
     "from_networkx",
     "item_speeds",
@@ -111,10 +122,12 @@ __all__ = [
     "network_from_file",
     "network_from_place",
     "network_from_polygon",
+    "opening_hours_coverage",
     "origin_times",
     "plan_missing",
     "reachable",
     "read_osm",
+    "reference_times",
     "residents",
     "residents_from_population",
     "run_pipeline",

@@ -33,6 +33,7 @@ from .common import esc, item_figures
 from .fragment import report_html_fragment
 from .labels import LABELS
 from .map import map_parts
+from ..hours_html import opening_hours_section
 from .sections import anchors, communities_section, items_section, sites_section
 
 if TYPE_CHECKING:
@@ -191,6 +192,7 @@ def _sections(report: Results, lang: str, map_body: str, links: Mapping[str, str
         f'<section id="fm-items"><h2>{esc(L["items"])}</h2>',
         items_section(report, lang, stats),
         "</section>",
+        opening_hours_section(report, lang),  # 开放率: fifteenmin.output.hours_html
         f'<section id="fm-communities"><h2>{esc(L["communities"])}</h2>',
         communities_section(report, lang, links),
         "</section>",
