@@ -45,7 +45,9 @@ from fifteenmin.hours import HOURS_COLUMNS, _Run
 
 
 def test_reference_times_fall_in_the_reference_week():
-    ts = reference_times(["weekday 19:00", "weekend 9:00", "Su 07:05", "周一 08:00", "工作日 12:00"])
+    ts = reference_times(
+        ["weekday 19:00", "weekend 9:00", "Su 07:05", "周一 08:00", "工作日 12:00"]
+    )
     assert [t.iso for t in ts] == [
         "2025-10-15T19:00",  # Wednesday
         "2025-10-18T09:00",  # Saturday
@@ -385,7 +387,7 @@ def test_hand_computed_coverage_at_times(tiny):
 
 def test_hand_case_walks_by_networkx(tiny):
     """The walks the hand-computed case relies on, by networkx on the same street."""
-    net, fac, cat, com, homes = tiny
+    net, fac, cat, _, homes = tiny
     G = nx.Graph()
     for u, v, w in zip(net.edge_u, net.edge_v, net.edge_length, strict=True):
         G.add_edge(int(u), int(v), weight=float(w))
@@ -413,7 +415,10 @@ def sample_report():
 def test_spliced_travel_times_equal_a_fresh_run_on_the_open_facilities(sample_report):
     rep = sample_report
     hours = rep.opening_hours
-    assert hours is not None and [t.label for t in hours.times] == ["weekday 19:00", "weekend 09:00"]
+    assert hours is not None and [t.label for t in hours.times] == [
+        "weekday 19:00",
+        "weekend 09:00",
+    ]
     speeds = dict(zip(rep.travel.item_ids, rep.travel.speed.tolist(), strict=True))
     run = _Run(
         rep.network,
@@ -441,7 +446,9 @@ def test_spliced_travel_times_equal_a_fresh_run_on_the_open_facilities(sample_re
             np.testing.assert_array_equal(run.minutes_with(keep), fresh)
             # and the figures of the table are those of the fresh run, scored as usual
             counts = fac["item_id"].value_counts().to_dict()
-            cov = score_coverage(rep.communities, rep.residents, fresh, items, facility_counts=counts)
+            cov = score_coverage(
+                rep.communities, rep.residents, fresh, items, facility_counts=counts
+            )
             stats = item_stats(cov, items, counts)
             rows = hours.table[hours.table["time"] == t.label]
             np.testing.assert_allclose(

@@ -333,8 +333,10 @@ def _at_time(text: str) -> str:
 
 
 def _opening_hours_at(args: argparse.Namespace) -> tuple[str, ...]:
-    """The times of ``--at`` (default: the settings'); none with ``--no-opening-hours`` or for
-    commands without these options (``site``)."""
+    """The times of ``--at`` (default: the settings'); none with ``--no-opening-hours``.
+
+    Commands without these options (``site``) compute none.
+    """
     if getattr(args, "no_opening_hours", True):
         return ()
     return tuple(args.at) if args.at else settings.OPENING_HOURS_AT

@@ -212,8 +212,10 @@ def reference_times(
 
     Examples
     --------
-    >>> [(t.label, t.iso, t.weekday) for t in reference_times(["weekday 19:00", "sat 9:00"])]
-    [('weekday 19:00', '2025-10-15T19:00', 'Wednesday'), ('sat 09:00', '2025-10-18T09:00', 'Saturday')]
+    >>> [(t.label, t.iso) for t in reference_times(["weekday 19:00", "sat 9:00"])]
+    [('weekday 19:00', '2025-10-15T19:00'), ('sat 09:00', '2025-10-18T09:00')]
+    >>> reference_times("weekend 09:00; 2025-12-24 09:30")[1].weekday
+    'Wednesday'
     """
     if isinstance(specs, str):
         specs = [s for s in specs.split(";") if s.strip()]
@@ -533,12 +535,9 @@ def _time_summary(
         "weekday": t.weekday,
         "facilities": {c: int(rows[c].sum()) for c in counts},
         "coverage_rate": {k: float(c.summary["coverage_rate"]) for k, c in covs.items()},
-        "coverage_rate_weighted": {
-            k: c.summary["coverage_rate_weighted"] for k, c in covs.items()
-        },
+        "coverage_rate_weighted": {k: c.summary["coverage_rate_weighted"] for k, c in covs.items()},
         "per_item": {
-            str(r["item_id"]): {c: _number(r[c]) for c in per_item_cols}
-            for _, r in rows.iterrows()
+            str(r["item_id"]): {c: _number(r[c]) for c in per_item_cols} for _, r in rows.iterrows()
         },
     }
 

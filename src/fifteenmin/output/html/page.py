@@ -21,6 +21,7 @@ from ..._i18n import labels
 from ..._version import __version__
 from .._files import write_atomic
 from ..fonts import font_face_css
+from ..hours_html import opening_hours_section
 from .assets import (
     FONT_LOAD_JS,
     OPEN_ANCHOR_JS,
@@ -33,7 +34,6 @@ from .common import esc, item_figures
 from .fragment import report_html_fragment
 from .labels import LABELS
 from .map import map_parts
-from ..hours_html import opening_hours_section
 from .sections import anchors, communities_section, items_section, sites_section
 
 if TYPE_CHECKING:
