@@ -205,20 +205,33 @@ def test_unparsable_real_tags_are_unknown_and_counted(sample_facilities):
     assert (none["weekday 19:00"] == "unknown").all() and (none["opening_hours"] == "").all()
 
 
+def _tagged_nodes(path) -> gpd.GeoDataFrame:
+    """Every node of an OSM file with an ``opening_hours`` tag (pyosmium, no network)."""
+    import osmium
+
+    rows = []
+    for n in osmium.FileProcessor(str(path)).with_filter(osmium.filter.KeyFilter("opening_hours")):
+        if n.is_node():
+            rows.append((n.tags["opening_hours"], n.location.lon, n.location.lat))
+    return gpd.GeoDataFrame(
+        {"item_id": "x", "tags": [{"opening_hours": t} for t, _, _ in rows]},
+        geometry=[shapely.Point(x, y) for _, x, y in rows],
+        crs="EPSG:4326",
+    )
+
+
 @needs_shared
 def test_real_tags_of_the_shared_extracts():
-    """Liechtenstein's phone number in opening_hours is unreadable; Monaco reads entirely."""
-    from fifteenmin import read_osm
-
-    cat = load_catalogue("beijing")
+    """Liechtenstein's phone number in opening_hours is unreadable; Monaco's all read."""
     for name, n_bad in (("liechtenstein_2015.osm.pbf", 1), ("monaco_2016.osm.pbf", 0)):
+        fac = _tagged_nodes(SHARED / "benchmark" / name)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            data = read_osm(SHARED / "benchmark" / name, keys=[*cat.osm_keys(), "opening_hours"])
-            tagged = data.features[[("opening_hours" in t) for t in data.features["tags"]]]
-            got = facility_hours(tagged.assign(item_id="x"), ["weekday 19:00"])
+            got = facility_hours(fac, ["weekday 19:00"])
         assert len(got) > 5
         assert int((got["hours"] == "unparsable").sum()) == n_bad, name
+        if n_bad:
+            assert "+423 232 48 18" in set(got.loc[got["hours"] == "unparsable", "opening_hours"])
 
 
 def test_public_holidays_follow_the_country():
@@ -494,9 +507,15 @@ def test_counts_by_brute_force_and_bounds(sample_report):
     # the run's own figures are the any-hours columns
     base = item_stats(rep.coverage, rep.catalogue.items, {})
     first = hours.table[hours.table["time"] == "weekday 19:00"]
-    np.testing.assert_array_equal(
+    np.testing.assert_allclose(
         first["residents_within_tier_any_hours"].to_numpy(dtype=float),
         base["share_within_tier"].to_numpy(dtype=float),
+        rtol=1e-12,
+    )
+    scored = rep.coverage.summary["communities_scored"]
+    np.testing.assert_array_equal(
+        first["communities_met_any_hours"].to_numpy(dtype=float) * scored,
+        base["communities_met"].to_numpy(dtype=float),
     )
 
 
