@@ -24,7 +24,7 @@ LAYERS: list[set[str]] = [
     {"routing"},
     {"communities"},
     {"coverage"},
-    {"isochrones", "directory", "siting"},
+    {"isochrones", "directory", "siting", "hours"},
     {"pipeline"},
     {"output", "report", "compare", "batch_studies", "batch_task", "batch_run"},
     {"cli", "__main__", "__init__"},

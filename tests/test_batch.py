@@ -44,6 +44,7 @@ FILES = [
     "coverage.csv",
     "coverage.xlsx",
     "facilities.gpkg",
+    "opening_hours.csv",
     "summary.json",
 ]
 

@@ -214,4 +214,5 @@ def test_library_messages_go_to_the_fifteenmin_logger(caplog):
         warnings.simplefilter("ignore")
         run_report()
     stages = [r.getMessage() for r in caplog.records if r.name == "fifteenmin"]
-    assert len(stages) == 6 and stages[1].startswith("walking network:")
+    assert len(stages) == 7 and stages[1].startswith("walking network:")
+    assert stages[-1].startswith("opening hours:")

@@ -33,6 +33,7 @@ def test_results_are_plain_data(results):
         "travel_times",
         "residents",
         "coverage",
+        "opening_hours",
     ]
     assert results.origin_minutes.shape == (len(results.residents), len(results.catalogue))
 
@@ -73,8 +74,9 @@ def test_progress_messages_one_per_stage():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         run_pipeline(SAMPLE, RunConfig(), progress=said.append)
-    assert len(said) == 6
-    assert said[0].startswith("read ") and said[-1].startswith("coverage rate:")
+    assert len(said) == 7
+    assert said[0].startswith("read ") and said[-2].startswith("coverage rate:")
+    assert said[-1].startswith("opening hours:")
 
 
 def test_config_of_the_wrong_type_and_unknown_category_fail_before_reading():

@@ -10,6 +10,7 @@ The pipeline, one module per stage, data flowing one way::
     coverage    origins x items          -> CoverageResult (per item, per community, rate)
     isochrones  network + points         -> 5/10/15-minute walking areas
     siting      coverage gaps            -> where new facilities bring most residents in reach
+    hours       opening_hours tags       -> coverage at chosen times, open facilities only
     report      all of the above         -> summary.json, coverage.csv, GeoPackages, report.html
 
 Map data © OpenStreetMap contributors, ODbL 1.0.
@@ -54,6 +55,13 @@ from .facilities import (
     facility_counts,
     merge_facilities,
 )
+from .hours import (
+    HoursResult,
+    coverage_at_times,
+    facility_hours,
+    opening_hours_coverage,
+    reference_times,
+)
 from .isochrones import community_walking_areas, facility_isochrones, walking_areas
 from .network import (
     WalkNetwork,
@@ -80,6 +88,7 @@ __all__ = [
     "CoverageResult",
     "FacilityFileError",
     "FifteenminError",
+    "HoursResult",
     "InputFileError",
     "Item",
     "LayerError",
@@ -103,6 +112,7 @@ __all__ = [
     "communities_from_osm",
     "community_walking_areas",
     "compare_reports",
+    "coverage_at_times",
     "districts_from_file",
     "districts_from_osm",
     "entrances_from_osm",
@@ -111,6 +121,7 @@ __all__ = [
     "facilities_from_polygon",
     "facilities_from_table",
     "facility_counts",
+    "facility_hours",
     "facility_isochrones",
     "from_networkx",
     "headline",
@@ -122,11 +133,13 @@ __all__ = [
     "network_from_file",
     "network_from_place",
     "network_from_polygon",
+    "opening_hours_coverage",
     "origin_times",
     "plan_missing",
     "poi_type_rules",
     "reachable",
     "read_osm",
+    "reference_times",
     "residents",
     "residents_from_population",
     "rollup",

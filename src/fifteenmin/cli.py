@@ -276,6 +276,7 @@ def _config(args: argparse.Namespace) -> RunConfig:
         districts=_layer(args.districts, args.district_layer, "--districts", "--district-layer"),
         district_column=args.district_column,
         community_type_column=args.community_type_column,
+        opening_hours_at=_opening_hours_at(args),
     )
 
 
@@ -399,7 +400,48 @@ def _add_report_parser(sub: Any) -> None:
         default=settings.OUT_DIR,
         help=f"output folder (default: ./{settings.OUT_DIR})",
     )
+    _add_hours_args(r)
     _add_verbosity_args(r)
+
+
+def _add_hours_args(r: argparse.ArgumentParser) -> None:
+    """``report``'s opening-hours times (开放率): ``--at`` (repeatable), ``--no-opening-hours``."""
+    g = r.add_mutually_exclusive_group()
+    g.add_argument(
+        "--at",
+        action="append",
+        type=_at_time,
+        metavar="'DAY HH:MM'",
+        help="also score coverage with only the facilities open at this local time (OSM "
+        "opening_hours; unknown hours kept apart); DAY: weekday, weekend, mon ... sun, or a "
+        "date YYYY-MM-DD; repeat for several times (default: "
+        f"{' and '.join(repr(t) for t in settings.OPENING_HOURS_AT)} in the week of "
+        f"{settings.OPENING_HOURS_WEEK}); writes opening_hours.csv",
+    )
+    g.add_argument(
+        "--no-opening-hours",
+        action="store_true",
+        help="do not score coverage at opening-hours times (no opening_hours.csv; faster)",
+    )
+
+
+def _at_time(text: str) -> str:
+    from .hours import reference_times
+
+    try:
+        return reference_times([text])[0].label
+    except FifteenminError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _opening_hours_at(args: argparse.Namespace) -> tuple[str, ...]:
+    """The times of ``--at`` (default: the settings'); none with ``--no-opening-hours``.
+
+    Commands without these options (``site``) compute none.
+    """
+    if getattr(args, "no_opening_hours", True):
+        return ()
+    return tuple(args.at) if args.at else settings.OPENING_HOURS_AT
 
 
 def _add_catalogue_parser(sub: Any) -> None:

@@ -115,6 +115,11 @@ class RunConfig:
     community_type_column
         Column of the community file holding the community type (分类指导, e.g. 老旧小区);
         default: a ``community_type`` or ``type`` column if there is one.
+    opening_hours_at
+        Times at which coverage is also computed with only the facilities open then
+        (:mod:`fifteenmin.hours`), e.g. ``("weekday 19:00", "sat 09:00")`` or one text
+        separated by ``;``; ``()`` computes none. Default
+        :data:`fifteenmin.settings.OPENING_HOURS_AT`.
 
     Raises
     ------
@@ -149,11 +154,14 @@ class RunConfig:
     districts: Any = None
     district_column: str | None = None
     community_type_column: str | None = None
+    # -- opening hours (fifteenmin.hours) --
+    opening_hours_at: tuple[str, ...] = settings.OPENING_HOURS_AT
 
     def __post_init__(self) -> None:
         _check_types(self)
         _check_poi(self)
         _check_people_factors(self)
+        _check_times(self)
         plausible_speed(self.speed)
         thr = self.threshold
         if isinstance(thr, bool) or not isinstance(thr, int | float) or not 0 < thr <= 1:
@@ -368,6 +376,21 @@ _DEFAULTS = {
     "floor_area_per_person": "FLOOR_AREA_PER_PERSON_M2",
     "people_per_street_m": "PEOPLE_PER_STREET_M",
 }
+
+
+def _check_times(cfg: RunConfig) -> None:
+    """``opening_hours_at`` as a tuple of texts (one text is split at ``;``).
+
+    The texts themselves are read by :func:`fifteenmin.hours.reference_times`, which
+    :func:`fifteenmin.pipeline.run_pipeline` calls before any long step.
+    """
+    at = cfg.opening_hours_at
+    if isinstance(at, str):
+        at = tuple(t.strip() for t in at.split(";") if t.strip())
+    require_type(at, (tuple, list), "opening_hours_at", "a list of times such as 'weekday 19:00'")
+    for t in at:
+        require_type(t, str, "every time of opening_hours_at", "a text such as 'weekday 19:00'")
+    object.__setattr__(cfg, "opening_hours_at", tuple(at))
 
 
 def _check_weights(weights: Mapping[str, float]) -> None:

@@ -557,7 +557,8 @@ def facilities_from_table(
     geopandas.GeoDataFrame
         The columns of :func:`facilities_from_osm` — ``facility_id`` (0..n-1), ``item_id``,
         ``osm_type`` (``"user"``), ``osm_id`` (the 0-based row number in the source),
-        ``name``, ``tags`` (empty dicts) — plus ``source`` (``"user"``), with geometries in
+        ``name``, ``tags`` (``opening_hours`` from a column of that name, else empty; see
+        :mod:`fifteenmin.hours`) — plus ``source`` (``"user"``), with geometries in
         EPSG:4326, sorted by catalogue item then row.
 
     Raises
@@ -609,7 +610,7 @@ def facilities_from_table(
             "osm_type": "user",
             "osm_id": np.flatnonzero(keep).astype(np.int64),
             "name": _names(df, name_col)[keep],
-            "tags": [{} for _ in range(int(keep.sum()))],
+            "tags": _hours_tags(df, keep),
             "source": "user",
         },
         geometry=pts,
@@ -708,6 +709,19 @@ def _warn_outside_china(pts: np.ndarray, coord_system: str, system: str, where: 
             "they are left as they are.",
             stacklevel=3,
         )
+
+
+#: Columns of a user table read as the facilities' OSM ``opening_hours`` (any case).
+_HOURS_NAMES = ("opening_hours", "营业时间")
+
+
+def _hours_tags(df: pd.DataFrame, keep: np.ndarray) -> list[dict[str, str]]:
+    """Tags of user facilities: ``opening_hours`` from such a column, where it is filled."""
+    col = next((c for c in df.columns if str(c).strip().lower() in _HOURS_NAMES), None)
+    if col is None:
+        return [{} for _ in range(int(keep.sum()))]
+    values = df[col].astype(object).where(df[col].notna(), "").astype(str).str.strip()
+    return [{"opening_hours": v} if v else {} for v in values.to_numpy()[keep]]
 
 
 def _names(df: pd.DataFrame, name_col: str | None) -> np.ndarray:

@@ -43,6 +43,7 @@ from .facilities import (
     facility_counts,
     merge_facilities,
 )
+from .hours import HoursResult, opening_hours_coverage, reference_times
 from .isochrones import community_walking_areas
 from .network import WalkNetwork, network_from_file
 from .online import OnlineArea, read_online, source_name
@@ -100,6 +101,10 @@ class Results:
         The POIs of ``config.poi`` that no rule mapped to an item, counted per type
         (``source_file``, ``poi_type``, ``typecode``, ``pois``, ``example``); None without
         POI tables.
+    entrances
+        The entrance points through which polygon facilities were reached.
+    opening_hours
+        Coverage at the run's opening-hours times (:mod:`fifteenmin.hours`), or None.
     """
 
     network: WalkNetwork
@@ -115,6 +120,8 @@ class Results:
     timings: dict[str, float] = field(default_factory=dict)
     origin_nearest: np.ndarray | None = None
     poi_unmatched: pd.DataFrame | None = None
+    entrances: gpd.GeoSeries | None = None
+    opening_hours: HoursResult | None = None
 
     @property
     def threshold(self) -> float:
@@ -170,6 +177,7 @@ class Results:
                 {"id": s.id, "name_zh": s.name_zh, "name_en": s.name_en, "proxy": list(s.proxy)}
                 for s in self.catalogue.non_spatial
             ],
+            **({"opening_hours": self.opening_hours.summary} if self.opening_hours else {}),
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
         }
 
@@ -381,6 +389,7 @@ def run_pipeline(
     cat = load_catalogue(cfg.catalogue)
     cfg.check_catalogue(cat)  # a catalogue given by name is checked only now
     clock = _Clock(progress)
+    times = reference_times(cfg.opening_hours_at)  # a bad time fails before the long steps
     com_user, user_fac = _user_inputs(cfg, cat)
     user_fac, poi_unmatched = _poi_facilities(cfg, cat, user_fac)
     from_osm = isinstance(cfg.districts, str) and cfg.districts == "osm"
@@ -410,9 +419,8 @@ def run_pipeline(
         f"facilities: {len(fac):,} matched for {n_items} of {len(cat)} catalogue items",
     )
     speeds = item_speeds(cat, cfg.speed, per_item=cfg.item_profiles)
-    tt = travel_times(
-        net, fac, cat, speed=speeds, entrances=entrances_from_osm(data), engine=cfg.engine
-    )
+    entrances = entrances_from_osm(data)
+    tt = travel_times(net, fac, cat, speed=speeds, entrances=entrances, engine=cfg.engine)
     clock.lap(
         "travel_times",
         lambda sec: f"travel times: {len(cat)} items x {net.n_nodes:,} nodes in {sec:.2f} s",
@@ -439,7 +447,7 @@ def run_pipeline(
         people_per_street_m=cfg.people_per_street_m,
     )
     clock.lap("coverage", _coverage_line(cov.summary))
-    return Results(
+    res = Results(
         network=net,
         facilities=fac,
         travel=tt,
@@ -453,4 +461,24 @@ def run_pipeline(
         timings=clock.timings,
         origin_nearest=nearest,
         poi_unmatched=poi_unmatched,
+        entrances=entrances,
+    )
+    if times:
+        res.opening_hours = opening_hours_coverage(res)
+        clock.lap("opening_hours", lambda sec: _hours_message(res.opening_hours, sec))
+    return res
+
+
+def _hours_message(hours: HoursResult | None, seconds: float) -> str:
+    """The stage message of the opening hours: coverage rate at each time."""
+    assert hours is not None
+    s = hours.summary
+    parts = [
+        f"{t['label']} {share_text(t['coverage_rate']['open'])} "
+        f"(open or unknown {share_text(t['coverage_rate']['open_or_unknown'])})"
+        for t in s["times"]
+    ]
+    return (
+        f"opening hours: {s['facilities_with_hours']:,} of {s['facilities']:,} facilities "
+        f"tagged; coverage rate with open facilities at {'; '.join(parts)} in {seconds:.2f} s"
     )

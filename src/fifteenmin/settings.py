@@ -40,6 +40,8 @@ __all__ = [
     "LICENCE_TEXT",
     "MAX_SNAP_M",
     "MINUTE_CLASSES",
+    "OPENING_HOURS_AT",
+    "OPENING_HOURS_WEEK",
     "OUT_DIR",
     "PEOPLE_PER_STREET_M",
     "POI_SOURCES",
@@ -220,3 +222,17 @@ COMMUNITY_TYPE_COLUMNS: Final[tuple[str, ...]] = ("community_type", "type")
 #: ``admin_level`` values of OSM boundaries read as districts with ``--districts osm``, in order
 #: of preference: 9 (Beijing's 街道 / 乡镇), then 8 (区).
 DISTRICT_ADMIN_LEVELS: Final[tuple[str, ...]] = ("9", "8")
+
+# -- opening hours (开放率) -------------------------------------------------------------------
+
+#: Times at which coverage is also computed with only the facilities open then
+#: (:mod:`fifteenmin.hours`): a weekday evening, when people come home from work, and a
+#: weekend morning. ``weekday`` is the Wednesday and ``weekend`` the Saturday of
+#: :data:`OPENING_HOURS_WEEK`; times are local clock times at each facility.
+OPENING_HOURS_AT: Final[tuple[str, ...]] = ("weekday 19:00", "weekend 09:00")
+
+#: Monday of the reference week in which the days of :data:`OPENING_HOURS_AT` fall, so that
+#: a report is the same whenever it is made: 13-19 October 2025, an ordinary week (no public
+#: holiday in China, where it follows the National Day week and its make-up working day,
+#: nor in most countries; outside summer, so seasonal summer hours are not in force).
+OPENING_HOURS_WEEK: Final[str] = "2025-10-13"

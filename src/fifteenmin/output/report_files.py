@@ -1,7 +1,7 @@
 """The files of a coverage report, written together into one output folder.
 
-``README.txt``, ``summary.json``, ``coverage.csv``, ``coverage.xlsx``, ``communities.gpkg``,
-``facilities.gpkg`` and ``report.html``.
+``README.txt``, ``summary.json``, ``coverage.csv``, ``coverage.xlsx``, ``opening_hours.csv``,
+``communities.gpkg``, ``facilities.gpkg`` and ``report.html``.
 
 The folder is one unit: nothing is written until every file's content is computed; every
 file is staged under a temporary name in the output folder and renamed into place, so a
@@ -52,6 +52,7 @@ REPORT_FILES = (
     "districts.csv",
     "community_types.csv",
     "coverage.xlsx",
+    "opening_hours.csv",
     "communities.gpkg",
     "facilities.gpkg",
     "report.html",
@@ -119,11 +120,14 @@ def write_report(
     rollups = {ROLLUP_FILES[by]: rollup_table(results, by) for by in ROLLUP_FILES}
     layers = {"communities": community_layer(results), "districts": district_layer(results)}
     writers = {
-        "README.txt": lambda p: write_text(p, readme_text(page is not None, rollups)),
+        "README.txt": lambda p: write_text(
+            p, readme_text(page is not None, rollups, results.opening_hours is not None)
+        ),
         "summary.json": lambda p: write_json(p, summary),
         "coverage.csv": lambda p: write_csv(p, table),
         **{name: _csv_writer(t) for name, t in rollups.items() if t is not None},
         "coverage.xlsx": lambda p: write_xlsx(p, _workbook_sheets(results), _about()),
+        **_hours_writer(results),
         "communities.gpkg": lambda p: write_gpkg_layers(
             p,
             {
@@ -200,10 +204,21 @@ def _workbook_sheets(results: Results) -> dict[str, pd.DataFrame]:
     return {"matrix": frame(status), "minutes": frame(minutes), "long": table}
 
 
-def readme_text(with_html: bool, rollups: Mapping[str, object] | None = None) -> str:
+def _hours_writer(results: Results) -> dict[str, Callable[[Path], None]]:
+    """``opening_hours.csv`` (coverage at opening-hours times), when the run has it."""
+    hours = results.opening_hours
+    if hours is None:
+        return {}
+    return {"opening_hours.csv": lambda p: write_csv(p, hours.table)}
+
+
+def readme_text(
+    with_html: bool, rollups: Mapping[str, object] | None = None, with_hours: bool = False
+) -> str:
     """The README.txt of a report folder: what each file holds, and the data licence.
 
-    ``rollups`` maps the roll-up files to their tables (None where not written).
+    ``rollups`` maps the roll-up files to their tables (None where not written);
+    ``with_hours``: ``opening_hours.csv`` is written.
     """
     from .._version import __version__
 
@@ -224,6 +239,14 @@ def readme_text(with_html: bool, rollups: Mapping[str, object] | None = None) ->
             if (rollups or {}).get(name) is not None
         ),
         "  coverage.xlsx     the same, plus community x item matrices (status, minutes)",
+        *(
+            [
+                "  opening_hours.csv facilities open / closed / unknown per item at chosen times,",
+                "                    and coverage with only the open ones (UTF-8 with BOM)",
+            ]
+            if with_hours
+            else []
+        ),
         "  communities.gpkg  community polygons with score, index, band, missing items",
         "  facilities.gpkg   every facility found, with its catalogue item and OSM id",
     ]

@@ -21,6 +21,7 @@ from ..._i18n import labels
 from ..._version import __version__
 from .._files import write_atomic
 from ..fonts import font_face_css
+from ..hours_html import opening_hours_section
 from .assets import (
     FONT_LOAD_JS,
     OPEN_ANCHOR_JS,
@@ -191,6 +192,7 @@ def _sections(report: Results, lang: str, map_body: str, links: Mapping[str, str
         f'<section id="fm-items"><h2>{esc(L["items"])}</h2>',
         items_section(report, lang, stats),
         "</section>",
+        opening_hours_section(report, lang),  # 开放率: fifteenmin.output.hours_html
         f'<section id="fm-communities"><h2>{esc(L["communities"])}</h2>',
         communities_section(report, lang, links),
         "</section>",

@@ -1,0 +1,720 @@
+"""Opening hours (开放率): which facilities are open at chosen times, and the coverage then.
+
+A facility that is closed in the evening does not serve the residents who come home from
+work at seven. For each chosen time (default :data:`fifteenmin.settings.OPENING_HOURS_AT`:
+a weekday 19:00 and a weekend day 09:00), every facility is classified from its OSM
+``opening_hours`` tag (or the ``opening_hours`` column of a user table) as
+
+* ``open`` or ``closed``, as the tag says for that time;
+* ``unknown``: no tag (``unknown_no_hours``), a tag the parser cannot read
+  (``unknown_unparsable``, counted in a warning), or a tag that itself says the state is
+  unknown at that time (``unknown_in_tag``, e.g. ``Mo-Fr 08:00-18:00 unknown``).
+
+Coverage at a time is then computed with the same walking-time rule and scoring as the
+run's coverage (:func:`fifteenmin.routing.travel_times`, :func:`~fifteenmin.routing.origin_times`,
+:func:`fifteenmin.coverage.score_coverage`), twice: with only the facilities open then
+(``open``), and with the unknown ones counted as open too (``open_or_unknown``, an upper
+bound). Unknown is never counted as closed: the true figure lies between the two. The run's
+own figures (every facility, whatever its hours) are the ``any_hours`` columns.
+
+Time semantics
+    The parser is `opening-hours-py <https://pypi.org/project/opening-hours-py/>`_ (the
+    Rust ``opening-hours`` crate). A time ``weekday 19:00`` is 19:00 local clock time at
+    each facility (the time zone of its location, inferred from its coordinates; no
+    conversion between places), on the Wednesday of the reference week
+    :data:`~fifteenmin.settings.OPENING_HOURS_WEEK` (``weekend``: its Saturday; ``mon`` …
+    ``sun``: that day of the week). A date can be given instead (``2025-12-24 19:00``), so
+    that results never depend on the day a report is made. Sunrise and sunset in a tag are
+    those of the facility's location on that date.
+Public holidays
+    ``PH`` rules follow the public holidays of the facility's country (inferred from its
+    coordinates by the parser's calendar): the default reference week holds none in China
+    or in most countries, so there they are ordinary days; give a date to study a holiday.
+    School holidays (``SH``) are not known to the parser and never apply.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import settings
+from ._errors import ConfigError
+from ._progress import logger
+from .catalogue import Catalogue, Item, load_catalogue
+from .coverage import CoverageResult, item_stats, score_coverage
+from .routing import origin_times, travel_times
+
+if TYPE_CHECKING:
+    from .network import WalkNetwork
+    from .pipeline import Results
+
+__all__ = [
+    "HOURS_COLUMNS",
+    "HoursResult",
+    "ReferenceTime",
+    "coverage_at_times",
+    "facility_hours",
+    "opening_hours_coverage",
+    "reference_times",
+]
+
+#: Columns of :attr:`HoursResult.table` (and ``opening_hours.csv``).
+HOURS_COLUMNS = [
+    "time",
+    "datetime",
+    "item_id",
+    "item_name_zh",
+    "item_name_en",
+    "tier_minutes",
+    "facilities",
+    "open",
+    "closed",
+    "unknown",
+    "unknown_no_hours",
+    "unknown_unparsable",
+    "unknown_in_tag",
+    "share_open",
+    "share_closed",
+    "share_unknown",
+    "communities_met_open",
+    "communities_met_open_or_unknown",
+    "communities_met_any_hours",
+    "residents_within_tier_open",
+    "residents_within_tier_open_or_unknown",
+    "residents_within_tier_any_hours",
+]
+
+#: The three states of a facility at a time.
+STATES = ("open", "closed", "unknown")
+
+_DAYS = {
+    "weekday": 2,
+    "工作日": 2,
+    "weekend": 5,
+    "周末": 5,
+    **{d: k for k, d in enumerate(("mon", "tue", "wed", "thu", "fri", "sat", "sun"))},
+    **{d: k for k, d in enumerate(("mo", "tu", "we", "th", "fr", "sa", "su"))},
+    **{
+        d: k
+        for k, d in enumerate(
+            ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+        )
+    },
+    **{f"周{d}": k for k, d in enumerate("一二三四五六日")},
+    **{f"星期{d}": k for k, d in enumerate("一二三四五六日")},
+    "周天": 6,
+    "星期天": 6,
+}
+_SPEC = re.compile(r"^\s*(?P<day>\S+?)(?:[\sT]+)(?P<h>\d{1,2}):(?P<m>\d{2})\s*$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(frozen=True)
+class ReferenceTime:
+    """One time at which facilities are classified: its label and its local date and time.
+
+    Attributes
+    ----------
+    label
+        The time as given (``"weekday 19:00"``), with spaces tidied.
+    when
+        Local date and time (naive: the clock time at each facility).
+    """
+
+    label: str
+    when: dt.datetime
+
+    @property
+    def iso(self) -> str:
+        """``YYYY-MM-DDTHH:MM``."""
+        return self.when.strftime("%Y-%m-%dT%H:%M")
+
+    @property
+    def weekday(self) -> str:
+        """English name of the day of the week."""
+        return _WEEKDAY_NAMES[self.when.weekday()]
+
+
+def _monday(week: str) -> dt.date:
+    try:
+        day = dt.date.fromisoformat(str(week))
+    except ValueError:
+        raise ConfigError(
+            f"reference week {week!r} is not a date: give its Monday as YYYY-MM-DD"
+        ) from None
+    return day - dt.timedelta(days=day.weekday())
+
+
+def _parse_time(spec: object, monday: dt.date) -> ReferenceTime:
+    if not isinstance(spec, str):
+        raise ConfigError(
+            f"an opening-hours time must be text such as 'weekday 19:00', got {spec!r}"
+        )
+    m = _SPEC.match(spec)
+    hint = (
+        "write DAY HH:MM, where DAY is weekday, weekend, mon ... sun (工作日, 周末, 周一 ... 周日) "
+        "or a date YYYY-MM-DD, e.g. 'weekday 19:00' or '2025-12-24 09:30'"
+    )
+    if m is None:
+        raise ConfigError(f"cannot read the time {spec!r}: {hint}")
+    day_text, hour, minute = m["day"].lower(), int(m["h"]), int(m["m"])
+    if hour > 23 or minute > 59:
+        raise ConfigError(f"cannot read the time {spec!r}: {hour}:{minute:02d} is no clock time")
+    if day_text in _DAYS:
+        day = monday + dt.timedelta(days=_DAYS[day_text])
+    elif _DATE.match(day_text):
+        try:
+            day = dt.date.fromisoformat(day_text)
+        except ValueError:
+            raise ConfigError(f"cannot read the time {spec!r}: {day_text} is no date") from None
+    else:
+        raise ConfigError(f"cannot read the time {spec!r}: unknown day {m['day']!r}; {hint}")
+    label = f"{m['day']} {hour:02d}:{minute:02d}"
+    return ReferenceTime(label, dt.datetime.combine(day, dt.time(hour, minute)))
+
+
+def reference_times(
+    specs: str | Sequence[str] = settings.OPENING_HOURS_AT,
+    week: str = settings.OPENING_HOURS_WEEK,
+) -> tuple[ReferenceTime, ...]:
+    """The times of ``specs`` in the reference week (or on the dates they name).
+
+    Parameters
+    ----------
+    specs
+        ``"DAY HH:MM"`` texts (or one text of them separated by ``;``): DAY is ``weekday``
+        (the Wednesday of the week), ``weekend`` (its Saturday), ``mon`` … ``sun`` (also
+        ``Mo`` … ``Su``, ``monday``, ``工作日``, ``周末``, ``周一`` … ``周日``) or a date
+        ``YYYY-MM-DD``.
+    week
+        Any day of the reference week (its Monday by convention), ``YYYY-MM-DD``.
+
+    Returns
+    -------
+    tuple of ReferenceTime
+        In the order given.
+
+    Raises
+    ------
+    ConfigError
+        A text that is not a time, or the same time twice.
+
+    Examples
+    --------
+    >>> [(t.label, t.iso) for t in reference_times(["weekday 19:00", "sat 9:00"])]
+    [('weekday 19:00', '2025-10-15T19:00'), ('sat 09:00', '2025-10-18T09:00')]
+    >>> reference_times("weekend 09:00; 2025-12-24 09:30")[1].weekday
+    'Wednesday'
+    """
+    if isinstance(specs, str):
+        specs = [s for s in specs.split(";") if s.strip()]
+    monday = _monday(week)
+    out = tuple(_parse_time(s, monday) for s in specs)
+    labels = [t.label for t in out]
+    twice = sorted({lab for lab in labels if labels.count(lab) > 1})
+    if twice:
+        raise ConfigError(f"the opening-hours time {twice[0]!r} is given twice; give it once")
+    return out
+
+
+def _parser() -> Any:
+    try:
+        import opening_hours
+    except ImportError:  # pragma: no cover - a required dependency
+        raise ConfigError(
+            "opening hours need the package opening-hours-py: pip install opening-hours-py "
+            "(or leave them out: --no-opening-hours, opening_hours_at=())"
+        ) from None
+    return opening_hours
+
+
+def _hours_text(tags: object) -> str:
+    """The ``opening_hours`` tag of a facility's tags, stripped ("" when absent)."""
+    if not isinstance(tags, Mapping):
+        return ""
+    value = tags.get("opening_hours")
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
+def _states(oh: Any, text: str, lat: float, lon: float, times: Sequence[ReferenceTime]) -> Any:
+    """The states of one tag at ``times`` at a location; None if the tag cannot be read."""
+    try:
+        parsed = oh.OpeningHours(text, coords=(lat, lon))
+    except (SyntaxError, ValueError, oh.ParserError):
+        return None
+    except Exception:  # coordinates outside every time zone or country: local time as is
+        try:
+            parsed = oh.OpeningHours(text, auto_country=False, auto_timezone=False)
+        except Exception:
+            return None
+    try:
+        return [_state_name(oh, parsed.state(t.when)[0]) for t in times]
+    except Exception:
+        return None
+
+
+def _state_name(oh: Any, state: Any) -> str:
+    if state == oh.State.OPEN:
+        return "open"
+    return "closed" if state == oh.State.CLOSED else "unknown"
+
+
+def facility_hours(
+    facilities: gpd.GeoDataFrame, times: str | Sequence[str] | Sequence[ReferenceTime]
+) -> pd.DataFrame:
+    """The state of every facility (open, closed, unknown) at each time.
+
+    Parameters
+    ----------
+    facilities
+        Facilities with ``tags`` (their ``opening_hours`` tag is read) and geometry, e.g.
+        from :func:`fifteenmin.facilities.facilities_from_osm`, or a user table with an
+        ``opening_hours`` column (:func:`fifteenmin.facilities.facilities_from_table`).
+    times
+        Time texts (see :func:`reference_times`) or :class:`ReferenceTime` objects.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per facility, in its order: ``item_id``, ``opening_hours`` (the tag, ``""``
+        when none), ``hours`` (``tagged``, ``no_hours`` or ``unparsable``) and one column per
+        time label holding ``open``, ``closed`` or ``unknown``.
+
+    Warns
+    -----
+    UserWarning
+        Tags that cannot be parsed (counted, with examples); they count as unknown.
+
+    Examples
+    --------
+    >>> import geopandas as gpd, shapely
+    >>> fac = gpd.GeoDataFrame({"item_id": ["pharmacy"] * 3, "tags": [
+    ...     {"opening_hours": "Mo-Fr 08:00-20:00"}, {"opening_hours": "Mo-Sa 09:00-18:00"}, {}]},
+    ...     geometry=[shapely.Point(116.40, 39.90)] * 3, crs="EPSG:4326")
+    >>> facility_hours(fac, ["weekday 19:00", "sat 10:00"])[["hours", "weekday 19:00", "sat 10:00"]]
+          hours weekday 19:00 sat 10:00
+    0    tagged          open    closed
+    1    tagged        closed      open
+    2  no_hours       unknown   unknown
+    """
+    oh = _parser()
+    if not isinstance(times, str) and all(isinstance(t, ReferenceTime) for t in times):
+        ts = tuple(t for t in times if isinstance(t, ReferenceTime))
+    else:
+        ts = reference_times([str(t) for t in times] if not isinstance(times, str) else times)
+    n = len(facilities)
+    text = np.array(
+        [_hours_text(t) for t in facilities["tags"]] if "tags" in facilities.columns else [""] * n,
+        dtype=object,
+    )
+    hours = np.where(text == "", "no_hours", "tagged").astype(object)
+    states = np.full((n, len(ts)), "unknown", dtype=object)
+    tagged = np.flatnonzero(text != "")
+    if len(tagged):
+        rep = shapely.point_on_surface(
+            np.asarray(facilities.geometry.iloc[tagged].to_crs("EPSG:4326").values, dtype=object)
+        )
+        lon, lat = shapely.get_x(rep), shapely.get_y(rep)
+        for k, i in enumerate(tagged):
+            st = _states(oh, text[i], float(lat[k]), float(lon[k]), ts)
+            if st is None:
+                hours[i] = "unparsable"
+            else:
+                states[i] = st
+    out = pd.DataFrame(
+        {
+            "item_id": facilities["item_id"].astype(str).to_numpy(dtype=object),
+            "opening_hours": text,
+            "hours": hours,
+        }
+    )
+    for j, t in enumerate(ts):
+        out[t.label] = states[:, j]
+    _warn_unparsable(out)
+    return out
+
+
+def _warn_unparsable(table: pd.DataFrame) -> None:
+    bad = table["hours"].to_numpy() == "unparsable"
+    if bad.any():
+        examples = list(dict.fromkeys(table["opening_hours"].to_numpy()[bad]))[:3]
+        warnings.warn(
+            f"{int(bad.sum())} of {int((table['hours'] != 'no_hours').sum())} facilities with "
+            f"an opening_hours tag have one that cannot be read (e.g. "
+            f"{', '.join(repr(e) for e in examples)}); they count as unknown, not as closed.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+@dataclass(frozen=True, eq=False)
+class HoursResult:
+    """Facilities open at chosen times, and the coverage with only those (开放率).
+
+    Attributes
+    ----------
+    times
+        The times, in order.
+    table
+        One row per time and catalogue item (:data:`HOURS_COLUMNS`): facilities open,
+        closed and unknown (and their shares of the item's facilities), and the share of
+        communities where the item is met and the resident-weighted share within its tier,
+        with only the open facilities (``_open``), with the unknown ones too
+        (``_open_or_unknown``) and with every facility (``_any_hours``, the run's figures).
+        Shares are NaN where there is nothing to divide by.
+    facilities
+        Per facility: :func:`facility_hours`.
+    summary
+        The ``opening_hours`` block of ``summary.json``.
+    """
+
+    times: tuple[ReferenceTime, ...]
+    table: pd.DataFrame
+    facilities: pd.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        parts = [
+            f"{t['label']}: {_pct(t['coverage_rate']['open'])} open, "
+            f"{_pct(t['coverage_rate']['open_or_unknown'])} open or unknown"
+            for t in self.summary.get("times", [])
+        ]
+        return f"HoursResult(coverage rate {'; '.join(parts)})"
+
+
+def _pct(v: float | None) -> str:
+    return "n/a" if v is None else f"{v:.0%}"
+
+
+@dataclass
+class _Run:
+    """What each time's coverage needs of the run."""
+
+    net: WalkNetwork
+    facilities: gpd.GeoDataFrame
+    cat: Catalogue
+    communities: gpd.GeoDataFrame
+    residents: gpd.GeoDataFrame
+    speed: float | Mapping[str, float]
+    entrances: gpd.GeoSeries | None
+    threshold: float
+    engine: str
+    minutes: np.ndarray  # (origins, items) with every facility
+
+    def minutes_with(self, keep: np.ndarray) -> np.ndarray:
+        """Origin minutes with only the facilities ``keep``.
+
+        Items whose facilities are all kept keep the run's minutes; the others are searched
+        again (:func:`~fifteenmin.routing.travel_times` on their kept facilities).
+        """
+        item = self.facilities["item_id"].astype(str).to_numpy()
+        ids = [it.id for it in self.cat.items]
+        changed = [k for k, i in enumerate(ids) if ((item == i) & ~keep).any()]
+        out = self.minutes.copy()
+        if not changed:
+            return out
+        sub = self.facilities[keep & np.isin(item, [ids[k] for k in changed])]
+        with warnings.catch_warnings():  # the run has warned of unreachable facilities
+            warnings.filterwarnings("ignore", message=r".*from every walkable street")
+            tt = travel_times(
+                self.net,
+                sub,
+                self.cat,
+                speed=self.speed,
+                entrances=self.entrances,
+                engine=self.engine,
+            )
+        minutes, _ = origin_times(self.net, tt, self.residents)
+        out[:, changed] = minutes[:, changed]
+        return out
+
+    def score(self, minutes: np.ndarray, counts: Mapping[str, int]) -> CoverageResult:
+        return score_coverage(
+            self.communities,
+            self.residents,
+            minutes,
+            self.cat.items,
+            threshold=self.threshold,
+            facility_counts=counts,
+        )
+
+
+def _counts(table: pd.DataFrame, mask: np.ndarray, items: Sequence[Item]) -> dict[str, int]:
+    vc = table["item_id"][mask].value_counts()
+    return {it.id: int(vc.get(it.id, 0)) for it in items}
+
+
+def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    num, den = np.asarray(num, dtype=np.float64), np.asarray(den, dtype=np.float64)
+    return np.divide(num, den, out=np.full(len(num), np.nan), where=den > 0)
+
+
+def _item_rows(
+    run: _Run, states: pd.DataFrame, t: ReferenceTime, base: CoverageResult
+) -> tuple[pd.DataFrame, dict[str, CoverageResult]]:
+    """The rows of ``table`` for one time, and its two coverage results."""
+    items = run.cat.items
+    st = states[t.label].to_numpy()
+    hours = states["hours"].to_numpy()
+    every = np.ones(len(st), dtype=bool)
+    count = {
+        "facilities": _counts(states, every, items),
+        **{s: _counts(states, st == s, items) for s in STATES},
+        "unknown_no_hours": _counts(states, hours == "no_hours", items),
+        "unknown_unparsable": _counts(states, hours == "unparsable", items),
+        "unknown_in_tag": _counts(states, (st == "unknown") & (hours == "tagged"), items),
+    }
+    covs = {
+        "open": run.score(run.minutes_with(st == "open"), count["open"]),
+        "open_or_unknown": run.score(
+            run.minutes_with(st != "closed"),
+            {i: count["open"][i] + count["unknown"][i] for i in count["open"]},
+        ),
+        "any_hours": base,
+    }
+    n_scored = int(base.summary.get("communities_scored", 0))
+    rows = pd.DataFrame(
+        {
+            "time": t.label,
+            "datetime": t.iso,
+            "item_id": [it.id for it in items],
+            "item_name_zh": [it.name_zh for it in items],
+            "item_name_en": [it.name_en for it in items],
+            "tier_minutes": [float(it.tier_minutes) for it in items],
+            **{k: [v[it.id] for it in items] for k, v in count.items()},
+        }
+    )
+    n_fac = rows["facilities"].to_numpy()
+    for s in STATES:
+        rows[f"share_{s}"] = _share(rows[s].to_numpy(), n_fac)
+    for name, cov in covs.items():
+        met, within = _item_figures(cov, items)
+        rows[f"communities_met_{name}"] = _share(met, np.full(len(met), n_scored))
+        rows[f"residents_within_tier_{name}"] = within
+    return rows[HOURS_COLUMNS], covs
+
+
+def _item_figures(cov: CoverageResult, items: Sequence[Item]) -> tuple[np.ndarray, np.ndarray]:
+    """Per item: communities meeting it, and the weighted share within its tier.
+
+    The figures of :func:`fifteenmin.coverage.item_stats`, computed at once on the
+    (communities x items) layout of ``cov.table`` instead of item by item (``item_stats``
+    filters the whole table once per item, which at city scale takes longer than the
+    searches); a table in any other layout goes to ``item_stats`` itself.
+    """
+    table, com = cov.table, cov.communities
+    ids = np.array([it.id for it in items], dtype=object)
+    n_c, n_k = len(com), len(ids)
+    layout = (
+        len(table) == n_c * n_k
+        and np.array_equal(table["item_id"].to_numpy(dtype=object)[:n_k], ids)
+        and np.array_equal(
+            table["community_id"].astype(str).to_numpy()[::n_k] if n_k else [],
+            com["community_id"].astype(str).to_numpy() if n_k else [],
+        )
+    )
+    if not layout:
+        stats = item_stats(cov, items, {})
+        return stats["communities_met"].to_numpy(), stats["share_within_tier"].to_numpy()
+    share = table["share_within_tier"].to_numpy(dtype=np.float64).reshape(n_c, n_k)
+    met = table["met"].to_numpy(dtype=bool).reshape(n_c, n_k).sum(axis=0)
+    w = com["weight"].to_numpy(dtype=np.float64)[:, None]
+    ok = np.isfinite(share) & np.isfinite(w) & (w > 0)
+    num = np.where(ok, share * w, 0.0).sum(axis=0)
+    den = np.where(ok, w, 0.0).sum(axis=0)
+    return met, _share(num, den)
+
+
+def _number(v: Any) -> Any:
+    """A JSON value: NaN becomes None, numpy numbers plain numbers."""
+    if isinstance(v, np.integer | int):
+        return int(v)
+    v = float(v)
+    return None if np.isnan(v) else v
+
+
+def _time_summary(
+    t: ReferenceTime, rows: pd.DataFrame, covs: Mapping[str, CoverageResult]
+) -> dict[str, Any]:
+    counts = ["facilities", *STATES, "unknown_no_hours", "unknown_unparsable", "unknown_in_tag"]
+    per_item_cols = [
+        "open",
+        "closed",
+        "unknown",
+        "communities_met_open",
+        "communities_met_open_or_unknown",
+        "residents_within_tier_open",
+        "residents_within_tier_open_or_unknown",
+    ]
+    return {
+        "label": t.label,
+        "datetime": t.iso,
+        "weekday": t.weekday,
+        "facilities": {c: int(rows[c].sum()) for c in counts},
+        "coverage_rate": {k: float(c.summary["coverage_rate"]) for k, c in covs.items()},
+        "coverage_rate_weighted": {k: c.summary["coverage_rate_weighted"] for k, c in covs.items()},
+        "per_item": {
+            str(r["item_id"]): {c: _number(r[c]) for c in per_item_cols} for _, r in rows.iterrows()
+        },
+    }
+
+
+def _coverage_at(
+    run: _Run, times: Sequence[ReferenceTime], base: CoverageResult, week: str
+) -> HoursResult:
+    states = facility_hours(run.facilities, times)
+    parts, summaries = [], []
+    for t in times:
+        rows, covs = _item_rows(run, states, t, base)
+        parts.append(rows)
+        summaries.append(_time_summary(t, rows, covs))
+        logger.debug(f"opening hours at {t.label}: {summaries[-1]['facilities']}")
+    hours = states["hours"].to_numpy()
+    summary = {
+        "reference_week": _monday(week).isoformat(),
+        "facilities": len(states),
+        "facilities_with_hours": int((hours != "no_hours").sum()),
+        "facilities_unparsable": int((hours == "unparsable").sum()),
+        "times": summaries,
+    }
+    table = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame({c: [] for c in HOURS_COLUMNS})
+    )
+    return HoursResult(times=tuple(times), table=table, facilities=states, summary=summary)
+
+
+def coverage_at_times(
+    net: WalkNetwork,
+    facilities: gpd.GeoDataFrame,
+    catalogue: str | Catalogue,
+    communities: gpd.GeoDataFrame,
+    residents: gpd.GeoDataFrame,
+    times: str | Sequence[str] = settings.OPENING_HOURS_AT,
+    *,
+    speed: float | Mapping[str, float] = settings.WALK_SPEED_M_S,
+    entrances: gpd.GeoSeries | None = None,
+    threshold: float = settings.THRESHOLD,
+    engine: str = settings.ENGINE,
+    week: str = settings.OPENING_HOURS_WEEK,
+    baseline_minutes: np.ndarray | None = None,
+    baseline_coverage: CoverageResult | None = None,
+) -> HoursResult:
+    """Coverage at chosen times with only the facilities open then (开放率).
+
+    Parameters
+    ----------
+    net, facilities, catalogue, communities, residents
+        As for :func:`fifteenmin.routing.travel_times` and
+        :func:`fifteenmin.coverage.score_coverage`.
+    times
+        Time texts (see :func:`reference_times`).
+    speed, entrances, engine
+        As for :func:`~fifteenmin.routing.travel_times` (use the run's).
+    threshold
+        Share of residents within the tier for an item to count as met.
+    week
+        The reference week of ``weekday``/``weekend``/day-name times.
+    baseline_minutes, baseline_coverage
+        The run's origin minutes (every facility) and its coverage, if already computed.
+
+    Returns
+    -------
+    HoursResult
+
+    Examples
+    --------
+    >>> import fifteenmin as fm
+    >>> res = fm.run_pipeline(config=fm.RunConfig(opening_hours_at=()))
+    >>> h = coverage_at_times(res.network, res.facilities, res.catalogue, res.communities,
+    ...                       res.residents, ["weekday 19:00"], speed=1.0)  # doctest: +SKIP
+    >>> h.table[["item_id", "open", "closed", "unknown"]].head()  # doctest: +SKIP
+    """
+    cat = load_catalogue(catalogue)
+    ts = reference_times(times, week)
+    run = _Run(
+        net=net,
+        facilities=facilities.reset_index(drop=True),
+        cat=cat,
+        communities=communities,
+        residents=residents,
+        speed=speed,
+        entrances=entrances,
+        threshold=threshold,
+        engine=engine,
+        minutes=np.zeros(0),
+    )
+    if baseline_minutes is None:
+        tt = travel_times(net, run.facilities, cat, speed=speed, entrances=entrances, engine=engine)
+        baseline_minutes, _ = origin_times(net, tt, residents)
+    run.minutes = np.asarray(baseline_minutes, dtype=np.float64)
+    if baseline_coverage is None:
+        every = np.ones(len(run.facilities), dtype=bool)
+        counts = _counts(run.facilities, every, cat.items)
+        baseline_coverage = run.score(run.minutes, counts)
+    return _coverage_at(run, ts, baseline_coverage, week)
+
+
+def opening_hours_coverage(
+    results: Results, times: str | Sequence[str] | None = None
+) -> HoursResult:
+    """Coverage of a finished run at chosen times, with only the facilities open then.
+
+    The run's walking speeds, entrances, threshold and engine are used, and its own
+    coverage is the ``any_hours`` baseline.
+
+    Parameters
+    ----------
+    results
+        From :func:`fifteenmin.run_report` or :func:`fifteenmin.run_pipeline`.
+    times
+        Time texts (see :func:`reference_times`); default: the run's
+        (``RunConfig.opening_hours_at``), or :data:`~fifteenmin.settings.OPENING_HOURS_AT`
+        when the run had none.
+
+    Returns
+    -------
+    HoursResult
+
+    Examples
+    --------
+    >>> import fifteenmin as fm
+    >>> rep = fm.run_report()  # the bundled sample (Helsinki)
+    >>> h = opening_hours_coverage(rep, ["weekday 21:30"])
+    >>> row = h.table.set_index("item_id").loc["supermarket"]
+    >>> int(row["open"] + row["closed"] + row["unknown"]) == int(row["facilities"])
+    True
+    >>> bool(row["communities_met_open"] <= row["communities_met_open_or_unknown"])
+    True
+    """
+    if times is None:
+        times = results.config.opening_hours_at or settings.OPENING_HOURS_AT
+    speeds = dict(zip(results.travel.item_ids, results.travel.speed.tolist(), strict=True))
+    return coverage_at_times(
+        results.network,
+        results.facilities,
+        results.catalogue,
+        results.communities,
+        results.residents,
+        times,
+        speed=speeds,
+        entrances=results.entrances,
+        threshold=results.threshold,
+        engine=results.config.engine,
+        baseline_minutes=results.origin_minutes,
+        baseline_coverage=results.coverage,
+    )
