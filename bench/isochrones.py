@@ -34,7 +34,9 @@ community (``--before all``) or on ``K`` communities evenly spread over the id o
 are run, beyond one network-wide scan per chunk). Per size, in a fresh process: CPU and wall
 seconds, ms per community, the peak RSS during the step (``VmHWM`` after
 ``echo 5 > /proc/self/clear_refs``), the load average, and the largest symmetric difference
-between the two paths' polygons relative to their area.
+between the two paths' polygons relative to their area. ``--repeat R``: then ``R`` alternate
+runs of both paths (one thread) on the "before" communities, medians: the fairer ratio on a
+loaded machine.
 
 Runs on the bundled sample and, when ../shared is present, on the Beijing (CAU) and Helsinki
 centre extracts. Map data © OpenStreetMap contributors, ODbL 1.0.
@@ -221,7 +223,7 @@ def _spread(ids: np.ndarray, k: str) -> np.ndarray:
     return ids[np.linspace(0, len(ids) - 1, int(k)).round().astype(int)]
 
 
-def city_worker(n: int, before: str, after_k: str = "all") -> dict:
+def city_worker(n: int, before: str, after_k: str = "all", repeat: int = 0) -> dict:
     """One city size: load it, time both paths, compare them."""
     import os
     import subprocess
@@ -250,6 +252,14 @@ def city_worker(n: int, before: str, after_k: str = "all") -> dict:
     sub = homes[homes["community_id"].isin(pick)]
     old, res["before"] = _measure(community_walking_areas_before, net, sub, 15)
     res["before_communities"] = len(pick)
+    if repeat:  # before and after alternately on the same communities, one thread: medians
+        one = homes[homes["community_id"].isin(pick)]
+        runs: dict[str, list[float]] = {"before": [], "after": []}
+        for _ in range(repeat):
+            runs["before"].append(timed(community_walking_areas_before, net, one, 15)[1][1])
+            runs["after"].append(timed(community_walking_areas, net, one, 15, threads=1)[1][1])
+        res["paired"] = {k: float(np.median(v)) / len(pick) * 1e3 for k, v in runs.items()}
+        res["paired_runs"] = runs
     res["uptime_end"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
     new = after.set_index("community_id").loc[old["community_id"]].geometry.to_numpy()
     ref = old.geometry.to_numpy()
@@ -283,7 +293,9 @@ CITY_HEADER = (
 )
 
 
-def cities_main(sizes: list[int], before: str, after_k: str, out: str | None) -> None:
+def cities_main(
+    sizes: list[int], before: str, after_k: str, out: str | None, repeat: int = 0
+) -> None:
     """Each size in a fresh process (``--city-worker``), then one table (``--report``)."""
     import json
     import subprocess
@@ -292,13 +304,22 @@ def cities_main(sizes: list[int], before: str, after_k: str, out: str | None) ->
     rows = []
     for n in sizes:
         cmd = [sys.executable, __file__, "--city-worker", str(n), "--before", before]
-        cmd += ["--after", after_k]
+        cmd += ["--after", after_k, "--repeat", str(repeat)]
         proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
         rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]), flush=True)
     print(CITY_HEADER)
     for r in rows:
         print(_city_row(r))
+    paired = [r for r in rows if "paired" in r]
+    if paired:
+        print("\npaired (median of --repeat alternate runs, one thread, same communities):")
+        print(
+            "| n | communities | before ms/community (CPU) | after | ratio |\n|---|---|---|---|---|"
+        )
+        for r in paired:
+            b, a = r["paired"]["before"], r["paired"]["after"]
+            print(f"| {r['n']} | {r['before_communities']} | {b:.1f} | {a:.1f} | {b / a:.2f} |")
     if out:
         Path(out).write_text(json.dumps(rows, indent=1))
 
@@ -313,15 +334,16 @@ def main() -> None:
     parser.add_argument("--before", default="all", help="'all' or a number of communities")
     parser.add_argument("--after", default="all", help="'all' or a number of communities")
     parser.add_argument("--json", help="save the --cities results here")
+    parser.add_argument("--repeat", type=int, default=0, help="paired runs on the before set")
     parser.add_argument("--city-worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.city_worker:
         warnings.simplefilter("ignore")
-        print(json.dumps(city_worker(args.city_worker, args.before, args.after)))
+        print(json.dumps(city_worker(args.city_worker, args.before, args.after, args.repeat)))
         return
     if args.cities:
         sizes = [int(n) for n in args.cities.split(",")]
-        cities_main(sizes, args.before, args.after, args.json)
+        cities_main(sizes, args.before, args.after, args.json, args.repeat)
         return
     warnings.simplefilter("ignore")  # clipped extracts warn about missing nodes
     for name, path in NETWORKS.items():
