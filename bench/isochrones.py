@@ -23,6 +23,20 @@ outside the hull (pieces of edges beyond the last reached node, and the buffer i
 Usage::
 
     python bench/isochrones.py [--origins 50] [--seed 0]
+    python bench/isochrones.py --cities 125,250 [--before all|K] [--after all|K] [--json out.json]
+
+``--cities``: the communities' walking areas of the synthetic cities of ``bench/city.py``
+(``bench/.cache``), ``community_walking_areas(net, residents, 15)`` ("after": chunked, one
+bounded search per chunk, threaded unions) against the former path, one merged
+``walking_areas`` per community ("before", :func:`community_walking_areas_before`), on every
+community (``--before all``) or on ``K`` communities evenly spread over the id order
+(``--after K`` likewise for the new path: its cost per community does not depend on how many
+are run, beyond one network-wide scan per chunk). Per size, in a fresh process: CPU and wall
+seconds, ms per community, the peak RSS during the step (``VmHWM`` after
+``echo 5 > /proc/self/clear_refs``), the load average, and the largest symmetric difference
+between the two paths' polygons relative to their area. ``--repeat R``: then ``R`` alternate
+runs of both paths (one thread) on the "before" communities, medians: the fairer ratio on a
+loaded machine.
 
 Runs on the bundled sample and, when ../shared is present, on the Beijing (CAU) and Helsinki
 centre extracts. Map data © OpenStreetMap contributors, ODbL 1.0.
@@ -174,11 +188,163 @@ def run(name: str, net: fm.WalkNetwork, k: int, seed: int) -> None:
     )
 
 
+# ---------------------------------------------------------------------------------------------
+# community walking areas on the synthetic cities (before / after)
+
+
+def community_walking_areas_before(net, residents, minutes):
+    """The former ``community_walking_areas``: one merged ``walking_areas`` per community."""
+    import pandas as pd
+
+    rows = []
+    for cid, homes in residents.groupby("community_id", sort=True):
+        iso = walking_areas(net, homes, (minutes,), merge=True)
+        iso["community_id"] = cid
+        rows.append(iso)
+    return gpd.GeoDataFrame(pd.concat(rows, ignore_index=True), geometry="geometry", crs=net.crs)
+
+
+def _measure(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` and its wall s, CPU s and peak RSS MB (reset before)."""
+    import gc
+
+    from scale import _mem_kb, _reset_peak
+
+    gc.collect()
+    _reset_peak()
+    (out, (wall, cpu)) = timed(fn, *args, **kwargs)
+    return out, {"wall_s": wall, "cpu_s": cpu, "peak_mb": _mem_kb("VmHWM") / 1024}
+
+
+def _spread(ids: np.ndarray, k: str) -> np.ndarray:
+    """``k`` ids evenly spread over ``ids`` (all of them for ``"all"``)."""
+    if k == "all" or int(k) >= len(ids):
+        return ids
+    return ids[np.linspace(0, len(ids) - 1, int(k)).round().astype(int)]
+
+
+def city_worker(n: int, before: str, after_k: str = "all", repeat: int = 0) -> dict:
+    """One city size: load it, time both paths, compare them."""
+    import os
+    import subprocess
+
+    from fifteenmin import _kernel
+    from fifteenmin.isochrones import community_walking_areas
+    from scale import city_file
+
+    _kernel.warmup()
+    path, _ = city_file(n, 0)
+    cat = fm.load_catalogue("beijing")
+    data = fm.read_osm(path, keys=cat.osm_keys())
+    net = fm.network_from_file(data)
+    homes = fm.residents(fm.communities_from_osm(data, net), net, data)
+    del data
+    ids = np.unique(homes["community_id"].to_numpy())
+    res = {"n": n, "nodes": net.n_nodes, "communities": len(ids), "origins": len(homes)}
+    res["uptime_start"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    res["cpus"] = len(os.sched_getaffinity(0))
+    run = _spread(ids, after_k)
+    res["after_communities"] = len(run)
+    after, res["after"] = _measure(
+        community_walking_areas, net, homes[homes["community_id"].isin(run)], 15
+    )
+    pick = np.intersect1d(_spread(ids, before), run)
+    sub = homes[homes["community_id"].isin(pick)]
+    old, res["before"] = _measure(community_walking_areas_before, net, sub, 15)
+    res["before_communities"] = len(pick)
+    if repeat:  # before and after alternately on the same communities, one thread: medians
+        one = homes[homes["community_id"].isin(pick)]
+        runs: dict[str, list[float]] = {"before": [], "after": []}
+        for _ in range(repeat):
+            runs["before"].append(timed(community_walking_areas_before, net, one, 15)[1][1])
+            runs["after"].append(timed(community_walking_areas, net, one, 15, threads=1)[1][1])
+        res["paired"] = {k: float(np.median(v)) / len(pick) * 1e3 for k, v in runs.items()}
+        res["paired_runs"] = runs
+    res["uptime_end"] = subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+    new = after.set_index("community_id").loc[old["community_id"]].geometry.to_numpy()
+    ref = old.geometry.to_numpy()
+    sd = shapely.area(shapely.symmetric_difference(new, ref)) / np.maximum(shapely.area(ref), 1)
+    res["max_rel_symdiff"] = float(sd.max())
+    res["mean_vertices"] = float(shapely.get_num_coordinates(after.geometry.to_numpy()).mean())
+    return res
+
+
+def _city_row(r: dict) -> str:
+    nc, kb = r["communities"], r["before_communities"]
+    ka = r.get("after_communities", nc)
+    a, b = r["after"], r["before"]
+    ms_a, ms_b = 1e3 * a["cpu_s"] / ka, 1e3 * b["cpu_s"] / kb
+    scope = "all" if kb == nc else f"{kb:,}"
+    scope_a = "all" if ka == nc else f"{ka:,}"
+    load = r["uptime_start"].split("load average:")[-1].split(",")[0].strip()
+    load_end = r["uptime_end"].split("load average:")[-1].split(",")[0].strip()
+    return (
+        f"| {r['n']} | {r['nodes']:,} | {nc:,} | {scope_a} | {a['cpu_s']:.1f} | {a['wall_s']:.1f} "
+        f"| {ms_a:.1f} | {a['peak_mb']:,.0f} | {scope} | {ms_b:.1f} | {1e3 * b['wall_s'] / kb:.1f} "
+        f"| {b['peak_mb']:,.0f} | {ms_b / ms_a:.2f} | {r['max_rel_symdiff']:.1e} | {load} / {load_end} |"
+    )
+
+
+CITY_HEADER = (
+    "| n | nodes | communities | after on | after CPU s | after wall s | after ms/community (CPU) "
+    "| after peak MB | before on | before ms/community (CPU) | before ms/community (wall) "
+    "| before peak MB | CPU ratio | max symdiff / area | load avg (start / end) |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def cities_main(
+    sizes: list[int], before: str, after_k: str, out: str | None, repeat: int = 0
+) -> None:
+    """Each size in a fresh process (``--city-worker``), then one table (``--report``)."""
+    import json
+    import subprocess
+    import sys
+
+    rows = []
+    for n in sizes:
+        cmd = [sys.executable, __file__, "--city-worker", str(n), "--before", before]
+        cmd += ["--after", after_k, "--repeat", str(repeat)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        rows.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+        print(json.dumps(rows[-1]), flush=True)
+    print(CITY_HEADER)
+    for r in rows:
+        print(_city_row(r))
+    paired = [r for r in rows if "paired" in r]
+    if paired:
+        print("\npaired (median of --repeat alternate runs, one thread, same communities):")
+        print(
+            "| n | communities | before ms/community (CPU) | after | ratio |\n|---|---|---|---|---|"
+        )
+        for r in paired:
+            b, a = r["paired"]["before"], r["paired"]["after"]
+            print(f"| {r['n']} | {r['before_communities']} | {b:.1f} | {a:.1f} | {b / a:.2f} |")
+    if out:
+        Path(out).write_text(json.dumps(rows, indent=1))
+
+
 def main() -> None:
+    import json
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--origins", type=int, default=50)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--cities", help="synthetic city sizes, e.g. 125,250")
+    parser.add_argument("--before", default="all", help="'all' or a number of communities")
+    parser.add_argument("--after", default="all", help="'all' or a number of communities")
+    parser.add_argument("--json", help="save the --cities results here")
+    parser.add_argument("--repeat", type=int, default=0, help="paired runs on the before set")
+    parser.add_argument("--city-worker", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.city_worker:
+        warnings.simplefilter("ignore")
+        print(json.dumps(city_worker(args.city_worker, args.before, args.after, args.repeat)))
+        return
+    if args.cities:
+        sizes = [int(n) for n in args.cities.split(",")]
+        cities_main(sizes, args.before, args.after, args.json, args.repeat)
+        return
     warnings.simplefilter("ignore")  # clipped extracts warn about missing nodes
     for name, path in NETWORKS.items():
         if path is not None and not path.exists():

@@ -511,3 +511,137 @@ def test_beijing_nodes_inside_and_outside(beijing_net):
             _assert_same_area(
                 poly, shapely.union_all(shapely.buffer(pieces, fm_settings.ISOCHRONE_BUFFER_M))
             )
+
+
+# --------------------------------------------------------------------------------------------
+# community walking areas: the chunked fast path against the per-community reference
+
+
+def _community_reference(net, homes, minutes, **kw):
+    """The former ``community_walking_areas``: one merged ``walking_areas`` per community."""
+    import pandas as pd
+
+    rows = []
+    for cid, group in homes.groupby("community_id", sort=True):
+        iso = walking_areas(net, group, (minutes,), merge=True, **kw)
+        iso["community_id"] = cid
+        rows.append(iso)
+    return gpd.GeoDataFrame(pd.concat(rows, ignore_index=True), geometry="geometry", crs=net.crs)
+
+
+def _assert_same_areas(got, ref, rel=1e-6):
+    """Same rows, ids and columns; every polygon equal to ``rel`` of its area."""
+    assert list(got.columns) == list(ref.columns)
+    assert got.dtypes.to_dict() == ref.dtypes.to_dict()
+    assert got["community_id"].tolist() == ref["community_id"].tolist()
+    assert got["minutes"].tolist() == ref["minutes"].tolist()
+    assert got.crs == ref.crs
+    a, b = got.geometry.to_numpy(), ref.geometry.to_numpy()
+    assert (shapely.is_empty(a) == shapely.is_empty(b)).all()
+    scale = np.maximum(shapely.area(b), 1.0)
+    assert (np.abs(shapely.area(a) - shapely.area(b)) <= rel * scale).all()
+    assert (shapely.area(shapely.symmetric_difference(a, b)) <= rel * scale).all()
+    holes = [_n_holes(g) for g in a], [_n_holes(g) for g in b]
+    assert holes[0] == holes[1]
+
+
+def _homes(data, net):
+    from fifteenmin import communities_from_osm, residents
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return residents(communities_from_osm(data, net), net, data)
+
+
+def test_community_walking_areas_equal_reference_on_sample(sample_data, sample_net):
+    from fifteenmin import community_walking_areas
+
+    homes = _homes(sample_data, sample_net)
+    assert homes["community_id"].nunique() >= 10
+    for minutes in (5, 15):
+        got = community_walking_areas(sample_net, homes, minutes)
+        ref = _community_reference(sample_net, homes, minutes)
+        _assert_same_areas(got, ref)
+        assert (got.area > 0).all() and sum(_n_holes(g) for g in got.geometry) > 0
+
+
+@needs_shared_dir
+@pytest.mark.shared
+@pytest.mark.parametrize(
+    "path",
+    [
+        "beijing/beijing_haidian_xueyuanlu_cau_2026.osm",
+        "benchmark/helsinki_centre_2019.osm.pbf",
+        "benchmark/monaco_2016.osm.pbf",
+    ],
+)
+def test_community_walking_areas_equal_reference_on_real_extracts(path):
+    from fifteenmin import community_walking_areas, load_catalogue, network_from_file, read_osm
+
+    data = read_osm(SHARED / "data" / "osm" / path, keys=load_catalogue("beijing").osm_keys())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        net = network_from_file(data)
+    homes = _homes(data, net)
+    assert homes["community_id"].nunique() >= 10
+    got = community_walking_areas(net, homes, 15, speed=1.2)
+    _assert_same_areas(got, _community_reference(net, homes, 15, speed=1.2))
+
+
+def test_community_walking_areas_deterministic_in_chunks_and_threads(
+    sample_data, sample_net, monkeypatch
+):
+    from fifteenmin import community_walking_areas
+
+    homes = _homes(sample_data, sample_net)
+    base = community_walking_areas(sample_net, homes, 10, threads=1)
+    wkb = shapely.to_wkb(base.geometry.to_numpy())
+    again = community_walking_areas(sample_net, homes, 10, threads=3)
+    assert (shapely.to_wkb(again.geometry.to_numpy()) == wkb).all()
+    monkeypatch.setattr(fm_settings, "WALKING_AREA_CHUNK", 5)  # three chunks of the 12
+    chunked = community_walking_areas(sample_net, homes, 10, threads=2)
+    assert (shapely.to_wkb(chunked.geometry.to_numpy()) == wkb).all()
+    # residents given in another order, in another CRS: the same areas
+    shuffled = homes.sample(frac=1.0, random_state=0).to_crs("EPSG:4326")
+    other = community_walking_areas(sample_net, shuffled, 10, threads=2)
+    _assert_same_areas(other, base, rel=1e-9)
+
+
+def test_community_walking_areas_edge_cases(sample_data, sample_net):
+    from fifteenmin import community_walking_areas
+
+    net = sample_net
+    homes = _homes(sample_data, net)
+    empty = community_walking_areas(net, homes.iloc[:0], 15)
+    assert len(empty) == 0
+    # one community only far from every street (beyond max_snap_m), one without an id
+    far = homes.copy()
+    first = far["community_id"].iloc[0]
+    moved = far["community_id"] == first
+    far.loc[moved, "geometry"] = far.loc[moved, "geometry"].translate(5e4, 5e4)
+    far.loc[far.index[~moved][:3], "community_id"] = None
+    got = community_walking_areas(net, far, 15)
+    ref = _community_reference(net, far, 15)
+    _assert_same_areas(got, ref)
+    assert got.geometry.iloc[0].is_empty and not got.geometry.iloc[1:].is_empty.any()
+    with pytest.raises(ValueError, match="simplify_m"):
+        community_walking_areas(net, homes, 15, simplify_m=-1)
+    with pytest.raises(ValueError, match="threads"):
+        community_walking_areas(net, homes, 15, threads=0)
+
+
+def test_community_walking_areas_simplified_for_display(sample_data, sample_net):
+    from fifteenmin import community_walking_areas
+
+    homes = _homes(sample_data, sample_net)
+    exact = community_walking_areas(sample_net, homes, 15)
+    shown = community_walking_areas(sample_net, homes, 15, simplify_m=1.0)
+    a, b = shown.geometry.to_numpy(), exact.geometry.to_numpy()
+    assert shapely.is_valid(a).all()
+    assert shapely.get_num_coordinates(a).sum() < 0.8 * shapely.get_num_coordinates(b).sum()
+    # boundaries move by about the tolerance (GEOS's topology-preserving Douglas-Peucker keeps
+    # its vertices on the exact boundary; measured here: at most 1.5 x the tolerance)
+    assert shapely.covers(shapely.buffer(a, 2.0), b).all()
+    assert shapely.covers(b, a).all() or shapely.covers(shapely.buffer(b, 2.0), a).all()
+    assert ([_n_holes(g) for g in a] <= np.array([_n_holes(g) for g in b])).all()
+    assert (np.abs(shapely.area(a) / shapely.area(b) - 1.0) < 0.01).all()

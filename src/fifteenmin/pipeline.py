@@ -182,12 +182,12 @@ class Results:
         }
 
     def community_isochrones(
-        self, minutes: float = settings.COMMUNITY_WALK_MINUTES
+        self, minutes: float = settings.COMMUNITY_WALK_MINUTES, *, simplify_m: float = 0.0
     ) -> gpd.GeoDataFrame:
         """Each community's walking area within ``minutes`` from its resident origins.
 
         See :func:`fifteenmin.isochrones.community_walking_areas`; the walking speed and the
-        engine are the run's.
+        engine are the run's; ``simplify_m`` simplifies the areas for display (0: exact).
         """
         return community_walking_areas(
             self.network,
@@ -195,6 +195,7 @@ class Results:
             minutes,
             speed=float(self.config.speed),
             engine=self.config.engine,
+            simplify_m=simplify_m,
         )
 
     def __repr__(self) -> str:

@@ -53,6 +53,8 @@ __all__ = [
     "SPEED_PROFILES",
     "STREET_SPACING_M",
     "THRESHOLD",
+    "WALKING_AREA_CHUNK",
+    "WALKING_AREA_MAP_SIMPLIFY_M",
     "WALK_SPEED_M_S",
 ]
 
@@ -130,6 +132,15 @@ ISOCHRONE_BUFFER_M: Final[float] = 25.0
 ISOCHRONE_QUAD_SEGS: Final[int] = 8
 #: Minutes of the communities' walking areas drawn on the report's map.
 COMMUNITY_WALK_MINUTES: Final[float] = 15.0
+
+# -- walking areas at scale (t-iso) -------------------------------------------------------------
+
+#: Communities whose walking areas are computed together (one bounded search for all of them,
+#: vectorised edge cutting): bounds the memory of the working arrays, never changes a result.
+WALKING_AREA_CHUNK: Final[int] = 256
+#: Tolerance in metres of the simplification of the walking areas drawn on the report's map
+#: (about a pixel at zoom 17); the analysis API does not simplify unless asked.
+WALKING_AREA_MAP_SIMPLIFY_M: Final[float] = 1.0
 
 # -- outputs ----------------------------------------------------------------------------------
 

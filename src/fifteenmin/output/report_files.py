@@ -112,7 +112,9 @@ def write_report(
     page = None
     if html:
         if isinstance(isochrones, str):
-            isochrones = results.community_isochrones()
+            isochrones = results.community_isochrones(
+                simplify_m=settings.WALKING_AREA_MAP_SIMPLIFY_M  # drawn only: map resolution
+            )
         if isinstance(sites, str):
             sites = plan_missing(results, k=1)
         page = render_html(results, lang=lang, isochrones=isochrones, sites=sites).encode("utf-8")
