@@ -7,7 +7,10 @@ One pass over the file collects everything the later stages need:
   in the file. Such ways keep the parts whose nodes are present (each maximal run of present
   nodes with at least two nodes) and :class:`OSMData` counts what was dropped;
 * tagged features (nodes, ways, multipolygons) that carry one of the keys of interest
-  (services, buildings, land use, boundaries, entrances), as a GeoDataFrame in WGS-84.
+  (services, buildings, land use, boundaries, entrances), as a GeoDataFrame in WGS-84. A
+  walkable way that also carries such a key other than ``highway`` (a bus platform mapped as
+  ``highway=footway`` + ``public_transport=platform``), or is ``highway=bus_stop``, is kept
+  both as a street and as a feature.
 
 This module is private: :mod:`fifteenmin.network`, :mod:`fifteenmin.facilities` and
 :mod:`fifteenmin.communities` read through it, so a file is parsed once per run.
@@ -82,6 +85,9 @@ _WALK_EXCLUDE: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("sidewalk:left", re.compile("separate")),
     ("sidewalk:right", re.compile("separate")),
 )
+
+#: ``highway`` values that make a walkable way a feature too (see ``_Pass.walk_feature``).
+WALKABLE_FEATURE_HIGHWAYS = frozenset({"bus_stop", "platform"})
 
 #: pyosmium's coordinate of a location that was never set (a node missing from the file).
 _UNDEFINED_COORDINATE = 2**31 - 1
@@ -495,6 +501,17 @@ class _Pass:
         self.feat_tags.append(tags)
         self.feat_wkb.append(wkb)
 
+    def walk_feature(self, tags: Mapping[str, str]) -> bool:
+        """Whether a walkable way is also kept as a feature.
+
+        True when it carries a feature key other than ``highway`` (``public_transport=
+        platform``, ``amenity=*``, …) or is ``highway=bus_stop``/``platform``: every street
+        carries ``highway``, which would make every street a feature.
+        """
+        if tags.get("highway") in WALKABLE_FEATURE_HIGHWAYS:
+            return True
+        return any(k in self.feature_keys for k in tags if k != "highway")
+
     def node(self, obj: osmium.osm.Node) -> None:
         self.counts["nodes"] += 1
         tags = dict(obj.tags)
@@ -508,9 +525,13 @@ class _Pass:
     def way(self, obj: osmium.osm.Way) -> None:
         self.counts["ways"] += 1
         tags = dict(obj.tags)
-        if is_walkable(tags):
+        walkable = is_walkable(tags)
+        if walkable:
             self.walkable_way(obj, {k: tags[k] for k in _WAY_TAGS_KEPT if k in tags})
-        elif self.interesting(tags) and (not obj.is_closed() or not self.with_areas):
+        # a walkable way that is also a service (a bus platform mapped as a footway) is kept
+        # both as a street and as a feature; closed ways become features through area()
+        keep = self.walk_feature(tags) if walkable else self.interesting(tags)
+        if keep and (not obj.is_closed() or not self.with_areas):
             coords = []
             for nd in obj.nodes:
                 if nd.location.valid():
