@@ -67,3 +67,63 @@ def test_real_platform_footways_are_features(sample_data):
     assert set(kept["osm_id"]) == ids
     assert all(t["public_transport"] == "platform" for t in kept["tags"])
     assert ids <= set(sample_data.ways.way_id.tolist())
+
+
+# -------------------------------------------------------------------------- school levels
+
+# hand-labelled schools: tags -> the school items they should match
+SCHOOLS = [
+    ({"isced:level": "1"}, {"primary_school"}),
+    ({"isced:level": "1;2"}, {"primary_school", "junior_middle_school"}),
+    ({"isced:level": "3"}, set()),
+    ({"school": "primary"}, {"primary_school"}),
+    ({"school": "elementary"}, {"primary_school"}),
+    ({"school": "secondary"}, {"junior_middle_school"}),
+    ({"name": "Grundschule am Park"}, {"primary_school"}),
+    ({"name": "Volksschule Vaduz"}, {"primary_school"}),
+    ({"name": "École primaire Jean Jaurès"}, {"primary_school"}),
+    ({"name": "Ecole élémentaire des Moulins"}, {"primary_school"}),
+    ({"name": "Scuola Primaria G. Rodari"}, {"primary_school"}),
+    ({"name": "Escola Básica de Sant Julià"}, {"primary_school", "junior_middle_school"}),
+    ({"name": "Kallion ala-aste"}, {"primary_school"}),
+    ({"name": "Ressu Comprehensive School", "name:fi": "Ressun peruskoulu"}, {"__unknown__"}),
+    ({"name": "Ressun peruskoulu"}, {"primary_school", "junior_middle_school"}),
+    ({"name": "Grundskolan Norsen"}, {"primary_school", "junior_middle_school"}),
+    ({"name": "Collège Charles III"}, {"junior_middle_school"}),
+    ({"name": "Scuola media Dante"}, {"junior_middle_school"}),
+    ({"name": "Realschule Schaan"}, {"junior_middle_school"}),
+    ({"name": "Lycée Albert Ier"}, set()),
+    ({"name": "Ressun lukio"}, set()),
+    ({"name": "Gymnasium Vaduz"}, set()),
+    ({"name": "海淀实验小学"}, {"primary_school"}),
+    ({"name": "北京市第二十中学"}, {"junior_middle_school"}),
+    ({"name": "北京市十一学校高中"}, set()),
+    ({"name": "Weiterführende Schule Triesen"}, {"junior_middle_school"}),
+    ({"name": "École maternelle Manon des Sources"}, set()),
+    ({"name": "Universität Liechtenstein"}, set()),
+    ({"name": "École de Fontvieille"}, {"__unknown__"}),
+    ({"name": "St. Mary's"}, {"__unknown__"}),
+    ({"name": "Zaidan"}, {"__unknown__"}),
+    ({}, {"__unknown__"}),
+]
+
+
+@pytest.mark.parametrize(("tags", "expected"), SCHOOLS)
+def test_school_levels(tags, expected):
+    """Level from isced:level, school=* or a local name; else the explicit unknown item."""
+    cat = load_catalogue("beijing")
+    got = set(cat.match({"amenity": "school", **tags}, None))
+    school_items = {"primary_school", "junior_middle_school", "school_level_unknown"}
+    got &= school_items
+    want = {"school_level_unknown" if e == "__unknown__" else e for e in expected}
+    assert got == want
+    # the unknown item is never counted with a level
+    assert not ({"school_level_unknown"} < got)
+
+
+def test_unknown_level_is_optional_and_shown():
+    cat = load_catalogue("beijing")
+    by_id = {it.id: it for it in cat}
+    assert not by_id["school_level_unknown"].required
+    assert by_id["primary_school"].required
+    assert "school_level_unknown" not in {it.id for it in cat.required_items}
