@@ -10,7 +10,6 @@ import pyproj
 import pytest
 import shapely
 
-from conftest import SAMPLE
 from fifteenmin import (
     facilities_from_osm,
     load_catalogue,
@@ -127,3 +126,91 @@ def test_unknown_level_is_optional_and_shown():
     assert not by_id["school_level_unknown"].required
     assert by_id["primary_school"].required
     assert "school_level_unknown" not in {it.id for it in cat.required_items}
+
+
+# -------------------------------------------------------------------------- pedestrian areas
+
+
+def _csr_metres(net, a: int, b: int) -> float:
+    """Shortest walk in metres between two OSM nodes on the network's own arrays (scipy)."""
+    from scipy import sparse
+    from scipy.sparse import csgraph
+
+    n = net.n_nodes
+    m = sparse.csr_matrix((net.lengths, net.indices, net.indptr), shape=(n, n))
+    i = int(np.flatnonzero(net.node_id == a)[0])
+    j = int(np.flatnonzero(net.node_id == b)[0])
+    return float(csgraph.dijkstra(m, indices=i)[j])
+
+
+def _nx_metres(net, a: int, b: int) -> float:
+    import networkx as nx
+
+    return float(nx.shortest_path_length(net.to_networkx(), a, b, weight="length"))
+
+
+L = {  # node -> (lon, lat) in tests/data/plaza_l.osm
+    1: (10.0, 45.0005),
+    3: (10.004, 45.0005),
+    5: (10.001, 45.002),
+    7: (10.002, 45.001),
+    11: (9.999, 45.0005),
+    12: (10.005, 45.0005),
+}
+
+
+def test_walk_straight_across_a_square():
+    """Travel time across a square = the straight line between its entrances (hand-computed)."""
+    net = network_from_file(DATA / "plaza_l.osm")
+    hand = _metres(*L[11], *L[1]) + _metres(*L[1], *L[3]) + _metres(*L[3], *L[12])
+    assert _csr_metres(net, 11, 12) == pytest.approx(hand, rel=1e-9)
+    assert _nx_metres(net, 11, 12) == pytest.approx(hand, rel=1e-9)
+    # routing: an origin at the west end, a facility at the east end
+    fac = gpd.GeoDataFrame(
+        {"item_id": ["bus_stop"]}, geometry=[shapely.Point(*L[12])], crs="EPSG:4326"
+    )
+    tt = travel_times(net, fac, "beijing")
+    minutes, _ = origin_times(net, tt, gpd.GeoSeries([shapely.Point(*L[11])], crs="EPSG:4326"))
+    k = load_catalogue("beijing").item_ids.index("bus_stop")
+    assert minutes[0, k] == pytest.approx(hand / (1000.0 / 900.0) / 60.0, rel=1e-6)
+
+
+def test_walk_across_a_square_bends_round_its_inner_corner():
+    """East to north entrance of the L: the straight line leaves the square, the walk bends."""
+    net = network_from_file(DATA / "plaza_l.osm")
+    hand = _metres(*L[3], *L[7]) + _metres(*L[7], *L[5])
+    assert hand > _metres(*L[3], *L[5]) + 1.0  # the straight line is shorter (and outside)
+    assert _csr_metres(net, 3, 5) == pytest.approx(hand, rel=1e-9)
+    assert _nx_metres(net, 3, 5) == pytest.approx(hand, rel=1e-9)
+
+
+def test_walk_round_a_fountain():
+    """A multipolygon square with a hole: the walk goes round the hole's nearer side."""
+    net = network_from_file(DATA / "plaza_hole.osm")
+    p = {5: (10.0, 45.0005), 6: (10.004, 45.0005), 23: (10.0025, 45.0007), 24: (10.0015, 45.0007)}
+    hand = _metres(*p[5], *p[24]) + _metres(*p[24], *p[23]) + _metres(*p[23], *p[6])
+    assert _csr_metres(net, 5, 6) == pytest.approx(hand, rel=1e-9)
+    assert _nx_metres(net, 5, 6) == pytest.approx(hand, rel=1e-9)
+    # no crossing goes through the fountain
+    poly = shapely.Polygon(
+        [(10.0015, 45.0002), (10.0025, 45.0002), (10.0025, 45.0007), (10.0015, 45.0007)]
+    )
+    to_wgs = pyproj.Transformer.from_crs(net.crs, "EPSG:4326", always_xy=True)
+    for g in net.edge_geometry:
+        line = shapely.transform(g, lambda c: np.column_stack(to_wgs.transform(c[:, 0], c[:, 1])))
+        assert not shapely.buffer(poly, -1e-7).intersects(line)
+
+
+def test_osmnx_rule_leaves_squares_out():
+    net = network_from_file(DATA / "plaza_l.osm", pedestrian_areas=False)
+    assert 200 not in set(net.edge_way.tolist())
+    assert net.n_edges == 1  # three separate footways: the largest component is one of them
+
+
+def test_sample_squares_add_length(sample_data):
+    """The sample's squares add walkable length; the osmnx rule gives the old network."""
+    with_areas = network_from_file(sample_data)
+    osmnx_rule = network_from_file(sample_data, pedestrian_areas=False)
+    assert with_areas.edge_length.sum() > osmnx_rule.edge_length.sum()
+    # the areas only add: a supergraph, whose largest component holds the old one
+    assert set(osmnx_rule.node_id.tolist()) <= set(with_areas.node_id.tolist())

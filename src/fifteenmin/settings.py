@@ -38,6 +38,8 @@ __all__ = [
     "MAX_SNAP_M",
     "MINUTE_CLASSES",
     "OUT_DIR",
+    "PEDESTRIAN_AREAS",
+    "PEDESTRIAN_AREA_STRETCH",
     "POPULATION_MAX_DISTANCE_M",
     "PROGRESS",
     "SCORE_CLASSES",
@@ -170,3 +172,15 @@ MINUTE_CLASSES: Final[tuple[tuple[float, float, str], ...]] = (
 
 #: Default output folder of ``fifteenmin report``.
 OUT_DIR: Final[str] = "fifteenmin-report"
+
+# -- OSM data defects (issue 13) ---------------------------------------------------------------
+
+#: Make pedestrian areas (squares: ``highway=pedestrian|footway`` + ``area=yes``) walkable:
+#: their outline and straight crossings between their entrances. osmnx's walk network leaves
+#: them out (``False`` gives it exactly); people cross squares, so the default is True.
+PEDESTRIAN_AREAS: Final[bool] = True
+#: A crossing of a pedestrian area is added only when the walk between its ends without it
+#: would be more than this factor longer (a greedy spanner; see
+#: :mod:`fifteenmin.network`): walks across areas are at most 5 % longer than the shortest
+#: path inside them, and long squares with many entrances get few crossings, not all pairs.
+PEDESTRIAN_AREA_STRETCH: Final[float] = 1.05
