@@ -23,8 +23,11 @@ __all__ = [
     "ATTRIBUTION",
     "ATTRIBUTION_HTML",
     "BANDS",
+    "ADMIN_COMPLETE_SHARE",
     "BOUNDARY_SPACING_M",
     "CATALOGUE",
+    "COMMUNITY_SIZE_HA",
+    "COMPOUND_BARRIER_SHARE",
     "COMMUNITY_WALK_MINUTES",
     "CUTOFF_MARGIN_MIN",
     "ENGINE",
@@ -37,6 +40,7 @@ __all__ = [
     "LICENCE_TEXT",
     "MAX_SNAP_M",
     "MINUTE_CLASSES",
+    "OLD_COMPOUND_BUILT_BY",
     "OUT_DIR",
     "PEDESTRIAN_AREAS",
     "PEDESTRIAN_AREA_STRETCH",
@@ -184,3 +188,25 @@ PEDESTRIAN_AREAS: Final[bool] = True
 #: :mod:`fifteenmin.network`): walks across areas are at most 5 % longer than the shortest
 #: path inside them, and long squares with many entrances get few crossings, not all pairs.
 PEDESTRIAN_AREA_STRETCH: Final[float] = 1.05
+#: Share of the network's nodes inside ``admin_level=10`` boundaries above which they are
+#: taken as complete. Between 0.5 (below, they are not used) and this share, the rest of the
+#: area is topped up with residential areas or grid cells, with a warning giving the shares.
+ADMIN_COMPLETE_SHARE: Final[float] = 0.99
+
+# -- community types (分类指导) ----------------------------------------------------------------
+
+#: A compound built in this year or before is an old compound (老旧小区): the State Council
+#: guideline on renovating old urban compounds, 国务院办公厅关于全面推进城镇老旧小区改造工作的
+#: 指导意见 (国办发〔2020〕23号, July 2020), targets compounds built before the end of 2000
+#: (重点改造2000年底前建成的老旧小区; as quoted by local implementing notices, e.g. Beijing
+#: Chaoyang and Zhumadian; the State Council text itself was not retrieved). Some provinces
+#: extend the scope to 2005; pass a later year to follow them.
+OLD_COMPOUND_BUILT_BY: Final[int] = 2000
+#: Size classes of communities by area in hectares: ``small`` below the first value, ``large``
+#: above the second, else ``medium``. The bounds are the 居住街坊 (residential block) of
+#: GB 50180-2018 Table 3.0.4, 150-250 m a side (2.25-6.25 ha) [M].
+COMMUNITY_SIZE_HA: Final[tuple[float, float]] = (2.25, 6.25)
+#: A compound counts as gated when walls or fences (``barrier=wall|fence``) run along at least
+#: this share of its outline (within 3 m), when it has a gate on its outline, or when the
+#: compound itself is tagged ``access=private|no`` or ``barrier=*``.
+COMPOUND_BARRIER_SHARE: Final[float] = 0.5
