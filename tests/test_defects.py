@@ -214,3 +214,130 @@ def test_sample_squares_add_length(sample_data):
     assert with_areas.edge_length.sum() > osmnx_rule.edge_length.sum()
     # the areas only add: a supergraph, whose largest component holds the old one
     assert set(osmnx_rule.node_id.tolist()) <= set(with_areas.node_id.tolist())
+
+
+# -------------------------------------------------------------------------- community types
+
+
+def test_community_types_from_osm():
+    """Hand-made compounds: the age, gating and size each shows (see the file's comment)."""
+    from fifteenmin.communities import communities_from_osm
+
+    data = read_osm(DATA / "compounds.osm")
+    com = communities_from_osm(data, network_from_file(data)).set_index("community_name")
+    assert com.loc["A", "built_year"] == 1995 and com.loc["A", "community_type"] == "old_compound"
+    assert com.loc["B", "built_year"] == 2010  # median of 2005, 2010, 2012
+    assert com.loc["B", "community_type"] == "newer_compound"
+    assert com.loc[["C", "D"], "community_type"].tolist() == ["unknown", "unknown"]
+    assert com.loc[["A", "B", "C", "D"], "gated"].tolist() == ["gated", "open", "gated", "unknown"]
+    # sizes: 0.002° x 0.001° at 45° N is 1.75 ha (hand: Geod area), B is 1.5 times wider
+    a = abs(GEOD.geometry_area_perimeter(shapely.box(10.0, 45.0, 10.002, 45.001))[0]) / 1e4
+    assert com.loc["A", "area_ha"] == pytest.approx(a, rel=2e-3)
+    assert com.loc[["A", "B", "D"], "size_class"].tolist() == ["small", "medium", "small"]
+
+
+def test_old_compound_year_is_a_setting(monkeypatch):
+    from fifteenmin import settings
+    from fifteenmin.communities import communities_from_osm
+
+    monkeypatch.setattr(settings, "OLD_COMPOUND_BUILT_BY", 2010)
+    data = read_osm(DATA / "compounds.osm")
+    com = communities_from_osm(data, network_from_file(data)).set_index("community_name")
+    assert com.loc["B", "community_type"] == "old_compound"
+
+
+# -------------------------------------------------------------------------- admin top-up
+
+
+def _with_admin(data, net, *, residential: bool):
+    """The sample with two admin_level=10 boxes over the western 70 % of its nodes."""
+    import dataclasses
+
+    import pandas as pd
+
+    xs = float(np.quantile(net.x, 0.7))
+    ym = float(np.median(net.y))
+    boxes = [
+        shapely.box(net.x.min() - 10, net.y.min() - 10, xs, ym),
+        shapely.box(net.x.min() - 10, ym, xs, net.y.max() + 10),
+    ]
+    admin = gpd.GeoDataFrame(
+        {
+            "osm_type": ["relation", "relation"],
+            "osm_id": [1, 2],
+            "name": ["West-South", "West-North"],
+            "tags": [{"boundary": "administrative", "admin_level": "10"}] * 2,
+        },
+        geometry=gpd.GeoSeries(boxes, crs=net.crs).to_crs("EPSG:4326"),
+        crs="EPSG:4326",
+    )
+    f = data.features
+    if not residential:
+        f = f[[t.get("landuse") != "residential" for t in f["tags"]]]
+    feats = gpd.GeoDataFrame(pd.concat([f, admin], ignore_index=True), crs="EPSG:4326")
+    return dataclasses.replace(data, features=feats), xs, boxes
+
+
+def test_partial_admin_boundaries_topped_up_with_a_grid(sample_data, sample_net):
+    from fifteenmin import settings
+    from fifteenmin.communities import communities_from_osm
+
+    net = sample_net
+    data, _xs, boxes = _with_admin(sample_data, net, residential=False)
+    with pytest.warns(UserWarning, match="admin_level=10 boundaries cover") as rec:
+        com = communities_from_osm(data, net)
+    # brute force: a node is covered when it lies strictly inside one of the boxes
+    covered = np.array(
+        [
+            any(b.contains(shapely.Point(x, y)) for b in boxes)
+            for x, y in zip(net.x, net.y, strict=True)
+        ]
+    )
+    msg = str(next(w.message for w in rec if "admin_level" in str(w.message)))
+    assert f"cover {covered.mean():.0%} of the network nodes" in msg
+    # every uncovered node's grid cell is a community; cells counted by brute force
+    size = settings.GRID_SIZE_M
+    x0, y0 = np.floor(net.x.min() / size) * size, np.floor(net.y.min() / size) * size
+    cells = {
+        (int((y - y0) // size), int((x - x0) // size))
+        for x, y in zip(net.x[~covered], net.y[~covered], strict=True)
+    }
+    grid = com[com["source"] == "grid"]
+    assert set(grid["community_id"]) == {f"grid/{r}_{c}" for r, c in cells}
+    assert f"scored as {len(cells)} grid cells" in msg
+    # grid cells stop at the boundaries: no overlap with the admin communities
+    g = np.asarray(grid.to_crs(net.crs).geometry.values, dtype=object)
+    assert max(shapely.area(shapely.intersection(g, shapely.union_all(boxes)))) < 1.0
+    # every node now lies in a community
+    polys = np.asarray(com.to_crs(net.crs).geometry.values, dtype=object)
+    pts = shapely.points(net.x, net.y)
+    inside = shapely.STRtree(polys).query(pts, predicate="intersects")[0]
+    assert len(np.unique(inside)) == net.n_nodes
+    assert set(com["source"]) == {"admin_level_10", "grid"}
+
+
+def test_partial_admin_boundaries_topped_up_with_residential_areas(sample_data, sample_net):
+    from fifteenmin.communities import communities_from_osm
+
+    data, _, _ = _with_admin(sample_data, sample_net, residential=True)
+    with pytest.warns(UserWarning, match="residential areas"):
+        com = communities_from_osm(data, sample_net)
+    assert set(com["source"]) == {"admin_level_10", "landuse_residential"}
+
+
+def test_complete_admin_boundaries_are_not_topped_up(sample_data, sample_net):
+    import warnings
+
+    from fifteenmin.communities import communities_from_osm
+
+    net = sample_net
+    data, _, _ = _with_admin(sample_data, net, residential=False)
+    big = shapely.box(net.x.min() - 10, net.y.min() - 10, net.x.max() + 10, net.y.max() + 10)
+    f = data.features.copy()
+    f.loc[f["osm_id"] == 1, "geometry"] = gpd.GeoSeries([big], crs=net.crs).to_crs(4326).values
+    import dataclasses
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        com = communities_from_osm(dataclasses.replace(data, features=f), net)
+    assert set(com["source"]) == {"admin_level_10"}
