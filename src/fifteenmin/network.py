@@ -870,7 +870,7 @@ def from_networkx(
     index = {k: i for i, k in enumerate(nodes)}
 
     us, vs, lens, geoms, ways, names, hws = [], [], [], [], [], [], []
-    seen: set[tuple[int, int, float, tuple[str, ...]]] = set()
+    seen: set[tuple[int, int, float, tuple[str, ...], float, float]] = set()
     edges = (
         G.edges(keys=True, data=True)
         if G.is_multigraph()
@@ -887,8 +887,10 @@ def from_networkx(
         if isinstance(osmid, list):
             osmid = min(osmid)
         a, b = (iu, iv) if iu <= iv else (iv, iu)
-        # the two directions osmnx stores for a street are one walkable edge
-        key = (a, b, round(length, 3), way_key)
+        # the two directions osmnx stores for a street are one walkable edge (the midpoint
+        # tells apart two halves of a ring of equal length between the same nodes)
+        mid = shapely.line_interpolate_point(geom_ll, 0.5, normalized=True)
+        key = (a, b, round(length, 3), way_key, round(mid.x, 7), round(mid.y, 7))
         if key in seen:
             continue
         seen.add(key)
