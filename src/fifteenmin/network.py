@@ -34,7 +34,8 @@ and plazas: ``highway=pedestrian|footway`` + ``area=yes``, or such multipolygons
   corners and holes). Of these crossings, those on a shortest path between two entrances
   are candidates, none that just runs along the outline (within 0.5 m of it all the way,
   walkable already); they are added shortest first, each only when the walk between its
-  ends over the outline and the crossings added so far is more than
+  ends over the outline, the walkable ways inside the area (a footway mapped across a
+  square) and the crossings added so far is more than
   :data:`fifteenmin.settings.PEDESTRIAN_AREA_STRETCH` (1.05) times its length (a greedy
   spanner). So a walk across an area is at most 5 % longer than the shortest path inside
   it, and a long square with many entrances does not fill with near-parallel crossings. A
@@ -564,9 +565,16 @@ def _reflex(lon: np.ndarray, lat: np.ndarray, hole: bool) -> np.ndarray:
 
 
 def _area_parts(
-    area: PedestrianArea, walk_ids: np.ndarray, walk_pairs: set[tuple[int, int]]
+    area: PedestrianArea,
+    walk_ids: np.ndarray,
+    walk_pairs: set[tuple[int, int]],
+    inner: tuple[np.ndarray, np.ndarray, np.ndarray],
 ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, str]]:
-    """Outline runs and crossings of one area: ``(node ids, lon, lat, kind)`` each."""
+    """Outline runs and crossings of one area: ``(node ids, lon, lat, kind)`` each.
+
+    ``inner`` holds the walkable way segments near the area (node ids ``(m, 2)``, lon and
+    lat ``(m, 2)``); those inside it count as walkable already when crossings are chosen.
+    """
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, str]] = []
     for ids, lon, lat in area.rings:
         # outline, without the stretches that are walkable ways already
@@ -602,35 +610,64 @@ def _area_parts(
     i, j, segs = i[visible], j[visible], segs[visible]
     along = shapely.covers(outline, segs)
     used = _on_shortest_paths(i, j, xy, np.flatnonzero(np.isin(ids, walk_ids)))
-    ok = _spanner(i, j, xy, along, used & ~along)
+    # walkable already: the outline and the ways that cross the area
+    w = np.hypot(xy[i, 0] - xy[j, 0], xy[i, 1] - xy[j, 1])
+    pairs = zip(i[along], j[along], w[along], strict=True)
+    base = [(int(ids[a]), int(ids[b]), float(d)) for a, b, d in pairs]
+    base += _inner_segments(inner, shapely.buffer(poly, _ALONG_OUTLINE_M), lon0, lat0)
+    ok = _spanner(ids[i], ids[j], w, base, used & ~along)
     for a, b in zip(i[ok], j[ok], strict=True):
         parts.append((ids[[a, b]], lon[[a, b]], lat[[a, b]], "crossing"))
     return parts
 
 
-def _spanner(
-    i: np.ndarray, j: np.ndarray, xy: np.ndarray, base: np.ndarray, candidate: np.ndarray
-) -> np.ndarray:
-    """A greedy spanner: the candidate crossings worth adding, shortest first.
+def _inner_segments(
+    inner: tuple[np.ndarray, np.ndarray, np.ndarray],
+    area: shapely.Geometry,
+    lon0: float,
+    lat0: float,
+) -> list[tuple[int, int, float]]:
+    """The walkable way segments inside ``area`` (local metres): ``(id, id, length)``."""
+    ids, lon, lat = inner
+    if not len(ids):
+        return []
+    a = _local_xy(lon[:, 0], lat[:, 0], lon0, lat0)
+    b = _local_xy(lon[:, 1], lat[:, 1], lon0, lat0)
+    lines = shapely.linestrings(
+        np.stack([a, b], axis=1).reshape(-1, 2), indices=np.repeat(np.arange(len(a)), 2)
+    )
+    shapely.prepare(area)
+    ok = shapely.covers(area, lines)
+    d = np.hypot(*(a - b).T)
+    return [(int(u), int(v), float(x)) for (u, v), x in zip(ids[ok], d[ok], strict=True)]
 
-    Starting from the ``base`` pairs (along the outline, walkable already), a candidate is
-    added only when the walk between its ends over what is there so far is more than
-    :data:`fifteenmin.settings.PEDESTRIAN_AREA_STRETCH` times its length. Every walk across
-    the area is then at most that factor longer than the shortest path inside it.
+
+def _spanner(
+    u: np.ndarray,
+    v: np.ndarray,
+    w: np.ndarray,
+    base: list[tuple[int, int, float]],
+    candidate: np.ndarray,
+) -> np.ndarray:
+    """A greedy spanner: the candidate crossings ``(u, v)`` worth adding, shortest first.
+
+    Starting from the ``base`` links (node ids and metres: the outline, the ways crossing the
+    area), a candidate is added only when the walk between its ends over what is there so far
+    is more than :data:`fifteenmin.settings.PEDESTRIAN_AREA_STRETCH` times its length. Every
+    walk across the area is then at most that factor longer than the shortest path inside it.
     """
-    w = np.hypot(xy[i, 0] - xy[j, 0], xy[i, 1] - xy[j, 1])
     adj: dict[int, list[tuple[int, float]]] = {}
 
     def link(a: int, b: int, d: float) -> None:
         adj.setdefault(a, []).append((b, d))
         adj.setdefault(b, []).append((a, d))
 
-    for k in np.flatnonzero(base):
-        link(int(i[k]), int(j[k]), float(w[k]))
-    keep = np.zeros(len(i), dtype=bool)
+    for a, b, d in base:
+        link(a, b, d)
+    keep = np.zeros(len(u), dtype=bool)
     t = settings.PEDESTRIAN_AREA_STRETCH
     for k in np.flatnonzero(candidate)[np.argsort(w[candidate], kind="stable")]:
-        a, b, limit = int(i[k]), int(j[k]), t * float(w[k])
+        a, b, limit = int(u[k]), int(v[k]), t * float(w[k])
         if _walk_within(adj, a, b, limit):
             continue
         keep[k] = True
@@ -716,15 +753,16 @@ def pedestrian_area_ways(ways: WalkWays, areas: list[PedestrianArea]) -> WalkWay
         zip(np.minimum(a, b)[near].tolist(), np.maximum(a, b)[near].tolist(), strict=True)
     )
     walk_ids = np.intersect1d(ring_ids, ways.node_id)
+    inner = _segments_near(ways, part_of, areas)
     ptr: list[int] = [0]
     node: list[np.ndarray] = []
     lon: list[np.ndarray] = []
     lat: list[np.ndarray] = []
     way: list[int] = []
     tags: list[dict[str, str]] = []
-    for area in areas:
+    for n, area in enumerate(areas):
         base: dict[str, str] = {k: area.tags[k] for k in ("highway", "name") if k in area.tags}
-        for ids, x, y, kind in _area_parts(area, walk_ids, walk_pairs):
+        for ids, x, y, kind in _area_parts(area, walk_ids, walk_pairs, inner[n]):
             node.append(ids)
             lon.append(x)
             lat.append(y)
@@ -739,6 +777,30 @@ def pedestrian_area_ways(ways: WalkWays, areas: list[PedestrianArea]) -> WalkWay
         way_id=np.asarray(way, dtype=np.int64),
         tags=tags,
     )
+
+
+def _segments_near(
+    ways: WalkWays, part_of: np.ndarray, areas: list[PedestrianArea]
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per area, the walkable way segments whose bounding boxes meet it (ids, lon, lat)."""
+    same = np.flatnonzero(part_of[:-1] == part_of[1:])
+    lon = np.column_stack([ways.lon[same], ways.lon[same + 1]])
+    lat = np.column_stack([ways.lat[same], ways.lat[same + 1]])
+    ids = np.column_stack([ways.node_id[same], ways.node_id[same + 1]])
+    boxes = shapely.box(lon.min(axis=1), lat.min(axis=1), lon.max(axis=1), lat.max(axis=1))
+    polys = np.array([a.geometry for a in areas], dtype=object)
+    ai, si = shapely.STRtree(boxes).query(polys, predicate="intersects")
+    order = np.argsort(ai, kind="stable")
+    ai, si = ai[order], si[order]
+    cuts = np.searchsorted(ai, np.arange(len(areas) + 1))
+    return [
+        (
+            ids[si[cuts[k] : cuts[k + 1]]],
+            lon[si[cuts[k] : cuts[k + 1]]],
+            lat[si[cuts[k] : cuts[k + 1]]],
+        )
+        for k in range(len(areas))
+    ]
 
 
 def _no_ways() -> WalkWays:
