@@ -20,15 +20,15 @@ from types import MappingProxyType
 from typing import Final
 
 __all__ = [
+    "ADMIN_COMPLETE_SHARE",
     "ATTRIBUTION",
     "ATTRIBUTION_HTML",
     "BANDS",
-    "ADMIN_COMPLETE_SHARE",
     "BOUNDARY_SPACING_M",
     "CATALOGUE",
     "COMMUNITY_SIZE_HA",
-    "COMPOUND_BARRIER_SHARE",
     "COMMUNITY_WALK_MINUTES",
+    "COMPOUND_BARRIER_SHARE",
     "CUTOFF_MARGIN_MIN",
     "ENGINE",
     "ENGINES",
