@@ -10,7 +10,9 @@ One pass over the file collects everything the later stages need:
   (services, buildings, land use, boundaries, entrances), as a GeoDataFrame in WGS-84. A
   walkable way that also carries such a key other than ``highway`` (a bus platform mapped as
   ``highway=footway`` + ``public_transport=platform``), or is ``highway=bus_stop``, is kept
-  both as a street and as a feature.
+  both as a street and as a feature;
+* the pedestrian areas (squares: :func:`is_pedestrian_area`) with their rings as node ids,
+  which :mod:`fifteenmin.network` can make walkable (osmnx's walk filter leaves them out).
 
 This module is private: :mod:`fifteenmin.network`, :mod:`fifteenmin.facilities` and
 :mod:`fifteenmin.communities` read through it, so a file is parsed once per run.

@@ -139,7 +139,8 @@ class WalkNetwork:
     edge_geometry
         Street geometry of every edge (shapely LineStrings, projected, from ``u`` to ``v``).
     edge_way, edge_name, edge_highway
-        OSM way id, name and highway value of every edge.
+        OSM way id, name and highway value of every edge (for the outline and crossings of
+        a pedestrian area: the area's id, a relation's id for a multipolygon).
     crs
         The local metric CRS.
     source
