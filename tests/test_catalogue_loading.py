@@ -85,7 +85,7 @@ def test_beijing_profile_content():
     cat = load_catalogue("beijing")
     mappable = [it for it in cat if it.mappable in MAPPABLE_LEVELS]
     assert len(mappable) >= 25
-    assert len(cat) == 49
+    assert len(cat) == 50  # 49 + school_level_unknown (issue 13)
     # Beijing's 8 basic convenience services: 7 mappable items + 家政 (non-spatial)
     basic8 = cat.grouping("bj_basic8")
     assert len(basic8.groups) == 8

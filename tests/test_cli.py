@@ -214,5 +214,7 @@ def test_library_messages_go_to_the_fifteenmin_logger(caplog):
         warnings.simplefilter("ignore")
         run_report()
     stages = [r.getMessage() for r in caplog.records if r.name == "fifteenmin"]
-    assert len(stages) == 7 and stages[1].startswith("walking network:")
+    # the sample's squares are made walkable, and the network stage says how much they add
+    assert len(stages) == 8 and stages[1].startswith("pedestrian areas:")
+    assert stages[2].startswith("walking network:")
     assert stages[-1].startswith("opening hours:")

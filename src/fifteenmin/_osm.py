@@ -7,7 +7,12 @@ One pass over the file collects everything the later stages need:
   in the file. Such ways keep the parts whose nodes are present (each maximal run of present
   nodes with at least two nodes) and :class:`OSMData` counts what was dropped;
 * tagged features (nodes, ways, multipolygons) that carry one of the keys of interest
-  (services, buildings, land use, boundaries, entrances), as a GeoDataFrame in WGS-84.
+  (services, buildings, land use, boundaries, entrances), as a GeoDataFrame in WGS-84. A
+  walkable way that also carries such a key other than ``highway`` (a bus platform mapped as
+  ``highway=footway`` + ``public_transport=platform``), or is ``highway=bus_stop``, is kept
+  both as a street and as a feature;
+* the pedestrian areas (squares: :func:`is_pedestrian_area`) with their rings as node ids,
+  which :mod:`fifteenmin.network` can make walkable (osmnx's walk filter leaves them out).
 
 This module is private: :mod:`fifteenmin.network`, :mod:`fifteenmin.facilities` and
 :mod:`fifteenmin.communities` read through it, so a file is parsed once per run.
@@ -34,7 +39,7 @@ from .validate import check_span, path_exists, plural, stray_points
 if TYPE_CHECKING:
     import osmium
 
-__all__ = ["OSMData", "is_walkable", "read_osm"]
+__all__ = ["OSMData", "PedestrianArea", "is_pedestrian_area", "is_walkable", "read_osm"]
 
 OSM_SUFFIXES = (".osm", ".osm.bz2", ".osm.gz", ".osm.pbf", ".pbf", ".xml", ".osm.xml")
 
@@ -83,6 +88,9 @@ _WALK_EXCLUDE: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("sidewalk:right", re.compile("separate")),
 )
 
+#: ``highway`` values that make a walkable way a feature too (see ``_Pass.walk_feature``).
+WALKABLE_FEATURE_HIGHWAYS = frozenset({"bus_stop", "platform"})
+
 #: pyosmium's coordinate of a location that was never set (a node missing from the file).
 _UNDEFINED_COORDINATE = 2**31 - 1
 
@@ -121,6 +129,59 @@ def is_walkable(tags: Mapping[str, str]) -> bool:
         if value is not None and pattern.search(value):
             return False
     return True
+
+
+#: ``highway`` values of the areas pedestrians walk across (with ``area=yes``, or as
+#: multipolygon relations): squares and plazas.
+PEDESTRIAN_AREA_HIGHWAYS = frozenset({"pedestrian", "footway"})
+
+
+def is_pedestrian_area(tags: Mapping[str, str]) -> bool:
+    """Tell whether a closed way or multipolygon is a pedestrian area (a square, a plaza).
+
+    ``highway=pedestrian|footway`` with ``area=yes`` (a closed way) or ``type=multipolygon``
+    (a relation), open to pedestrians by the rest of osmnx's walk rule (:func:`is_walkable`
+    without its ``area`` test). osmnx leaves these out of walk networks.
+
+    Parameters
+    ----------
+    tags
+        The element's tags.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> is_pedestrian_area({"highway": "pedestrian", "area": "yes"})
+    True
+    >>> is_pedestrian_area({"highway": "pedestrian"})  # a street, walkable as a line
+    False
+    >>> is_pedestrian_area({"highway": "pedestrian", "area": "yes", "access": "private"})
+    False
+    """
+    if tags.get("highway") not in PEDESTRIAN_AREA_HIGHWAYS:
+        return False
+    if tags.get("area") != "yes" and tags.get("type") != "multipolygon":
+        return False
+    return is_walkable({k: v for k, v in tags.items() if k not in ("area", "type")})
+
+
+@dataclass
+class PedestrianArea:
+    """A pedestrian area: its rings as OSM node ids with coordinates, and its polygon.
+
+    ``rings`` holds ``(node_id, lon, lat)`` arrays of every closed ring, ``inner`` whether
+    each ring is a hole; ``geometry`` is the (multi)polygon in WGS-84.
+    """
+
+    osm_type: str
+    osm_id: int
+    tags: dict[str, str]
+    rings: list[tuple[np.ndarray, np.ndarray, np.ndarray]]
+    inner: list[bool]
+    geometry: shapely.Geometry
 
 
 @dataclass
@@ -162,6 +223,9 @@ class OSMData:
         locations to ways).
     keys
         The tag keys whose elements were kept as features.
+    pedestrian_areas
+        The complete pedestrian areas (:func:`is_pedestrian_area`), which
+        :func:`fifteenmin.network.network_from_file` can make walkable.
 
     Examples
     --------
@@ -179,6 +243,7 @@ class OSMData:
     missing_nodes: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     keys: frozenset[str] = frozenset()
+    pedestrian_areas: list[PedestrianArea] = field(default_factory=list)
 
 
 def _check_path(path: str | os.PathLike[str]) -> Path:
@@ -350,6 +415,7 @@ def _read(p: Path, feature_keys: set[str], *, with_areas: bool) -> OSMData:
         missing_nodes=pass_.missing_nodes,
         counts=pass_.counts,
         keys=frozenset(feature_keys),
+        pedestrian_areas=pass_.pedestrian_areas,
     )
 
 
@@ -435,6 +501,14 @@ def _cut(ways: WalkWays, drop: np.ndarray) -> WalkWays:
     )
 
 
+def _ring(
+    ids: list[int], lonlat: list[tuple[float, float]]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A ring as arrays: node ids, lon, lat."""
+    xy = np.asarray(lonlat, dtype=np.float64).reshape(-1, 2)
+    return np.asarray(ids, dtype=np.int64), xy[:, 0].copy(), xy[:, 1].copy()
+
+
 def _joined(parts: list[np.ndarray], dtype: type) -> np.ndarray:
     return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype=dtype)
 
@@ -483,6 +557,7 @@ class _Pass:
         self.area_relations: set[int] = set()
         self.assembled: set[int] = set()
         self.broken_areas: list[tuple[str, int]] = []
+        self.pedestrian_areas: list[PedestrianArea] = []
         self.wkb = osmium.geom.WKBFactory()
 
     def interesting(self, tags: Mapping[str, str]) -> bool:
@@ -494,6 +569,17 @@ class _Pass:
         self.feat_id.append(osm_id)
         self.feat_tags.append(tags)
         self.feat_wkb.append(wkb)
+
+    def walk_feature(self, tags: Mapping[str, str]) -> bool:
+        """Whether a walkable way is also kept as a feature.
+
+        True when it carries a feature key other than ``highway`` (``public_transport=
+        platform``, ``amenity=*``, …) or is ``highway=bus_stop``/``platform``: every street
+        carries ``highway``, which would make every street a feature.
+        """
+        if tags.get("highway") in WALKABLE_FEATURE_HIGHWAYS:
+            return True
+        return any(k in self.feature_keys for k in tags if k != "highway")
 
     def node(self, obj: osmium.osm.Node) -> None:
         self.counts["nodes"] += 1
@@ -508,9 +594,15 @@ class _Pass:
     def way(self, obj: osmium.osm.Way) -> None:
         self.counts["ways"] += 1
         tags = dict(obj.tags)
-        if is_walkable(tags):
+        if obj.is_closed() and is_pedestrian_area(tags):
+            self.pedestrian_way(obj, tags)
+        walkable = is_walkable(tags)
+        if walkable:
             self.walkable_way(obj, {k: tags[k] for k in _WAY_TAGS_KEPT if k in tags})
-        elif self.interesting(tags) and (not obj.is_closed() or not self.with_areas):
+        # a walkable way that is also a service (a bus platform mapped as a footway) is kept
+        # both as a street and as a feature; closed ways become features through area()
+        keep = self.walk_feature(tags) if walkable else self.interesting(tags)
+        if keep and (not obj.is_closed() or not self.with_areas):
             coords = []
             for nd in obj.nodes:
                 if nd.location.valid():
@@ -522,6 +614,34 @@ class _Pass:
                 if obj.is_closed() and len(coords) >= 4:
                     geom = shapely.make_valid(shapely.Polygon(coords))
                 self.add_feature("way", obj.id, tags, shapely.to_wkb(geom))
+
+    def pedestrian_way(self, obj: osmium.osm.Way, tags: dict[str, str]) -> None:
+        """Keep a closed way that is a pedestrian area (when all its nodes are placed)."""
+        nodes = [(nd.ref, nd.location) for nd in obj.nodes]
+        if len(nodes) < 4 or not all(loc.valid() for _, loc in nodes):
+            return
+        ring = _ring([r for r, _ in nodes], [(loc.lon, loc.lat) for _, loc in nodes])
+        geom = shapely.make_valid(shapely.Polygon(np.column_stack([ring[1], ring[2]])))
+        if not geom.is_empty and geom.area > 0:
+            area = PedestrianArea("way", obj.id, tags, [ring], [False], geom)
+            self.pedestrian_areas.append(area)
+
+    def pedestrian_relation(self, obj: osmium.osm.Area, tags: dict[str, str]) -> None:
+        """Keep an assembled multipolygon relation that is a pedestrian area."""
+        rings, inner = [], []
+        for outer in obj.outer_rings():
+            for k, r in enumerate((outer, *obj.inner_rings(outer))):
+                rings.append(
+                    _ring([n.ref for n in r], [(n.location.lon, n.location.lat) for n in r])
+                )
+                inner.append(k > 0)
+        try:
+            raw: str | bytes = self.wkb.create_multipolygon(obj)
+            geom = shapely.from_wkb(bytes.fromhex(raw) if isinstance(raw, str) else raw)
+        except Exception:  # broken rings: not walkable (counted with the broken areas)
+            return
+        area = PedestrianArea("relation", obj.orig_id(), tags, rings, inner, geom)
+        self.pedestrian_areas.append(area)
 
     def walkable_way(self, obj: osmium.osm.Way, kept_tags: dict[str, str]) -> None:
         """Keep each run of at least two nodes present in the file as one way part."""
@@ -585,6 +705,9 @@ class _Pass:
 
     def area(self, obj: osmium.osm.Area) -> None:
         tags = dict(obj.tags)
+        # an area from a relation is a multipolygon (pyosmium drops the relation's type tag)
+        if not obj.from_way() and is_pedestrian_area({**tags, "type": "multipolygon"}):
+            self.pedestrian_relation(obj, tags)
         if not self.interesting(tags):
             return
         if not obj.from_way():

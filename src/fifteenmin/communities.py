@@ -17,6 +17,7 @@ street each point stands for), else the community's representative point.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -49,6 +50,7 @@ from .validate import (
     community_ids,
     community_name_column,
     people_counts,
+    plural,
     polygons_only,
     repaired,
     warn,
@@ -60,6 +62,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RESIDENTIAL_BUILDINGS",
     "assign_districts",
+    "built_year",
     "communities_from_file",
     "communities_from_frame",
     "communities_from_osm",
@@ -67,6 +70,7 @@ __all__ = [
     "districts_from_osm",
     "residents",
     "residents_from_population",
+    "with_types",
 ]
 
 #: ``building=*`` values counted as homes everywhere. ``building=yes`` counts only inside a
@@ -468,7 +472,17 @@ def communities_from_osm(
     -------
     geopandas.GeoDataFrame
         ``community_id``, ``community_name``, ``source`` (``admin_level_10``,
-        ``landuse_residential`` or ``grid``), polygons in EPSG:4326.
+        ``landuse_residential`` or ``grid``), the type columns of :func:`with_types`
+        (``community_type``, ``built_year``, ``gated``, ``area_ha``, ``size_class``),
+        polygons in EPSG:4326.
+
+    Warns
+    -----
+    UserWarning
+        When ``admin_level=10`` boundaries hold at least half of the network's nodes but
+        fewer than :data:`~fifteenmin.settings.ADMIN_COMPLETE_SHARE` (a clipped extract): the
+        rest of the area is topped up with residential areas (else grid cells) cut to the
+        part outside the boundaries, and the warning gives the shares.
 
     Examples
     --------
@@ -487,14 +501,62 @@ def communities_from_osm(
 
     nodes = gpd.GeoSeries(gpd.points_from_xy(net.lon, net.lat), crs="EPSG:4326")
     admin = pick(lambda t: t.get("boundary") == "administrative" and t.get("admin_level") == "10")
+    res = pick(lambda t: t.get("landuse") == "residential")
     if len(admin):
         inside = shapely.STRtree(admin.geometry.values).query(nodes.values, predicate="within")[0]
-        if len(np.unique(inside)) >= 0.5 * net.n_nodes:
-            return _osm_communities(admin, "admin_level_10")
-    res = pick(lambda t: t.get("landuse") == "residential")
+        covered = np.zeros(net.n_nodes, dtype=bool)
+        covered[inside] = True
+        if covered.sum() >= 0.5 * net.n_nodes:
+            com = _osm_communities(admin, "admin_level_10")
+            if covered.mean() < settings.ADMIN_COMPLETE_SHARE:
+                com = _topped_up(com, res, net, covered, grid_size_m)
+            return with_types(com, data, net)
     if len(res):
-        return _osm_communities(res, "landuse_residential")
-    return _grid_communities(net, grid_size_m)
+        return with_types(_osm_communities(res, "landuse_residential"), data, net)
+    return with_types(_grid_communities(net, grid_size_m), data, net)
+
+
+def _topped_up(
+    admin: gpd.GeoDataFrame,
+    res: gpd.GeoDataFrame,
+    net: WalkNetwork,
+    covered: np.ndarray,
+    grid_size_m: float,
+) -> gpd.GeoDataFrame:
+    """Admin communities plus the rest of the area: residential areas, else grid cells.
+
+    The residential areas (or cells) are cut to the part outside the admin boundaries; a
+    warning gives the shares of the network's nodes.
+    """
+    union = shapely.union_all(np.asarray(admin.to_crs(net.crs).geometry.values, dtype=object))
+    rest_xy = shapely.points(net.x[~covered], net.y[~covered])
+    kind = "residential area"
+    if len(res):
+        extra = _osm_communities(res, "landuse_residential").to_crs(net.crs)
+    else:
+        extra = _grid_communities(net, grid_size_m, nodes=~covered).to_crs(net.crs)
+        kind = "grid cell"
+    extra["geometry"] = shapely.difference(np.asarray(extra.geometry.values, dtype=object), union)
+    extra = extra[~extra.geometry.is_empty & (extra.geometry.area > 1.0)]
+    hit = shapely.STRtree(np.asarray(extra.geometry.values, dtype=object)).query(
+        rest_xy, predicate="within"
+    )[0]
+    n, share = net.n_nodes, covered.mean()
+    in_extra = len(np.unique(hit)) / n
+    detail = ""
+    if kind == "residential area":
+        left = 1.0 - share - in_extra
+        detail = (
+            f" ({in_extra:.0%} of the nodes; the remaining {left:.0%} lie outside residential "
+            "areas and belong to no community)"
+        )
+    warn(
+        f"admin_level=10 boundaries cover {share:.0%} of the network nodes; the other "
+        f"{1 - share:.0%} are scored as {plural(len(extra), kind)}{detail}. Give a complete "
+        "community layer (--communities) for exact boundaries."
+    )
+    out = pd.concat([admin, extra.to_crs("EPSG:4326")], ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs="EPSG:4326")
 
 
 def _osm_communities(f: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
@@ -508,11 +570,15 @@ def _osm_communities(f: gpd.GeoDataFrame, source: str) -> gpd.GeoDataFrame:
     ).reset_index(drop=True)
 
 
-def _grid_communities(net: WalkNetwork, size: float) -> gpd.GeoDataFrame:
+def _grid_communities(
+    net: WalkNetwork, size: float, nodes: np.ndarray | None = None
+) -> gpd.GeoDataFrame:
+    """Grid cells holding network nodes (``nodes``: a mask of the nodes to cover; all)."""
     x0 = np.floor(net.x.min() / size) * size
     y0 = np.floor(net.y.min() / size) * size
-    ix = ((net.x - x0) // size).astype(np.int64)
-    iy = ((net.y - y0) // size).astype(np.int64)
+    sel = np.ones(net.n_nodes, dtype=bool) if nodes is None else nodes
+    ix = ((net.x[sel] - x0) // size).astype(np.int64)
+    iy = ((net.y[sel] - y0) // size).astype(np.int64)
     cells = np.unique(np.column_stack([iy, ix]), axis=0)
     boxes = shapely.box(
         x0 + cells[:, 1] * size,
@@ -527,6 +593,156 @@ def _grid_communities(net: WalkNetwork, size: float) -> gpd.GeoDataFrame:
         crs=net.crs,
     )
     return g.to_crs("EPSG:4326")
+
+
+_YEAR_RE = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
+#: Tags giving when a compound or a building was built, in order of preference.
+_YEAR_KEYS = ("start_date", "building:start_date", "construction_date", "year_of_construction")
+#: Barrier nodes that close a compound's entrance.
+_GATES = frozenset(
+    {"gate", "lift_gate", "turnstile", "swing_gate", "sliding_gate", "full-height_turnstile"}
+)
+#: Street classes that, running through a compound, show that it is open to the public.
+_PUBLIC_STREETS = frozenset(
+    {
+        "primary",
+        "secondary",
+        "tertiary",
+        "unclassified",
+        "residential",
+        "living_street",
+        "pedestrian",
+    }
+)
+
+
+def built_year(tags: dict[str, str]) -> float:
+    """The year an element was built (first year in ``start_date`` and similar tags), or NaN.
+
+    Examples
+    --------
+    >>> built_year({"start_date": "~1995"}), built_year({"start_date": "1980s"})
+    (1995.0, 1980.0)
+    >>> built_year({"name": "x"})
+    nan
+    """
+    for k in _YEAR_KEYS:
+        m = _YEAR_RE.search(str(tags.get(k, "")))
+        if m:
+            return float(m.group(1))
+    return float("nan")
+
+
+def with_types(com: gpd.GeoDataFrame, data: OSMData, net: WalkNetwork) -> gpd.GeoDataFrame:
+    """Add community types (分类指导) derived from OSM: age, gating and size.
+
+    Columns added:
+
+    * ``built_year``: the compound's own ``start_date`` (or ``building:start_date``,
+      ``construction_date``, ``year_of_construction``), else the median year of the buildings
+      inside that carry one, else NaN;
+    * ``community_type``: ``old_compound`` (老旧小区: built in
+      :data:`~fifteenmin.settings.OLD_COMPOUND_BUILT_BY` or before, 国办发〔2020〕23号),
+      ``newer_compound`` (built later) or ``unknown`` (no year in OSM);
+    * ``gated``: ``gated`` (the compound is tagged ``access=private|no`` or ``barrier=*``, a
+      gate node lies on its outline, or walls/fences run along at least
+      :data:`~fifteenmin.settings.COMPOUND_BARRIER_SHARE` of it), ``open`` (no such evidence
+      and a public street runs through it, entering and leaving) or ``unknown``;
+    * ``area_ha`` and ``size_class`` (``small``/``medium``/``large`` by
+      :data:`~fifteenmin.settings.COMMUNITY_SIZE_HA`).
+
+    Parameters
+    ----------
+    com
+        Communities (``community_id`` + polygons) from :func:`communities_from_osm`.
+    data
+        The OSM data they were derived from (compound tags, buildings, barriers).
+    net
+        The walking network (its CRS measures areas and distances; its streets show openness).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``com`` with the columns above.
+
+    Examples
+    --------
+    >>> com = with_types(communities, data, net)  # doctest: +SKIP
+    >>> com["community_type"].value_counts()  # doctest: +SKIP
+    """
+    out = com.copy()
+    polys = np.asarray(com.to_crs(net.crs).geometry.values, dtype=object)
+    f = data.features
+    own = {f"{t}/{i}": tg for t, i, tg in zip(f["osm_type"], f["osm_id"], f["tags"], strict=True)}
+    tags = [own.get(c, {}) for c in com["community_id"]]
+    year = np.array([built_year(t) for t in tags])
+    fm = f.to_crs(net.crs) if len(f) else f
+    _fill_building_years(year, fm, polys)
+    out["built_year"] = year
+    old = year <= settings.OLD_COMPOUND_BUILT_BY
+    out["community_type"] = np.where(
+        np.isnan(year), "unknown", np.where(old, "old_compound", "newer_compound")
+    )
+    out["gated"] = _gating(tags, fm, polys, net)
+    area = shapely.area(polys) / 10_000.0
+    small, large = settings.COMMUNITY_SIZE_HA
+    out["area_ha"] = np.round(area, 3)
+    out["size_class"] = np.where(area < small, "small", np.where(area > large, "large", "medium"))
+    return out
+
+
+def _fill_building_years(year: np.ndarray, f: gpd.GeoDataFrame, polys: np.ndarray) -> None:
+    """Communities without a year of their own take the median year of their buildings."""
+    if not len(f) or not np.isnan(year).any():
+        return
+    b = f[[("building" in t) for t in f["tags"]]]
+    by = np.array([built_year(t) for t in b["tags"]]) if len(b) else np.zeros(0)
+    ok = ~np.isnan(by)
+    if not ok.any():
+        return
+    pts = shapely.point_on_surface(np.asarray(b.geometry.values, dtype=object)[ok])
+    ci, bi = shapely.STRtree(polys).query(pts, predicate="within")[::-1]
+    for c in np.flatnonzero(np.isnan(year)):
+        ys = by[ok][bi[ci == c]]
+        if len(ys):
+            year[c] = float(np.median(ys))
+
+
+def _gating(
+    tags: list[dict[str, str]], f: gpd.GeoDataFrame, polys: np.ndarray, net: WalkNetwork
+) -> np.ndarray:
+    """``gated``/``open``/``unknown`` per community (see :func:`with_types`)."""
+    out = np.full(len(polys), "unknown", dtype=object)
+    rings = shapely.boundary(polys)
+    gated = np.array([t.get("access") in ("private", "no") or "barrier" in t for t in tags])
+    if len(f):
+        ftags = f["tags"]
+        geoms = np.asarray(f.geometry.values, dtype=object)
+        gate = np.array([t.get("barrier") in _GATES for t in ftags])
+        if gate.any():
+            ri = shapely.STRtree(geoms[gate]).query(rings, predicate="dwithin", distance=3.0)[0]
+            gated[ri] = True
+        wall = np.array([t.get("barrier") in ("wall", "fence") for t in ftags])
+        if wall.any():
+            lines = shapely.boundary(geoms[wall])  # polygons (closed fences) as their rings
+            lines = np.where(shapely.get_type_id(geoms[wall]) >= 3, lines, geoms[wall])
+            near = shapely.buffer(shapely.union_all(lines), 3.0)
+            along = shapely.length(shapely.intersection(rings, near))
+            perim = shapely.length(rings)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                gated |= along / perim >= settings.COMPOUND_BARRIER_SHARE
+    out[gated] = "gated"
+    public = np.array([h in _PUBLIC_STREETS for h in net.edge_highway])
+    if public.any():
+        streets = net.edge_geometry[public]
+        ci, ei = shapely.STRtree(streets).query(rings, predicate="intersects")
+        crossings = np.bincount(
+            ci,
+            weights=shapely.get_num_geometries(shapely.intersection(rings[ci], streets[ei])),
+            minlength=len(polys),
+        )
+        out[(crossings >= 2) & ~gated] = "open"
+    return out
 
 
 def _building_floor_area(b: gpd.GeoDataFrame) -> np.ndarray:

@@ -18,12 +18,37 @@ Building steps, whatever the source:
    shortest-path kernel runs faster). User-visible ids (``node_id``, the OSM ids) do not change.
 
 Differences from osmnx's "walk" network: local files are read with pyosmium (osmnx reads only
-XML), clipped ways keep their in-file parts instead of failing, and the ``area=yes`` pedestrian
-areas are left out exactly as osmnx leaves them out.
+XML), clipped ways keep their in-file parts instead of failing, and pedestrian areas (squares
+and plazas: ``highway=pedestrian|footway`` + ``area=yes``, or such multipolygons; see
+:func:`fifteenmin._osm.is_pedestrian_area`), which osmnx leaves out, are walkable by default
+(``pedestrian_areas=True``, :data:`fifteenmin.settings.PEDESTRIAN_AREAS`):
+
+* their outline (every ring, holes too) becomes walkable, except the stretches that already
+  are walkable ways;
+* their *entrances* are the outline nodes that other walkable ways share (a path that meets
+  the outline without sharing a node does not enter). Entrances and the area's reflex corners
+  (the inner corners of an L-shaped square, the corners of a hole such as a fountain) are
+  joined pairwise by straight *crossings* wherever the straight line stays inside the area
+  (5 cm tolerance): a visibility graph, so the walk between two entrances is the shortest
+  path inside the area (straight when the entrances see each other, else bending round
+  corners and holes). Of these crossings, those on a shortest path between two entrances
+  are candidates, none that just runs along the outline (within 0.5 m of it all the way,
+  walkable already); they are added shortest first, each only when the walk between its
+  ends over the outline, the walkable ways inside the area (a footway mapped across a
+  square) and the crossings added so far is more than
+  :data:`fifteenmin.settings.PEDESTRIAN_AREA_STRETCH` (1.05) times its length (a greedy
+  spanner). So a walk across an area is at most 5 % longer than the shortest path inside
+  it, and a long square with many entrances does not fill with near-parallel crossings. A
+  crossing's length is the geodesic distance between its ends. An area with fewer than two
+  entrances gets no crossings.
+
+``pedestrian_areas=False`` gives osmnx's walk network exactly. The added outline and crossing
+metres are logged (INFO) with the network length with and without them.
 """
 
 from __future__ import annotations
 
+import heapq
 import os
 import warnings
 from collections.abc import Iterator
@@ -39,9 +64,10 @@ import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from . import _kernel
+from . import _kernel, settings
 from ._errors import LayerError, NetworkError
-from ._osm import OSMData, WalkWays, read_osm
+from ._osm import OSMData, PedestrianArea, WalkWays, _joined, read_osm
+from ._progress import logger
 from .online import request_failure
 
 if TYPE_CHECKING:
@@ -56,6 +82,7 @@ __all__ = [
     "network_from_file",
     "network_from_place",
     "network_from_polygon",
+    "pedestrian_area_ways",
     "snap_points",
 ]
 
@@ -112,7 +139,8 @@ class WalkNetwork:
     edge_geometry
         Street geometry of every edge (shapely LineStrings, projected, from ``u`` to ``v``).
     edge_way, edge_name, edge_highway
-        OSM way id, name and highway value of every edge.
+        OSM way id, name and highway value of every edge (for the outline and crossings of
+        a pedestrian area: the area's id, a relation's id for a multipolygon).
     crs
         The local metric CRS.
     source
@@ -452,7 +480,10 @@ def _from_ways(ways: WalkWays, source: str, retain_all: bool) -> WalkNetwork:
 
 
 def network_from_file(
-    path: str | os.PathLike[str] | OSMData, *, retain_all: bool = False
+    path: str | os.PathLike[str] | OSMData,
+    *,
+    retain_all: bool = False,
+    pedestrian_areas: bool = settings.PEDESTRIAN_AREAS,
 ) -> WalkNetwork:
     """Build the walking network of a local OSM file.
 
@@ -463,6 +494,9 @@ def network_from_file(
         already read from one (so that a file is parsed once for network and facilities).
     retain_all
         Keep every connected component instead of only the largest.
+    pedestrian_areas
+        Make pedestrian areas walkable: their outline and straight crossings between their
+        entrances (see the module notes). ``False`` gives osmnx's ``"walk"`` network exactly.
 
     Returns
     -------
@@ -489,7 +523,323 @@ def network_from_file(
     True
     """
     data = path if isinstance(path, OSMData) else read_osm(path)
-    return _from_ways(data.ways, data.source, retain_all)
+    ways = data.ways
+    if pedestrian_areas and data.pedestrian_areas:
+        extra = pedestrian_area_ways(ways, data.pedestrian_areas)
+        if len(extra.way_id):
+            net = _from_ways(_concat_ways(ways, extra), data.source, retain_all)
+            _log_area_metres(data, extra, net)
+            return net
+    return _from_ways(ways, data.source, retain_all)
+
+
+# --------------------------------------------------------------------------------------------
+# pedestrian areas (squares, plazas)
+
+#: Tolerance in metres of the "crossing stays inside the area" test.
+_INSIDE_TOLERANCE_M = 0.05
+#: A crossing that stays this close (metres) to the outline runs along it: the outline serves.
+_ALONG_OUTLINE_M = 0.5
+
+
+def _local_xy(lon: np.ndarray, lat: np.ndarray, lon0: float, lat0: float) -> np.ndarray:
+    """Equirectangular metres around ``(lon0, lat0)`` (good to well under 0.1 % in a square)."""
+    k = np.cos(np.radians(lat0))
+    return np.column_stack([(lon - lon0) * 111_320.0 * k, (lat - lat0) * 110_574.0])
+
+
+def _reflex(lon: np.ndarray, lat: np.ndarray, hole: bool) -> np.ndarray:
+    """Which vertices of a closed ring are reflex corners seen from the area (bool per vertex).
+
+    A shortest walk inside a polygon bends only at reflex corners (interior angle over 180°:
+    the corners of an L-shaped square's inner bend, every corner of a hole).
+    """
+    x, y = lon[:-1], lat[:-1]  # the closing vertex repeats the first
+    signed = np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y)
+    px, py = np.roll(x, 1), np.roll(y, 1)
+    nx_, ny = np.roll(x, -1), np.roll(y, -1)
+    turn = (x - px) * (ny - y) - (y - py) * (nx_ - x)
+    # outer ring: reflex where it turns against its orientation; a hole: the other way round
+    sign = np.sign(signed) * (-1.0 if hole else 1.0)
+    out = turn * sign < -1e-18
+    return np.r_[out, out[:1]]
+
+
+def _area_parts(
+    area: PedestrianArea,
+    walk_ids: np.ndarray,
+    walk_pairs: set[tuple[int, int]],
+    inner: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, str]]:
+    """Outline runs and crossings of one area: ``(node ids, lon, lat, kind)`` each.
+
+    ``inner`` holds the walkable way segments near the area (node ids ``(m, 2)``, lon and
+    lat ``(m, 2)``); those inside it count as walkable already when crossings are chosen.
+    """
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, str]] = []
+    for ids, lon, lat in area.rings:
+        # outline, without the stretches that are walkable ways already
+        lo, hi = np.minimum(ids[:-1], ids[1:]).tolist(), np.maximum(ids[:-1], ids[1:]).tolist()
+        new = np.array([p not in walk_pairs for p in zip(lo, hi, strict=True)], dtype=bool)
+        edges = np.flatnonzero(np.diff(np.r_[0, new.astype(np.int8), 0]))
+        for s, e in zip(edges[::2], edges[1::2], strict=True):
+            parts.append((ids[s : e + 1], lon[s : e + 1], lat[s : e + 1], "outline"))
+    ids = np.concatenate([r[0] for r in area.rings])
+    lon = np.concatenate([r[1] for r in area.rings])
+    lat = np.concatenate([r[2] for r in area.rings])
+    corner = np.concatenate(
+        [_reflex(r[1], r[2], h) for r, h in zip(area.rings, area.inner, strict=True)]
+    )
+    entrance = np.isin(ids, walk_ids)
+    if np.unique(ids[entrance]).size < 2:
+        return parts
+    ids, first = np.unique(ids, return_index=True)
+    keep = (entrance | corner)[first]
+    ids, lon, lat = ids[keep], lon[first][keep], lat[first][keep]
+    i, j = np.triu_indices(len(ids), 1)
+    lon0, lat0 = float(lon.mean()), float(lat.mean())
+    xy = _local_xy(lon, lat, lon0, lat0)
+    segs = shapely.linestrings(
+        np.stack([xy[i], xy[j]], axis=1).reshape(-1, 2), indices=np.repeat(np.arange(len(i)), 2)
+    )
+    poly = shapely.transform(area.geometry, lambda c: _local_xy(c[:, 0], c[:, 1], lon0, lat0))
+    inside = shapely.buffer(poly, _INSIDE_TOLERANCE_M)
+    outline = shapely.buffer(shapely.boundary(poly), _ALONG_OUTLINE_M)
+    shapely.prepare(inside)
+    shapely.prepare(outline)
+    visible = shapely.covers(inside, segs)
+    i, j, segs = i[visible], j[visible], segs[visible]
+    along = shapely.covers(outline, segs)
+    used = _on_shortest_paths(i, j, xy, np.flatnonzero(np.isin(ids, walk_ids)))
+    # walkable already: the outline and the ways that cross the area
+    w = np.hypot(xy[i, 0] - xy[j, 0], xy[i, 1] - xy[j, 1])
+    pairs = zip(i[along], j[along], w[along], strict=True)
+    base = [(int(ids[a]), int(ids[b]), float(d)) for a, b, d in pairs]
+    base += _inner_segments(inner, shapely.buffer(poly, _ALONG_OUTLINE_M), lon0, lat0)
+    ok = _spanner(ids[i], ids[j], w, base, used & ~along)
+    for a, b in zip(i[ok], j[ok], strict=True):
+        parts.append((ids[[a, b]], lon[[a, b]], lat[[a, b]], "crossing"))
+    return parts
+
+
+def _inner_segments(
+    inner: tuple[np.ndarray, np.ndarray, np.ndarray],
+    area: shapely.Geometry,
+    lon0: float,
+    lat0: float,
+) -> list[tuple[int, int, float]]:
+    """The walkable way segments inside ``area`` (local metres): ``(id, id, length)``."""
+    ids, lon, lat = inner
+    if not len(ids):
+        return []
+    a = _local_xy(lon[:, 0], lat[:, 0], lon0, lat0)
+    b = _local_xy(lon[:, 1], lat[:, 1], lon0, lat0)
+    lines = shapely.linestrings(
+        np.stack([a, b], axis=1).reshape(-1, 2), indices=np.repeat(np.arange(len(a)), 2)
+    )
+    shapely.prepare(area)
+    ok = shapely.covers(area, lines)
+    d = np.hypot(*(a - b).T)
+    return [(int(u), int(v), float(x)) for (u, v), x in zip(ids[ok], d[ok], strict=True)]
+
+
+def _spanner(
+    u: np.ndarray,
+    v: np.ndarray,
+    w: np.ndarray,
+    base: list[tuple[int, int, float]],
+    candidate: np.ndarray,
+) -> np.ndarray:
+    """A greedy spanner: the candidate crossings ``(u, v)`` worth adding, shortest first.
+
+    Starting from the ``base`` links (node ids and metres: the outline, the ways crossing the
+    area), a candidate is added only when the walk between its ends over what is there so far
+    is more than :data:`fifteenmin.settings.PEDESTRIAN_AREA_STRETCH` times its length. Every
+    walk across the area is then at most that factor longer than the shortest path inside it.
+    """
+    adj: dict[int, list[tuple[int, float]]] = {}
+
+    def link(a: int, b: int, d: float) -> None:
+        adj.setdefault(a, []).append((b, d))
+        adj.setdefault(b, []).append((a, d))
+
+    for a, b, d in base:
+        link(a, b, d)
+    keep = np.zeros(len(u), dtype=bool)
+    t = settings.PEDESTRIAN_AREA_STRETCH
+    for k in np.flatnonzero(candidate)[np.argsort(w[candidate], kind="stable")]:
+        a, b, limit = int(u[k]), int(v[k]), t * float(w[k])
+        if _walk_within(adj, a, b, limit):
+            continue
+        keep[k] = True
+        link(a, b, float(w[k]))
+    return keep
+
+
+def _walk_within(adj: dict[int, list[tuple[int, float]]], a: int, b: int, limit: float) -> bool:
+    """Whether ``b`` is within ``limit`` of ``a`` in the small graph ``adj`` (Dijkstra)."""
+    dist = {a: 0.0}
+    heap = [(0.0, a)]
+    while heap:
+        d, v = heapq.heappop(heap)
+        if v == b:
+            return True
+        if d > dist.get(v, np.inf):
+            continue
+        for u, e in adj.get(v, ()):
+            nd = d + e
+            if nd <= limit and nd < dist.get(u, np.inf):
+                dist[u] = nd
+                heapq.heappush(heap, (nd, u))
+    return False
+
+
+def _on_shortest_paths(i: np.ndarray, j: np.ndarray, xy: np.ndarray, ent: np.ndarray) -> np.ndarray:
+    """Which visible pairs ``(i, j)`` lie on a shortest path inside the area between entrances.
+
+    The visibility graph of the entrances and reflex corners holds every shortest path inside
+    the area; the pairs no entrance-to-entrance path uses (corner to corner shortcuts nobody
+    takes) are left out, which keeps the network small.
+    """
+    n = len(xy)
+    w = np.hypot(xy[i, 0] - xy[j, 0], xy[i, 1] - xy[j, 1])
+    graph = sparse.coo_matrix((w, (i, j)), shape=(n, n)).tocsr()
+    dist, pred = csgraph.dijkstra(graph, directed=False, indices=ent, return_predecessors=True)
+    key = {(int(a), int(b)): k for k, (a, b) in enumerate(zip(i, j, strict=True))}
+    used = np.zeros(len(i), dtype=bool)
+    for r, src in enumerate(ent):
+        for dst in ent[ent > src]:
+            if not np.isfinite(dist[r, dst]):
+                continue
+            v = int(dst)
+            while v != src:
+                p = int(pred[r, v])
+                used[key[(min(p, v), max(p, v))]] = True
+                v = p
+    return used
+
+
+def pedestrian_area_ways(ways: WalkWays, areas: list[PedestrianArea]) -> WalkWays:
+    """The way parts that make pedestrian areas walkable: outlines and crossings.
+
+    Parameters
+    ----------
+    ways
+        The walkable ways of the same file (they decide the entrances).
+    areas
+        From :attr:`fifteenmin._osm.OSMData.pedestrian_areas`.
+
+    Returns
+    -------
+    WalkWays
+        One part per outline run and per crossing; ``way_id`` is the area's OSM id (a
+        relation's id for multipolygons) and ``tags`` hold the area's ``highway`` and
+        ``name`` plus ``fifteenmin:part`` (``outline`` or ``crossing``).
+
+    Examples
+    --------
+    >>> from fifteenmin import read_osm, sample_path
+    >>> data = read_osm(sample_path())
+    >>> extra = pedestrian_area_ways(data.ways, data.pedestrian_areas)
+    >>> sorted({t["fifteenmin:part"] for t in extra.tags})
+    ['crossing', 'outline']
+    """
+    if not areas:
+        return _no_ways()
+    ring_ids = np.unique(np.concatenate([r[0] for a in areas for r in a.rings]))
+    part_of = np.repeat(np.arange(len(ways.ptr) - 1), np.diff(ways.ptr))
+    a, b = ways.node_id[:-1], ways.node_id[1:]
+    near = (part_of[:-1] == part_of[1:]) & np.isin(a, ring_ids) & np.isin(b, ring_ids)
+    walk_pairs = set(
+        zip(np.minimum(a, b)[near].tolist(), np.maximum(a, b)[near].tolist(), strict=True)
+    )
+    walk_ids = np.intersect1d(ring_ids, ways.node_id)
+    inner = _segments_near(ways, part_of, areas)
+    ptr: list[int] = [0]
+    node: list[np.ndarray] = []
+    lon: list[np.ndarray] = []
+    lat: list[np.ndarray] = []
+    way: list[int] = []
+    tags: list[dict[str, str]] = []
+    for n, area in enumerate(areas):
+        base: dict[str, str] = {k: area.tags[k] for k in ("highway", "name") if k in area.tags}
+        for ids, x, y, kind in _area_parts(area, walk_ids, walk_pairs, inner[n]):
+            node.append(ids)
+            lon.append(x)
+            lat.append(y)
+            ptr.append(ptr[-1] + len(ids))
+            way.append(area.osm_id)
+            tags.append({**base, "fifteenmin:part": kind})
+    return WalkWays(
+        ptr=np.asarray(ptr, dtype=np.int64),
+        node_id=_joined(node, np.int64),
+        lon=_joined(lon, np.float64),
+        lat=_joined(lat, np.float64),
+        way_id=np.asarray(way, dtype=np.int64),
+        tags=tags,
+    )
+
+
+def _segments_near(
+    ways: WalkWays, part_of: np.ndarray, areas: list[PedestrianArea]
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per area, the walkable way segments whose bounding boxes meet it (ids, lon, lat)."""
+    same = np.flatnonzero(part_of[:-1] == part_of[1:])
+    lon = np.column_stack([ways.lon[same], ways.lon[same + 1]])
+    lat = np.column_stack([ways.lat[same], ways.lat[same + 1]])
+    ids = np.column_stack([ways.node_id[same], ways.node_id[same + 1]])
+    boxes = shapely.box(lon.min(axis=1), lat.min(axis=1), lon.max(axis=1), lat.max(axis=1))
+    polys = np.array([a.geometry for a in areas], dtype=object)
+    ai, si = shapely.STRtree(boxes).query(polys, predicate="intersects")
+    order = np.argsort(ai, kind="stable")
+    ai, si = ai[order], si[order]
+    cuts = np.searchsorted(ai, np.arange(len(areas) + 1))
+    return [
+        (
+            ids[si[cuts[k] : cuts[k + 1]]],
+            lon[si[cuts[k] : cuts[k + 1]]],
+            lat[si[cuts[k] : cuts[k + 1]]],
+        )
+        for k in range(len(areas))
+    ]
+
+
+def _no_ways() -> WalkWays:
+    z = np.zeros(0, dtype=np.float64)
+    i = np.zeros(0, dtype=np.int64)
+    return WalkWays(np.zeros(1, dtype=np.int64), i, z, z, i, [])
+
+
+def _concat_ways(a: WalkWays, b: WalkWays) -> WalkWays:
+    return WalkWays(
+        ptr=np.concatenate([a.ptr, b.ptr[1:] + a.ptr[-1]]),
+        node_id=np.concatenate([a.node_id, b.node_id]),
+        lon=np.concatenate([a.lon, b.lon]),
+        lat=np.concatenate([a.lat, b.lat]),
+        way_id=np.concatenate([a.way_id, b.way_id]),
+        tags=[*a.tags, *b.tags],
+    )
+
+
+def _log_area_metres(data: OSMData, extra: WalkWays, net: WalkNetwork) -> None:
+    """Log how much walkable length the pedestrian areas added (INFO)."""
+    part_of = np.repeat(np.arange(len(extra.ptr) - 1), np.diff(extra.ptr))
+    _, _, seg = _GEOD.inv(extra.lon[:-1], extra.lat[:-1], extra.lon[1:], extra.lat[1:])
+    seg = np.where(part_of[:-1] == part_of[1:], seg, 0.0)
+    per_part = np.bincount(part_of[:-1], weights=seg, minlength=len(extra.way_id))
+    crossing = np.array([t["fifteenmin:part"] == "crossing" for t in extra.tags])
+    total = float(net.edge_length.sum())
+    added = float(per_part.sum())
+    logger.info(
+        "pedestrian areas: %d areas made walkable, %.0f m of outline and %d crossings "
+        "(%.0f m); about %+.1f %% of network length over osmnx's walk rule (%.0f m in all)",
+        len(data.pedestrian_areas),
+        per_part[~crossing].sum(),
+        int(crossing.sum()),
+        per_part[crossing].sum(),
+        100.0 * added / max(total - added, 1.0),
+        total,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -583,7 +933,7 @@ def from_networkx(
     index = {k: i for i, k in enumerate(nodes)}
 
     us, vs, lens, geoms, ways, names, hws = [], [], [], [], [], [], []
-    seen: set[tuple[int, int, float, tuple[str, ...]]] = set()
+    seen: set[tuple[int, int, float, tuple[str, ...], float, float]] = set()
     edges = (
         G.edges(keys=True, data=True)
         if G.is_multigraph()
@@ -600,8 +950,10 @@ def from_networkx(
         if isinstance(osmid, list):
             osmid = min(osmid)
         a, b = (iu, iv) if iu <= iv else (iv, iu)
-        # the two directions osmnx stores for a street are one walkable edge
-        key = (a, b, round(length, 3), way_key)
+        # the two directions osmnx stores for a street are one walkable edge (the midpoint
+        # tells apart two halves of a ring of equal length between the same nodes)
+        mid = shapely.line_interpolate_point(geom_ll, 0.5, normalized=True)
+        key = (a, b, round(length, 3), way_key, round(mid.x, 7), round(mid.y, 7))
         if key in seen:
             continue
         seen.add(key)

@@ -20,13 +20,16 @@ from types import MappingProxyType
 from typing import Final
 
 __all__ = [
+    "ADMIN_COMPLETE_SHARE",
     "ATTRIBUTION",
     "ATTRIBUTION_HTML",
     "BANDS",
     "BOUNDARY_SPACING_M",
     "CATALOGUE",
+    "COMMUNITY_SIZE_HA",
     "COMMUNITY_TYPE_COLUMNS",
     "COMMUNITY_WALK_MINUTES",
+    "COMPOUND_BARRIER_SHARE",
     "CUTOFF_MARGIN_MIN",
     "DISTRICT_ADMIN_LEVELS",
     "ENGINE",
@@ -40,9 +43,12 @@ __all__ = [
     "LICENCE_TEXT",
     "MAX_SNAP_M",
     "MINUTE_CLASSES",
+    "OLD_COMPOUND_BUILT_BY",
     "OPENING_HOURS_AT",
     "OPENING_HOURS_WEEK",
     "OUT_DIR",
+    "PEDESTRIAN_AREAS",
+    "PEDESTRIAN_AREA_STRETCH",
     "PEOPLE_PER_STREET_M",
     "POI_SOURCES",
     "POI_SYSTEMS",
@@ -247,3 +253,37 @@ OPENING_HOURS_AT: Final[tuple[str, ...]] = ("weekday 19:00", "weekend 09:00")
 #: holiday in China, where it follows the National Day week and its make-up working day,
 #: nor in most countries; outside summer, so seasonal summer hours are not in force).
 OPENING_HOURS_WEEK: Final[str] = "2025-10-13"
+
+# -- OSM data defects (issue 13) ---------------------------------------------------------------
+
+#: Make pedestrian areas (squares: ``highway=pedestrian|footway`` + ``area=yes``) walkable:
+#: their outline and straight crossings between their entrances. osmnx's walk network leaves
+#: them out (``False`` gives it exactly); people cross squares, so the default is True.
+PEDESTRIAN_AREAS: Final[bool] = True
+#: A crossing of a pedestrian area is added only when the walk between its ends without it
+#: would be more than this factor longer (a greedy spanner; see
+#: :mod:`fifteenmin.network`): walks across areas are at most 5 % longer than the shortest
+#: path inside them, and long squares with many entrances get few crossings, not all pairs.
+PEDESTRIAN_AREA_STRETCH: Final[float] = 1.05
+#: Share of the network's nodes inside ``admin_level=10`` boundaries above which they are
+#: taken as complete. Between 0.5 (below, they are not used) and this share, the rest of the
+#: area is topped up with residential areas or grid cells, with a warning giving the shares.
+ADMIN_COMPLETE_SHARE: Final[float] = 0.99
+
+# -- community types (分类指导) ----------------------------------------------------------------
+
+#: A compound built in this year or before is an old compound (老旧小区): the State Council
+#: guideline on renovating old urban compounds, 国务院办公厅关于全面推进城镇老旧小区改造工作的
+#: 指导意见 (国办发〔2020〕23号, July 2020), targets compounds built before the end of 2000
+#: (重点改造2000年底前建成的老旧小区; as quoted by local implementing notices, e.g. Beijing
+#: Chaoyang and Zhumadian; the State Council text itself was not retrieved). Some provinces
+#: extend the scope to 2005; pass a later year to follow them.
+OLD_COMPOUND_BUILT_BY: Final[int] = 2000
+#: Size classes of communities by area in hectares: ``small`` below the first value, ``large``
+#: above the second, else ``medium``. The bounds are the 居住街坊 (residential block) of
+#: GB 50180-2018 Table 3.0.4, 150-250 m a side (2.25-6.25 ha) [M].
+COMMUNITY_SIZE_HA: Final[tuple[float, float]] = (2.25, 6.25)
+#: A compound counts as gated when walls or fences (``barrier=wall|fence``) run along at least
+#: this share of its outline (within 3 m), when it has a gate on its outline, or when the
+#: compound itself is tagged ``access=private|no`` or ``barrier=*``.
+COMPOUND_BARRIER_SHARE: Final[float] = 0.5
