@@ -10,6 +10,7 @@ import pyproj
 import pytest
 import shapely
 
+from conftest import SAMPLE
 from fifteenmin import (
     facilities_from_osm,
     load_catalogue,
@@ -341,3 +342,24 @@ def test_complete_admin_boundaries_are_not_topped_up(sample_data, sample_net):
         warnings.simplefilter("error")
         com = communities_from_osm(dataclasses.replace(data, features=f), net)
     assert set(com["source"]) == {"admin_level_10"}
+
+
+def test_no_pedestrian_areas_option_gives_the_osmnx_walk_network(tmp_path):
+    """``--no-pedestrian-areas`` (RunConfig.pedestrian_areas=False): osmnx's rule, recorded."""
+    import json
+    import subprocess
+    import sys
+
+    from fifteenmin import network_from_file
+
+    osmnx_rule = network_from_file(SAMPLE, pedestrian_areas=False)
+    default = network_from_file(SAMPLE)
+    assert default.n_nodes > osmnx_rule.n_nodes  # the sample has walkable squares
+    out = tmp_path / "r"
+    cmd = [sys.executable, "-m", "fifteenmin", "report", str(SAMPLE), "--out", str(out)]
+    run = subprocess.run([*cmd, "--no-html", "-q", "--no-pedestrian-areas"], capture_output=True)
+    assert run.returncode == 0, run.stderr
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["parameters"]["pedestrian_areas"] is False
+    assert summary["network"]["nodes"] == osmnx_rule.n_nodes
+    assert summary["network"]["edges"] == osmnx_rule.n_edges

@@ -108,6 +108,13 @@ def _add_pipeline_args(p: argparse.ArgumentParser) -> None:
         "1.0 m/s)",
     )
     p.add_argument(
+        "--no-pedestrian-areas",
+        dest="pedestrian_areas",
+        action="store_false",
+        help="leave pedestrian squares out of the walking network, as osmnx's walk rule does "
+        "(default: walkable through their outline and crossings between their entrances)",
+    )
+    p.add_argument(
         "--threshold",
         type=_share,
         default=settings.THRESHOLD,
@@ -265,6 +272,7 @@ def _config(args: argparse.Namespace) -> RunConfig:
         catalogue=cat,
         speed=args.speed if args.speed is not None else settings.WALK_SPEED_M_S,
         item_profiles=not args.uniform_speed,
+        pedestrian_areas=args.pedestrian_areas,
         threshold=args.threshold,
         category_weights=args.category_weights,
         engine=args.engine,

@@ -82,6 +82,10 @@ class RunConfig:
     item_profiles
         Walk the items whose catalogue entry names a speed profile at that profile's speed
         (:data:`fifteenmin.settings.SPEED_PROFILES`); False walks every item at ``speed``.
+    pedestrian_areas
+        Make pedestrian areas (squares) walkable: their outline and crossings between their
+        entrances (default :data:`fifteenmin.settings.PEDESTRIAN_AREAS`); ``False`` gives
+        osmnx's walk network exactly (:func:`fifteenmin.network.network_from_file`).
     threshold
         Share of residents within the tier for an item to count as met.
     category_weights
@@ -141,6 +145,7 @@ class RunConfig:
     catalogue: Any = settings.CATALOGUE
     speed: float = settings.WALK_SPEED_M_S
     item_profiles: bool = True
+    pedestrian_areas: bool = settings.PEDESTRIAN_AREAS
     threshold: float = settings.THRESHOLD
     category_weights: Mapping[str, float] | None = field(default=None)
     engine: str = settings.ENGINE
@@ -258,6 +263,7 @@ class RunConfig:
             "floor_area_per_person_m2": float(self.floor_area_per_person),
             "people_per_street_m": float(self.people_per_street_m),
             "districts": _describe(self.districts),
+            "pedestrian_areas": bool(self.pedestrian_areas),
         }
 
 
@@ -325,6 +331,7 @@ def _check_types(cfg: RunConfig) -> None:
     for name in ("facility_item_column", "population_column", "coord_system", "engine"):
         require_type(getattr(cfg, name), str, name, "a text")
     require_type(cfg.item_profiles, bool, "item_profiles", "True or False")
+    require_type(cfg.pedestrian_areas, bool, "pedestrian_areas", "True or False")
     cat = cfg.catalogue
     if not isinstance(cat, _PATH) and not (hasattr(cat, "items") and hasattr(cat, "categories")):
         raise ConfigTypeError(

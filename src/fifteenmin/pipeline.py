@@ -405,7 +405,7 @@ def run_pipeline(
         "read_osm",
         f"read {data.source}: {n.get('nodes', 0):,} tagged nodes, {n.get('ways', 0):,} tagged ways",
     )
-    net = network_from_file(data)
+    net = network_from_file(data, pedestrian_areas=cfg.pedestrian_areas)
     clock.lap(
         "network",
         f"walking network: {net.n_nodes:,} nodes, {net.n_edges:,} edges, "
