@@ -30,6 +30,12 @@ __all__ = [
     "ENGINE",
     "ENGINES",
     "GRID_SIZE_M",
+    "HTML_CITY_AREA_MIN_HOLE_M2",
+    "HTML_CITY_AREA_SIMPLIFY_M",
+    "HTML_CITY_COORD_SCALE",
+    "HTML_CITY_FACILITIES_SHOWN",
+    "HTML_CITY_MIN_COMMUNITIES",
+    "HTML_CITY_SIMPLIFY_M",
     "ISOCHRONE_BUFFER_M",
     "ISOCHRONE_QUAD_SEGS",
     "LANG",
@@ -170,3 +176,26 @@ MINUTE_CLASSES: Final[tuple[tuple[float, float, str], ...]] = (
 
 #: Default output folder of ``fifteenmin report``.
 OUT_DIR: Final[str] = "fifteenmin-report"
+
+# --- The city layout of report.html (output/html/city*.py) ---------------------------------
+
+#: report.html switches from its full layout (every community's directory pre-rendered, one
+#: map feature per facility) to its city layout (an overview map, a searchable table and
+#: details rendered on demand from compact data) above this many communities. The full
+#: layout of a 199-community city is 18 MB with 103,000 DOM nodes (issue 9).
+HTML_CITY_MIN_COMMUNITIES: Final[int] = 50
+#: Coordinates of the city layout are integers in units of 1 / this many degrees (1e-5
+#: degrees: 1.1 m of latitude), as Google's polyline encoding uses.
+HTML_CITY_COORD_SCALE: Final[int] = 100_000
+#: Community polygons and walking areas of the city layout are simplified by this many
+#: metres (Douglas-Peucker; about one screen pixel at zoom 17).
+HTML_CITY_SIMPLIFY_M: Final[float] = 1.5
+#: A community's service directory in the city layout lists this many facilities of an
+#: item (the nearest), and counts the others.
+HTML_CITY_FACILITIES_SHOWN: Final[int] = 5
+#: Walking areas of the city layout are simplified by this many metres: they are drawn one
+#: at a time over the community, at neighbourhood zoom (buffered streets have many vertices).
+HTML_CITY_AREA_SIMPLIFY_M: Final[float] = 8.0
+#: Holes of walking areas smaller than this (m²: the inside of a block the buffered streets
+#: do not reach) are left out of the city layout's drawing.
+HTML_CITY_AREA_MIN_HOLE_M2: Final[float] = 10_000.0
