@@ -90,7 +90,7 @@ def encode_geometries(
         return out
     g = arr[ok]
     if tolerance_m > 0:
-        g = shapely.simplify(g, tolerance_m / 111_320.0, preserve_topology=True)
+        g = shapely.simplify(g, tolerance_m / 111_320.0, preserve_topology=False)
     parts, part_of = shapely.get_parts(g, return_index=True)
     rings, ring_of = shapely.get_rings(parts, return_index=True)
     coords, coord_of = shapely.get_coordinates(rings, return_index=True)

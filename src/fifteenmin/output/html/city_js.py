@@ -105,7 +105,12 @@ var selLayer = L.layerGroup().addTo(map);
 /* ---- facilities, clustered on a screen grid ---- */
 var F = D.fac, NF = F.lat.length;
 var fLat = new Float64Array(NF), fLon = new Float64Array(NF), fCat = new Int32Array(NF);
-for (var f = 0; f < NF; f++) { fLat[f] = F.lat[f] / S; fLon[f] = F.lon[f] / S; fCat[f] = F.cat[f]; }
+var fX = new Float64Array(NF), fY = new Float64Array(NF);  // projected at zoom 0
+for (var f = 0; f < NF; f++) {
+  fLat[f] = F.lat[f] / S; fLon[f] = F.lon[f] / S; fCat[f] = F.cat[f];
+  var p0 = map.project([fLat[f], fLon[f]], 0);
+  fX[f] = p0.x; fY[f] = p0.y;
+}
 var catOn = D.cats.id.map(function () { return true; });
 var catLayers = D.cats.id.map(function () { return L.layerGroup(); });
 var facLayer = L.layerGroup().addTo(map);
@@ -120,11 +125,10 @@ function drawFacilities() {
   facLayer.clearLayers();
   var b = map.getBounds().pad(0.05), z = map.getZoom();
   var s = b.getSouth(), n = b.getNorth(), w = b.getWest(), e = b.getEast();
-  var single = z >= D.clusterOffZoom, cells = {}, keys = [];
+  var single = z >= D.clusterOffZoom, cells = {}, keys = [], k = Math.pow(2, z) / CLUSTER_PX;
   for (var f = 0; f < NF; f++) {
     if (!catOn[fCat[f]] || fLat[f] < s || fLat[f] > n || fLon[f] < w || fLon[f] > e) { continue; }
-    var pt = map.project([fLat[f], fLon[f]], z);
-    var key = single ? f : Math.floor(pt.x / CLUSTER_PX) + ":" + Math.floor(pt.y / CLUSTER_PX);
+    var key = single ? f : Math.floor(fX[f] * k) + ":" + Math.floor(fY[f] * k);
     var c = cells[key];
     if (!c) { c = cells[key] = {n: 0, la: 0, lo: 0, f: f}; keys.push(key); }
     c.n++; c.la += fLat[f]; c.lo += fLon[f];

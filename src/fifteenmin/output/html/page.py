@@ -1,5 +1,15 @@
 """The whole report page (:func:`render_html`) and its file (:func:`write_html`).
 
+The page is a list of sections, :data:`SECTIONS`: each is a function of the
+:class:`PageContext` (the run, the language, the labels, the item figures, the optional
+walking areas and sites, and the layout's shared pieces) that returns a :class:`Section`
+(its anchor, its link text in the navigation, its ``<section>`` lines) or ``None`` to be left
+out. To add a section, write such a function (its labels in
+:mod:`~fifteenmin.output.html.labels`, its CSS in :mod:`~fifteenmin.output.html.assets`)
+and insert it into :data:`SECTIONS` where it belongs; the navigation follows. A section
+that lists every community should check ``ctx.city``: in the city layout it must stay small
+(a roll-up, or data for the page's script), not one block per community.
+
 Examples
 --------
 >>> from fifteenmin import run_report
