@@ -137,9 +137,12 @@ new PerformanceObserver(l => l.getEntries().forEach(e => window.__fmLong.push(e.
 PAINT_JS = """() => new Promise(resolve => {
     const t0 = performance.getEntriesByType("navigation")[0];
     const drawn = () => document.querySelector(
-        ".leaflet-overlay-pane canvas, .leaflet-overlay-pane path");
+        ".leaflet-fm-com-pane canvas, .leaflet-overlay-pane canvas, .leaflet-overlay-pane path");
+    const marks = () => Object.fromEntries(performance.getEntriesByType("mark")
+        .map(m => [m.name, Math.round(m.startTime)]));
     const done = () => requestAnimationFrame(() => resolve({
-        load: t0.loadEventEnd, paint: performance.now(),
+        load: t0.loadEventEnd, paint: performance.now(), marks: marks(),
+        parsed: t0.domInteractive,
         dom: document.getElementsByTagName("*").length,
         heap: performance.memory ? performance.memory.usedJSHeapSize / 1e6 : null,
         city: !!document.getElementById("fm-table"),
@@ -175,17 +178,19 @@ TOGGLE_JS = """() => new Promise(async resolve => {
         ".leaflet-control-layers-overlays input[type=checkbox]"));
     const frame = () => new Promise(r => requestAnimationFrame(() => setTimeout(r, 0)));
     window.__fmLong = [];
-    const times = [];
+    const times = [], byLayer = {};
     for (const box of boxes) {
+        const name = box.parentElement.textContent.trim();
         for (let k = 0; k < 2; k++) {
             const t = performance.now();
             box.click();
             await frame();
             times.push(performance.now() - t);
+            byLayer[name] = Math.max(byLayer[name] || 0, Math.round(performance.now() - t));
         }
     }
     await new Promise(r => setTimeout(r, 200));
-    resolve({n: boxes.length, maxToggleMs: Math.max(0, ...times),
+    resolve({n: boxes.length, maxToggleMs: Math.max(0, ...times), byLayer,
              longTasks: window.__fmLong.length, maxLongTaskMs: Math.max(0, ...window.__fmLong)});
 })"""
 
@@ -239,7 +244,9 @@ def cmd_browse(args: argparse.Namespace) -> dict[str, Any]:
         "repeat": args.repeat,
         "dom_nodes": runs[0]["dom"],
         "heap_mb": med(lambda r: r["heap"] or 0),
+        "html_parsed_ms": med(lambda r: r["parsed"]),
         "load_ms": med(lambda r: r["load"]),
+        "script_marks_ms": runs[0]["marks"],
         "load_and_map_ms": med(lambda r: r["paint"]),
         "open_community_ms": med(lambda r: r["open"]["ms"]),
         "detail_chars": runs[0]["open"]["detail"],
@@ -247,6 +254,7 @@ def cmd_browse(args: argparse.Namespace) -> dict[str, Any]:
         "max_toggle_ms": med(lambda r: r["toggles"]["maxToggleMs"]),
         "max_long_task_ms": med(lambda r: r["toggles"]["maxLongTaskMs"]),
         "long_tasks": med(lambda r: r["toggles"]["longTasks"]),
+        "toggle_ms_by_layer": runs[0]["toggles"]["byLayer"],
         "errors": sorted({e for r in runs for e in r["errors"]}),
         "uptime": os.popen("uptime").read().strip(),
     }

@@ -551,8 +551,9 @@ CITY_FACTS_JS = """() => ({
 #: Layers on the map: polygons of the communities, of the opened community's walking area.
 LAYERS_JS = """() => {
     let communities = 0, area = 0, dots = 0;
+    const shown = fmMap.getPane("fm-com").style.display !== "none";
     fmMap.eachLayer(l => {
-        if (l instanceof L.Polygon && l.fmi !== undefined) communities++;
+        if (l instanceof L.Polygon && l.fmi !== undefined && shown) communities++;
         if (l instanceof L.Polygon && l.options.dashArray) area++;
         if (l instanceof L.CircleMarker && l.fmf !== undefined) dots++;
     });
@@ -579,7 +580,7 @@ def _open_city_page(path, viewport, steps):
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.on("dialog", lambda d: (errors.append("dialog " + d.message), d.dismiss()))
             page.goto(path.as_uri(), wait_until="load")
-            page.wait_for_selector(".leaflet-overlay-pane canvas", timeout=15_000)
+            page.wait_for_selector(".leaflet-fm-com-pane canvas", timeout=15_000)
             out = steps(page)
         finally:
             browser.close()

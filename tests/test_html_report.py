@@ -463,10 +463,16 @@ def test_directory_names_the_nearest_facility_beyond_the_tier(report):
 def _city_data(page):
     """The compact data, directory lines and walking-area lines embedded in a city page."""
     raw = re.search(r'<script type="application/json" id="fm-data">(.*?)</script>', page, re.S)
-    dirs = re.search(r'<script type="text/plain" id="fm-dir">(.*?)</script>', page, re.S)
-    areas = re.search(r'<script type="text/plain" id="fm-areas">(.*?)</script>', page, re.S)
-    assert raw and dirs and areas
-    return json.loads(raw.group(1)), dirs.group(1).split("\n"), areas.group(1).split("\n")
+    assert raw
+
+    def lines(kind):
+        chunks = re.findall(
+            rf'<script type="text/plain" id="{kind}-(\d+)">(.*?)</script>', page, re.S
+        )
+        assert [int(k) for k, _ in chunks] == list(range(len(chunks)))
+        return [x for _, text in chunks for x in text.split("\n")]
+
+    return json.loads(raw.group(1)), lines("fm-dir"), lines("fm-areas")
 
 
 @pytest.fixture(scope="module")
@@ -525,6 +531,7 @@ def test_city_data_agrees_with_the_coverage(report, city_en):
         else:
             assert cols["share"][k][i] == "!"
     assert len(dirs) == len(cols["id"])
+    assert len(re.findall(r'id="fm-dir-\d+"', city_en)) == 1  # 12 communities: one chunk
 
 
 def test_city_directory_agrees_with_the_service_directory(report, city_en):
@@ -594,5 +601,5 @@ def test_city_hostile_names_are_escaped(report, lang):
     data, _, _ = _city_data(page)
     assert PAYLOAD_COM in data["com"]["cols"]["name"]  # the exact name, decoded
     assert any(PAYLOAD_FAC in n for n in data["fac"]["name"])
-    # only our own scripts: Leaflet, the data (JSON, text), the city script
-    assert len(re.findall(r"<script\b", page)) == 5
+    # only our own scripts: Leaflet, the data (JSON, directory lines), the city script
+    assert len(re.findall(r"<script\b", page)) == 4

@@ -32,6 +32,7 @@ __all__ = [
     "GRID_SIZE_M",
     "HTML_CITY_AREA_MIN_HOLE_M2",
     "HTML_CITY_AREA_SIMPLIFY_M",
+    "HTML_CITY_CHUNK",
     "HTML_CITY_COORD_SCALE",
     "HTML_CITY_FACILITIES_SHOWN",
     "HTML_CITY_MIN_COMMUNITIES",
@@ -199,3 +200,6 @@ HTML_CITY_AREA_SIMPLIFY_M: Final[float] = 8.0
 #: Holes of walking areas smaller than this (m²: the inside of a block the buffered streets
 #: do not reach) are left out of the city layout's drawing.
 HTML_CITY_AREA_MIN_HOLE_M2: Final[float] = 10_000.0
+#: The city layout stores the per-community lines (service directory, walking area) in
+#: elements of this many communities: opening one community reads only its element.
+HTML_CITY_CHUNK: Final[int] = 256

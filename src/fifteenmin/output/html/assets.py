@@ -132,6 +132,8 @@ color:#666;font-size:.85em;font-weight:400}
 CITY_CSS = (
     """
 .fm-city-map{position:absolute;top:0;right:0;bottom:0;left:0}
+.fm-city-map .leaflet-overlay-pane>svg{pointer-events:none}
+.fm-label{font-weight:600}
 .fm-cluster{background:rgba(49,130,189,.78);border:2px solid #fff;border-radius:50%;
 box-shadow:0 0 4px rgba(0,0,0,.35);color:#fff;font:600 12px/1 system-ui,sans-serif;
 display:flex;align-items:center;justify-content:center}

@@ -200,6 +200,7 @@ def _page_data(
         narrow=NARROW_PX,
         clusterOffZoom=_CLUSTER_OFF_ZOOM,
         iso=_generic_isochrones(isochrones, lang),
+        chunk=settings.HTML_CITY_CHUNK,
     )
     return data, directory, areas
 
@@ -218,6 +219,25 @@ def _table_html(L: Mapping[str, str], n: int) -> str:
         f"<thead><tr>{head}</tr></thead><tbody></tbody></table></div>"
         f'<p><button id="fm-more" type="button" hidden>{esc(L["show_more"])}</button></p>'
     )
+
+
+def _chunks(kind: str, lines: list[str]) -> list[str]:
+    """The lines in ``text/plain`` elements (``kind-0``, ``kind-1``, ...) of chunks.
+
+    :data:`~fifteenmin.settings.HTML_CITY_CHUNK` communities each; none when every line is
+    empty.
+
+    The lines hold only numbers, brackets and commas: nothing in them can end the element.
+    """
+    if not any(lines):
+        return []
+    size = settings.HTML_CITY_CHUNK
+    return [
+        f'<script type="text/plain" id="{kind}-{k // size}">'
+        + "\n".join(lines[k : k + size])
+        + "</script>"
+        for k in range(0, len(lines), size)
+    ]
 
 
 def city_parts(report: Results, lang: str, isochrones: gpd.GeoDataFrame | None) -> CityParts:
@@ -246,10 +266,12 @@ def city_parts(report: Results, lang: str, isochrones: gpd.GeoDataFrame | None) 
     L = labels(LABELS, lang)
     data, directory, areas = _page_data(report, lang, isochrones)
     n = len(data["com"]["cols"]["id"])
-    data_html = (
-        f'<script type="application/json" id="fm-data">{json_for_script(data)}</script>\n'
-        f'<script type="text/plain" id="fm-dir">{chr(10).join(directory)}</script>\n'
-        f'<script type="text/plain" id="fm-areas">{chr(10).join(areas)}</script>'
+    data_html = "\n".join(
+        [
+            f'<script type="application/json" id="fm-data">{json_for_script(data)}</script>',
+            *_chunks("fm-dir", directory),
+            *_chunks("fm-areas", areas),
+        ]
     )
     return CityParts(
         map_html='<div class="fm-map-wrap"><div id="fm-city-map" class="fm-city-map"></div></div>',

@@ -34,7 +34,9 @@ CITY_JS = (
     """
 (function () {
 "use strict";
+performance.mark("fm-start");
 var D = JSON.parse(document.getElementById("fm-data").textContent);
+performance.mark("fm-data");
 var T = D.labels, S = D.scale, C = D.com.cols, N = C.id.length;
 var CLUSTER_PX = """
     + str(CLUSTER_PX)
@@ -69,14 +71,18 @@ for (var i0 = 0; i0 < N; i0++) { if (C.weight[i0] > 0) { totalW += C.weight[i0];
 var el = document.getElementById("fm-city-map");
 var map = L.map(el, {preferCanvas: true, zoomSnap: 0.25});
 window.fmMap = map;
-var R = L.canvas({padding: 0.3});
+// communities: one canvas in their own pane (the layer control hides the pane); the few
+// other shapes: SVG above it, whose empty parts let clicks through (CITY_CSS)
+map.createPane("fm-com").style.zIndex = 390;
+var RC = L.canvas({padding: 0.3, pane: "fm-com"});
+var R = L.svg({padding: 0.3});
 L.tileLayer(D.tiles, {attribution: D.attribution, maxZoom: 19}).addTo(map);
 L.control.scale().addTo(map);
 if (D.bounds) { map.fitBounds(D.bounds); } else { map.setView(D.center, 15); }
 var comLayer = L.featureGroup();
 for (var i = 0; i < N; i++) {
   if (!C.geom[i].length) { continue; }
-  var p = L.polygon(geom(C.geom[i]), {renderer: R, color: "#333333", weight: 0.8,
+  var p = L.polygon(geom(C.geom[i]), {renderer: RC, color: "#333333", weight: 0.8,
     fillColor: D.com.palette[C.colour[i]], fillOpacity: 0.6});
   p.fmi = i;
   comLayer.addLayer(p);
@@ -90,6 +96,8 @@ comLayer.on("mouseover mousemove", function (e) {
 comLayer.on("mouseout", function () { map.closeTooltip(hover); });
 comLayer.on("click", function (e) { fmSelect(e.layer.fmi, false); });
 comLayer.addTo(map);
+var comToggle = L.layerGroup().addTo(map);
+performance.mark("fm-communities");
 var areaLayer = L.layerGroup().addTo(map);
 var isoLayer = null;
 if (D.iso && D.iso.length) {
@@ -152,14 +160,19 @@ function drawFacilities() {
 }
 map.on("moveend", drawFacilities);
 drawFacilities();
+performance.mark("fm-facilities");
 map.on("overlayadd overlayremove", function (e) {
   var k = catLayers.indexOf(e.layer);
   if (k >= 0) { catOn[k] = e.type === "overlayadd"; drawFacilities(); }
+  if (e.layer === comToggle) {
+    map.getPane("fm-com").style.display = e.type === "overlayadd" ? "" : "none";
+    map.closeTooltip(hover);
+  }
 });
 
 /* ---- layer control and legend ---- */
 var overlays = {};
-overlays[esc(T.layer_communities)] = comLayer;
+overlays[esc(T.layer_communities)] = comToggle;
 overlays[esc(T.layer_area)] = areaLayer;
 if (isoLayer) { overlays[esc(T.layer_isochrones)] = isoLayer; }
 D.cats.id.forEach(function (c, k) {
@@ -180,12 +193,14 @@ legend.addTo(map);
 
 /* ---- one community: outline, walking area, details ---- */
 var lines = {};
-function line(id, i) {
+function line(kind, i) {
+  // one element per D.chunk communities: opening one reads and splits only its chunk
+  var id = kind + "-" + Math.floor(i / D.chunk);
   if (!(id in lines)) {
     var node = document.getElementById(id);
     lines[id] = node ? node.textContent.split("\\n") : [];
   }
-  var t = lines[id][i];
+  var t = lines[id][i % D.chunk];
   return t ? JSON.parse(t) : null;
 }
 function facilityText(k, e) {
@@ -236,20 +251,23 @@ function detailHtml(i) {
 function fmSelect(i, zoom) {
   selLayer.clearLayers();
   areaLayer.clearLayers();
-  var box = null;
+  var box = null, label = comName(i);
+  // the walking area is not interactive: the communities under it stay clickable
+  (line("fm-areas", i) || []).forEach(function (a) {
+    var poly = L.polygon(geom(a[1]), {renderer: R, color: "#08519c", weight: 2, dashArray: "4 3",
+      fillColor: "#3182bd", fillOpacity: 0.15, interactive: false});
+    areaLayer.addLayer(poly);
+    label = fmt(T.iso_community, {name: comName(i), m: a[0]});
+    box = box ? box.extend(poly.getBounds()) : poly.getBounds();
+  });
   if (C.geom[i].length) {
     var outline = L.polygon(geom(C.geom[i]), {renderer: R, color: "#000000", weight: 3,
       fill: false, interactive: false});
     selLayer.addLayer(outline);
-    box = outline.getBounds();
+    outline.bindTooltip(esc(label), {permanent: true, direction: "top", className: "fm-label"})
+      .openTooltip();
+    box = box ? box.extend(outline.getBounds()) : outline.getBounds();
   }
-  (line("fm-areas", i) || []).forEach(function (a) {
-    var poly = L.polygon(geom(a[1]), {renderer: R, color: "#08519c", weight: 2, dashArray: "4 3",
-      fillColor: "#3182bd", fillOpacity: 0.15});
-    poly.bindTooltip(esc(fmt(T.iso_community, {name: comName(i), m: a[0]})), {sticky: true});
-    areaLayer.addLayer(poly);
-    box = box ? box.extend(poly.getBounds()) : poly.getBounds();
-  });
   if (zoom && box) { map.fitBounds(box, {maxZoom: 17}); }
   var panel = document.getElementById("fm-detail");
   panel.innerHTML = detailHtml(i);
@@ -336,6 +354,7 @@ function openHash() {
 }
 window.addEventListener("hashchange", openHash);
 openHash();
+performance.mark("fm-ready");
 })();
 """
 )
