@@ -551,10 +551,9 @@ CITY_FACTS_JS = """() => ({
 #: Layers on the map: polygons of the communities, of the opened community's walking area.
 LAYERS_JS = """() => {
     let communities = 0, area = 0, dots = 0;
-    const shown = fmMap.getPane("fm-com").style.display !== "none";
     fmMap.eachLayer(l => {
-        if (l instanceof L.Polygon && l.fmi !== undefined && shown) communities++;
-        if (l instanceof L.Polygon && l.options.dashArray) area++;
+        if (l instanceof L.Polygon && l.fmi !== undefined && l.options.fill) communities++;
+        if (l instanceof L.Polygon && l.options.className === "fm-area") area++;
         if (l instanceof L.CircleMarker && l.fmf !== undefined) dots++;
     });
     const clusters = Array.from(document.querySelectorAll(".fm-cluster"));

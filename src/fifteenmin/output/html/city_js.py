@@ -71,8 +71,9 @@ for (var i0 = 0; i0 < N; i0++) { if (C.weight[i0] > 0) { totalW += C.weight[i0];
 var el = document.getElementById("fm-city-map");
 var map = L.map(el, {preferCanvas: true, zoomSnap: 0.25});
 window.fmMap = map;
-// communities: one canvas in their own pane (the layer control hides the pane); the few
-// other shapes: SVG above it, whose empty parts let clicks through (CITY_CSS)
+// communities and facility dots: one canvas, below the other panes (the layer control hides
+// the communities by their style); the few other shapes: SVG above it, not interactive, whose
+// empty parts let clicks through (CITY_CSS)
 map.createPane("fm-com").style.zIndex = 390;
 var RC = L.canvas({padding: 0.3, pane: "fm-com"});
 var R = L.svg({padding: 0.3});
@@ -144,7 +145,7 @@ function drawFacilities() {
   keys.forEach(function (key) {
     var c = cells[key], m;
     if (c.n === 1) {
-      m = L.circleMarker([fLat[c.f], fLon[c.f]], {renderer: R, radius: 5, color: "#ffffff",
+      m = L.circleMarker([fLat[c.f], fLon[c.f]], {renderer: RC, radius: 5, color: "#ffffff",
         weight: 1, fillColor: D.cats.colour[fCat[c.f]], fillOpacity: 0.9});
       m.fmf = c.f;
       m.bindPopup(function (l) { return facPopup(l.fmf); }, {maxWidth: 380});
@@ -165,7 +166,11 @@ map.on("overlayadd overlayremove", function (e) {
   var k = catLayers.indexOf(e.layer);
   if (k >= 0) { catOn[k] = e.type === "overlayadd"; drawFacilities(); }
   if (e.layer === comToggle) {
-    map.getPane("fm-com").style.display = e.type === "overlayadd" ? "" : "none";
+    var on = e.type === "overlayadd";
+    comLayer.eachLayer(function (p) {
+      p.options.interactive = on;  // read by the canvas at each event
+      p.setStyle({stroke: on, fill: on});
+    });
     map.closeTooltip(hover);
   }
 });
@@ -254,8 +259,8 @@ function fmSelect(i, zoom) {
   var box = null, label = comName(i);
   // the walking area is not interactive: the communities under it stay clickable
   (line("fm-areas", i) || []).forEach(function (a) {
-    var poly = L.polygon(geom(a[1]), {renderer: R, color: "#08519c", weight: 2, dashArray: "4 3",
-      fillColor: "#3182bd", fillOpacity: 0.15, interactive: false});
+    var poly = L.polygon(geom(a[1]), {renderer: R, className: "fm-area", color: "#08519c",
+      weight: 2, fillColor: "#3182bd", fillOpacity: 0.15, interactive: false});
     areaLayer.addLayer(poly);
     label = fmt(T.iso_community, {name: comName(i), m: a[0]});
     box = box ? box.extend(poly.getBounds()) : poly.getBounds();
