@@ -134,8 +134,8 @@ CITY_CSS = (
 .fm-city-map{position:absolute;top:0;right:0;bottom:0;left:0}
 .fm-city-map .leaflet-overlay-pane>svg{pointer-events:none}
 .fm-label{font-weight:600}
-.fm-cluster{background:rgba(49,130,189,.78);border:2px solid #fff;border-radius:50%;
-box-shadow:0 0 4px rgba(0,0,0,.35);color:#fff;font:600 12px/1 system-ui,sans-serif;
+.fm-cluster{background:rgba(49,130,189,.55);border:1px solid rgba(255,255,255,.8);
+border-radius:50%;color:#fff;font:600 11px/1 system-ui,sans-serif;text-shadow:0 0 2px #000;
 display:flex;align-items:center;justify-content:center}
 .fm-detail{border:1px solid #ccc;border-radius:4px;padding:.3em .9em;margin:.8em 0}
 .fm-detail h3{margin:.4em 0}

@@ -150,7 +150,7 @@ function drawFacilities() {
       m.fmf = c.f;
       m.bindPopup(function (l) { return facPopup(l.fmf); }, {maxWidth: 380});
     } else {
-      var size = c.n < 10 ? 26 : c.n < 100 ? 32 : c.n < 1000 ? 38 : 44;
+      var size = c.n < 10 ? 20 : c.n < 100 ? 25 : c.n < 1000 ? 30 : 35;
       m = L.marker([c.la / c.n, c.lo / c.n], {icon: L.divIcon({className: "fm-cluster",
         html: "<span>" + c.n + "</span>", iconSize: [size, size]}),
         title: fmt(T.n_facilities, {n: c.n})});
