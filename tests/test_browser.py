@@ -562,6 +562,20 @@ LAYERS_JS = """() => {
 }"""
 
 
+#: Zooms onto the facility whose name contains ``needle``, clicks its dot; the popup's text.
+FACILITY_POPUP_JS = """(needle) => new Promise(resolve => {
+    const D = JSON.parse(document.getElementById("fm-data").textContent);
+    const f = D.fac.name.findIndex(n => n.includes(needle));
+    fmMap.once("moveend", () => setTimeout(() => {
+        let dot = null;
+        fmMap.eachLayer(l => { if (l.fmf === f) dot = l; });
+        dot.fire("click", {latlng: dot.getLatLng()}, true);
+        resolve(document.querySelector(".leaflet-popup-content").textContent);
+    }, 0));
+    fmMap.setView([D.fac.lat[f] / D.scale, D.fac.lon[f] / D.scale], 19, {animate: false});
+})"""
+
+
 def _open_city_page(path, viewport, steps):
     """Open a city-layout page offline; run ``steps(page)``; return its facts and errors."""
     errors: list[str] = []
@@ -653,12 +667,14 @@ def test_city_hostile_names_shown_as_text(city_page):
             "title": page.locator("#fm-detail h3").inner_text(),
             "scripts": page.evaluate("document.querySelectorAll('script').length"),
             "imgs": page.evaluate("document.querySelectorAll('img[src=x]').length"),
+            "popup": page.evaluate(FACILITY_POPUP_JS, "alert(1)"),
         }
 
     out, errors = _open_city_page(city_page, (1280, 900), steps)
     assert errors == []  # no alert dialog, no error
     assert out["cell"] == PAYLOAD and out["title"].startswith(PAYLOAD)
     assert out["imgs"] == 0 and out["scripts"] == 5
+    assert PAYLOAD in out["popup"]  # the facility's popup, built on click, shows it as text
 
 
 def test_city_layer_toggles(city_page):

@@ -122,7 +122,13 @@ for (var f = 0; f < NF; f++) {
 }
 var catOn = D.cats.id.map(function () { return true; });
 var catLayers = D.cats.id.map(function () { return L.layerGroup(); });
-var facLayer = L.layerGroup().addTo(map);
+var facLayer = L.featureGroup().addTo(map);
+// one popup for every facility dot, built when it is clicked
+facLayer.on("click", function (e) {
+  if (e.layer.fmf !== undefined) {
+    L.popup({maxWidth: 380}).setLatLng(e.latlng).setContent(facPopup(e.layer.fmf)).openOn(map);
+  }
+});
 function facPopup(f) {
   var its = [].concat(F.items[f]).map(function (k) { return D.items.name[k]; });
   var kind = {n: "node", w: "way", r: "relation"}[F.osm[f].charAt(0)] || "";
@@ -148,7 +154,6 @@ function drawFacilities() {
       m = L.circleMarker([fLat[c.f], fLon[c.f]], {renderer: RC, radius: 5, color: "#ffffff",
         weight: 1, fillColor: D.cats.colour[fCat[c.f]], fillOpacity: 0.9});
       m.fmf = c.f;
-      m.bindPopup(function (l) { return facPopup(l.fmf); }, {maxWidth: 380});
     } else {
       var size = c.n < 10 ? 20 : c.n < 100 ? 25 : c.n < 1000 ? 30 : 35;
       m = L.marker([c.la / c.n, c.lo / c.n], {icon: L.divIcon({className: "fm-cluster",
