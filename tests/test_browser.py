@@ -529,3 +529,190 @@ def test_page_fits_the_screen(view):
 def test_screen_screenshots_saved(view):
     for shot in view["shots"]:
         assert shot.is_file() and shot.stat().st_size > 5_000
+
+
+# --- the city layout: overview map, table, details on demand ---------------------------------
+
+CITY_FACTS_JS = """() => ({
+    rows: document.querySelectorAll("#fm-table tbody tr").length,
+    clusters: document.querySelectorAll(".fm-cluster").length,
+    canvases: document.querySelectorAll(".leaflet-overlay-pane canvas").length,
+    overlays: Array.from(document.querySelectorAll(
+        ".leaflet-control-layers-overlays label")).map(e => e.textContent.trim()),
+    controlExpanded: document.querySelector(".leaflet-control-layers")
+        .classList.contains("leaflet-control-layers-expanded"),
+    attribution: document.querySelector(".leaflet-control-attribution").textContent,
+    legend: document.querySelectorAll(".fm-legend").length,
+    details: document.querySelectorAll("details.fm-community").length,
+    scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: window.innerWidth,
+})"""
+
+#: Layers on the map: polygons of the communities, of the opened community's walking area.
+LAYERS_JS = """() => {
+    let communities = 0, area = 0, dots = 0;
+    fmMap.eachLayer(l => {
+        if (l instanceof L.Polygon && l.fmi !== undefined && l.options.fill) communities++;
+        if (l instanceof L.Polygon && l.options.className === "fm-area") area++;
+        if (l instanceof L.CircleMarker && l.fmf !== undefined) dots++;
+    });
+    const clusters = Array.from(document.querySelectorAll(".fm-cluster"));
+    return {communities, area, dots, clusters: clusters.length,
+            facilities: dots + clusters.reduce((s, c) => s + Number(c.textContent), 0)};
+}"""
+
+
+#: Zooms onto the facility whose name contains ``needle``, clicks its dot; the popup's text.
+FACILITY_POPUP_JS = """(needle) => new Promise(resolve => {
+    const D = JSON.parse(document.getElementById("fm-data").textContent);
+    const f = D.fac.name.findIndex(n => n.includes(needle));
+    fmMap.once("moveend", () => setTimeout(() => {
+        let dot = null;
+        fmMap.eachLayer(l => { if (l.fmf === f) dot = l; });
+        dot.fire("click", {latlng: dot.getLatLng()}, true);
+        resolve(document.querySelector(".leaflet-popup-content").textContent);
+    }, 0));
+    fmMap.setView([D.fac.lat[f] / D.scale, D.fac.lon[f] / D.scale], 19, {animate: false});
+})"""
+
+
+def _open_city_page(path, viewport, steps):
+    """Open a city-layout page offline; run ``steps(page)``; return its facts and errors."""
+    errors: list[str] = []
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            ctx = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+            ctx.route(
+                "**/*",
+                lambda r: (
+                    r.continue_() if r.request.url.startswith(("file:", "data:")) else r.abort()
+                ),
+            )
+            page = ctx.new_page()
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("dialog", lambda d: (errors.append("dialog " + d.message), d.dismiss()))
+            page.goto(path.as_uri(), wait_until="load")
+            page.wait_for_selector(".leaflet-fm-com-pane canvas", timeout=15_000)
+            out = steps(page)
+        finally:
+            browser.close()
+    return out, errors
+
+
+@pytest.fixture(scope="module")
+def city_page(report, tmp_path_factory):
+    """The sample report (hostile names included) in the city layout, with walking areas."""
+    from fifteenmin.output.html import write_html
+
+    path = tmp_path_factory.mktemp("city") / "report.html"
+    write_html(
+        with_payloads(report),
+        path,
+        lang="en",
+        isochrones=report.community_isochrones(),
+        layout="city",
+    )
+    return path
+
+
+def test_city_open_a_community_from_the_table_search(city_page, report):
+    """Search the table, click the row: the details list the community's missing items."""
+    com = report.coverage.communities
+    com = com[com["missing"].map(len) > 0].sort_values("community_id").iloc[-1]
+    cid = str(com["community_id"])
+    missing = [report.catalogue[i].name("en") for i in com["missing"]]
+
+    def steps(page):
+        before = page.evaluate(LAYERS_JS)
+        facts = page.evaluate(CITY_FACTS_JS)
+        page.fill("#fm-search", cid)
+        rows = page.locator("#fm-table tbody tr").count()
+        page.locator("#fm-table tbody tr").first.locator("a").click()
+        page.wait_for_selector("#fm-detail:not([hidden])")
+        detail = page.locator("#fm-detail")
+        return {
+            "before": before,
+            "facts": facts,
+            "rows": rows,
+            "community": detail.get_attribute("data-community"),
+            "missing": detail.locator(".fm-missing").inner_text(),
+            "directory_rows": detail.locator("table.fm-directory tbody tr").count(),
+            "after": page.evaluate(LAYERS_JS),
+            "hash": page.evaluate("location.hash"),
+        }
+
+    out, errors = _open_city_page(city_page, (1280, 900), steps)
+    assert errors == []
+    f = out["facts"]
+    assert f["rows"] == len(report.coverage.communities) and f["details"] == 0
+    assert f["legend"] == 1 and "© OpenStreetMap contributors" in f["attribution"]
+    assert "Communities (score)" in f["overlays"][0]
+    assert out["rows"] == 1 and out["community"] == cid
+    assert out["missing"] == ", ".join(missing)
+    assert out["directory_rows"] == len(report.catalogue.items)
+    # walking areas: none before, the opened community's only after
+    assert out["before"]["area"] == 0 and out["after"]["area"] == 1
+    assert out["before"]["communities"] == len(report.coverage.communities)
+    assert out["hash"].startswith("#c-")
+
+
+def test_city_hostile_names_shown_as_text(city_page):
+    def steps(page):
+        page.fill("#fm-search", "alert(1)")
+        page.locator("#fm-table tbody tr").first.locator("a").click()
+        page.wait_for_selector("#fm-detail:not([hidden])")
+        return {
+            "cell": page.locator("#fm-table tbody tr td").first.inner_text(),
+            "title": page.locator("#fm-detail h3").inner_text(),
+            "scripts": page.evaluate("document.querySelectorAll('script').length"),
+            "imgs": page.evaluate("document.querySelectorAll('img[src=x]').length"),
+            "popup": page.evaluate(FACILITY_POPUP_JS, "alert(1)"),
+        }
+
+    out, errors = _open_city_page(city_page, (1280, 900), steps)
+    assert errors == []  # no alert dialog, no error
+    assert out["cell"] == PAYLOAD and out["title"].startswith(PAYLOAD)
+    assert out["imgs"] == 0 and out["scripts"] == 5
+    assert PAYLOAD in out["popup"]  # the facility's popup, built on click, shows it as text
+
+
+def test_city_layer_toggles(city_page):
+    """Each overlay of the layer control takes its layer off the map and back."""
+
+    def steps(page):
+        boxes = page.locator(".leaflet-control-layers-overlays input")
+        page.locator("#fm-table tbody tr").first.locator("a").click()
+        seen = [page.evaluate(LAYERS_JS)]
+        for k in range(boxes.count()):
+            boxes.nth(k).click()
+            seen.append(page.evaluate(LAYERS_JS))
+            boxes.nth(k).click()
+        seen.append(page.evaluate(LAYERS_JS))
+        return seen
+
+    seen, errors = _open_city_page(city_page, (1280, 900), steps)
+    assert errors == []
+    first, communities_off, area_off, *categories_off, last = seen
+    assert first == last
+    assert communities_off["communities"] == 0 and first["communities"] > 0
+    assert area_off["area"] == 0 and first["area"] == 1
+    assert first["facilities"] > 0
+    # taking a category off hides its facilities, never adds any
+    assert all(c["facilities"] <= first["facilities"] for c in categories_off)
+    # each facility point belongs to one category: the hidden ones add up to those in view
+    assert sum(first["facilities"] - c["facilities"] for c in categories_off) == first["facilities"]
+
+
+def test_city_phone_layout(city_page):
+    def steps(page):
+        facts = page.evaluate(CITY_FACTS_JS)
+        page.locator("#fm-table tbody tr").first.locator("a").click()
+        page.wait_for_selector("#fm-detail:not([hidden])")
+        facts["afterWidth"] = page.evaluate("document.documentElement.scrollWidth")
+        return facts
+
+    f, errors = _open_city_page(city_page, VIEWPORTS["phone"], steps)
+    assert errors == []
+    assert not f["controlExpanded"]  # the layer control is a button on a phone
+    assert f["scrollWidth"] <= f["innerWidth"] and f["afterWidth"] <= f["innerWidth"]

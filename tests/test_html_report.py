@@ -455,3 +455,151 @@ def test_directory_names_the_nearest_facility_beyond_the_tier(report):
         own = report.origin_minutes[com == cid, k]
         assert minutes == np.nanmin(np.where(np.isfinite(own), own, np.nan))
         assert report.origin_nearest[com == cid, k].tolist().count(row) >= 1
+
+
+# --- the city layout (output/html/city*.py) ------------------------------------------------
+
+
+def _city_data(page):
+    """The compact data, directory lines and walking-area lines embedded in a city page."""
+    raw = re.search(r'<script type="application/json" id="fm-data">(.*?)</script>', page, re.S)
+    assert raw
+
+    def lines(kind):
+        chunks = re.findall(
+            rf'<script type="text/plain" id="{kind}-(\d+)">(.*?)</script>', page, re.S
+        )
+        assert [int(k) for k, _ in chunks] == list(range(len(chunks)))
+        return [x for _, text in chunks for x in text.split("\n")]
+
+    return json.loads(raw.group(1)), lines("fm-dir"), lines("fm-areas")
+
+
+@pytest.fixture(scope="module")
+def city_en(report):
+    return render_html(report, lang="en", isochrones=report.community_isochrones(), layout="city")
+
+
+def test_city_layout_is_chosen_by_size(report, monkeypatch):
+    from fifteenmin import settings
+    from fifteenmin.output.html.city import use_city_layout
+
+    n = len(report.coverage.communities)
+    monkeypatch.setattr(settings, "HTML_CITY_MIN_COMMUNITIES", n)
+    assert not use_city_layout(report, "auto")  # a 12-community report keeps the full page
+    monkeypatch.setattr(settings, "HTML_CITY_MIN_COMMUNITIES", n - 1)
+    assert use_city_layout(report, "auto")
+    assert use_city_layout(report, "city") and not use_city_layout(report, "full")
+    with pytest.raises(ValueError, match="layout"):
+        render_html(report, layout="grid")
+
+
+def test_city_page_is_compact_and_self_contained(report, city_en, page_en):
+    assert city_en.startswith("<!DOCTYPE html>")
+    assert "© OpenStreetMap contributors" in city_en
+    assert 'id="fm-city-map"' in city_en and 'id="fm-table"' in city_en
+    # nothing pre-rendered per community: no <details>, no folium GeoJSON
+    assert 'class="fm-community"' not in city_en and "L.geoJson(" not in city_en
+    assert not re.search(r"<script[^>]*\bsrc\s*=", city_en, flags=re.I)
+    # the sections of the full page, in the same order
+    ids = re.findall(r'<section id="([\w-]+)"', city_en)
+    assert ids == re.findall(r'<section id="([\w-]+)"', page_en)
+    assert "fm-charts" in ids and "fm-items" in ids and "fm-method" in ids
+
+
+def test_city_data_agrees_with_the_coverage(report, city_en):
+    data, dirs, _ = _city_data(city_en)
+    cols = data["com"]["cols"]
+    com = report.coverage.communities.assign(cid=lambda d: d["community_id"].astype(str))
+    com = com.sort_values("cid")
+    assert cols["id"] == com["cid"].tolist()
+    assert cols["score"] == [round(s * 1000) for s in com["score"]]
+    assert cols["met"] == com["n_met"].tolist() and cols["req"] == com["n_required"].tolist()
+    items = data["items"]["id"]
+    assert items == [it.id for it in report.catalogue.items]
+    for k, row in enumerate(com.itertuples()):
+        missing = [str(x) for x in row.missing]  # a list per community
+        assert [items[i] for i in cols["missing"][k]] == missing
+    # every (community, item) row's status and share, decoded from the strings
+    t = report.coverage.table
+    for r in t.itertuples():
+        k, i = cols["id"].index(str(r.community_id)), items.index(r.item_id)
+        code = cols["status"][k][i]
+        assert code == {"met": "1", "missing": "0", "no_data": "-"}[r.status]
+        if np.isfinite(r.share_within_tier):
+            assert ord(cols["share"][k][i]) - 40 == round(r.share_within_tier * 100)
+        else:
+            assert cols["share"][k][i] == "!"
+    assert len(dirs) == len(cols["id"])
+    assert len(re.findall(r'id="fm-dir-\d+"', city_en)) == 1  # 12 communities: one chunk
+
+
+def test_city_directory_agrees_with_the_service_directory(report, city_en):
+    """The nearest facilities per item, their count and minutes, from service_directory."""
+    from fifteenmin import settings
+
+    data, dirs, _ = _city_data(city_en)
+    ids, items = data["com"]["cols"]["id"], data["items"]["id"]
+    names = data["fac"]["name"]
+    d = service_directory(report)
+    checked = 0
+    for (cid, item_id), g in d.groupby(["community_id", "item_id"]):
+        line = json.loads(dirs[ids.index(str(cid))])
+        entry = next(e for e in line if e[0] == items.index(item_id))
+        assert entry[1] == len(g)
+        shown = g.head(settings.HTML_CITY_FACILITIES_SHOWN)
+        minutes = entry[3::3]
+        assert minutes == [round(m * 10) for m in shown["minutes"]]
+        for f, (_, row) in zip(entry[2::3], shown.iterrows(), strict=True):
+            assert data["fac"]["osm"][f] == row["osm_type"][0] + str(row["osm_id"])
+            assert row["name"] == "" or row["name"] in names[f]
+        checked += 1
+    assert checked > 50
+
+
+def test_city_geometry_round_trips(report, city_en):
+    """Decoded polygons lie within the simplification tolerance of the communities."""
+    from fifteenmin import settings
+
+    data, _, areas = _city_data(city_en)
+    scale = data["scale"]
+
+    def decode(g):
+        polys = []
+        for poly in g:
+            rings = []
+            for r in poly:
+                xy = np.cumsum(np.array(r, dtype=float).reshape(-1, 2), axis=0) / scale
+                rings.append(xy[:, ::-1])
+            polys.append(shapely.Polygon(rings[0], rings[1:]))
+        return shapely.MultiPolygon(polys)
+
+    com = report.coverage.communities.to_crs("EPSG:4326")
+    com = com.assign(cid=com["community_id"].astype(str)).sort_values("cid")
+    tol = (settings.HTML_CITY_SIMPLIFY_M + 1.5) / 111_320
+    for g, geom in zip(data["com"]["cols"]["geom"], com.geometry, strict=True):
+        assert shapely.hausdorff_distance(decode(g), geom) < tol * 2
+    # one walking area per community, named on the page by its community
+    assert all(areas) and len(areas) == len(com)
+    area = json.loads(areas[0])
+    assert area[0][0] == 15 and decode(area[0][1]).area > 0
+
+
+def test_city_page_deterministic(report, city_en):
+    again = render_html(report, lang="en", isochrones=report.community_isochrones(), layout="city")
+    assert again.encode("utf-8") == city_en.encode("utf-8")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_city_hostile_names_are_escaped(report, lang):
+    """Names reach the page only inside the JSON, where no '<' can end the script."""
+    page = render_html(injected(report), lang=lang, layout="city")
+    for payload in (PAYLOAD_COM, PAYLOAD_FAC, PAYLOAD_TAG, PAYLOAD_ITEM):
+        assert payload.split('"')[0] not in page
+    assert "</script><" not in page.split('id="fm-data">', 1)[1].split("</script>", 1)[0]
+    assert "\\u003c/script>" in page  # the community's "</script>", escaped in the JSON
+    data, _, _ = _city_data(page)
+    assert PAYLOAD_COM in data["com"]["cols"]["name"]  # the exact name, decoded
+    assert any(PAYLOAD_FAC in n for n in data["fac"]["name"])
+    # only our own scripts: Leaflet, the data (JSON, directory lines), the city script
+    assert len(re.findall(r"<script\b", page)) == 4

@@ -36,6 +36,13 @@ __all__ = [
     "ENGINES",
     "FLOOR_AREA_PER_PERSON_M2",
     "GRID_SIZE_M",
+    "HTML_CITY_AREA_MIN_HOLE_M2",
+    "HTML_CITY_AREA_SIMPLIFY_M",
+    "HTML_CITY_CHUNK",
+    "HTML_CITY_COORD_SCALE",
+    "HTML_CITY_FACILITIES_SHOWN",
+    "HTML_CITY_MIN_COMMUNITIES",
+    "HTML_CITY_SIMPLIFY_M",
     "ISOCHRONE_BUFFER_M",
     "ISOCHRONE_QUAD_SEGS",
     "LANG",
@@ -287,3 +294,28 @@ COMMUNITY_SIZE_HA: Final[tuple[float, float]] = (2.25, 6.25)
 #: this share of its outline (within 3 m), when it has a gate on its outline, or when the
 #: compound itself is tagged ``access=private|no`` or ``barrier=*``.
 COMPOUND_BARRIER_SHARE: Final[float] = 0.5
+# --- The city layout of report.html (output/html/city*.py) ---------------------------------
+
+#: report.html switches from its full layout (every community's directory pre-rendered, one
+#: map feature per facility) to its city layout (an overview map, a searchable table and
+#: details rendered on demand from compact data) above this many communities. The full
+#: layout of a 199-community city is 18 MB with 103,000 DOM nodes (issue 9).
+HTML_CITY_MIN_COMMUNITIES: Final[int] = 50
+#: Coordinates of the city layout are integers in units of 1 / this many degrees (1e-5
+#: degrees: 1.1 m of latitude), as Google's polyline encoding uses.
+HTML_CITY_COORD_SCALE: Final[int] = 100_000
+#: Community polygons and walking areas of the city layout are simplified by this many
+#: metres (Douglas-Peucker; about one screen pixel at zoom 17).
+HTML_CITY_SIMPLIFY_M: Final[float] = 1.5
+#: A community's service directory in the city layout lists this many facilities of an
+#: item (the nearest), and counts the others.
+HTML_CITY_FACILITIES_SHOWN: Final[int] = 5
+#: Walking areas of the city layout are simplified by this many metres: they are drawn one
+#: at a time over the community, at neighbourhood zoom (buffered streets have many vertices).
+HTML_CITY_AREA_SIMPLIFY_M: Final[float] = 8.0
+#: Holes of walking areas smaller than this (m²: the inside of a block the buffered streets
+#: do not reach) are left out of the city layout's drawing.
+HTML_CITY_AREA_MIN_HOLE_M2: Final[float] = 10_000.0
+#: The city layout stores the per-community lines (service directory, walking area) in
+#: elements of this many communities: opening one community reads only its element.
+HTML_CITY_CHUNK: Final[int] = 256

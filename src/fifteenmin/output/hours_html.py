@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from ..pipeline import Results
 
-__all__ = ["opening_hours_section"]
+__all__ = ["opening_hours_section", "opening_hours_title"]
 
 _LABELS = {
     "en": {
@@ -93,6 +93,17 @@ def _time_table(rows: pd.DataFrame, L: dict[str, str], lang: str) -> str:
         f'<div class="fm-scroll"><table class="fm-items fm-hours"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div>"
     )
+
+
+def opening_hours_title(lang: str) -> str:
+    """The title of the opening-hours section (and its link in the page's navigation).
+
+    Examples
+    --------
+    >>> opening_hours_title("en")
+    'Opening hours'
+    """
+    return labels(_LABELS, lang)["title"]
 
 
 def opening_hours_section(report: Results, lang: str) -> str:

@@ -43,8 +43,19 @@ One module per concern:
 ``map``                   the folium map (features, layers, legend, ids, bounds)
 ``fragment``              the summary fragment (:func:`report_html_fragment`)
 ``sections``              the items, communities and sites tables
-``page``                  the page (:func:`render_html`) and its file (:func:`write_html`)
+``city_data``             the city layout's compact data (vectorised)
+``city_js``               the city layout's script (map, clusters, table, details)
+``city``                  the city layout's pieces (map, detail panel, table, data)
+``page``                  the page (:func:`render_html`), its sections
+                          (:data:`~fifteenmin.output.html.page.SECTIONS`) and its file
+                          (:func:`write_html`)
 ========================  ==========================================================
+
+Above :data:`~fifteenmin.settings.HTML_CITY_MIN_COMMUNITIES` communities the page uses its
+city layout (:mod:`fifteenmin.output.html.city`): an overview map with clustered
+facilities, a searchable community table and each community's details rendered on demand
+from compact embedded data, instead of one pre-rendered block and map feature per
+community and facility.
 
 Examples
 --------

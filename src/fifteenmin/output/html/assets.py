@@ -20,6 +20,7 @@ from ..._maps import leaflet_assets
 from ..fonts import CJK_FAMILY
 
 __all__ = [
+    "CITY_CSS",
     "FONT_LOAD_JS",
     "FRAGMENT_CSS",
     "NARROW_PX",
@@ -123,6 +124,31 @@ margin-right:1.4em;vertical-align:top}
 color:#666;font-size:.85em;font-weight:400}
 .fm-page .fm-communities td:nth-child(2){font-size:.85em;color:#555}
 .fm-page .fm-communities td:nth-child(2)::before{display:inline;margin-right:.4em}
+}
+"""
+)
+
+#: CSS of the city layout (:mod:`fifteenmin.output.html.city`), after :data:`PAGE_CSS`.
+CITY_CSS = (
+    """
+.fm-city-map{position:absolute;top:0;right:0;bottom:0;left:0}
+.fm-city-map .leaflet-overlay-pane>svg{pointer-events:none}
+.fm-label{font-weight:600}
+.fm-cluster{background:rgba(49,130,189,.55);border:1px solid rgba(255,255,255,.8);
+border-radius:50%;color:#fff;font:600 11px/1 system-ui,sans-serif;text-shadow:0 0 2px #000;
+display:flex;align-items:center;justify-content:center}
+.fm-detail{border:1px solid #ccc;border-radius:4px;padding:.3em .9em;margin:.8em 0}
+.fm-detail h3{margin:.4em 0}
+.fm-search input{font:inherit;padding:.35em .6em;width:24em;max-width:100%;box-sizing:border-box}
+.fm-city-table th{cursor:pointer;user-select:none}
+.fm-city-table th[aria-sort=ascending]::after{content:" \\25B2";font-size:.75em}
+.fm-city-table th[aria-sort=descending]::after{content:" \\25BC";font-size:.75em}
+.fm-city-table td:first-child a{cursor:pointer}
+"""
+    + _NARROW
+    + """{
+.fm-search input{width:100%}
+.fm-detail{padding:.3em .5em}
 }
 """
 )

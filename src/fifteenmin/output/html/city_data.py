@@ -1,0 +1,433 @@
+"""The compact data of the city layout of the report page, built with array operations.
+
+A city has tens of thousands of communities: the city layout
+(:mod:`fifteenmin.output.html.city`) embeds its data once, in columns (one array per field,
+not one object per row), and the page renders a community's details only when it is opened.
+Everything here is vectorised (no per-row ``.loc``, no GeoJSON round trip): at 27,556
+communities it takes seconds.
+
+Encodings (decoded by the page's script):
+
+* **geometry**: per community, a list of polygons, each a list of rings, each ring a flat
+  list of integers ``[lat0, lon0, dlat1, dlon1, ...]`` in units of
+  :data:`~fifteenmin.settings.HTML_CITY_COORD_SCALE` (1e-5 degrees, about 1 m), the first
+  pair absolute and the others differences; simplified by
+  :data:`~fifteenmin.settings.HTML_CITY_SIMPLIFY_M` metres first.
+* **shares and statuses**: one string per community with one character per catalogue item:
+  the share within the tier as ``chr(40 + percent)`` (``"!"`` when unknown), and the status
+  as ``"1"`` met, ``"0"`` missing, ``"-"`` no data, ``" "`` not scored.
+* **service directory** (one JSON line per community, parsed on demand): per catalogue item
+  with an entry ``[item, count, facility, tenths of a minute, percent, ...]`` with the
+  nearest :data:`~fifteenmin.settings.HTML_CITY_FACILITIES_SHOWN` facilities within the tier,
+  or ``[item, 0, facility, tenths]`` naming the nearest facility beyond the tier.
+
+Examples
+--------
+>>> data, lines = city_data(rep, "en", None)  # doctest: +SKIP
+>>> sorted(data)  # doctest: +SKIP
+['cats', 'com', 'fac', 'items', ...]
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ... import settings
+from ...directory import facility_frame, service_directory
+from .common import community_name, community_units, display_name, score_colour
+
+if TYPE_CHECKING:
+    from ...pipeline import Results
+
+__all__ = ["city_data", "encode_geometries"]
+
+#: Category colours of facility points (the same order as the map of the full layout).
+CATEGORY_COLOURS = (
+    "#1f77b4",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#17becf",
+    "#393b79",
+    "#ff7f0e",
+    "#e377c2",
+    "#bcbd22",
+    "#2ca02c",
+    "#7f7f7f",
+    "#637939",
+    "#8c6d31",
+    "#843c39",
+    "#7b4173",
+)
+
+
+def encode_geometries(
+    geoms: Sequence[Any] | np.ndarray, tolerance_m: float, min_hole_m2: float = 0.0
+) -> list[Any]:
+    """Polygons (WGS-84) as nested lists of delta-encoded integer rings (see the module).
+
+    ``None`` or empty geometries give ``[]``. Simplified by ``tolerance_m`` metres (about;
+    in degrees of latitude) and rounded to :data:`~fifteenmin.settings.HTML_CITY_COORD_SCALE`;
+    holes smaller than ``min_hole_m2`` square metres are left out.
+
+    Examples
+    --------
+    >>> import shapely
+    >>> encode_geometries([shapely.box(24.9, 60.1, 24.90002, 60.10001)], 0.0)
+    [[[6010000, 2490000, 0, 2, 1, 0, 0, -2, -1, 0]]]
+    """
+    arr = np.asarray(geoms, dtype=object)
+    out: list[Any] = [[] for _ in range(len(arr))]
+    ok = np.flatnonzero(~(shapely.is_missing(arr) | shapely.is_empty(arr)))
+    if not len(ok):
+        return out
+    g = arr[ok]
+    if tolerance_m > 0:
+        g = shapely.simplify(g, tolerance_m / 111_320.0, preserve_topology=False)
+    parts, part_of = shapely.get_parts(g, return_index=True)
+    rings, ring_of = shapely.get_rings(parts, return_index=True)
+    coords, coord_of = shapely.get_coordinates(rings, return_index=True)
+    small = np.zeros(len(rings), dtype=bool)
+    if min_hole_m2 > 0 and len(rings):
+        lat = np.radians(np.clip(shapely.get_y(shapely.centroid(rings)), -89.0, 89.0))
+        m2 = shapely.area(shapely.polygons(rings)) * 111_320.0**2 * np.cos(lat)
+        small = m2 < min_hole_m2
+    scale = settings.HTML_CITY_COORD_SCALE
+    q = np.rint(coords[:, ::-1] * scale).astype(np.int64)  # (lat, lon) integers
+    first = np.r_[True, coord_of[1:] != coord_of[:-1]]
+    d = q.copy()
+    d[1:] -= q[:-1]
+    d[first] = q[first]
+    # drop a closed ring's last point (Leaflet closes polygons) and repeated points
+    last = np.r_[coord_of[1:] != coord_of[:-1], True]
+    keep = ~last & (first | np.any(d != 0, axis=1))
+    flat = d[keep].ravel().tolist()
+    counts = np.bincount(coord_of[keep], minlength=len(rings)) * 2
+    starts = np.r_[0, np.cumsum(counts)]
+    poly: list[Any] = []
+    valid = False
+    for r in range(len(rings)):
+        part = ring_of[r]
+        ring = flat[starts[r] : starts[r + 1]]
+        if r == 0 or ring_of[r - 1] != part:  # an exterior ring
+            valid = counts[r] >= 6  # three points at least
+            if valid:
+                poly = [ring]
+                out[int(ok[part_of[part]])].append(poly)
+        elif valid and counts[r] >= 6 and not small[r]:  # a hole
+            poly.append(ring)
+    return out
+
+
+def _communities(report: Results, lang: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The communities sorted by id, and their columns for the page."""
+    com = report.coverage.communities
+    ids = com["community_id"].astype(str).to_numpy()
+    order = np.argsort(ids, kind="stable")
+    com = com.iloc[order].reset_index(drop=True)
+    ids = ids[order]
+    units = community_units(report)
+    unit_names = sorted(set(units.values()))
+    unit_code = {u: k for k, u in enumerate(unit_names)}
+    weight = com["weight"].to_numpy(dtype=np.float64)
+    score = com["score"].to_numpy(dtype=np.float64)
+    colours = [score_colour(s, w) for s, w in zip(score, weight, strict=True)]
+    palette = sorted(set(colours))
+    pal_code = {c: k for k, c in enumerate(palette)}
+    cols = {
+        "id": ids.tolist(),
+        "name": [community_name(n, lang) for n in com["community_name"].to_numpy()],
+        "score": _rounded(score, 1000),
+        "met": com["n_met"].to_numpy(dtype=np.int64).tolist(),
+        "req": com["n_required"].to_numpy(dtype=np.int64).tolist(),
+        "weight": _rounded(weight, 1),
+        "unit": [unit_code.get(units.get(c, ""), -1) for c in ids],
+        "colour": [pal_code[c] for c in colours],
+    }
+    return com, {"cols": cols, "units": unit_names, "palette": palette}
+
+
+def _rounded(values: np.ndarray, scale: int) -> list[int | None]:
+    """``round(values * scale)`` as ints, ``None`` where not finite."""
+    fin = np.isfinite(values)
+    r = np.where(fin, np.rint(np.where(fin, values, 0.0) * scale), 0).astype(np.int64).tolist()
+    return [v if f else None for v, f in zip(r, fin.tolist(), strict=True)]
+
+
+def _status_strings(report: Results, ids: np.ndarray) -> tuple[list[str], list[str]]:
+    """Per community (in ``ids`` order): its shares and statuses as strings (see the module)."""
+    items = [it.id for it in report.catalogue.items]
+    n_com, n_it = len(ids), len(items)
+    share = np.full((n_com, n_it), -1, dtype=np.int64)
+    status = np.full((n_com, n_it), ord(" "), dtype=np.int64)
+    t = report.coverage.table
+    if len(t) and n_it:
+        ci = pd.Index(ids).get_indexer(t["community_id"].astype(str))
+        ii = pd.Index(items).get_indexer(t["item_id"].astype(str))
+        ok = (ci >= 0) & (ii >= 0)
+        s = t["share_within_tier"].to_numpy(dtype=np.float64)
+        pc = np.where(np.isfinite(s), np.rint(np.nan_to_num(s) * 100), -1).astype(np.int64)
+        share[ci[ok], ii[ok]] = pc[ok]
+        met = t["met"].to_numpy(dtype=bool)
+        st = t["status"].astype(str).to_numpy() if "status" in t.columns else None
+        code = np.where(met, ord("1"), ord("0"))
+        if st is not None:
+            code = np.where(st == "no_data", ord("-"), code)
+        status[ci[ok], ii[ok]] = code[ok]
+    share_chr = np.where(share >= 0, 40 + share, ord("!"))
+    return _rows_as_text(share_chr), _rows_as_text(status)
+
+
+def _rows_as_text(codes: np.ndarray) -> list[str]:
+    """Each row of a matrix of character codes as a string."""
+    if codes.shape[1] == 0:
+        return [""] * codes.shape[0]
+    u = codes.astype(np.uint32).view(f"U{codes.shape[1]}").ravel()
+    return u.tolist()
+
+
+def _ids_per_row(values: np.ndarray, items: list[str]) -> list[list[int]]:
+    """``;``-joined item ids (or lists) per community → catalogue positions."""
+    pos = {it: k for k, it in enumerate(items)}
+    out = []
+    for v in values:
+        if isinstance(v, str):
+            ids = [x for x in v.split(";") if x]
+        elif isinstance(v, list | tuple | np.ndarray):
+            ids = [str(x) for x in v]
+        else:
+            ids = []
+        out.append([pos.get(i, -1) for i in ids])
+    return out
+
+
+def city_data(
+    report: Results, lang: str, isochrones: gpd.GeoDataFrame | None
+) -> tuple[dict[str, Any], list[str], list[str]]:
+    """The page's data: (compact data, directory lines, walking-area lines), by community.
+
+    The directory and walking-area lines are JSON texts, one per community (in the order of
+    the data's ``com.cols.id``), parsed by the page only when the community is opened;
+    ``""`` when there is none.
+
+    Examples
+    --------
+    >>> data, directory, areas = city_data(rep, "en", None)  # doctest: +SKIP
+    """
+    cat = report.catalogue
+    items = [it.id for it in cat.items]
+    com, com_data = _communities(report, lang)
+    ids = np.asarray(com_data["cols"]["id"], dtype=object)
+    shares, statuses = _status_strings(report, ids.astype(str))
+    missing = _ids_per_row(com["missing"].to_numpy(), items)
+    gaps = (
+        _ids_per_row(com["data_gaps"].to_numpy(), items)
+        if "data_gaps" in com.columns
+        else [[] for _ in range(len(com))]
+    )
+    geoms = gpd.GeoSeries(com.geometry.values, crs=com.crs)
+    if geoms.crs is not None:
+        geoms = geoms.to_crs("EPSG:4326")
+    com_data["cols"].update(
+        share=shares,
+        status=statuses,
+        missing=missing,
+        gaps=gaps,
+        geom=encode_geometries(geoms.values, settings.HTML_CITY_SIMPLIFY_M),
+    )
+    fac, point_of = _facility_points(report, lang)
+    directory = _directory_lines(report, ids.astype(str), point_of)
+    areas = _area_lines(isochrones, ids.astype(str))
+    data = {
+        "items": _items(report, lang),
+        "cats": _categories(report, lang),
+        "com": com_data,
+        "fac": fac,
+        "scale": settings.HTML_CITY_COORD_SCALE,
+    }
+    return data, directory, areas
+
+
+def _category_order(report: Results) -> list[str]:
+    cat = report.catalogue
+    order = [c.id for c in cat.categories]
+    for it in cat.items:
+        if it.category not in order:
+            order.append(it.category)
+    return order
+
+
+def _items(report: Results, lang: str) -> dict[str, list[Any]]:
+    cat = report.catalogue
+    order = _category_order(report)
+    return {
+        "id": [it.id for it in cat.items],
+        "name": [it.name(lang) for it in cat.items],
+        "tier": [float(it.tier_minutes) for it in cat.items],
+        "req": [int(bool(it.required)) for it in cat.items],
+        "cat": [order.index(it.category) for it in cat.items],
+    }
+
+
+def _categories(report: Results, lang: str) -> dict[str, list[str]]:
+    cat = report.catalogue
+    known = {c.id: c.name(lang) for c in cat.categories}
+    order = _category_order(report)
+    return {
+        "id": order,
+        "name": [known.get(c, c) for c in order],
+        "colour": [CATEGORY_COLOURS[k % len(CATEGORY_COLOURS)] for k in range(len(order))],
+    }
+
+
+def _facility_points(report: Results, lang: str) -> tuple[dict[str, Any], np.ndarray]:
+    """Map points (one per OSM object and category) and each facility row's point.
+
+    Returns the points' columns (``lat``/``lon`` integers, category, name, items, OSM
+    reference) and, per row of :func:`~fifteenmin.directory.facility_frame`, its point's
+    position (-1 for a facility of no catalogue item).
+    """
+    fac = facility_frame(report)
+    n = len(fac)
+    empty: dict[str, Any] = {"lat": [], "lon": [], "cat": [], "name": [], "items": [], "osm": []}
+    if not n:
+        return empty, np.full(0, -1, dtype=np.int64)
+    items = [it.id for it in report.catalogue.items]
+    cat_pos = {c: k for k, c in enumerate(_category_order(report))}
+    item_cat = {it.id: cat_pos[it.category] for it in report.catalogue.items}
+    item_ids = fac["item_id"].astype(str).to_numpy()
+    df = pd.DataFrame(
+        {
+            "row": np.arange(n),
+            "cat": [item_cat.get(i, -1) for i in item_ids],
+            "rank": pd.Index(items).get_indexer(item_ids),
+            "osm_type": fac["osm_type"].astype(str).to_numpy(),
+            "osm_id": fac["osm_id"].astype(str).to_numpy(),
+        }
+    )
+    df = df[df["cat"] >= 0].sort_values(["cat", "osm_type", "osm_id", "rank", "row"], kind="stable")
+    key = ["cat", "osm_type", "osm_id"]
+    df["point"] = df.groupby(key, sort=False).ngroup()
+    point_of = np.full(n, -1, dtype=np.int64)
+    point_of[df["row"].to_numpy()] = df["point"].to_numpy()
+    firsts = df.drop_duplicates("point")
+    rows = firsts["row"].to_numpy()
+    geoms = fac.geometry.to_crs("EPSG:4326") if fac.crs is not None else fac.geometry
+    pts = shapely.point_on_surface(np.asarray(geoms.values, dtype=object)[rows])
+    xy = shapely.get_coordinates(pts)
+    scale = settings.HTML_CITY_COORD_SCALE
+    items_of = df.groupby("point", sort=True)["rank"].agg(list).tolist()
+    names, tags = fac["name"].to_numpy(), fac["tags"].to_numpy()
+    out = {
+        "lat": np.rint(xy[:, 1] * scale).astype(np.int64).tolist(),
+        "lon": np.rint(xy[:, 0] * scale).astype(np.int64).tolist(),
+        "cat": firsts["cat"].astype(np.int64).tolist(),
+        "name": [display_name(names[r], tags[r], lang) for r in rows],
+        "items": [v[0] if len(v) == 1 else v for v in items_of],
+        "osm": (firsts["osm_type"].str[:1] + firsts["osm_id"]).tolist(),
+    }
+    return out, point_of
+
+
+def _directory_lines(report: Results, ids: np.ndarray, point_of: np.ndarray) -> list[str]:
+    """Per community: its service directory as a JSON line (see the module)."""
+    d = service_directory(report)
+    items = [it.id for it in report.catalogue.items]
+    lines: dict[int, list[tuple[int, str]]] = {}
+    if len(d):
+        ci = pd.Index(ids).get_indexer(d["community_id"].astype(str))
+        ii = pd.Index(items).get_indexer(d["item_id"].astype(str))
+        sub = pd.DataFrame(
+            {
+                "c": ci,
+                "i": ii,
+                "f": point_of[d["facility"].to_numpy(dtype=np.int64)],
+                "m": np.rint(d["minutes"].to_numpy(dtype=np.float64) * 10).astype(np.int64),
+                "p": _percent(d["share_within_tier"].to_numpy(dtype=np.float64)),
+            }
+        )
+        sub = sub[(sub["c"] >= 0) & (sub["i"] >= 0)]
+        grp = sub.groupby(["c", "i"], sort=False)
+        sub = sub.assign(n=grp["f"].transform("size"), k=grp.cumcount())
+        sub = sub[sub["k"] < settings.HTML_CITY_FACILITIES_SHOWN]
+        tok = (
+            sub["f"].astype(str) + "," + sub["m"].astype(str) + "," + sub["p"].astype(str)
+        ).to_numpy()
+        sub = sub.assign(tok=tok)
+        per = sub.groupby(["c", "i"], sort=True).agg(n=("n", "first"), tok=("tok", ",".join))
+        for (c, i), n, t in zip(per.index, per["n"], per["tok"], strict=True):
+            lines.setdefault(int(c), []).append((int(i), f"[{int(i)},{int(n)},{t}]"))
+    for (c, i), (minutes, f) in _nearest_beyond(report, ids, point_of).items():
+        have = {k for k, _ in lines.get(c, [])}
+        if i not in have:
+            lines.setdefault(c, []).append((i, f"[{i},0,{f},{minutes}]"))
+    return [
+        "[" + ",".join(t for _, t in sorted(lines[c])) + "]" if c in lines else ""
+        for c in range(len(ids))
+    ]
+
+
+def _percent(share: np.ndarray) -> np.ndarray:
+    fin = np.isfinite(share)
+    return np.where(fin, np.rint(np.where(fin, share, 0) * 100), -1).astype(np.int64)
+
+
+def _nearest_beyond(
+    report: Results, ids: np.ndarray, point_of: np.ndarray
+) -> dict[tuple[int, int], tuple[int, int]]:
+    """Per (community, item): tenths of a minute from its best-placed origin, and the point."""
+    which = report.origin_nearest
+    minutes = report.origin_minutes
+    if which is None or not len(minutes) or not len(report.residents):
+        return {}
+    com = pd.Index(ids).get_indexer(report.residents["community_id"].astype(str))
+    items = [it.id for it in report.catalogue.items]
+    travel_items = [it.id for it in report.travel.items]
+    out: dict[tuple[int, int], tuple[int, int]] = {}
+    for k, item_id in enumerate(travel_items):
+        i = items.index(item_id) if item_id in items else -1
+        m = np.where(np.isfinite(minutes[:, k]), minutes[:, k], np.inf)
+        ok = (com >= 0) & np.isfinite(m) & (which[:, k] >= 0)
+        rows = np.flatnonzero(ok)
+        if i < 0 or not len(rows):
+            continue
+        order = rows[np.lexsort((rows, m[rows], com[rows]))]
+        first = order[np.r_[True, com[order][1:] != com[order][:-1]]]
+        pts = point_of[which[first, k]]
+        tenths = np.rint(m[first] * 10).astype(np.int64)
+        for c, t, p in zip(com[first].tolist(), tenths.tolist(), pts.tolist(), strict=True):
+            if p >= 0:
+                out[(c, i)] = (t, p)
+    return out
+
+
+def _area_lines(isochrones: gpd.GeoDataFrame | None, ids: np.ndarray) -> list[str]:
+    """Per community: its walking area(s) as a JSON line ``[[minutes, geometry], ...]``."""
+    out = [""] * len(ids)
+    if isochrones is None or "community_id" not in isochrones.columns or not len(isochrones):
+        return out
+    iso = isochrones.to_crs("EPSG:4326")
+    ci = pd.Index(ids).get_indexer(iso["community_id"].astype(str))
+    minutes = pd.to_numeric(iso["minutes"], errors="coerce").to_numpy(dtype=np.float64)
+    keep = np.flatnonzero((ci >= 0) & np.isfinite(minutes))
+    keep = keep[np.lexsort((-minutes[keep], ci[keep]))]  # the largest first
+    enc = encode_geometries(
+        iso.geometry.values[keep],
+        settings.HTML_CITY_AREA_SIMPLIFY_M,
+        settings.HTML_CITY_AREA_MIN_HOLE_M2,
+    )
+
+    per: dict[int, list[Any]] = {}
+    for c, m, g in zip(ci[keep].tolist(), minutes[keep].tolist(), enc, strict=True):
+        if g:
+            per.setdefault(c, []).append([m, g])
+    for c, v in per.items():
+        out[c] = json.dumps(v, separators=(",", ":"))
+    return out
