@@ -30,7 +30,6 @@ import math
 import os
 import time
 import warnings
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -41,10 +40,12 @@ import pandas as pd
 import shapely
 
 from . import settings
+from ._dask import THREADS_PER_WORKER, dask_client
 from ._errors import ConfigError
+from ._kernel import HAVE_NUMBA
 from ._osm import OSMData
 from ._progress import bar, logger
-from .batch_run import _client
+from .batch_studies import Study
 from .batch_task import _kernel_threads, _peak_rss, one_line
 from .catalogue import Catalogue, load_catalogue
 from .communities import communities_from_osm
@@ -57,10 +58,16 @@ from .pipeline import Progress, _Clock, _read, _residents, _user_inputs
 from .report import Report
 from .routing import TravelTimes, _speeds, item_speeds, origin_times, travel_times
 
-__all__ = ["TileRun", "TiledReport", "check_tiles", "run_tiled", "tile_margin_m"]
+__all__ = [
+    "TileRun",
+    "TiledReport",
+    "check_tiles",
+    "route_tile",
+    "run_tiled",
+    "tile_margin_m",
+    "tiled_study_report",
+]
 
-#: Threads of the shortest-path kernels per tile on a local cluster (one tile per core).
-_THREADS_PER_WORKER = 1
 #: Metres added to a facility's box when picking a tile's facilities: entrances count within
 #: 2 m of a polygon's boundary (:func:`fifteenmin.facilities.access_points`).
 _ENTRANCE_SLACK_M = 10.0
@@ -280,7 +287,7 @@ def run_tiled(
     cfg = (config or RunConfig()).replace(**options) if options else (config or RunConfig())
     clock = _Clock(progress)
     frame = _frame(osm_file, cfg, clock)
-    net, homes = frame["net"], frame["homes"]
+    net = frame["net"]
     grid = _Grid(net, n_tiles)
     margin = tile_margin_m(cfg, frame["cat"])
     logger.info(
@@ -289,18 +296,50 @@ def run_tiled(
     )
     parts = _parts(frame, grid, margin)
     if threads is None and scheduler is None:
-        threads = _THREADS_PER_WORKER
+        threads = THREADS_PER_WORKER
     outs: list[_Out] = []
-    with _client(scheduler, workers, max(1, len(parts))) as client:
+    with dask_client(scheduler, workers, max(1, len(parts))) as client:
         outs = _run(client, parts, threads)
     clock.lap("travel_times", lambda sec: f"{len(outs)} tiles routed in {sec:.2f} s")
     return _merge(frame, outs, cfg, clock)
 
 
+def tiled_study_report(study: Study) -> TiledReport:
+    """A batch study's report, tile by tile (``tiles`` column of a studies table).
+
+    Inside a Dask task of a batch, the tiles are tasks of the same cluster (the study's task
+    leaves its worker's thread pool while they run, :func:`distributed.worker_client`);
+    elsewhere, of a new local cluster.
+
+    Examples
+    --------
+    >>> from fifteenmin.batch_studies import read_studies
+    >>> study = read_studies([{"study": "big", "osm_file": "big.osm.pbf", "tiles": 4}])[0]
+    >>> tiled_study_report(study).coverage.summary["communities"]  # doctest: +SKIP
+    27556
+    """
+    from distributed import get_worker, worker_client
+
+    tiles = check_tiles(study.write.tiles)
+    threads = None
+    if HAVE_NUMBA:  # the tiles' kernels use the threads the batch gave the study's task
+        import numba
+
+        threads = int(numba.get_num_threads())
+    try:
+        get_worker()
+    except ValueError:  # not in a Dask task: a local cluster of its own
+        return run_tiled(study.osm_file, tiles=tiles, config=study.config, threads=threads)
+    with worker_client() as client:
+        return run_tiled(
+            study.osm_file, tiles=tiles, config=study.config, scheduler=client, threads=threads
+        )
+
+
 def _frame(
     osm_file: str | os.PathLike[str] | OSMData | OnlineArea | None, cfg: RunConfig, clock: _Clock
 ) -> dict[str, Any]:
-    """The whole area's stages but routing, as :func:`fifteenmin.pipeline.run_pipeline` runs them."""
+    """The whole area's stages but routing, as :func:`~fifteenmin.run_pipeline` runs them."""
     cat = load_catalogue(cfg.catalogue)
     com_user, user_fac = _user_inputs(cfg, cat)
     data = _read(osm_file, cat)
@@ -451,7 +490,9 @@ def _parts(frame: dict[str, Any], grid: _Grid, margin: float) -> list[_Part]:
     return parts
 
 
-def _subnetwork(net: WalkNetwork, keep_edge: np.ndarray) -> tuple[WalkNetwork, np.ndarray, np.ndarray]:
+def _subnetwork(
+    net: WalkNetwork, keep_edge: np.ndarray
+) -> tuple[WalkNetwork, np.ndarray, np.ndarray]:
     """The network of the edges ``keep_edge``, in the same relative order of nodes and edges.
 
     Returns the sub-network, the global index of each of its nodes and of each of its edges.
