@@ -294,11 +294,11 @@ def run_tiled(
         f"{n_tiles} tiles ({grid.nx} x {grid.ny}, {grid.width / 1000:,.2f} x "
         f"{grid.height / 1000:,.2f} km each), margin {margin:,.0f} m"
     )
-    parts = _parts(frame, grid, margin)
+    parts = _Parts(frame, grid, margin)
     if threads is None and scheduler is None:
         threads = THREADS_PER_WORKER
     outs: list[_Out] = []
-    with dask_client(scheduler, workers, max(1, len(parts))) as client:
+    with dask_client(scheduler, workers, len(parts.tiles)) as client:
         outs = _run(client, parts, threads)
     clock.lap("travel_times", lambda sec: f"{len(outs)} tiles routed in {sec:.2f} s")
     return _merge(frame, outs, cfg, clock)
@@ -416,78 +416,90 @@ def _touching(bounds: np.ndarray, box: np.ndarray, pad: float) -> np.ndarray:
     )
 
 
-def _parts(frame: dict[str, Any], grid: _Grid, margin: float) -> list[_Part]:
-    """Every tile's inputs (tiles with neither nodes nor communities are left out)."""
-    net: WalkNetwork = frame["net"]
-    homes: gpd.GeoDataFrame = frame["homes"]
-    fac: gpd.GeoDataFrame = frame["fac"].reset_index(drop=True)
-    com = frame["com"].to_crs(net.crs)
-    rep = shapely.point_on_surface(np.asarray(com.geometry.values, dtype=object))
-    com_tile = grid.tile_of(shapely.get_x(rep), shapely.get_y(rep))
-    tile_of_com = dict(zip(com["community_id"].astype(str), com_tile.tolist(), strict=True))
-    home_tile = np.array(
-        [tile_of_com[c] for c in homes["community_id"].astype(str)], dtype=np.int64
-    ).reshape(-1)
-    hx = np.asarray(homes.geometry.x, dtype=np.float64)
-    hy = np.asarray(homes.geometry.y, dtype=np.float64)
-    snap = snap_points(net, homes)
-    edge_box = shapely.bounds(net.edge_geometry)
-    node_tile = grid.tile_of(net.x, net.y)
-    fac_geom = np.asarray(fac.geometry.to_crs(net.crs).values, dtype=object)
-    fac_box = shapely.bounds(fac_geom) if len(fac) else np.zeros((0, 4))
-    fac_rep = shapely.point_on_surface(fac_geom) if len(fac) else np.zeros(0, dtype=object)
-    fac_tile = grid.tile_of(shapely.get_x(fac_rep), shapely.get_y(fac_rep))
-    ent = frame["entrances"].to_crs(net.crs) if len(frame["entrances"]) else frame["entrances"]
-    ent_xy = shapely.get_coordinates(np.asarray(ent.values, dtype=object)) if len(ent) else None
-    parts = []
-    for k in range(grid.nx * grid.ny):
-        rows = np.flatnonzero(home_tile == k)
-        core = np.flatnonzero(node_tile == k)
-        if not len(rows) and not len(core):
-            continue
+class _Parts:
+    """Every tile's inputs, made one tile at a time (:meth:`part`).
+
+    ``tiles`` lists the tiles with nodes or communities (the others are left out).
+    """
+
+    def __init__(self, frame: dict[str, Any], grid: _Grid, margin: float) -> None:
+        net: WalkNetwork = frame["net"]
+        self.frame, self.grid, self.margin, self.net = frame, grid, margin, net
+        homes: gpd.GeoDataFrame = frame["homes"]
+        self.fac = fac = frame["fac"].reset_index(drop=True)
+        com = frame["com"].to_crs(net.crs)
+        rep = shapely.point_on_surface(np.asarray(com.geometry.values, dtype=object))
+        self.com_tile = grid.tile_of(shapely.get_x(rep), shapely.get_y(rep))
+        tile_of_com = dict(
+            zip(com["community_id"].astype(str), self.com_tile.tolist(), strict=True)
+        )
+        self.home_tile = np.array(
+            [tile_of_com[c] for c in homes["community_id"].astype(str)], dtype=np.int64
+        ).reshape(-1)
+        self.hx = np.asarray(homes.geometry.x, dtype=np.float64)
+        self.hy = np.asarray(homes.geometry.y, dtype=np.float64)
+        self.snap = snap_points(net, homes)
+        self.edge_box = shapely.bounds(net.edge_geometry)
+        self.node_tile = grid.tile_of(net.x, net.y)
+        fac_geom = np.asarray(fac.geometry.to_crs(net.crs).values, dtype=object)
+        self.fac_box = shapely.bounds(fac_geom) if len(fac) else np.zeros((0, 4))
+        fac_rep = shapely.point_on_surface(fac_geom) if len(fac) else np.zeros(0, dtype=object)
+        self.fac_tile = grid.tile_of(shapely.get_x(fac_rep), shapely.get_y(fac_rep))
+        ent = frame["entrances"]
+        self.ent = ent.to_crs(net.crs) if len(ent) else ent
+        self.ent_xy = (
+            shapely.get_coordinates(np.asarray(self.ent.values, dtype=object)) if len(ent) else None
+        )
+        used = np.union1d(self.home_tile, self.node_tile)
+        self.tiles = [int(k) for k in used]
+
+    def _entrances(self, f_rows: np.ndarray) -> gpd.GeoSeries:
+        """The entrances that may lie on the boundaries of facilities ``f_rows``."""
+        ent, xy = self.ent, self.ent_xy
+        if xy is None or not len(f_rows):
+            return ent.iloc[:0] if len(ent) else ent
+        around = _union_box(self.fac_box[f_rows])
+        pad = _ENTRANCE_SLACK_M
+        inside = (
+            (xy[:, 0] >= around[0] - pad)
+            & (xy[:, 0] <= around[2] + pad)
+            & (xy[:, 1] >= around[1] - pad)
+            & (xy[:, 1] <= around[3] + pad)
+        )
+        return ent[inside].reset_index(drop=True)
+
+    def part(self, k: int) -> _Part:
+        """Tile ``k``'s inputs: the network, facilities and entrances within its margin."""
+        rows = np.flatnonzero(self.home_tile == k)
+        core = np.flatnonzero(self.node_tile == k)
+        snap, hx, hy = self.snap, self.hx, self.hy
         near = rows[snap.access[rows] <= settings.MAX_SNAP_M]
         inner = _union_box(
-            grid.box(k),
+            self.grid.box(k),
             np.column_stack([hx[rows], hy[rows], hx[rows], hy[rows]]),
-            edge_box[snap.edge[near]],
+            self.edge_box[snap.edge[near]],
         )
-        keep_edge = _touching(edge_box, inner, margin)
-        keep_fac = _touching(fac_box, inner, margin - settings.MAX_SNAP_M + _ENTRANCE_SLACK_M)
-        sub, nodes, edges = _subnetwork(net, keep_edge)
-        pos = np.searchsorted(nodes, core)
-        f_rows = np.flatnonzero(keep_fac)
-        if ent_xy is not None and len(f_rows):
-            around = _union_box(fac_box[f_rows])
-            pad = _ENTRANCE_SLACK_M
-            inside = (
-                (ent_xy[:, 0] >= around[0] - pad)
-                & (ent_xy[:, 0] <= around[2] + pad)
-                & (ent_xy[:, 1] >= around[1] - pad)
-                & (ent_xy[:, 1] <= around[3] + pad)
-            )
-            entrances = ent[inside].reset_index(drop=True)
-        else:
-            entrances = ent.iloc[:0] if len(ent) else ent
-        parts.append(
-            _Part(
-                tile=k,
-                net=sub,
-                edges=edges,
-                facilities=fac.iloc[f_rows].reset_index(drop=True),
-                fac_rows=f_rows,
-                fac_owned=fac_tile[f_rows] == k,
-                entrances=entrances,
-                homes=homes.iloc[rows].reset_index(drop=True),
-                home_rows=rows,
-                core=pos,
-                core_global=core,
-                catalogue=frame["cat"],
-                speeds=dict(frame["speeds"]),
-                engine=frame["engine"],
-                communities=int(np.count_nonzero(com_tile == k)),
-            )
+        keep_edge = _touching(self.edge_box, inner, self.margin)
+        pad = self.margin - settings.MAX_SNAP_M + _ENTRANCE_SLACK_M
+        f_rows = np.flatnonzero(_touching(self.fac_box, inner, pad))
+        sub, nodes, edges = _subnetwork(self.net, keep_edge)
+        return _Part(
+            tile=k,
+            net=sub,
+            edges=edges,
+            facilities=self.fac.iloc[f_rows].reset_index(drop=True),
+            fac_rows=f_rows,
+            fac_owned=self.fac_tile[f_rows] == k,
+            entrances=self._entrances(f_rows),
+            homes=self.frame["homes"].iloc[rows].reset_index(drop=True),
+            home_rows=rows,
+            core=np.searchsorted(nodes, core),
+            core_global=core,
+            catalogue=self.frame["cat"],
+            speeds=dict(self.frame["speeds"]),
+            engine=self.frame["engine"],
+            communities=int(np.count_nonzero(self.com_tile == k)),
         )
-    return parts
 
 
 def _subnetwork(
@@ -577,32 +589,40 @@ def route_tile(part: _Part, threads: int | None = None) -> _Out:
     )
 
 
-def _run(client: Any, parts: list[_Part], threads: int | None) -> list[_Out]:
-    """Submit one task per tile (the largest first); the results in tile order."""
+def _run(client: Any, parts: _Parts, threads: int | None) -> list[_Out]:
+    """One task per tile; the results in tile order.
+
+    A tile's inputs are made when it is submitted, and at most one more tile than there are
+    workers is in flight, so neither the client (which also holds the tasks' inputs while
+    they wait, the scheduler of a local cluster running in its process) nor a worker holds
+    more than a few tiles' networks at a time.
+    """
     import secrets
 
     from distributed import as_completed
 
     run_id = secrets.token_hex(4)
-    futures = []
-    while parts:  # hand each part over and let it go: the client keeps no copy
-        p = parts.pop(0)
-        futures.append(
-            client.submit(
-                route_tile,
-                p,
-                threads,
-                key=f"fifteenmin-tile-{run_id}-{p.tile}",
-                pure=False,
-                priority=p.net.n_nodes,
-            )
+    todo = list(parts.tiles)
+    window = max(1, len(client.scheduler_info().get("workers", {}))) + 1
+
+    futures: list[Any] = []
+
+    def submit(k: int) -> Any:
+        fut = client.submit(
+            route_tile, parts.part(k), threads, key=f"fifteenmin-tile-{run_id}-{k}", pure=False
         )
-        del p
+        futures.append(fut)
+        return fut
+
+    running = as_completed([submit(todo.pop(0)) for _ in range(min(window, len(todo)))])
     outs = []
     try:
-        for fut in bar(as_completed(futures), "tiles", total=len(futures), unit="tile"):
+        for fut in bar(running, "tiles", total=len(parts.tiles), unit="tile"):
             outs.append(fut.result())
-    finally:
+            futures.remove(fut)  # the worker may drop the tile's results now
+            if todo:
+                running.add(submit(todo.pop(0)))
+    finally:  # leaving early (an error, Ctrl-C): the tiles not yet finished are cancelled
         client.cancel(futures)
     return sorted(outs, key=lambda o: o.run.tile)
 
@@ -617,7 +637,7 @@ def _merge(frame: dict[str, Any], outs: list[_Out], cfg: RunConfig, clock: _Cloc
     minutes = np.full((len(homes), n_items), np.inf)
     nearest = np.full((len(homes), n_items), -1, dtype=np.int64)
     metres = np.full((n_items, net.n_nodes), np.inf)
-    label = np.full((n_items, net.n_nodes), -1, dtype=np.int64)
+    label = np.full((n_items, net.n_nodes), -1, dtype=np.int32)
     seen = np.zeros(len(homes), dtype=np.int64)
     for o in outs:
         minutes[o.home_rows] = o.minutes
@@ -646,7 +666,7 @@ def _merge(frame: dict[str, Any], outs: list[_Out], cfg: RunConfig, clock: _Cloc
     tt = TravelTimes(
         items=items,
         metres=metres,
-        facility=label.astype(np.int32),
+        facility=label,
         speed=speed,
         cutoff_m=np.full(n_items, cutoff_min) * 60.0 * speed,
         facilities=fac,
