@@ -387,7 +387,9 @@ class _Grid:
         self.width, self.height = w / self.nx, h / self.ny
 
     def tile_of(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        """The tile of each point (points outside go to the nearest tile)."""
+        """The tile of each point (points outside go to the nearest tile; no point: tile 0)."""
+        x = np.where(np.isfinite(x), x, self.x0)
+        y = np.where(np.isfinite(y), y, self.y0)
         ix = np.clip(np.floor((x - self.x0) / self.width), 0, self.nx - 1).astype(np.int64)
         iy = np.clip(np.floor((y - self.y0) / self.height), 0, self.ny - 1).astype(np.int64)
         return iy * self.nx + ix
@@ -403,6 +405,8 @@ def _union_box(*bounds: np.ndarray) -> np.ndarray:
     """The box around boxes ``(n, 4)`` (NaN rows ignored)."""
     b = np.vstack([np.atleast_2d(x) for x in bounds if len(x)])
     b = b[np.isfinite(b).all(axis=1)]
+    if not len(b):  # nothing with a geometry: a box nothing lies in
+        return np.full(4, np.nan)
     return np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()])
 
 
