@@ -26,6 +26,7 @@ resident origins once, as a single run does (``docs/scale.md``).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import time
@@ -209,6 +210,20 @@ class _Part:
     speeds: dict[str, float]
     engine: str
     communities: int
+
+
+    def __getstate__(self) -> dict[str, Any]:
+        # the street geometries travel as one array of WKB (shapely pickles each geometry
+        # on its own, many times slower); coordinates are kept exactly
+        state = dict(self.__dict__)
+        net = state["net"]
+        state["net"] = dataclasses.replace(net, edge_geometry=shapely.to_wkb(net.edge_geometry))
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        net = state["net"]
+        state["net"] = dataclasses.replace(net, edge_geometry=shapely.from_wkb(net.edge_geometry))
+        self.__dict__.update(state)
 
 
 @dataclass
