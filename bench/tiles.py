@@ -242,6 +242,74 @@ def report(res: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+# -- the national estimate's assumptions (docs/scale.md; the first four as bench/batch.py) ---
+#: Built-up area of China's cities (设市城市), km² (MOHURD, 2022年城市建设状况公报).
+CITY_AREA_KM2 = 63_700
+#: Cities, one study each.
+CITIES = 690
+#: The largest single built-up area, km² (Chongqing's 1,641 km² in 2022), taken as a square.
+LARGEST_KM2 = 1_650
+#: Walking-network nodes per km² of built-up area (OSM in Chinese cities today, a middle
+#: assumption, a fully mapped centre).
+DENSITIES = (100, 500, 2_000)
+#: Workers of the cluster.
+WORKERS = 100
+#: Side of a tile, km: a study larger than one tile is cut into tiles of about this side.
+TILE_KM = 10.0
+#: Margin on the measured per-node costs (as bench/batch.py: real cities hold more per node).
+MARGIN = 2.0
+
+
+def estimate(res: dict[str, Any]) -> str:
+    """All of China on a 100-worker cluster, from the measured client and per-tile costs."""
+    import fifteenmin as fm
+
+    med = statistics.median
+    w = res["workers"][0]
+    runs = [r[f"w{w}"] for r in res["rounds"]]
+    nodes = res["rounds"][0]["untiled"]["nodes"]
+    tiles = [t for x in runs for t in x["tiles"]]
+    base = min(t["rss_before_mb"] for t in tiles)
+    tile_cpu = med(t["cpu_seconds"] / t["nodes"] for t in tiles) * MARGIN
+    tile_mb = max((t["peak_rss_mb"] - base) / t["nodes"] for t in tiles) * MARGIN
+    client_cpu = med((x["client_run_cpu_s"] + x["write_cpu_s"]) / nodes for x in runs) * MARGIN
+    client_mb = med((x["client_peak_mb"] - x["client_import_mb"]) / nodes for x in runs) * MARGIN
+    client_base = med(x["client_import_mb"] for x in runs)
+    g = fm.tile_margin_m() / 1000
+    side = LARGEST_KM2**0.5
+    n_tiles = max(1, round(side / TILE_KM)) ** 2
+    tile_side = side / n_tiles**0.5
+    dup = ((tile_side + 2 * g) / tile_side) ** 2  # tile + margin over tile
+    lines = [
+        f"measured (n = {res['size']}, x{MARGIN:g}): client {client_cpu * 1e3:.3f} CPU s and "
+        f"{client_mb * 1e3:.2f} MB per 1,000 nodes (+ {client_base:.0f} MB imports); a tile "
+        f"{tile_cpu * 1e3:.3f} CPU s and {tile_mb * 1e3:.2f} MB per 1,000 nodes of tile and "
+        f"margin (+ {base:.0f} MB worker); margin {g:.2f} km; largest study: {n_tiles} tiles of "
+        f"{tile_side:.1f} km, each routing {dup:.2f}x its own nodes",
+        "",
+        "| nodes per km² | core-hours, all cities (client + tiles) | largest study: client CPU "
+        "min | client memory GB | tiles | one tile: nodes incl. margin | one tile: CPU s | "
+        "one tile: memory GB | wall time on 100 workers, min |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for rho in DENSITIES:
+        total = CITY_AREA_KM2 * rho
+        core_h = (total * client_cpu + total * dup * tile_cpu) / 3600
+        big = LARGEST_KM2 * rho
+        c_min = big * client_cpu / 60
+        c_gb = (client_base + big * client_mb) / 1024
+        t_nodes = rho * (tile_side + 2 * g) ** 2
+        t_s = t_nodes * tile_cpu
+        t_gb = (base + t_nodes * tile_mb) / 1024
+        waves = -(-n_tiles // WORKERS)
+        wall = max(core_h * 60 / WORKERS, c_min + waves * t_s / 60)
+        lines.append(
+            f"| {rho:,} | {core_h:,.1f} | {c_min:,.1f} | {c_gb:,.1f} | {n_tiles} | "
+            f"{t_nodes / 1e3:,.0f} k | {t_s:,.1f} | {t_gb:,.2f} | {wall:,.1f} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         mode, rest = sys.argv[2], sys.argv[3:]
@@ -259,12 +327,15 @@ def main() -> None:
     p.add_argument("--report", metavar="JSON", help="print the tables of a saved run")
     a = p.parse_args()
     if a.report:
-        print(report(json.loads(Path(a.report).read_text())))
+        res = json.loads(Path(a.report).read_text())
+        print(report(res))
+        print(estimate(res))
         return
     res = run(a.size, a.tiles, [int(w) for w in a.workers.split(",")], a.runs)
     path = CACHE / f"tiles_{a.size}.json"
     path.write_text(json.dumps(res, indent=1))
     print(report(res))
+    print(estimate(res))
     print(f"saved {path}")
 
 
