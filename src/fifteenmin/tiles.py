@@ -42,7 +42,7 @@ import shapely
 
 from . import settings
 from ._dask import THREADS_PER_WORKER, dask_client
-from ._errors import ConfigError
+from ._errors import ConfigError, FifteenminError
 from ._kernel import HAVE_NUMBA
 from ._osm import OSMData
 from ._progress import bar, logger
@@ -210,7 +210,6 @@ class _Part:
     speeds: dict[str, float]
     engine: str
     communities: int
-
 
     def __getstate__(self) -> dict[str, Any]:
         # the street geometries travel as one array of WKB (shapely pickles each geometry
@@ -618,7 +617,7 @@ def _run(client: Any, parts: _Parts, threads: int | None) -> list[_Out]:
     """
     import secrets
 
-    from distributed import as_completed
+    from distributed import KilledWorker, as_completed
 
     run_id = secrets.token_hex(4)
     todo = list(parts.tiles)
@@ -637,7 +636,13 @@ def _run(client: Any, parts: _Parts, threads: int | None) -> list[_Out]:
     outs = []
     try:
         for fut in bar(running, "tiles", total=len(parts.tiles), unit="tile"):
-            outs.append(fut.result())
+            try:
+                outs.append(fut.result())
+            except KilledWorker:
+                raise FifteenminError(
+                    f"tile {str(fut.key).rsplit('-', 1)[-1]}: the Dask worker running it died "
+                    "(out of memory, or stopped); use more tiles, or workers with more memory"
+                ) from None
             futures.remove(fut)  # the worker may drop the tile's results now
             if todo:
                 running.add(submit(todo.pop(0)))
