@@ -14,7 +14,8 @@ overrides, for that row, the options the whole batch was given:
   ``engine``, ``id_column``, ...), or its command-line spelling (``uniform_speed``,
   ``--uniform-speed``);
 * the report options ``lang``, ``html``/``no_html``, ``isochrones``/``no_isochrones`` and
-  ``sites``/``no_sites``.
+  ``sites``/``no_sites``, and ``tiles`` (the study's area cut into that many tiles,
+  :func:`fifteenmin.run_tiled`).
 
 An empty cell leaves the batch's option in force. Any other column (``province``, ``year``)
 describes the study and is copied into the merged table, unless its name is so close to an
