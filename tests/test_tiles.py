@@ -208,3 +208,41 @@ def test_batch_tiles_column(city, client, tmp_path, tmp_path_factory):
         assert a == (tmp_path / "out" / "tiled" / name).read_bytes()
     with pytest.raises(fm.ConfigError, match="tiles"):
         fm.batch([{"study": "a", "osm_file": str(city), "tiles": "0"}], tmp_path / "bad")
+
+
+def _same_files(a: fm.Report, b: fm.Report, tmp_path: Path, names: tuple[str, ...]) -> None:
+    a.write(tmp_path / "a", html=False)
+    b.write(tmp_path / "b")
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+
+
+@needs_shared
+def test_tiles_with_a_population_layer(client, tmp_path):
+    osm = SHARED / "benchmark" / "helsinki_centre_2019.osm.pbf"
+    cfg = fm.RunConfig(population=str(SHARED / "benchmark" / "helsinki_population_grid_2020.gpkg"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        single = fm.run_report(osm, config=cfg)
+        tiled = fm.run_tiled(osm, tiles=4, config=cfg, scheduler=client)
+    _same_files(single, tiled, tmp_path, ("coverage.csv", "summary.json"))
+
+
+@needs_shared
+def test_tiles_with_planned_facilities_and_other_speeds(client, tmp_path):
+    """A scenario table, a uniform 1.3 m/s (a wider margin) and another threshold."""
+    base = fm.network_from_file(ANDORRA)
+    planned = tmp_path / "planned.csv"
+    rows = ["lon,lat,item"] + [
+        f"{x},{y},pharmacy" for x, y in zip(base.lon[::150], base.lat[::150], strict=True)
+    ]
+    planned.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    cfg = fm.RunConfig(
+        user_facilities={"planned": str(planned)}, speed=1.3, item_profiles=False, threshold=0.6
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        single = fm.run_report(ANDORRA, config=cfg)
+        tiled = fm.run_tiled(ANDORRA, tiles=7, config=cfg, scheduler=client)
+    assert min(r.nodes for r in tiled.tile_runs) < tiled.network.n_nodes
+    _same_files(single, tiled, tmp_path, ("coverage.csv", "summary.json", "facilities.gpkg"))
