@@ -26,7 +26,7 @@ LAYERS: list[set[str]] = [
     {"coverage"},
     {"isochrones", "directory", "siting", "hours"},
     {"pipeline"},
-    {"output", "report", "compare", "batch_studies", "batch_task", "batch_run"},
+    {"output", "report", "compare", "batch_studies", "batch_task", "batch_run", "_dask", "tiles"},
     {"cli", "__main__", "__init__"},
 ]
 

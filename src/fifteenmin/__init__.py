@@ -79,6 +79,7 @@ from .poi import facilities_from_poi, match_poi_types, poi_type_rules
 from .report import Report, run_report, sample_path
 from .routing import TravelTimes, item_speeds, origin_times, reachable, travel_times
 from .siting import candidate_sites, plan_missing, site_facilities
+from .tiles import TiledReport, run_tiled, tile_margin_m
 
 __all__ = [
     "Catalogue",
@@ -100,6 +101,7 @@ __all__ = [
     "Report",
     "Results",
     "RunConfig",
+    "TiledReport",
     "TravelTimes",
     "UnknownItemError",
     "WalkNetwork",
@@ -145,11 +147,13 @@ __all__ = [
     "rollup",
     "run_pipeline",
     "run_report",
+    "run_tiled",
     "sample_path",
     "score_coverage",
     "settings",
     "site_facilities",
     "snap_points",
+    "tile_margin_m",
     "to_wgs84",
     "travel_times",
     "walking_areas",

@@ -14,7 +14,6 @@ batch runs.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
@@ -26,7 +25,9 @@ from typing import Any
 import pandas as pd
 
 from . import settings
-from ._errors import ConfigError, FifteenminError
+from ._dask import THREADS_PER_WORKER as _THREADS_PER_WORKER
+from ._dask import dask_client as _client
+from ._errors import ConfigError
 from ._progress import bar, logger
 from ._version import __version__
 from .batch_studies import Study, WriteOptions, read_studies
@@ -44,6 +45,7 @@ from .output._files import (
     write_text,
 )
 from .output._files import write_json as _write_json
+from .tiles import tiled_study_report
 
 __all__ = ["MANIFEST", "MERGED_COLUMNS", "Manifest", "batch"]
 
@@ -70,9 +72,6 @@ _KILLED = (
     "the Dask worker running this study died (out of memory, or stopped) before it finished; "
     "run the batch again to retry it"
 )
-#: Threads per worker process of the local cluster (one study at a time per process, and
-#: one kernel thread per study: one core each).
-_THREADS_PER_WORKER = 1
 
 
 def batch(
@@ -87,6 +86,7 @@ def batch(
     scheduler: Any = None,
     workers: int | None = None,
     threads: int | None = None,
+    tiles: int | None = None,
     **options: Any,
 ) -> pd.DataFrame:
     """Coverage reports of many studies, one Dask task per study, and their merged table.
@@ -114,6 +114,10 @@ def batch(
     threads
         Threads of the shortest-path kernels of each study (default: 1 on the local cluster,
         which runs one study per core; numba's default, one per core, on a given cluster).
+    tiles
+        Cut every study's area into this many tiles (:func:`fifteenmin.run_tiled`), routed
+        as tasks of the same cluster; a ``tiles`` column sets it per study. None: one task
+        per study.
     **options
         Fields of :class:`~fifteenmin.config.RunConfig` that override ``config``.
 
@@ -142,7 +146,7 @@ def batch(
     >>> table[["study", "status", "coverage_rate"]]  # doctest: +SKIP
     """
     base = (config or RunConfig()).replace(**options) if options else (config or RunConfig())
-    write = WriteOptions(html=html, lang=lang, isochrones=isochrones, sites=sites)
+    write = WriteOptions(html=html, lang=lang, isochrones=isochrones, sites=sites, tiles=tiles)
     table = read_studies(studies, config=base, write=write)
     clash = sorted({k for s in table for k in s.labels} & {"study", *MERGED_COLUMNS})
     if clash:
@@ -165,7 +169,7 @@ def batch(
         n_done = len(table) - len(todo)
         logger.info(f"{len(table)} studies: {n_done} already done, {len(todo)} to run")
         if todo:
-            with _client(scheduler, workers, len(todo)) as client:
+            with _client(scheduler, workers, sum(s.write.tiles or 1 for s in todo)) as client:
                 if threads is None and scheduler is None:
                     threads = _THREADS_PER_WORKER
                 for study, result in _run(client, todo, out, threads):
@@ -334,50 +338,6 @@ def _log(result: StudyResult) -> None:
         logger.debug(f"{result.study}: warning: {w}")
 
 
-@contextlib.contextmanager
-def _client(scheduler: Any, workers: int | None, tasks: int) -> Iterator[Any]:
-    """A ``distributed.Client``: of a new local cluster, or of the given scheduler.
-
-    The local cluster has ``workers`` processes (default: one per core), but never more than
-    there are ``tasks``.
-    """
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise FifteenminError(
-            "fifteenmin batch runs on Dask: install it with pip install 'fifteenmin[batch]' "
-            "(or pip install 'dask[distributed]')"
-        ) from None
-    if scheduler is not None and hasattr(scheduler, "submit"):
-        yield scheduler  # the caller's client: theirs to close
-        return
-    with contextlib.ExitStack() as stack:
-        if scheduler is None:
-            from dask.system import CPU_COUNT
-
-            n = min(workers or CPU_COUNT, tasks)
-            scheduler = stack.enter_context(
-                LocalCluster(
-                    n_workers=n,
-                    threads_per_worker=_THREADS_PER_WORKER,
-                    processes=True,
-                    dashboard_address=":0",  # any free port: never clash with another cluster
-                )
-            )
-            where = f"a local cluster of {n} worker processes"
-        else:
-            where = f"the Dask scheduler at {getattr(scheduler, 'scheduler_address', scheduler)}"
-        try:
-            client = stack.enter_context(Client(scheduler))
-        except (OSError, TimeoutError) as exc:
-            raise FifteenminError(f"cannot connect to {where}: {one_line(exc)}") from None
-        n_now = len(client.scheduler_info().get("workers", {}))
-        logger.info(f"running on {where} ({n_now} workers now)")
-        if n_now == 0:
-            logger.warning("warning: no Dask worker yet; the studies wait until workers join")
-        yield client
-
-
 def _size(source: Any) -> int:
     """Size of an OSM file in bytes (0 for an online area or a missing file)."""
     try:
@@ -407,6 +367,7 @@ def _run(
             s,
             str(out),
             threads,
+            tiled_study_report if s.write.tiles is not None else None,
             key=f"fifteenmin-{run_id}-{k}",
             pure=False,
             priority=_size(s.osm_file),

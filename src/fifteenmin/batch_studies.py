@@ -14,7 +14,8 @@ overrides, for that row, the options the whole batch was given:
   ``engine``, ``id_column``, ...), or its command-line spelling (``uniform_speed``,
   ``--uniform-speed``);
 * the report options ``lang``, ``html``/``no_html``, ``isochrones``/``no_isochrones`` and
-  ``sites``/``no_sites``.
+  ``sites``/``no_sites``, and ``tiles`` (the study's area cut into that many tiles,
+  :func:`fifteenmin.run_tiled`).
 
 An empty cell leaves the batch's option in force. Any other column (``province``, ``year``)
 describes the study and is copied into the merged table, unless its name is so close to an
@@ -34,6 +35,7 @@ import dataclasses
 import difflib
 import hashlib
 import json
+import math
 import os
 import re
 import tomllib
@@ -108,14 +110,21 @@ class WriteOptions:
         Draw the communities' walking areas on the HTML map.
     sites
         List proposed sites (怎么补) in the HTML report.
+    tiles
+        Cut the study's area into this many tiles, routed as Dask tasks of the batch's
+        cluster (:func:`fifteenmin.run_tiled`); None: one task for the whole study.
     """
 
     html: bool = True
     lang: str = settings.LANG
     isochrones: bool = True
     sites: bool = True
+    tiles: int | None = None
 
     def __post_init__(self) -> None:
+        t = self.tiles
+        if t is not None and (isinstance(t, bool) or not isinstance(t, int) or t < 1):
+            raise ConfigError(f"tiles must be a whole number >= 1 (the number of tiles), got {t!r}")
         try:
             check_lang(self.lang)
         except ValueError as exc:
@@ -179,7 +188,12 @@ class Study:
             "fifteenmin": __version__,
             "osm_file": _stamp(self.osm_file),
             "config": cfg,
-            "write": dataclasses.asdict(self.write),
+            # without tiles, the fingerprint of a study is what it was before tiles existed
+            "write": {
+                k: v
+                for k, v in dataclasses.asdict(self.write).items()
+                if not (k == "tiles" and v is None)
+            },
         }
         text = json.dumps(doc, sort_keys=True, ensure_ascii=False, default=repr)
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -518,6 +532,18 @@ def _to_float(value: Any, _base: Path) -> float:
         raise ValueError(f"expected a number, got {value!r}") from None
 
 
+def _to_tiles(value: Any, _base: Path) -> int:
+    """A number of tiles: a whole number >= 1 (``4``, ``"4"``, ``4.0``)."""
+    if not isinstance(value, bool):
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if number.is_integer() and number >= 1:
+            return int(number)
+    raise ValueError(f"expected a whole number of tiles >= 1, got {value!r}")
+
+
 def _to_text(value: Any, _base: Path) -> str:
     return str(value).strip()
 
@@ -556,6 +582,7 @@ def _converters() -> dict[str, Callable[[Any, Path], Any]]:
         "bool": _to_bool,
         "str": _to_text,
         "str | None": _to_text,
+        "int | None": _to_tiles,
     }
     out: dict[str, Callable[[Any, Path], Any]] = {}
     for f in dataclasses.fields(RunConfig):

@@ -16,7 +16,7 @@ import threading
 import time
 import uuid
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -71,7 +71,12 @@ class StudyResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def run_study(study: Study, out_dir: str, threads: int | None = None) -> StudyResult:
+def run_study(
+    study: Study,
+    out_dir: str,
+    threads: int | None = None,
+    run: Callable[[Study], Report] | None = None,
+) -> StudyResult:
     """Run one study's report and write it into ``out_dir/<study>/`` (the Dask task).
 
     Parameters
@@ -83,6 +88,10 @@ def run_study(study: Study, out_dir: str, threads: int | None = None) -> StudyRe
     threads
         Threads of the shortest-path kernels during the study (default: numba's setting,
         one per core); a local cluster runs one study per core, with 1.
+    run
+        How the study's report is made (default: :func:`fifteenmin.run_report` with the
+        study's file and options; a study with ``tiles`` uses
+        :func:`fifteenmin.tiles.tiled_study_report`).
 
     Returns
     -------
@@ -104,7 +113,9 @@ def run_study(study: Study, out_dir: str, threads: int | None = None) -> StudyRe
     ):
         warnings.simplefilter("always")
         try:
-            report = run_report(study.osm_file, config=study.config)
+            report = (
+                run(study) if run is not None else run_report(study.osm_file, config=study.config)
+            )
             _write_folder(report, Path(out_dir), study)
             result = StudyResult(
                 study.name, "ok", row=study_row(report.summary()), outline=_outline(report)

@@ -409,6 +409,7 @@ def _add_report_parser(sub: Any) -> None:
         help=f"output folder (default: ./{settings.OUT_DIR})",
     )
     _add_hours_args(r)
+    _add_tiles_args(r)
     _add_verbosity_args(r)
 
 
@@ -450,6 +451,31 @@ def _opening_hours_at(args: argparse.Namespace) -> tuple[str, ...]:
     if getattr(args, "no_opening_hours", True):
         return ()
     return tuple(args.at) if args.at else settings.OPENING_HOURS_AT
+
+
+def _add_tiles_args(r: argparse.ArgumentParser) -> None:
+    """``report --tiles N``: one area cut into tiles, routed as Dask tasks and merged."""
+    r.add_argument(
+        "--tiles",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="cut the area into N tiles (margin: the longest walk) and route them as Dask "
+        "tasks; coverage.csv and summary.json are those of the untiled run; report.html is "
+        "not written",
+    )
+    r.add_argument(
+        "--workers",
+        type=_positive_int,
+        default=None,
+        help="with --tiles: worker processes of the local Dask cluster (default: one per core)",
+    )
+    r.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="with --tiles: address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 "
+        "(default: a local cluster)",
+    )
 
 
 def _add_catalogue_parser(sub: Any) -> None:
@@ -551,7 +577,16 @@ def _cmd_report(args: argparse.Namespace) -> int:
     # fail fast on an unwritable output folder, before the long steps; a folder this run
     # created is removed again if the run fails
     _check_out(args.out)
+    if args.tiles is None and (args.workers is not None or args.scheduler is not None):
+        from ._errors import ConfigError
+
+        raise ConfigError(
+            "--workers and --scheduler run the tiles of --tiles N on Dask; add --tiles N "
+            "(or leave them out)"
+        )
     with output_folder(args.out) as out:
+        if args.tiles is not None:
+            return _report_tiled(args, out)
         report = run_report(_report_source(args), config=_report_config(args))
         if not args.no_html:
             logger.info("drawing the HTML report (15-minute walking areas of the communities)")
@@ -565,6 +600,28 @@ def _cmd_report(args: argparse.Namespace) -> int:
         unmatched = write_poi_unmatched(report, out)
         if unmatched is not None:
             files.append(unmatched)
+    logger.info("wrote " + ", ".join(str(f) for f in files))
+    return 0
+
+
+def _report_tiled(args: argparse.Namespace, out: Path) -> int:
+    """``report --tiles N``: every report file but report.html, from the merged tiles."""
+    from .tiles import run_tiled
+
+    if not args.no_html:
+        logger.warning(
+            "warning: --tiles: report.html is not written (its walking areas, service "
+            "directory and proposed sites are whole-area analyses); the other files are. Add "
+            "--no-html to silence this, or run without --tiles for report.html."
+        )
+    report = run_tiled(
+        _report_source(args),
+        tiles=args.tiles,
+        config=_report_config(args),
+        scheduler=args.scheduler,
+        workers=args.workers,
+    )
+    files = report.write(out, html=False, lang=args.lang)
     logger.info("wrote " + ", ".join(str(f) for f in files))
     return 0
 
@@ -677,7 +734,7 @@ def _add_batch_parser(sub: Any) -> None:
     # batch's own), and the one area of --place/--bbox (a study's area is its row's)
     scratch = argparse.ArgumentParser(add_help=False).add_subparsers()
     _add_report_parser(scratch)
-    own = {"help", "out", "quiet", "verbose", "place", "bbox"}
+    own = {"help", "out", "quiet", "verbose", "place", "bbox", "workers", "scheduler"}
     for action in scratch.choices["report"]._actions:
         if action.option_strings and action.dest not in own:
             b._add_action(action)
@@ -714,6 +771,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         sites=not args.no_sites,
         scheduler=args.scheduler,
         workers=args.workers,
+        tiles=args.tiles,
     )
     failed = table[table["status"] != "ok"]
     logger.info(

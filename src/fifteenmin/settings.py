@@ -66,6 +66,7 @@ __all__ = [
     "SPEED_PROFILES",
     "STREET_SPACING_M",
     "THRESHOLD",
+    "TILE_MARGIN_FACTOR",
     "WALKING_AREA_CHUNK",
     "WALKING_AREA_MAP_SIMPLIFY_M",
     "WALK_SPEED_M_S",
@@ -102,6 +103,15 @@ CUTOFF_MARGIN_MIN: Final[float] = 10.0
 ENGINES: Final[tuple[str, ...]] = ("auto", "numba", "scipy")
 #: Default shortest-path engine.
 ENGINE: Final[str] = "auto"
+
+# -- tiles (``fifteenmin report --tiles N``) ---------------------------------------------------
+
+#: A tile's margin is the longest search cutoff of the run (metres) times this factor, plus
+#: the snapping distance twice. Network distance is never shorter than straight-line
+#: distance, but the margin is measured in the network's UTM coordinates, which stretch true
+#: distances by up to 0.1 % inside the zone and about 0.4 % at 3 degrees beyond it; 1 %
+#: covers areas up to about 8 degrees of longitude from their zone's central meridian.
+TILE_MARGIN_FACTOR: Final[float] = 1.01
 
 # -- facilities and residents -----------------------------------------------------------------
 
