@@ -50,12 +50,32 @@ from .online import OnlineArea, read_online, source_name
 from .poi import facilities_from_poi
 from .routing import TravelTimes, item_speeds, origin_times, travel_times
 
-__all__ = ["Results", "run_pipeline", "sample_path"]
+__all__ = ["Results", "RouteInputs", "Router", "run_pipeline", "sample_path"]
 
 SAMPLE_NAME = "helsinki_centre_2019_extract.osm.pbf"
 
 #: A progress callback: called with one message per stage.
 Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, eq=False)
+class RouteInputs:
+    """What a :data:`Router` routes: the run's network, facilities and resident origins."""
+
+    network: WalkNetwork
+    facilities: gpd.GeoDataFrame
+    catalogue: Catalogue
+    speeds: Mapping[str, float]
+    entrances: gpd.GeoSeries
+    communities: gpd.GeoDataFrame
+    residents: gpd.GeoDataFrame
+    config: RunConfig
+
+
+#: Routing in place of :func:`~fifteenmin.routing.travel_times` +
+#: :func:`~fifteenmin.routing.origin_times`: returns the travel times and, per resident origin
+#: and item, the minutes to and the row of the nearest facility (``run_pipeline(router=...)``).
+Router = Callable[[RouteInputs], tuple[TravelTimes, np.ndarray, np.ndarray]]
 
 
 def sample_path() -> Path:
@@ -356,6 +376,8 @@ def run_pipeline(
     osm_file: str | os.PathLike[str] | OSMData | OnlineArea | None = None,
     config: RunConfig | None = None,
     progress: Progress | None = None,
+    *,
+    router: Router | None = None,
 ) -> Results:
     """Run every stage of the coverage pipeline on one OSM file.
 
@@ -370,6 +392,11 @@ def run_pipeline(
     progress
         Called with one message per stage; the messages also go to the logger
         ``fifteenmin`` at INFO level.
+    router
+        Computes the travel times and the resident origins' minutes in place of
+        :func:`~fifteenmin.routing.travel_times` and :func:`~fifteenmin.routing.origin_times`
+        (see :data:`Router`; :func:`fifteenmin.tiles.run_tiled` routes tile by tile this way).
+        Every other stage is the same.
 
     Returns
     -------
@@ -393,12 +420,7 @@ def run_pipeline(
     times = reference_times(cfg.opening_hours_at)  # a bad time fails before the long steps
     com_user, user_fac = _user_inputs(cfg, cat)
     user_fac, poi_unmatched = _poi_facilities(cfg, cat, user_fac)
-    from_osm = isinstance(cfg.districts, str) and cfg.districts == "osm"
-    districts = (
-        districts_from_file(cfg.districts, name_column=cfg.district_column)
-        if cfg.districts is not None and not from_osm
-        else None
-    )
+    from_osm, districts = _user_districts(cfg)
     data = _read(osm_file, cat)
     n = data.counts
     clock.lap(
@@ -421,20 +443,35 @@ def run_pipeline(
     )
     speeds = item_speeds(cat, cfg.speed, per_item=cfg.item_profiles)
     entrances = entrances_from_osm(data)
-    tt = travel_times(net, fac, cat, speed=speeds, entrances=entrances, engine=cfg.engine)
-    clock.lap(
-        "travel_times",
-        lambda sec: f"travel times: {len(cat)} items x {net.n_nodes:,} nodes in {sec:.2f} s",
-    )
+    tt = None
+    if router is None:
+        tt = travel_times(net, fac, cat, speed=speeds, entrances=entrances, engine=cfg.engine)
+        clock.lap(
+            "travel_times",
+            lambda sec: f"travel times: {len(cat)} items x {net.n_nodes:,} nodes in {sec:.2f} s",
+        )
     com = com_user if com_user is not None else communities_from_osm(data, net)
     if from_osm:
         districts = _osm_districts(data, net)
     if districts is not None:
         com = assign_districts(com, districts)
     homes = _residents(cfg, com, net, data)
-    minutes, nearest = origin_times(net, tt, homes)
+    if tt is not None:
+        minutes, nearest = origin_times(net, tt, homes)
     src = ", ".join(sorted(set(com["source"]))) if len(com) else "none"
     clock.lap("residents", f"communities: {len(com):,} ({src}); resident origins: {len(homes):,}")
+    if router is not None:
+        tt, minutes, nearest = router(
+            RouteInputs(net, fac, cat, speeds, entrances, com, homes, cfg)
+        )
+        clock.lap(
+            "travel_times",
+            lambda sec: (
+                f"travel times: {len(cat)} items x {len(homes):,} resident origins, "
+                f"routed by {getattr(router, '__name__', 'the router')} in {sec:.2f} s"
+            ),
+        )
+    assert tt is not None
     counts = facility_counts(fac, cat)
     cov = score_coverage(
         com,
@@ -468,6 +505,14 @@ def run_pipeline(
         res.opening_hours = opening_hours_coverage(res)
         clock.lap("opening_hours", lambda sec: _hours_message(res.opening_hours, sec))
     return res
+
+
+def _user_districts(cfg: RunConfig) -> tuple[bool, gpd.GeoDataFrame | None]:
+    """``--districts``: whether they come from the OSM file, else the districts read (or None)."""
+    from_osm = isinstance(cfg.districts, str) and cfg.districts == "osm"
+    if cfg.districts is None or from_osm:
+        return from_osm, None
+    return False, districts_from_file(cfg.districts, name_column=cfg.district_column)
 
 
 def _hours_message(hours: HoursResult | None, seconds: float) -> str:

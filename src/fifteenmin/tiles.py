@@ -49,13 +49,10 @@ from ._progress import bar, logger
 from .batch_studies import Study
 from .batch_task import _kernel_threads, _peak_rss, one_line
 from .catalogue import Catalogue, load_catalogue
-from .communities import communities_from_osm
 from .config import RunConfig
-from .coverage import score_coverage, share_text
-from .facilities import entrances_from_osm, facilities_from_osm, facility_counts, merge_facilities
-from .network import WalkNetwork, _arcs, network_from_file, snap_points
+from .network import WalkNetwork, _arcs, snap_points
 from .online import OnlineArea
-from .pipeline import Progress, _Clock, _read, _residents, _user_inputs
+from .pipeline import Progress, RouteInputs, run_pipeline
 from .report import Report
 from .routing import TravelTimes, _speeds, item_speeds, origin_times, travel_times
 
@@ -299,23 +296,26 @@ def run_tiled(
             "has its own workers"
         )
     cfg = (config or RunConfig()).replace(**options) if options else (config or RunConfig())
-    clock = _Clock(progress)
-    frame = _frame(osm_file, cfg, clock)
-    net = frame["net"]
-    grid = _Grid(net, n_tiles)
-    margin = tile_margin_m(cfg, frame["cat"])
-    logger.info(
-        f"{n_tiles} tiles ({grid.nx} x {grid.ny}, {grid.width / 1000:,.2f} x "
-        f"{grid.height / 1000:,.2f} km each), margin {margin:,.0f} m"
-    )
-    parts = _Parts(frame, grid, margin)
     if threads is None and scheduler is None:
         threads = THREADS_PER_WORKER
-    outs: list[_Out] = []
-    with dask_client(scheduler, workers, len(parts.tiles)) as client:
-        outs = _run(client, parts, threads)
-    clock.lap("travel_times", lambda sec: f"{len(outs)} tiles routed in {sec:.2f} s")
-    return _merge(frame, outs, cfg, clock)
+    runs: list[TileRun] = []
+
+    def tiles_on_dask(inputs: RouteInputs) -> tuple[TravelTimes, np.ndarray, np.ndarray]:
+        grid = _Grid(inputs.network, n_tiles)
+        margin = tile_margin_m(inputs.config, inputs.catalogue)
+        logger.info(
+            f"{n_tiles} tiles ({grid.nx} x {grid.ny}, {grid.width / 1000:,.2f} x "
+            f"{grid.height / 1000:,.2f} km each), margin {margin:,.0f} m"
+        )
+        parts = _Parts(inputs, grid, margin)
+        with dask_client(scheduler, workers, len(parts.tiles)) as client:
+            outs = _run(client, parts, threads)
+        runs.extend(o.run for o in outs)
+        return _merge(inputs, outs)
+
+    res = run_pipeline(osm_file, cfg, progress, router=tiles_on_dask)
+    values = {f.name: getattr(res, f.name) for f in dataclasses.fields(res)}
+    return TiledReport(**values, tile_runs=runs)
 
 
 def tiled_study_report(study: Study) -> TiledReport:
@@ -348,44 +348,6 @@ def tiled_study_report(study: Study) -> TiledReport:
         return run_tiled(
             study.osm_file, tiles=tiles, config=study.config, scheduler=client, threads=threads
         )
-
-
-def _frame(
-    osm_file: str | os.PathLike[str] | OSMData | OnlineArea | None, cfg: RunConfig, clock: _Clock
-) -> dict[str, Any]:
-    """The whole area's stages but routing, as :func:`~fifteenmin.run_pipeline` runs them."""
-    cat = load_catalogue(cfg.catalogue)
-    com_user, user_fac = _user_inputs(cfg, cat)
-    data = _read(osm_file, cat)
-    n = data.counts
-    clock.lap(
-        "read_osm",
-        f"read {data.source}: {n.get('nodes', 0):,} tagged nodes, {n.get('ways', 0):,} tagged ways",
-    )
-    net = network_from_file(data)
-    clock.lap(
-        "network",
-        f"walking network: {net.n_nodes:,} nodes, {net.n_edges:,} edges, "
-        f"{net.total_length_km:,.1f} km",
-    )
-    fac = facilities_from_osm(data, cat)
-    if user_fac is not None:
-        fac = merge_facilities(fac, user_fac, catalogue=cat)
-    clock.lap("facilities", f"facilities: {len(fac):,} matched")
-    com = com_user if com_user is not None else communities_from_osm(data, net)
-    homes = _residents(cfg, com, net, data)
-    clock.lap("residents", f"communities: {len(com):,}; resident origins: {len(homes):,}")
-    return {
-        "cat": cat,
-        "net": net,
-        "fac": fac,
-        "entrances": entrances_from_osm(data),
-        "com": com,
-        "homes": homes,
-        "speeds": item_speeds(cat, cfg.speed, per_item=cfg.item_profiles),
-        "source": str(data.source),
-        "engine": cfg.engine,
-    }
 
 
 class _Grid:
@@ -440,12 +402,12 @@ class _Parts:
     ``tiles`` lists the tiles with nodes or communities (the others are left out).
     """
 
-    def __init__(self, frame: dict[str, Any], grid: _Grid, margin: float) -> None:
-        net: WalkNetwork = frame["net"]
-        self.frame, self.grid, self.margin, self.net = frame, grid, margin, net
-        homes: gpd.GeoDataFrame = frame["homes"]
-        self.fac = fac = frame["fac"].reset_index(drop=True)
-        com = frame["com"].to_crs(net.crs)
+    def __init__(self, inputs: RouteInputs, grid: _Grid, margin: float) -> None:
+        net = inputs.network
+        self.inputs, self.grid, self.margin, self.net = inputs, grid, margin, net
+        homes = inputs.residents
+        self.fac = fac = inputs.facilities.reset_index(drop=True)
+        com = inputs.communities.to_crs(net.crs)
         rep = shapely.point_on_surface(np.asarray(com.geometry.values, dtype=object))
         self.com_tile = grid.tile_of(shapely.get_x(rep), shapely.get_y(rep))
         tile_of_com = dict(
@@ -463,7 +425,7 @@ class _Parts:
         self.fac_box = shapely.bounds(fac_geom) if len(fac) else np.zeros((0, 4))
         fac_rep = shapely.point_on_surface(fac_geom) if len(fac) else np.zeros(0, dtype=object)
         self.fac_tile = grid.tile_of(shapely.get_x(fac_rep), shapely.get_y(fac_rep))
-        ent = frame["entrances"]
+        ent = inputs.entrances
         self.ent = ent.to_crs(net.crs) if len(ent) else ent
         self.ent_xy = (
             shapely.get_coordinates(np.asarray(self.ent.values, dtype=object)) if len(ent) else None
@@ -509,13 +471,13 @@ class _Parts:
             fac_rows=f_rows,
             fac_owned=self.fac_tile[f_rows] == k,
             entrances=self._entrances(f_rows),
-            homes=self.frame["homes"].iloc[rows].reset_index(drop=True),
+            homes=self.inputs.residents.iloc[rows].reset_index(drop=True),
             home_rows=rows,
             core=np.searchsorted(nodes, core),
             core_global=core,
-            catalogue=self.frame["cat"],
-            speeds=dict(self.frame["speeds"]),
-            engine=self.frame["engine"],
+            catalogue=self.inputs.catalogue,
+            speeds=dict(self.inputs.speeds),
+            engine=self.inputs.config.engine,
             communities=int(np.count_nonzero(self.com_tile == k)),
         )
 
@@ -651,12 +613,10 @@ def _run(client: Any, parts: _Parts, threads: int | None) -> list[_Out]:
     return sorted(outs, key=lambda o: o.run.tile)
 
 
-def _merge(frame: dict[str, Any], outs: list[_Out], cfg: RunConfig, clock: _Clock) -> TiledReport:
-    """The whole area's results from the tiles': one score over the merged minutes."""
-    net: WalkNetwork = frame["net"]
-    cat: Catalogue = frame["cat"]
-    homes, com = frame["homes"], frame["com"]
-    fac = frame["fac"].reset_index(drop=True)
+def _merge(inputs: RouteInputs, outs: list[_Out]) -> tuple[TravelTimes, np.ndarray, np.ndarray]:
+    """The whole area's travel times and origin minutes from the tiles'."""
+    net, cat, homes = inputs.network, inputs.catalogue, inputs.residents
+    fac = inputs.facilities.reset_index(drop=True)
     n_items = len(cat.items)
     minutes = np.full((len(homes), n_items), np.inf)
     nearest = np.full((len(homes), n_items), -1, dtype=np.int64)
@@ -674,7 +634,7 @@ def _merge(frame: dict[str, Any], outs: list[_Out], cfg: RunConfig, clock: _Cloc
     if not (seen == 1).all():  # pragma: no cover - every origin has exactly one tile
         raise RuntimeError("tiles: a resident origin was routed in no tile or in several")
     items = tuple(cat.items)
-    speed = _speeds(items, frame["speeds"])
+    speed = _speeds(items, inputs.speeds)
     tiers = np.array([it.tier_minutes for it in items], dtype=np.float64)
     cutoff_min = float(tiers.max(initial=0.0)) + settings.CUTOFF_MARGIN_MIN
     access = [o.access for o in outs if len(o.access)]
@@ -696,35 +656,4 @@ def _merge(frame: dict[str, Any], outs: list[_Out], cfg: RunConfig, clock: _Cloc
         facilities=fac,
         access=acc,
     )
-    counts = facility_counts(fac, cat)
-    cov = score_coverage(
-        com,
-        homes,
-        minutes,
-        cat.items,
-        threshold=cfg.threshold,
-        facility_counts=dict(zip(counts["item_id"], counts["facilities"], strict=True)),
-        category_weights=cfg.category_weights,
-    )
-    s = cov.summary
-    clock.lap(
-        "coverage",
-        f"coverage rate: {s['communities_all_met']} of {s['communities']} communities meet every "
-        f"required item ({s['coverage_rate']:.0%}; "
-        f"resident-weighted {share_text(s['coverage_rate_weighted'])})",
-    )
-    return TiledReport(
-        network=net,
-        facilities=frame["fac"],
-        travel=tt,
-        communities=com,
-        residents=homes,
-        origin_minutes=minutes,
-        coverage=cov,
-        catalogue=cat,
-        config=cfg,
-        osm_source=frame["source"],
-        timings=clock.timings,
-        origin_nearest=nearest,
-        tile_runs=[o.run for o in outs],
-    )
+    return tt, minutes, nearest
