@@ -217,7 +217,8 @@ def run_rounds(g, csr, G, nodes, seeds, ref, args, baseline) -> dict:
     block = n_items if n <= SCIPY_ALL_MAX_NODES else min(n_items, args.scipy_items)
     n_nx = min(n_items, 3 if n > 100_000 else 10)
     variants = list(VARIANTS) + ([("baseline1", "", 1, False)] if baseline else [])
-    rounds: dict[str, list] = {"scipy": [], "networkx": []} | {v[0]: [] for v in variants}
+    rounds: dict[str, list] = {"scipy": [], "networkx": [], "alloc": []}
+    rounds |= {v[0]: [] for v in variants}
     for r in range(args.reps):
         ks = [(r * block + i) % n_items for i in range(block)]  # a rotating block of items
         t = [timed(lambda s=nodes[k]: scipy_one(csr, s)) for k in ks]
@@ -238,7 +239,17 @@ def run_rounds(g, csr, G, nodes, seeds, ref, args, baseline) -> dict:
             assert np.array_equal(res[0], ref), f"{key}: distances differ from scipy's"
             rounds[key].append((wall / n_items, cpu / n_items))
             del res
+        _, wall, cpu = timed(lambda: fresh_result(n_items, n))
+        rounds["alloc"].append((wall / n_items, cpu / n_items))
     return rounds
+
+
+def fresh_result(k: int, n: int) -> None:
+    """What a fresh result costs without any search: allocate and fill (k, n) inf / -1."""
+    dist = np.empty((k, n))
+    dist.fill(np.inf)
+    label = np.empty((k, n), np.int32)
+    label.fill(-1)
 
 
 def scipy_one(csr, sources) -> np.ndarray:
@@ -326,7 +337,13 @@ def print_row(r: dict, items: int, with_baseline: bool) -> None:
     lines += [(k, f"fifteenmin, {items} items/call, {lab}", th) for k, lab, th, _ in VARIANTS]
     if with_baseline:
         lines.append(("baseline1", f"baseline kernel, {items} items/call, 1 thread", 1))
+    lines.append(("alloc", f"(no search: allocate + fill a fresh ({items}, n) result)", 1))
     for key, label, threads in lines:
+        if key == "alloc":  # a cost, not an implementation: no ratios
+            print(
+                f"| {label} | 1 | {r['alloc_ms']:.2f} | {r['alloc_cpu_ms']:.2f} | - | - | - | - |"
+            )
+            continue
         cpu_col = f"{r[f'{key}_cpu_ms']:.2f}" if threads == 1 else "-"
         nx_col = f"{r[f'{key}_vs_nx_cpu']:.0f}x" if f"{key}_vs_nx_cpu" in r else "-"
         cpu_ratio = f"{r[f'{key}_vs_scipy_cpu']:.1f}x" if threads == 1 else "-"
