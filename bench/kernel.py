@@ -13,8 +13,8 @@ For every graph and facility density (0.1 % and 1 % of the nodes, ``--items`` se
 graphs <= 250k nodes) and fifteenmin (all items in one call, 1 and 2 threads, with a fresh
 result and with ``out=`` reused). The implementations run in *interleaved rounds*
 (``--reps``, default 5): in every round scipy, networkx and each fifteenmin variant run once
-one after the other, so each round's ratios compare the same machine state; tables give the
-medians over rounds. numba's distances are checked bit for bit against scipy's on every run.
+one after the other (the fifteenmin variants in a rotated order), so each round's ratios
+compare the same machine state; tables give the medians over rounds. numba's distances are checked bit for bit against scipy's on every run.
 Also measured: cold compile vs cached load (fresh subprocesses), the effect of
 ``spatial_order`` on a shuffled 1M graph, and ``bounded_search`` (1,000 origins) against
 per-origin scipy dense rows. Each table records the machine load (``uptime``). Results are
@@ -228,7 +228,8 @@ def run_rounds(g, csr, G, nodes, seeds, ref, args, baseline) -> dict:
             for k in range(n_nx):
                 assert np.array_equal(t[k][0], ref[k]) or close(t[k][0], ref[k])
             rounds["networkx"].append((med([x[1] for x in t]), med([x[2] for x in t])))
-        for key, _, threads, reuse in variants:
+        # rotate the fifteenmin variants: each runs in every position (memory state) once
+        for key, _, threads, reuse in variants[r % len(variants) :] + variants[: r % len(variants)]:
             mod = baseline if key.startswith("baseline") else K
             out = buf if reuse else None
             res, wall, cpu = timed(
