@@ -14,11 +14,12 @@ graphs <= 250k nodes) and fifteenmin (all items in one call, 1 and 2 threads, wi
 result and with ``out=`` reused). The implementations run in *interleaved rounds*
 (``--reps``, default 5): in every round scipy, networkx and each fifteenmin variant run once
 one after the other (the fifteenmin variants in a rotated order), so each round's ratios
-compare the same machine state; tables give the medians over rounds. numba's distances are checked bit for bit against scipy's on every run.
-Also measured: cold compile vs cached load (fresh subprocesses), the effect of
-``spatial_order`` on a shuffled 1M graph, and ``bounded_search`` (1,000 origins) against
-per-origin scipy dense rows. Each table records the machine load (``uptime``). Results are
-printed as markdown tables and saved to ``bench/.cache/kernel_results.json``.
+compare the same machine state; tables give the medians over rounds. numba's distances are
+checked bit for bit against scipy's on every run. Also measured: the cost of a fresh result
+alone, cold compile vs cached load (fresh subprocesses), the effect of ``spatial_order`` on a
+shuffled 1M graph, and ``bounded_search`` (1,000 origins) against per-origin scipy dense rows.
+Each table records the machine load (``uptime``). Results are printed as markdown tables and
+saved to ``bench/.cache/kernel_results.json``.
 """
 
 from __future__ import annotations
@@ -365,7 +366,8 @@ def print_row(r: dict, items: int, with_baseline: bool) -> None:
         cpu_ratio = f"{r[f'{key}_vs_scipy_cpu']:.1f}x" if threads == 1 else "-"
         print(
             f"| {label} | {threads} | {r[f'{key}_ms']:.2f} | {cpu_col} | "
-            f"{r[f'{key}_mrelax']:.1f} | {r[f'{key}_vs_scipy_wall']:.1f}x | {cpu_ratio} | {nx_col} |"
+            f"{r[f'{key}_mrelax']:.1f} | {r[f'{key}_vs_scipy_wall']:.1f}x | {cpu_ratio} | "
+            f"{nx_col} |"
         )
     print(
         f"fifteenmin 1 item per call: {r['numba_1call_ms']:.2f} ms (CPU "
