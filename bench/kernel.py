@@ -13,12 +13,13 @@ For every graph and facility density (0.1 % and 1 % of the nodes, ``--items`` se
 graphs <= 250k nodes) and fifteenmin (all items in one call, 1 and 2 threads, with a fresh
 result and with ``out=`` reused). The implementations run in *interleaved rounds*
 (``--reps``, default 5): in every round scipy, networkx and each fifteenmin variant run once
-one after the other, so each round's ratios compare the same machine state; tables give the
-medians over rounds. numba's distances are checked bit for bit against scipy's on every run.
-Also measured: cold compile vs cached load (fresh subprocesses), the effect of
-``spatial_order`` on a shuffled 1M graph, and ``bounded_search`` (1,000 origins) against
-per-origin scipy dense rows. Each table records the machine load (``uptime``). Results are
-printed as markdown tables and saved to ``bench/.cache/kernel_results.json``.
+one after the other (the fifteenmin variants in a rotated order), so each round's ratios
+compare the same machine state; tables give the medians over rounds. numba's distances are
+checked bit for bit against scipy's on every run. Also measured: the cost of a fresh result
+alone, cold compile vs cached load (fresh subprocesses), the effect of ``spatial_order`` on a
+shuffled 1M graph, and ``bounded_search`` (1,000 origins) against per-origin scipy dense rows.
+Each table records the machine load (``uptime``). Results are printed as markdown tables and
+saved to ``bench/.cache/kernel_results.json``.
 """
 
 from __future__ import annotations
@@ -196,6 +197,7 @@ def bench_graph(name: str, g: dict, args, results: list, baseline) -> None:
         scanned = np.array([arcs_scanned(np.diff(g["indptr"]), r) for r in ref])
         rounds = run_rounds(g, csr, G, nodes, seeds, ref, args, baseline)
         row |= summarise(rounds, scanned, args.items)
+        row |= fresh_cost(args.items, n)
         row |= one_item_per_call(g, nodes)
         if frac == 0.001:
             row |= memory_row(csr, g, nodes[0], seeds, G, n)
@@ -227,7 +229,8 @@ def run_rounds(g, csr, G, nodes, seeds, ref, args, baseline) -> dict:
             for k in range(n_nx):
                 assert np.array_equal(t[k][0], ref[k]) or close(t[k][0], ref[k])
             rounds["networkx"].append((med([x[1] for x in t]), med([x[2] for x in t])))
-        for key, _, threads, reuse in variants:
+        # rotate the fifteenmin variants: each runs in every position (memory state) once
+        for key, _, threads, reuse in variants[r % len(variants) :] + variants[: r % len(variants)]:
             mod = baseline if key.startswith("baseline") else K
             out = buf if reuse else None
             res, wall, cpu = timed(
@@ -239,6 +242,30 @@ def run_rounds(g, csr, G, nodes, seeds, ref, args, baseline) -> dict:
             rounds[key].append((wall / n_items, cpu / n_items))
             del res
     return rounds
+
+
+def fresh_cost(n_items: int, n: int, reps: int = 3) -> dict:
+    """Cost of a fresh (k, n) result alone: 2 s after the last large allocation ("cold", the
+    state the fresh-result calls of the rounds run in) and right after freeing one of the same
+    size ("warm"). On a VM the cold cost depends on the host backing freed guest memory."""
+    cold, warm = [], []
+    for _ in range(reps):
+        time.sleep(2.0)
+        cold.append(timed(lambda: fresh_result(n_items, n))[1:])
+        warm.append(timed(lambda: fresh_result(n_items, n))[1:])
+    out = {}
+    for key, t in (("alloc_cold", cold), ("alloc_warm", warm)):
+        t = np.array(t) / n_items
+        out |= {f"{key}_ms": med(t[:, 0]) * 1e3, f"{key}_cpu_ms": med(t[:, 1]) * 1e3}
+    return out
+
+
+def fresh_result(k: int, n: int) -> None:
+    """What a fresh result costs without any search: allocate and fill (k, n) inf / -1."""
+    dist = np.empty((k, n))
+    dist.fill(np.inf)
+    label = np.empty((k, n), np.int32)
+    label.fill(-1)
 
 
 def scipy_one(csr, sources) -> np.ndarray:
@@ -326,13 +353,21 @@ def print_row(r: dict, items: int, with_baseline: bool) -> None:
     lines += [(k, f"fifteenmin, {items} items/call, {lab}", th) for k, lab, th, _ in VARIANTS]
     if with_baseline:
         lines.append(("baseline1", f"baseline kernel, {items} items/call, 1 thread", 1))
+    for key, when in (("alloc_cold", "2 s after a large free"), ("alloc_warm", "right after one")):
+        lines.append((key, f"(no search: a fresh ({items}, n) result, filled; {when})", 1))
     for key, label, threads in lines:
+        if key.startswith("alloc"):  # a cost, not an implementation: no ratios
+            print(
+                f"| {label} | 1 | {r[f'{key}_ms']:.2f} | {r[f'{key}_cpu_ms']:.2f} | - | - | - | - |"
+            )
+            continue
         cpu_col = f"{r[f'{key}_cpu_ms']:.2f}" if threads == 1 else "-"
         nx_col = f"{r[f'{key}_vs_nx_cpu']:.0f}x" if f"{key}_vs_nx_cpu" in r else "-"
         cpu_ratio = f"{r[f'{key}_vs_scipy_cpu']:.1f}x" if threads == 1 else "-"
         print(
             f"| {label} | {threads} | {r[f'{key}_ms']:.2f} | {cpu_col} | "
-            f"{r[f'{key}_mrelax']:.1f} | {r[f'{key}_vs_scipy_wall']:.1f}x | {cpu_ratio} | {nx_col} |"
+            f"{r[f'{key}_mrelax']:.1f} | {r[f'{key}_vs_scipy_wall']:.1f}x | {cpu_ratio} | "
+            f"{nx_col} |"
         )
     print(
         f"fifteenmin 1 item per call: {r['numba_1call_ms']:.2f} ms (CPU "
