@@ -48,9 +48,9 @@ exactly those of the one-piece search. What changes is locality: with spatially 
 (:func:`fifteenmin._kernel.spatial_order`) a tile is a compact area, its search touches a few
 megabytes instead of scattering every bucket over the whole graph, and on a million-node grid
 an item costs 1.8x (facilities at 0.1 % of the nodes) to 2.9x (1 %) less than in one piece,
-while each reached node is still scanned 1.01-1.04 times. Graphs of at most one tile, infinite cutoffs and
-graphs whose ids are not spatially ordered (most arcs joining two tiles) are solved in one
-piece.
+while each reached node is still scanned 1.01-1.04 times. Graphs of at most one tile, infinite
+cutoffs and graphs whose ids are not spatially ordered (most arcs joining two tiles) are solved
+in one piece.
 
 Cutoff. A label is only ever set when it is ``<= cutoff``, so the queue empties as soon as the
 search passes the cutoff (early termination) and unreached nodes keep ``inf``.

@@ -241,10 +241,20 @@ class _Greedy:
         # entry is re-evaluated exactly (stamp -1 is never current) before it can be chosen
         rough = self.mat.astype(np.float64) @ np.where(self.cov, 0.0, self.w)
         bound = rough * (1.0 + 4.0 * np.finfo(float).eps * (np.diff(self.ptr) + 2))
-        heap = [(-float(bound[c]), c, -1) for c in np.flatnonzero(rough > 0).tolist()]
-        heapq.heapify(heap)
-        while heap and not self.done():
-            neg, c, stamp = heapq.heappop(heap)
+        # the initial entries (-bound, c, -1) in heap order, merged with the heap of the
+        # re-evaluated ones as they are needed (the pops of one heap of all entries)
+        first = np.flatnonzero(rough > 0)
+        first = first[np.lexsort((first, -bound[first]))]
+        neg_b = (-bound[first]).tolist()
+        first_c = first.tolist()
+        pos = 0
+        heap: list[tuple[float, int, int]] = []
+        while (heap or pos < len(first_c)) and not self.done():
+            if pos < len(first_c) and (not heap or (neg_b[pos], first_c[pos], -1) < heap[0]):
+                neg, c, stamp = neg_b[pos], first_c[pos], -1
+                pos += 1
+            else:
+                neg, c, stamp = heapq.heappop(heap)
             if stamp == len(self.chosen):
                 self.take(c, -neg)
                 continue
