@@ -390,6 +390,37 @@ def reach_walks(
     return _reach_walks(net, reach, _EndIndex.of(net, points), home)
 
 
+def _reach_routes(
+    net: WalkNetwork, reach: Reach, index: _EndIndex
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The walks of :func:`reach_walks` (``home="sources"``), one per route, not yet combined.
+
+    Every walk via an end node of a point's edge that a source's search reached (the sum
+    ``at_ends + legs`` of :func:`rule_metres`) and every straight walk along a shared edge;
+    a pair's walk in :func:`reach_walks` is the shortest of its routes. Cheaper when only
+    comparisons with a limit are needed: a pair is within it when one of its routes is.
+    """
+    points, legs, by_node, node_ptr = index.points, index.legs, index.by_node, index.node_ptr
+    if len(points) == 0 or len(reach) == 0:
+        none = np.zeros(0, dtype=np.int64)
+        return none, none, np.zeros(0)
+    start, per = node_ptr[reach.node], node_ptr[reach.node + 1] - node_ptr[reach.node]
+    row = np.repeat(np.arange(len(reach.node)), per)
+    slot = by_node[np.repeat(start - np.cumsum(per) + per, per) + np.arange(per.sum())]
+    src = np.repeat(np.arange(len(reach), dtype=np.int64), np.diff(reach.ptr))[row]
+    via = reach.dist[row] + legs.ravel()[slot]
+    joined = np.flatnonzero(reach.joined)
+    sources = SnapResult(
+        reach.snap.edge[joined], reach.snap.offset[joined], reach.snap.access[joined]
+    )
+    si, pi, straight = _along_edge_sorted(sources, points, index.by_edge)
+    return (
+        np.concatenate([src, joined[si]]),
+        np.concatenate([slot // 2, pi]),
+        np.concatenate([via, straight]),
+    )
+
+
 @dataclass(frozen=True, eq=False)
 class _EndIndex:
     """The points of :func:`reach_walks` by the end nodes and the edge they are snapped onto.

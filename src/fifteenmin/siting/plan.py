@@ -108,6 +108,8 @@ class _SitingContext:
         self._sets: dict[tuple[float, float], tuple[sparse.csr_matrix, np.ndarray]] = {}
         self._snaps: tuple[SnapResult, SnapResult, np.ndarray, np.ndarray] | None = None
         self.threshold = report.threshold
+        self._com_codes: np.ndarray = np.zeros(0, np.int64)
+        self._com_total: pd.Series | None = None
 
     def need(self, item_id: str) -> tuple[float, float, np.ndarray]:
         """An item's tier, speed and the origins its existing facilities leave uncovered."""
@@ -180,8 +182,11 @@ class _SitingContext:
         """Communities whose covered share of resident weight reaches the threshold."""
         if len(self.com) == 0:
             return 0
-        tot = pd.Series(self.weights).groupby(self.com).sum()
-        got = pd.Series(np.where(covered, self.weights, 0.0)).groupby(self.com).sum()
+        if self._com_total is None:  # the communities as codes (sorted), factorized once
+            self._com_codes = pd.factorize(self.com, sort=True)[0]
+            self._com_total = pd.Series(self.weights).groupby(self._com_codes).sum()
+        tot = self._com_total
+        got = pd.Series(np.where(covered, self.weights, 0.0)).groupby(self._com_codes).sum()
         ok = (tot > 0) & (got >= self.threshold * tot)
         return int(ok.sum())
 

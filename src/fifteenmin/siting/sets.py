@@ -11,7 +11,7 @@ from scipy import sparse
 
 from .. import settings
 from ..network import SnapResult, WalkNetwork, as_points, snap_points
-from ..routing import _EndIndex, _reach_snapped, _reach_walks, reach_walks, reachable
+from ..routing import _EndIndex, _reach_routes, _reach_snapped, reach_walks, reachable
 
 if TYPE_CHECKING:
     pass
@@ -174,7 +174,7 @@ def uncovered_sets(
         snap = SnapResult(origins.edge[ids], origins.offset[ids], origins.access[ids])
         search_cut = need[ids] * (1.0 + 2 * _REVERSE_BAND) + 1e-6
         reach = _reach_snapped(net, snap, search_cut, max_snap_m, engine)
-        o, c, metres = _reach_walks(net, reach, index, home="sources")
+        o, c, metres = _reach_routes(net, reach, index)  # covered: by one of its routes
         o, c = ids[o], c_ok[c]
         for t, (minutes, speed, target) in enumerate(tiers):
             sel = np.flatnonzero(np.asarray(target, bool)[o])
