@@ -96,19 +96,38 @@ def coverage_sets(
     empty = sparse.csr_matrix((n_c, n_o), dtype=bool)
     if n_c == 0 or n_o == 0:
         return empty
-    cut_m = float(minutes) * 60.0 * float(speed)
+    return _forward_sets(
+        net, cand, orig, snap_points(net, orig), minutes, speed, max_snap_m, engine, True
+    )
 
-    osnap = snap_points(net, orig)
+
+def _forward_sets(
+    net: WalkNetwork,
+    cand: np.ndarray,
+    orig: np.ndarray,
+    osnap: SnapResult,
+    minutes: float,
+    speed: float,
+    max_snap_m: float,
+    engine: str,
+    prefilter: bool,
+) -> sparse.csr_matrix:
+    """:func:`coverage_sets` with the origins snapped (``osnap``); optionally no prefilter."""
+    n_c, n_o = len(cand), len(orig)
+    empty = sparse.csr_matrix((n_c, n_o), dtype=bool)
+    cut_m = float(minutes) * 60.0 * float(speed)
     o_ok = np.flatnonzero(osnap.access <= max_snap_m)
     if len(o_ok) == 0:
         return empty
     joined = SnapResult(osnap.edge[o_ok], osnap.offset[o_ok], osnap.access[o_ok])
     # straight-line prefilter (a pure speed-up: the skipped candidates cover nothing)
-    near = np.unique(
-        shapely.STRtree(orig[o_ok]).query(
-            cand, predicate="dwithin", distance=cut_m * _PREFILTER_FACTOR + _PREFILTER_PAD_M
-        )[0]
-    )
+    near = np.arange(n_c)
+    if prefilter:
+        near = np.unique(
+            shapely.STRtree(orig[o_ok]).query(
+                cand, predicate="dwithin", distance=cut_m * _PREFILTER_FACTOR + _PREFILTER_PAD_M
+            )[0]
+        )
     search_cut = cut_m * (1.0 + 1e-9) + 1e-9  # the minute test below decides the boundary
     rows: list[np.ndarray] = []
     cols: list[np.ndarray] = []
@@ -156,6 +175,20 @@ def uncovered_sets(
     coverage, so this gives the same sites as the full sets for far fewer searches when
     there are fewer origins than candidates.
     """
+    if len(tiers) > 62:  # one bit per tier below
+        out: list[sparse.csr_matrix] = []
+        for i in range(0, len(tiers), 62):
+            out += uncovered_sets(
+                net,
+                candidates,
+                origins,
+                tiers[i : i + 62],
+                candidate_points=candidate_points,
+                origin_points=origin_points,
+                max_snap_m=max_snap_m,
+                engine=engine,
+            )
+        return out
     n_c, n_o = len(candidates), len(origins)
     o_ok = origins.access <= max_snap_m
     c_ok = np.flatnonzero(candidates.access <= max_snap_m)
@@ -167,6 +200,9 @@ def uncovered_sets(
     index = _EndIndex.of(
         net, SnapResult(candidates.edge[c_ok], candidates.offset[c_ok], candidates.access[c_ok])
     )
+    bits = np.zeros(n_o, np.int64)  # bit t: a target of tier t
+    for t, (_, _, target) in enumerate(tiers):
+        bits |= np.asarray(target, bool).astype(np.int64) << t
     pairs: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in tiers]
     unsure: list[list[np.ndarray]] = [[] for _ in tiers]
     for start in range(0, len(src), REVERSE_CHUNK):
@@ -175,9 +211,12 @@ def uncovered_sets(
         search_cut = need[ids] * (1.0 + 2 * _REVERSE_BAND) + 1e-6
         reach = _reach_snapped(net, snap, search_cut, max_snap_m, engine)
         o, c, metres = _reach_routes(net, reach, index)  # covered: by one of its routes
-        o, c = ids[o], c_ok[c]
-        for t, (minutes, speed, target) in enumerate(tiers):
-            sel = np.flatnonzero(np.asarray(target, bool)[o])
+        near = np.flatnonzero(metres <= cut.max() * (1.0 + 2 * _REVERSE_BAND))
+        o, c, metres = ids[o[near]], c_ok[c[near]], metres[near]
+        tbits = bits[o]
+        for t, (minutes, speed, _) in enumerate(tiers):
+            sel = np.flatnonzero((tbits >> t) & 1)
+            sel = sel[metres[sel] <= cut[t] * (1.0 + 2 * _REVERSE_BAND)]
             m = metres[sel]
             lo = m * (1.0 - _REVERSE_BAND) / speed / 60.0 <= minutes
             hi = m * (1.0 + _REVERSE_BAND) / speed / 60.0 <= minutes
@@ -191,14 +230,16 @@ def uncovered_sets(
         redo = np.unique(np.concatenate(unsure[t] or [np.zeros(0, np.int64)]))
         if len(redo):
             keep = ~np.isin(row, redo)
-            exact = coverage_sets(
+            exact = _forward_sets(
                 net,
                 candidate_points[redo],
                 origin_points,
+                origins,
                 minutes,
-                speed=speed,
-                max_snap_m=max_snap_m,
-                engine=engine,
+                speed,
+                max_snap_m,
+                engine,
+                False,
             ).tocoo()
             on = np.asarray(target, bool)[exact.col]
             row = np.concatenate([row[keep], redo[exact.row[on]]])
