@@ -189,7 +189,7 @@ def uncovered_sets(
                 engine=engine,
             )
         return out
-    n_c, n_o = len(candidates), len(origins)
+    n_o = len(origins)
     o_ok = origins.access <= max_snap_m
     c_ok = np.flatnonzero(candidates.access <= max_snap_m)
     cut = np.array([m * 60.0 * sp for m, sp, _ in tiers])
@@ -223,28 +223,46 @@ def uncovered_sets(
             sure = lo & hi
             pairs[t].append((c[sel[sure]], o[sel[sure]]))
             unsure[t].append(c[sel[lo != hi]])
-    out = []
-    for t, (minutes, speed, target) in enumerate(tiers):
-        row = np.concatenate([p[0] for p in pairs[t]] or [np.zeros(0, np.int64)])
-        col = np.concatenate([p[1] for p in pairs[t]] or [np.zeros(0, np.int64)])
-        redo = np.unique(np.concatenate(unsure[t] or [np.zeros(0, np.int64)]))
-        if len(redo):
-            keep = ~np.isin(row, redo)
-            exact = _forward_sets(
-                net,
-                candidate_points[redo],
-                origin_points,
-                origins,
-                minutes,
-                speed,
-                max_snap_m,
-                engine,
-                False,
-            ).tocoo()
-            on = np.asarray(target, bool)[exact.col]
-            row = np.concatenate([row[keep], redo[exact.row[on]]])
-            col = np.concatenate([col[keep], exact.col[on]])
-        mat = sparse.csr_matrix((np.ones(len(row), dtype=bool), (row, col)), shape=(n_c, n_o))
-        mat.sort_indices()
-        out.append(mat)
-    return out
+    kw = (max_snap_m, engine)
+    return [
+        _assemble(net, tier, pairs[t], unsure[t], candidate_points, origin_points, origins, kw)
+        for t, tier in enumerate(tiers)
+    ]
+
+
+def _assemble(
+    net: WalkNetwork,
+    tier: tuple[float, float, np.ndarray],
+    pairs: list[tuple[np.ndarray, np.ndarray]],
+    unsure: list[np.ndarray],
+    candidate_points: np.ndarray,
+    origin_points: np.ndarray,
+    origins: SnapResult,
+    kw: tuple[float, str],
+) -> sparse.csr_matrix:
+    """One tier's sets from the sure pairs, the unsure candidates re-timed the forward way."""
+    minutes, speed, target = tier
+    max_snap_m, engine = kw
+    n_c, n_o = len(candidate_points), len(origin_points)
+    row = np.concatenate([p[0] for p in pairs] or [np.zeros(0, np.int64)])
+    col = np.concatenate([p[1] for p in pairs] or [np.zeros(0, np.int64)])
+    redo = np.unique(np.concatenate(unsure or [np.zeros(0, np.int64)]))
+    if len(redo):
+        keep = ~np.isin(row, redo)
+        exact = _forward_sets(
+            net,
+            candidate_points[redo],
+            origin_points,
+            origins,
+            minutes,
+            speed,
+            max_snap_m,
+            engine,
+            False,
+        ).tocoo()
+        on = np.asarray(target, bool)[exact.col]
+        row = np.concatenate([row[keep], redo[exact.row[on]]])
+        col = np.concatenate([col[keep], exact.col[on]])
+    mat = sparse.csr_matrix((np.ones(len(row), dtype=bool), (row, col)), shape=(n_c, n_o))
+    mat.sort_indices()
+    return mat
