@@ -13,12 +13,13 @@ For every graph and facility density (0.1 % and 1 % of the nodes, ``--items`` se
 graphs <= 250k nodes) and fifteenmin (all items in one call, 1 and 2 threads, with a fresh
 result and with ``out=`` reused). The implementations run in *interleaved rounds*
 (``--reps``, default 5): in every round scipy, networkx and each fifteenmin variant run once
-one after the other, so each round's ratios compare the same machine state; tables give the
-medians over rounds. numba's distances are checked bit for bit against scipy's on every run.
-Also measured: cold compile vs cached load (fresh subprocesses), the effect of
-``spatial_order`` on a shuffled 1M graph, and ``bounded_search`` (1,000 origins) against
-per-origin scipy dense rows. Each table records the machine load (``uptime``). Results are
-printed as markdown tables and saved to ``bench/.cache/kernel_results.json``.
+one after the other (the fifteenmin variants in a rotated order), so each round's ratios
+compare the same machine state; tables give the medians over rounds. numba's distances are
+checked bit for bit against scipy's on every run. Also measured: the cost of a fresh result
+alone, cold compile vs cached load (fresh subprocesses), the effect of ``spatial_order`` on a
+shuffled 1M graph, and ``bounded_search`` (1,000 origins) against per-origin scipy dense rows.
+Each table records the machine load (``uptime``). Results are printed as markdown tables and
+saved to ``bench/.cache/kernel_results.json``.
 """
 
 from __future__ import annotations
@@ -196,6 +197,7 @@ def bench_graph(name: str, g: dict, args, results: list, baseline) -> None:
         scanned = np.array([arcs_scanned(np.diff(g["indptr"]), r) for r in ref])
         rounds = run_rounds(g, csr, G, nodes, seeds, ref, args, baseline)
         row |= summarise(rounds, scanned, args.items)
+        row |= fresh_cost(args.items, n)
         row |= one_item_per_call(g, nodes)
         if frac == 0.001:
             row |= memory_row(csr, g, nodes[0], seeds, G, n)
@@ -227,7 +229,8 @@ def run_rounds(g, csr, G, nodes, seeds, ref, args, baseline) -> dict:
             for k in range(n_nx):
                 assert np.array_equal(t[k][0], ref[k]) or close(t[k][0], ref[k])
             rounds["networkx"].append((med([x[1] for x in t]), med([x[2] for x in t])))
-        for key, _, threads, reuse in variants:
+        # rotate the fifteenmin variants: each runs in every position (memory state) once
+        for key, _, threads, reuse in variants[r % len(variants) :] + variants[: r % len(variants)]:
             mod = baseline if key.startswith("baseline") else K
             out = buf if reuse else None
             res, wall, cpu = timed(
@@ -239,6 +242,30 @@ def run_rounds(g, csr, G, nodes, seeds, ref, args, baseline) -> dict:
             rounds[key].append((wall / n_items, cpu / n_items))
             del res
     return rounds
+
+
+def fresh_cost(n_items: int, n: int, reps: int = 3) -> dict:
+    """Cost of a fresh (k, n) result alone: 2 s after the last large allocation ("cold", the
+    state the fresh-result calls of the rounds run in) and right after freeing one of the same
+    size ("warm"). On a VM the cold cost depends on the host backing freed guest memory."""
+    cold, warm = [], []
+    for _ in range(reps):
+        time.sleep(2.0)
+        cold.append(timed(lambda: fresh_result(n_items, n))[1:])
+        warm.append(timed(lambda: fresh_result(n_items, n))[1:])
+    out = {}
+    for key, t in (("alloc_cold", cold), ("alloc_warm", warm)):
+        t = np.array(t) / n_items
+        out |= {f"{key}_ms": med(t[:, 0]) * 1e3, f"{key}_cpu_ms": med(t[:, 1]) * 1e3}
+    return out
+
+
+def fresh_result(k: int, n: int) -> None:
+    """What a fresh result costs without any search: allocate and fill (k, n) inf / -1."""
+    dist = np.empty((k, n))
+    dist.fill(np.inf)
+    label = np.empty((k, n), np.int32)
+    label.fill(-1)
 
 
 def scipy_one(csr, sources) -> np.ndarray:
@@ -326,13 +353,21 @@ def print_row(r: dict, items: int, with_baseline: bool) -> None:
     lines += [(k, f"fifteenmin, {items} items/call, {lab}", th) for k, lab, th, _ in VARIANTS]
     if with_baseline:
         lines.append(("baseline1", f"baseline kernel, {items} items/call, 1 thread", 1))
+    for key, when in (("alloc_cold", "2 s after a large free"), ("alloc_warm", "right after one")):
+        lines.append((key, f"(no search: a fresh ({items}, n) result, filled; {when})", 1))
     for key, label, threads in lines:
+        if key.startswith("alloc"):  # a cost, not an implementation: no ratios
+            print(
+                f"| {label} | 1 | {r[f'{key}_ms']:.2f} | {r[f'{key}_cpu_ms']:.2f} | - | - | - | - |"
+            )
+            continue
         cpu_col = f"{r[f'{key}_cpu_ms']:.2f}" if threads == 1 else "-"
         nx_col = f"{r[f'{key}_vs_nx_cpu']:.0f}x" if f"{key}_vs_nx_cpu" in r else "-"
         cpu_ratio = f"{r[f'{key}_vs_scipy_cpu']:.1f}x" if threads == 1 else "-"
         print(
             f"| {label} | {threads} | {r[f'{key}_ms']:.2f} | {cpu_col} | "
-            f"{r[f'{key}_mrelax']:.1f} | {r[f'{key}_vs_scipy_wall']:.1f}x | {cpu_ratio} | {nx_col} |"
+            f"{r[f'{key}_mrelax']:.1f} | {r[f'{key}_vs_scipy_wall']:.1f}x | {cpu_ratio} | "
+            f"{nx_col} |"
         )
     print(
         f"fifteenmin 1 item per call: {r['numba_1call_ms']:.2f} ms (CPU "
@@ -525,6 +560,84 @@ def bench_cold() -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
+# travel times for a whole catalogue on a synthetic city (bench/city.py)
+# ---------------------------------------------------------------------------------------------
+
+
+def bench_city(n: int, reps: int) -> dict:
+    """``fifteenmin.travel_times`` for the whole catalogue on the n x n city, wall and CPU.
+
+    The city is read once (``bench/city.py``, cached in bench/.cache); then ``reps`` calls as
+    the pipeline makes them (item speeds, entrances), each split into the kernel
+    (``multi_source_nearest``), snapping the facilities' access points (``snap_points``) and
+    the rest (access points, seeds, checks), by wrapping those two functions.
+    """
+    import fifteenmin as fm
+    from fifteenmin import _kernel, routing
+    from scale import city_file
+
+    path, _ = city_file(n, 0)
+    t0 = time.perf_counter()
+    cfg = fm.RunConfig()
+    cat = fm.load_catalogue(cfg.catalogue)
+    data = fm.read_osm(path, keys=cat.osm_keys())
+    net = fm.network_from_file(data)
+    fac = fm.facilities_from_osm(data, cat)
+    ent = fm.entrances_from_osm(data)
+    speeds = fm.item_speeds(cat, cfg.speed, per_item=cfg.item_profiles)
+    setup_s = time.perf_counter() - t0
+    parts: dict[str, list[float]] = {}
+
+    def clocked(name, fn):
+        def run(*a, **kw):
+            w, c = time.perf_counter(), time.process_time()
+            out = fn(*a, **kw)
+            parts.setdefault(f"{name}_wall", []).append(time.perf_counter() - w)
+            parts.setdefault(f"{name}_cpu", []).append(time.process_time() - c)
+            return out
+
+        return run
+
+    nearest, snap = _kernel.multi_source_nearest, routing.snap_points
+    _kernel.multi_source_nearest = clocked("kernel", nearest)
+    routing.snap_points = clocked("snap", snap)
+    try:
+        rows = []
+        for _ in range(reps):
+            up = uptime()
+            tt, wall, cpu = timed(
+                lambda: fm.travel_times(net, fac, cat, speed=speeds, entrances=ent)
+            )
+            rows.append({"wall": wall, "cpu": cpu, "uptime": up})
+            del tt
+    finally:
+        _kernel.multi_source_nearest, routing.snap_points = nearest, snap
+    res = {
+        "n": n,
+        "nodes": net.n_nodes,
+        "items": len(cat.items),
+        "facilities": len(fac),
+        "setup_s": setup_s,
+        "wall": med([r["wall"] for r in rows]),
+        "cpu": med([r["cpu"] for r in rows]),
+        "rounds": rows,
+    } | {k: med(v) for k, v in parts.items()}
+    print(
+        f"\n## travel_times, whole catalogue ({res['items']} items), city n = {n}: "
+        f"{net.n_nodes:,} nodes, {len(fac):,} facilities, median of {reps} calls\n"
+        f"`{rows[0]['uptime']}` .. `{rows[-1]['uptime']}`\n"
+        "| part | wall s | CPU s |\n|---|---|---|"
+    )
+    for key, label in (("kernel", "kernel (multi_source_nearest)"), ("snap", "snap_points")):
+        print(f"| {label} | {res[key + '_wall']:.2f} | {res[key + '_cpu']:.2f} |")
+    rest_w = res["wall"] - res["kernel_wall"] - res["snap_wall"]
+    rest_c = res["cpu"] - res["kernel_cpu"] - res["snap_cpu"]
+    print(f"| the rest | {rest_w:.2f} | {rest_c:.2f} |")
+    print(f"| **travel_times** | **{res['wall']:.2f}** | **{res['cpu']:.2f}** |")
+    return res
+
+
+# ---------------------------------------------------------------------------------------------
 # targets and main
 # ---------------------------------------------------------------------------------------------
 
@@ -566,6 +679,12 @@ def print_targets(results: dict, items: int) -> None:
                     f"| {items} items x 1M nodes <= 1 s on 2 threads ({tag}, {label}) | "
                     f"{w:.2f} s | {yes(w <= 1)} |"
                 )
+    if "city" in results:
+        c = results["city"]
+        print(
+            f"| travel times, whole catalogue, n = {c['n']} ({c['nodes']:,} nodes) <= 3 s | "
+            f"{c['wall']:.1f} s wall, {c['cpu']:.1f} s CPU | {yes(c['wall'] <= 3)} |"
+        )
     cold = results["cold"]["cold (empty cache)"]["warmup_s"]
     cached = results["cold"]["cached"]["warmup_s"]
     print(f"| cold compile <= 10 s | {cold:.1f} s (cached: {cached:.2f} s) | {yes(cold <= 10)} |")
@@ -589,6 +708,12 @@ def parse_args():
     ap.add_argument("--no-real", action="store_true", help="skip the ../shared OSM extracts")
     ap.add_argument("--no-order", action="store_true", help="skip the node-numbering rounds")
     ap.add_argument("--quick", action="store_true", help="25k + Helsinki, 10 items, 2 rounds")
+    ap.add_argument(
+        "--city",
+        type=int,
+        default=0,
+        help="also time travel_times for the whole catalogue on the n x n city (bench/city.py)",
+    )
     args = ap.parse_args()
     if args.quick:
         args.sizes, args.items, args.reps, args.origins = "25k", 10, 2, 200
@@ -646,6 +771,8 @@ def main() -> None:
         bench_bounded(name, g, args, results["bounded"])
     if not (args.quick or args.no_order) and any(s in args.sizes for s in ("250k", "1m")):
         bench_order(args, results)
+    if args.city:
+        results["city"] = bench_city(args.city, max(2, min(args.reps, 3)))
     print_targets(results, args.items)
     results["total_s"] = time.perf_counter() - t_start
     results["uptime_end"] = uptime()

@@ -281,6 +281,45 @@ def test_coverage_sets_equal_a_networkx_brute_force(rep):
     assert checked > 20
 
 
+@pytest.mark.parametrize("band", [None, 0.05])
+def test_uncovered_sets_equal_coverage_sets_on_their_origins(rep, monkeypatch, band):
+    """The reverse searches (one per target origin) give the columns of coverage_sets.
+
+    With a 5 % band every pair near a tier is re-timed by coverage_sets itself, so both ways of
+    deciding a pair are exercised.
+    """
+    from fifteenmin.siting import sets as sets_mod
+
+    if band is not None:
+        monkeypatch.setattr(sets_mod, "_REVERSE_BAND", band)
+    net = rep.network
+    cands = candidate_sites(net)
+    c_pts = np.asarray(cands.geometry.values, dtype=object)
+    homes = rep.residents
+    o_pts = np.asarray(homes.geometry.to_crs(net.crs).values, dtype=object)
+    rng = np.random.default_rng(3)
+    tiers = [
+        (5.0, 1.1, rng.random(len(homes)) < 0.5),
+        (10.0, 1.0, rng.random(len(homes)) < 0.3),
+        (15.0, 1.2, np.ones(len(homes), dtype=bool)),
+    ]
+    mats = sets_mod.uncovered_sets(
+        net,
+        snap_points(net, c_pts),
+        snap_points(net, o_pts),
+        tiers,
+        candidate_points=c_pts,
+        origin_points=o_pts,
+    )
+    for (minutes, speed, target), got in zip(tiers, mats, strict=True):
+        full = coverage_sets(net, c_pts, homes, minutes, speed=speed).tocsc()
+        expect = sparse.csr_matrix(full.multiply(target[None, :]).astype(bool))
+        expect.eliminate_zeros()
+        assert got.shape == expect.shape
+        assert (got != expect).nnz == 0
+        assert got.nnz > 50
+
+
 def test_coverage_sets_match_origin_times(rep):
     """Candidates at an item's (point) facilities cover exactly what the report counts."""
     fac = rep.facilities

@@ -1,10 +1,59 @@
 """The compiled (numba) parts of :mod:`fifteenmin._kernel`: the float-bucket queue search.
 
-The algorithm, its exactness, the tiles and the tie rule are described in
-:mod:`fifteenmin._kernel`, which validates the inputs, allocates every workspace and runs the
-workers defined here (:func:`nearest_worker`, :func:`bounded_worker`) on one thread each.
-Nothing here allocates per search, checks an input or grows a buffer: an exhausted entry pool
-or result buffer is reported (``OVERFLOW``, ``FULL``) and handled by the caller.
+:mod:`fifteenmin._kernel` validates the inputs, allocates every workspace and runs the workers
+defined here (:func:`nearest_worker`, :func:`bounded_worker`) on one thread each; the tie rule
+and the memory layout are described there. Nothing here allocates per search, checks an input
+or grows a buffer: an exhausted entry pool or result buffer is reported (``OVERFLOW``,
+``FULL``) and handled by the caller.
+
+Algorithm
+---------
+Every search is a *float-bucket queue* (a Dial-style bucket queue over float keys):
+
+* Distances are exact ``float64`` sums of the arc weights, computed in the same order as a
+  textbook Dijkstra (``dist[v] = dist[u] + w(u, v)``).
+* Nodes are kept in buckets of width ``bucket_width`` metres (default 1.2 m, about one second of
+  walking): node ``v`` is in bucket ``floor(dist[v] / bucket_width)``. The buckets live in a
+  circular array whose length exceeds the spread of the labels that can be pending at once
+  (the longest useful arc and the seed offsets, or the whole cutoff when the search is split
+  into tiles) divided by the width, so every pending node fits in the window ahead of the
+  current bucket. Each bucket is a LIFO list threaded through a fixed pool of entries with a
+  free list.
+* Buckets are processed in increasing order. *Inside* a bucket the search is label-correcting:
+  a node popped from the current bucket is scanned at its current distance, and if a later node
+  of the same bucket improves it, it is pushed back into the same bucket and scanned again.
+  An improvement that moves a node to another bucket leaves a stale entry behind, recognised by a
+  per-node "in queue" flag and skipped when popped.
+
+Exactness. Arc weights are non-negative and float addition is monotone (``a <= b`` implies
+``fl(a + w) <= fl(b + w)``, and ``fl(a + w) >= a``), so every tentative label is the float
+length of a real path, and when bucket ``b`` is entered every node whose final distance lies in an
+earlier bucket is final and has been scanned with that final distance. Inside bucket ``b`` the
+label-correcting loop reaches the fixed point of ``dist[v] = min(dist[v], dist[u] + w)`` over the
+nodes of the bucket (each change strictly decreases a label, so it terminates), which is the
+minimum over paths of the left-to-right float path length: the same value Dijkstra's algorithm
+(and ``scipy.sparse.csgraph.dijkstra``) computes. The bucket width therefore only orders the
+work; it never rounds a distance. Zero-length arcs, self-loops and parallel arcs need no special
+case.
+
+Tiles. On a large graph one item's search is split into *tiles*: ranges of consecutive node
+ids (``_TILE_NODES`` = 32,768 in :mod:`fifteenmin._kernel`), solved in increasing order, each
+from the item's seeds inside it. A
+relaxation into a later tile only lowers that node's label and marks it *pending*; the node is
+queued (with its label then) when its tile is solved. Relaxations into the current or an earlier
+tile are queued at once, so improvements flow back into finished tiles immediately. Every arc is
+still relaxed with the final label of its tail (a node changed in one tile is scanned in that
+tile or, if pending, in its own), so the result is again the fixed point above: the distances are
+exactly those of the one-piece search. What changes is locality: with spatially ordered ids
+(:func:`fifteenmin._kernel.spatial_order`) a tile is a compact area, its search touches a few
+megabytes instead of scattering every bucket over the whole graph, and on a million-node grid
+an item costs 1.8x (facilities at 0.1 % of the nodes) to 2.9x (1 %) less than in one piece,
+while each reached node is still scanned 1.01-1.04 times. Graphs of at most one tile, infinite
+cutoffs and graphs whose ids are not spatially ordered (most arcs joining two tiles) are solved
+in one piece.
+
+Cutoff. A label is only ever set when it is ``<= cutoff``, so the queue empties as soon as the
+search passes the cutoff (early termination) and unreached nodes keep ``inf``.
 
 numba is optional: without it this module still imports (``HAVE_NUMBA`` is False, ``njit``
 returns the plain Python function) and :mod:`fifteenmin._kernel` uses scipy.

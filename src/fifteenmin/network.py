@@ -1146,6 +1146,40 @@ def as_points(net: WalkNetwork, points: Any) -> np.ndarray:
     return shapely.points(arr[:, 0], arr[:, 1])
 
 
+def _snap_on_nodes(
+    net: WalkNetwork, geoms: np.ndarray, edge: np.ndarray, access: np.ndarray
+) -> np.ndarray:
+    """Snap the points that lie exactly on a network node; return the positions of the rest.
+
+    Such a point (e.g. a candidate site at a node) is at distance 0 from the edges through it:
+    the nearest edges are those of distance exactly 0 among the edges it intersects, and the
+    smallest index among them is what the nearest-edge query of :func:`snap_points` chooses,
+    for a fraction of its cost. Points where no intersected edge is at distance exactly 0 are
+    left to that query.
+    """
+    n = len(geoms)
+    if n == 0 or net.n_nodes == 0:
+        return np.arange(n)
+    key = np.sort(net.x + 1j * net.y)
+    pkey = shapely.get_x(geoms) + 1j * shapely.get_y(geoms)
+    at = np.minimum(np.searchsorted(key, pkey), len(key) - 1)
+    on = np.flatnonzero(key[at] == pkey)
+    if len(on) == 0:
+        return np.arange(n)
+    pi, ei = net.edge_tree.query(geoms[on], predicate="intersects")
+    d = shapely.distance(geoms[on][pi], net.edge_geometry[ei])
+    hit = d == 0.0
+    pi, ei = pi[hit], ei[hit]
+    order = np.lexsort((ei, pi))
+    pi, ei = pi[order], ei[order]
+    first = np.concatenate([[True], pi[1:] != pi[:-1]])[: len(pi)]
+    edge[on[pi[first]]] = ei[first]
+    access[on[pi[first]]] = 0.0
+    done = np.zeros(n, dtype=bool)
+    done[on[pi[first]]] = True
+    return np.flatnonzero(~done)
+
+
 def snap_points(net: WalkNetwork, points: Any) -> SnapResult:
     """Snap points onto the nearest edge of the network (not the nearest node).
 
@@ -1179,17 +1213,19 @@ def snap_points(net: WalkNetwork, points: Any) -> SnapResult:
     if not_point.any():
         geoms = geoms.copy()
         geoms[not_point] = shapely.point_on_surface(geoms[not_point])
-    tree = net.edge_tree
+    edge = np.empty(len(geoms), dtype=np.int64)
+    access = np.empty(len(geoms), dtype=np.float64)
+    rest = _snap_on_nodes(net, geoms, edge, access)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        (pi, ei), dist = tree.query_nearest(geoms, return_distance=True, all_matches=True)
+        (pi, ei), dist = net.edge_tree.query_nearest(
+            geoms[rest], return_distance=True, all_matches=True
+        )
     # deterministic choice among equidistant edges: smallest edge index
     order = np.lexsort((ei, pi))
     pi, ei, dist = pi[order], ei[order], dist[order]
-    first = np.concatenate([[True], pi[1:] != pi[:-1]])
-    pi, ei, dist = pi[first], ei[first], dist[first]
-    edge = np.empty(len(geoms), dtype=np.int64)
-    access = np.empty(len(geoms), dtype=np.float64)
+    first = np.concatenate([[True], pi[1:] != pi[:-1]])[: len(pi)]
+    pi, ei, dist = rest[pi[first]], ei[first], dist[first]
     edge[pi] = ei
     access[pi] = dist
     lines = net.edge_geometry[edge]

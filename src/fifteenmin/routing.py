@@ -219,7 +219,13 @@ def reachable(
     >>> r = reachable(net, homes, 1000.0)  # doctest: +SKIP
     >>> r.node[r.ptr[0]:r.ptr[1]]  # nodes within 1 km of the first home  # doctest: +SKIP
     """
-    snap = snap_points(net, points)
+    return _reach_snapped(net, snap_points(net, points), cutoff_m, max_snap_m, engine)
+
+
+def _reach_snapped(
+    net: WalkNetwork, snap: SnapResult, cutoff_m: float | np.ndarray, max_snap_m: float, engine: str
+) -> Reach:
+    """:func:`reachable` from points already snapped onto the network."""
     n = len(snap)
     node, dist = edge_seeds(net, snap.edge, snap.offset, snap.access)
     cut = np.broadcast_to(np.asarray(cutoff_m, dtype=np.float64), (n,)).copy()
@@ -275,7 +281,13 @@ def along_edge(home: SnapResult, other: SnapResult) -> tuple[np.ndarray, np.ndar
     >>> hi.tolist(), oi.tolist(), m.tolist()
     ([1, 1], [0, 1], [7.0, 4.5])
     """
-    order = np.argsort(other.edge, kind="stable")
+    return _along_edge_sorted(home, other, np.argsort(other.edge, kind="stable"))
+
+
+def _along_edge_sorted(
+    home: SnapResult, other: SnapResult, order: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`along_edge` with ``order`` = ``np.argsort(other.edge, kind="stable")`` given."""
     e_sorted = other.edge[order]
     lo = np.searchsorted(e_sorted, home.edge, side="left")
     cnt = np.searchsorted(e_sorted, home.edge, side="right") - lo
@@ -375,16 +387,78 @@ def reach_walks(
     >>> homes_snapped = snap_points(net, homes)  # doctest: +SKIP
     >>> site, home, metres = reach_walks(net, r, homes_snapped, home="points")  # doctest: +SKIP
     """
+    return _reach_walks(net, reach, _EndIndex.of(net, points), home)
+
+
+def _reach_routes(
+    net: WalkNetwork, reach: Reach, index: _EndIndex
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The walks of :func:`reach_walks` (``home="sources"``), one per route, not yet combined.
+
+    Every walk via an end node of a point's edge that a source's search reached (the sum
+    ``at_ends + legs`` of :func:`rule_metres`) and every straight walk along a shared edge;
+    a pair's walk in :func:`reach_walks` is the shortest of its routes. Cheaper when only
+    comparisons with a limit are needed: a pair is within it when one of its routes is.
+    """
+    points, legs, by_node, node_ptr = index.points, index.legs, index.by_node, index.node_ptr
+    if len(points) == 0 or len(reach) == 0:
+        none = np.zeros(0, dtype=np.int64)
+        return none, none, np.zeros(0)
+    start, per = node_ptr[reach.node], node_ptr[reach.node + 1] - node_ptr[reach.node]
+    row = np.repeat(np.arange(len(reach.node)), per)
+    slot = by_node[np.repeat(start - np.cumsum(per) + per, per) + np.arange(per.sum())]
+    src = np.repeat(np.arange(len(reach), dtype=np.int64), np.diff(reach.ptr))[row]
+    via = reach.dist[row] + legs.ravel()[slot]
+    joined = np.flatnonzero(reach.joined)
+    sources = SnapResult(
+        reach.snap.edge[joined], reach.snap.offset[joined], reach.snap.access[joined]
+    )
+    si, pi, straight = _along_edge_sorted(sources, points, index.by_edge)
+    return (
+        np.concatenate([src, joined[si]]),
+        np.concatenate([slot // 2, pi]),
+        np.concatenate([via, straight]),
+    )
+
+
+@dataclass(frozen=True, eq=False)
+class _EndIndex:
+    """The points of :func:`reach_walks` by the end nodes and the edge they are snapped onto.
+
+    Built once for many calls of :func:`_reach_walks` with the same points.
+    """
+
+    points: SnapResult
+    legs: np.ndarray  # (n, 2) walks to the u and v end (end_legs)
+    by_node: np.ndarray  # positions in ends.ravel(), sorted by node
+    node_ptr: np.ndarray  # by_node[node_ptr[v]:node_ptr[v+1]]: slots ending at node v
+    by_edge: np.ndarray  # np.argsort(points.edge, kind="stable")
+
+    @classmethod
+    def of(cls, net: WalkNetwork, points: SnapResult) -> _EndIndex:
+        ends, legs = end_legs(net, points)
+        flat = ends.ravel()
+        node_ptr = np.zeros(net.n_nodes + 1, dtype=np.int64)
+        np.cumsum(np.bincount(flat, minlength=net.n_nodes), out=node_ptr[1:])
+        return cls(
+            points,
+            legs,
+            np.argsort(flat, kind="stable"),
+            node_ptr,
+            np.argsort(points.edge, kind="stable"),
+        )
+
+
+def _reach_walks(
+    net: WalkNetwork, reach: Reach, index: _EndIndex, home: Literal["points", "sources"]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`reach_walks` with the points' :class:`_EndIndex` built beforehand."""
+    points, legs, by_node, node_ptr = index.points, index.legs, index.by_node, index.node_ptr
     n_p = len(points)
     if n_p == 0 or len(reach) == 0:
         none = np.zeros(0, dtype=np.int64)
         return none, none, np.zeros(0)
-    ends, legs = end_legs(net, points)
     # the reached rows joined with the points whose edge ends there
-    flat = ends.ravel()
-    by_node = np.argsort(flat, kind="stable")
-    node_ptr = np.zeros(net.n_nodes + 1, dtype=np.int64)
-    np.cumsum(np.bincount(flat, minlength=net.n_nodes), out=node_ptr[1:])
     start, per = node_ptr[reach.node], node_ptr[reach.node + 1] - node_ptr[reach.node]
     row = np.repeat(np.arange(len(reach.node)), per)
     slot = by_node[np.repeat(start - np.cumsum(per) + per, per) + np.arange(per.sum())]
@@ -398,7 +472,7 @@ def reach_walks(
     if home == "points":
         pi, si, straight = along_edge(points, sources)
     else:
-        si, pi, straight = along_edge(sources, points)
+        si, pi, straight = _along_edge_sorted(sources, points, index.by_edge)
     keys, inv = np.unique(np.concatenate([via_key, joined[si] * n_p + pi]), return_inverse=True)
     at_ends = np.full((len(keys), 2), np.inf)
     at_ends[inv[: len(via_key)], slot % 2] = reach.dist[row]

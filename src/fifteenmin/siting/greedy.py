@@ -79,6 +79,13 @@ def _as_sets(sets: Any) -> sparse.csr_matrix:
     return mat
 
 
+def _as_float(mat: sparse.csr_matrix) -> sparse.csr_matrix:
+    """The 0/1 matrix as float64, sharing the index arrays (``mat`` has no explicit zeros)."""
+    return sparse.csr_matrix(
+        (np.ones(len(mat.indices)), mat.indices, mat.indptr), shape=mat.shape, copy=False
+    )
+
+
 def greedy_max_coverage(
     sets: sparse.spmatrix | sparse.sparray | np.ndarray,
     weights: np.ndarray | Sequence[float],
@@ -212,6 +219,7 @@ class _Greedy:
         self.gains: list[float] = []
         self.after: list[float] = []
         self.evals = 0
+        self.left = bool((self.gainable & ~self.cov).any())  # kept up to date by take()
 
     def origins(self, c: int) -> np.ndarray:
         return np.asarray(self.idx[self.ptr[c] : self.ptr[c + 1]])
@@ -224,7 +232,7 @@ class _Greedy:
     def done(self) -> bool:
         if self.k is not None and len(self.chosen) >= self.k:
             return True
-        if not (self.gainable & ~self.cov).any():
+        if not self.left:
             return True
         share = self.target_share
         return share is not None and self.total > 0 and self.cov_w >= share * self.total
@@ -233,18 +241,29 @@ class _Greedy:
         self.chosen.append(c)
         self.gains.append(g)
         self.cov[self.origins(c)] = True
+        self.left = bool((self.gainable & ~self.cov).any())
         self.cov_w = math.fsum(self.w[self.cov])
         self.after.append(self.cov_w)
 
     def run_lazy(self) -> None:
         # upper bounds from one sparse product, inflated past any rounding error; every
         # entry is re-evaluated exactly (stamp -1 is never current) before it can be chosen
-        rough = self.mat.astype(np.float64) @ np.where(self.cov, 0.0, self.w)
+        rough = _as_float(self.mat) @ np.where(self.cov, 0.0, self.w)
         bound = rough * (1.0 + 4.0 * np.finfo(float).eps * (np.diff(self.ptr) + 2))
-        heap = [(-float(bound[c]), c, -1) for c in np.flatnonzero(rough > 0).tolist()]
-        heapq.heapify(heap)
-        while heap and not self.done():
-            neg, c, stamp = heapq.heappop(heap)
+        # the initial entries (-bound, c, -1) in heap order, merged with the heap of the
+        # re-evaluated ones as they are needed (the pops of one heap of all entries)
+        first = np.flatnonzero(rough > 0)
+        first = first[np.lexsort((first, -bound[first]))]
+        neg_b = (-bound[first]).tolist()
+        first_c = first.tolist()
+        pos = 0
+        heap: list[tuple[float, int, int]] = []
+        while (heap or pos < len(first_c)) and not self.done():
+            if pos < len(first_c) and (not heap or (neg_b[pos], first_c[pos], -1) < heap[0]):
+                neg, c, stamp = neg_b[pos], first_c[pos], -1
+                pos += 1
+            else:
+                neg, c, stamp = heapq.heappop(heap)
             if stamp == len(self.chosen):
                 self.take(c, -neg)
                 continue
@@ -284,7 +303,7 @@ def _swap_improve(
 ) -> tuple[np.ndarray, int]:
     """Best-improvement 1-swap local search (Teitz-Bart interchange) on a chosen set."""
     chosen = np.array(chosen, dtype=np.int64)
-    matf = mat.astype(np.float64)
+    matf = _as_float(mat)
     ptr, idx = mat.indptr, mat.indices
     total = math.fsum(w)
     tol = 1e-12 * max(total, 1.0)

@@ -13,13 +13,14 @@ import shapely
 from scipy import sparse
 
 from .._errors import CatalogueError, NetworkError
+from ..network import SnapResult, as_points, snap_points
 
 if TYPE_CHECKING:
     from ..catalogue import Item
     from ..pipeline import Results
 from .candidates import CANDIDATE_COLUMNS, candidate_sites
 from .greedy import GreedyResult, greedy_max_coverage
-from .sets import coverage_sets
+from .sets import uncovered_sets
 
 __all__ = ["SITE_COLUMNS", "missing_items", "plan_missing", "site_facilities"]
 
@@ -103,39 +104,99 @@ class _SitingContext:
         self.weights = report.residents["weight"].to_numpy(dtype=np.float64)
         self.com = report.residents["community_id"].astype(str).to_numpy()
         self.engine = report.config.engine if engine is None else engine
-        self._sets: dict[tuple[float, float], sparse.csr_matrix] = {}
+        # per (tier, speed): the sets over the target origins, and the target
+        self._sets: dict[tuple[float, float], tuple[sparse.csr_matrix, np.ndarray]] = {}
+        self._snaps: tuple[SnapResult, SnapResult, np.ndarray, np.ndarray] | None = None
         self.threshold = report.threshold
+        self._com_codes: np.ndarray = np.zeros(0, np.int64)
+        self._com_total: pd.Series | None = None
 
-    def sets(self, minutes: float, speed: float) -> sparse.csr_matrix:
+    def need(self, item_id: str) -> tuple[float, float, np.ndarray]:
+        """An item's tier, speed and the origins its existing facilities leave uncovered."""
+        col, item = _item(self.report, item_id)
+        speed = float(self.report.travel.speed[col])
+        tier = float(item.tier_minutes)
+        return tier, speed, ~(self.report.origin_minutes[:, col] <= tier)
+
+    def prepare(self, item_ids: Sequence[str]) -> None:
+        """Compute the coverage sets of every tier of these items together.
+
+        One search per origin that some item leaves uncovered, at the largest tier it is
+        needed for (see :func:`uncovered_sets`).
+        """
+        want: dict[tuple[float, float], np.ndarray] = {}
+        for it in item_ids:
+            tier, speed, target = self.need(it)
+            key = (tier, speed)
+            want[key] = want[key] | target if key in want else target
+        todo = [(k, t) for k, t in want.items() if not self._has(k, t)]
+        if not todo:
+            return
+        c_snap, o_snap, c_pts, o_pts = self.snaps()
+        tiers = [(k[0], k[1], t) for k, t in todo]
+        mats = uncovered_sets(
+            self.net,
+            c_snap,
+            o_snap,
+            tiers,
+            candidate_points=c_pts,
+            origin_points=o_pts,
+            engine=self.engine,
+        )
+        for (key, target), mat in zip(todo, mats, strict=True):
+            self._sets[key] = (mat, target)
+
+    def _has(self, key: tuple[float, float], target: np.ndarray) -> bool:
+        return key in self._sets and not (target & ~self._sets[key][1]).any()
+
+    def snaps(self) -> tuple[SnapResult, SnapResult, np.ndarray, np.ndarray]:
+        """Candidates and origins snapped onto the network (once), and their points."""
+        if self._snaps is None:
+            c_pts = np.asarray(self.cands.geometry.values, dtype=object)
+            o_pts = as_points(self.net, self.origins)
+            self._snaps = (snap_points(self.net, c_pts), snap_points(self.net, o_pts), c_pts, o_pts)
+        return self._snaps
+
+    def sets(self, minutes: float, speed: float, target: np.ndarray) -> sparse.csr_matrix:
+        """Which ``target`` origins each candidate covers within the tier.
+
+        The other columns are empty: origins already covered gain nothing.
+        """
         key = (float(minutes), float(speed))
-        if key not in self._sets:
-            self._sets[key] = coverage_sets(
+        if not self._has(key, target):
+            old = self._sets[key][1] if key in self._sets else np.zeros_like(target)
+            c_snap, o_snap, c_pts, o_pts = self.snaps()
+            mat = uncovered_sets(
                 self.net,
-                np.asarray(self.cands.geometry.values, dtype=object),
-                self.origins,
-                minutes,
-                speed=speed,
+                c_snap,
+                o_snap,
+                [(key[0], key[1], target | old)],
+                candidate_points=c_pts,
+                origin_points=o_pts,
                 engine=self.engine,
-            )
-        return self._sets[key]
+            )[0]
+            self._sets[key] = (mat, target | old)
+        return self._sets[key][0]
 
     def communities_met(self, covered: np.ndarray) -> int:
         """Communities whose covered share of resident weight reaches the threshold."""
         if len(self.com) == 0:
             return 0
-        tot = pd.Series(self.weights).groupby(self.com).sum()
-        got = pd.Series(np.where(covered, self.weights, 0.0)).groupby(self.com).sum()
+        if self._com_total is None:  # the communities as codes (sorted), factorized once
+            self._com_codes = pd.factorize(self.com, sort=True)[0]
+            self._com_total = pd.Series(self.weights).groupby(self._com_codes).sum()
+        tot = self._com_total
+        got = pd.Series(np.where(covered, self.weights, 0.0)).groupby(self._com_codes).sum()
         ok = (tot > 0) & (got >= self.threshold * tot)
         return int(ok.sum())
 
     def site(
         self, item_id: str, k: int | None, target_share: float | None, swaps: bool = True
     ) -> gpd.GeoDataFrame:
-        col, item = _item(self.report, item_id)
-        speed = float(self.report.travel.speed[col])
-        tier = float(item.tier_minutes)
-        existing = np.asarray(self.report.origin_minutes[:, col] <= tier, dtype=bool)
-        sets = self.sets(tier, speed)
+        _, item = _item(self.report, item_id)
+        tier, speed, uncovered = self.need(item_id)
+        existing = ~uncovered
+        sets = self.sets(tier, speed, uncovered)
         res = greedy_max_coverage(
             sets, self.weights, k=k, target_share=target_share, covered=existing, swaps=swaps
         )
@@ -377,6 +438,7 @@ def plan_missing(
     for it in todo:
         _item(report, it)
     ctx = _SitingContext(report, candidates, areas, spacing_m, engine)
+    ctx.prepare(todo)
     parts = [ctx.site(it, k, target_share, swaps) for it in todo]
     meta = {p.attrs["item_id"]: dict(p.attrs) for p in parts}
     nonempty = [p for p in parts if len(p)]
