@@ -831,15 +831,13 @@ def _log_area_metres(data: OSMData, extra: WalkWays, net: WalkNetwork) -> None:
     total = float(net.edge_length.sum())
     added = float(per_part.sum())
     logger.info(
-        "pedestrian areas: %d areas made walkable, %.0f m of outline and %d crossings "
-        "(%.0f m); about %+.1f %% of network length over osmnx's walk rule (%.0f m in all)",
-        len(data.pedestrian_areas),
-        per_part[~crossing].sum(),
-        int(crossing.sum()),
-        per_part[crossing].sum(),
-        100.0 * added / max(total - added, 1.0),
-        total,
+        f"pedestrian areas: {len(data.pedestrian_areas):,} areas made walkable, "
+        f"{per_part[~crossing].sum():,.0f} m of outline and {int(crossing.sum()):,} crossings "
+        f"({per_part[crossing].sum():,.0f} m); about "
+        f"{100.0 * added / max(total - added, 1.0):+.1f} % of network length over osmnx's walk "
+        f"rule ({total:,.0f} m in all)"
     )
+
 
 
 # --------------------------------------------------------------------------------------------
