@@ -199,6 +199,26 @@ class WalkWays:
     way_id: np.ndarray  # (n_parts,) int64 OSM way id of each part
     tags: list[dict[str, str]]  # (n_parts,) a few tags of each part's way
 
+    @classmethod
+    def of_parts(
+        cls,
+        ptr: list[int],
+        node: list[np.ndarray],
+        lon: list[np.ndarray],
+        lat: list[np.ndarray],
+        way: list[int],
+        tags: list[dict[str, str]],
+    ) -> WalkWays:
+        """The parts collected in lists: offsets, per part its nodes' ids and coordinates."""
+        return cls(
+            ptr=np.asarray(ptr, dtype=np.int64),
+            node_id=_joined(node, np.int64),
+            lon=_joined(lon, np.float64),
+            lat=_joined(lat, np.float64),
+            way_id=np.asarray(way, dtype=np.int64),
+            tags=tags,
+        )
+
 
 @dataclass
 class OSMData:
@@ -491,14 +511,7 @@ def _cut(ways: WalkWays, drop: np.ndarray) -> WalkWays:
                 ptr.append(ptr[-1] + int(e - s))
                 way.append(ways.way_id[k])
                 tags.append(ways.tags[k])
-    return WalkWays(
-        ptr=np.asarray(ptr, dtype=np.int64),
-        node_id=_joined(node, np.int64),
-        lon=_joined(lon, np.float64),
-        lat=_joined(lat, np.float64),
-        way_id=np.asarray(way, dtype=np.int64),
-        tags=tags,
-    )
+    return WalkWays.of_parts(ptr, node, lon, lat, way, tags)
 
 
 def _ring(

@@ -66,7 +66,7 @@ from scipy.sparse import csgraph
 
 from . import _kernel, settings
 from ._errors import LayerError, NetworkError
-from ._osm import OSMData, PedestrianArea, WalkWays, _joined, read_osm
+from ._osm import OSMData, PedestrianArea, WalkWays, read_osm
 from ._progress import logger
 from .online import request_failure
 
@@ -770,14 +770,7 @@ def pedestrian_area_ways(ways: WalkWays, areas: list[PedestrianArea]) -> WalkWay
             ptr.append(ptr[-1] + len(ids))
             way.append(area.osm_id)
             tags.append({**base, "fifteenmin:part": kind})
-    return WalkWays(
-        ptr=np.asarray(ptr, dtype=np.int64),
-        node_id=_joined(node, np.int64),
-        lon=_joined(lon, np.float64),
-        lat=_joined(lat, np.float64),
-        way_id=np.asarray(way, dtype=np.int64),
-        tags=tags,
-    )
+    return WalkWays.of_parts(ptr, node, lon, lat, way, tags)
 
 
 def _segments_near(
@@ -837,7 +830,6 @@ def _log_area_metres(data: OSMData, extra: WalkWays, net: WalkNetwork) -> None:
         f"{100.0 * added / max(total - added, 1.0):+.1f} % of network length over osmnx's walk "
         f"rule ({total:,.0f} m in all)"
     )
-
 
 
 # --------------------------------------------------------------------------------------------

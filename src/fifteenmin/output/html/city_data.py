@@ -41,31 +41,18 @@ import shapely
 
 from ... import settings
 from ...directory import facility_frame, service_directory
-from .common import community_name, community_units, display_name, score_colour
+from .common import (
+    CATEGORY_COLOURS,
+    community_name,
+    community_units,
+    display_name,
+    score_colour,
+)
 
 if TYPE_CHECKING:
     from ...pipeline import Results
 
 __all__ = ["city_data", "encode_geometries"]
-
-#: Category colours of facility points (the same order as the map of the full layout).
-CATEGORY_COLOURS = (
-    "#1f77b4",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#17becf",
-    "#393b79",
-    "#ff7f0e",
-    "#e377c2",
-    "#bcbd22",
-    "#2ca02c",
-    "#7f7f7f",
-    "#637939",
-    "#8c6d31",
-    "#843c39",
-    "#7b4173",
-)
 
 
 def encode_geometries(

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from ...pipeline import Results
 
 __all__ = [
+    "CATEGORY_COLOURS",
     "NO_RESIDENTS_COLOUR",
     "SCORE_CLASSES",
     "community_name",
@@ -50,6 +51,26 @@ __all__ = [
 NO_RESIDENTS_COLOUR = "#bdbdbd"
 #: The name :mod:`fifteenmin.communities` gives an OSM community without one.
 _UNNAMED_OSM = re.compile(r"unnamed ((?:node|way|relation)/\d+)")
+
+
+#: Colours of the catalogue categories' facility points on the maps, in category order.
+CATEGORY_COLOURS = (
+    "#1f77b4",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#17becf",
+    "#393b79",
+    "#ff7f0e",
+    "#e377c2",
+    "#bcbd22",
+    "#2ca02c",
+    "#7f7f7f",
+    "#637939",
+    "#8c6d31",
+    "#843c39",
+    "#7b4173",
+)
 
 
 def esc(value: Any) -> str:

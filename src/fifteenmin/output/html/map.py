@@ -30,6 +30,7 @@ from ..._i18n import labels
 from ...directory import facility_frame
 from .assets import NARROW_PX
 from .common import (
+    CATEGORY_COLOURS,
     NO_RESIDENTS_COLOUR,
     SCORE_CLASSES,
     community_name,
@@ -59,23 +60,6 @@ __all__ = [
 
 Feature = dict[str, Any]
 
-_CATEGORY_COLOURS = (
-    "#1f77b4",
-    "#d62728",
-    "#9467bd",
-    "#8c564b",
-    "#17becf",
-    "#393b79",
-    "#ff7f0e",
-    "#e377c2",
-    "#bcbd22",
-    "#2ca02c",
-    "#7f7f7f",
-    "#637939",
-    "#8c6d31",
-    "#843c39",
-    "#7b4173",
-)
 _ISO_COLOURS = ("#08519c", "#3182bd", "#6baed6", "#9ecae1", "#c6dbef")
 #: OSM tags shown in facility popups (when present).
 _POPUP_TAGS = (
@@ -295,7 +279,7 @@ def facility_layers(report: Results, lang: str) -> list[tuple[str, str, list[Fea
         return []
     item_of = {it.id: it for it in cat.items}
     cat_order = _category_order(cat)
-    colour_of = {c: _CATEGORY_COLOURS[k % len(_CATEGORY_COLOURS)] for k, c in enumerate(cat_order)}
+    colour_of = {c: CATEGORY_COLOURS[k % len(CATEGORY_COLOURS)] for k, c in enumerate(cat_order)}
     geoms = fac.geometry.to_crs("EPSG:4326") if fac.crs is not None else fac.geometry
     pts = shapely.point_on_surface(np.asarray(geoms.values, dtype=object))
     item_ids = fac["item_id"].astype(str).to_numpy()
