@@ -41,6 +41,7 @@ PLANET = SHARED / "fixtures" / "osmnx_planet_10.068_48.135_2023.osm"
 FILES = [
     "README.txt",
     "communities.gpkg",
+    "community_types.csv",  # OSM compounds have a type (built year)
     "coverage.csv",
     "coverage.xlsx",
     "facilities.gpkg",
@@ -389,7 +390,9 @@ def test_layers_of_input_files(tmp_path, client, monkeypatch):
         assert (
             json.loads(Path(folder, "summary.json").read_text(encoding="utf-8"))["communities"] == 3
         )
-        for f in FILES:
+        names = sorted(p.name for p in Path("ref").iterdir())  # a user file: no type column
+        assert sorted(p.name for p in Path(folder).iterdir()) == names
+        for f in names:
             assert Path(folder, f).read_bytes() == Path("ref", f).read_bytes(), f"{folder}/{f}"
     assert json.loads(Path("out2/cli/summary.json").read_text(encoding="utf-8"))["communities"] > 3
 
