@@ -115,8 +115,9 @@ def file_data():
 
 @pytest.fixture(scope="module")
 def file_net(file_data):
-    # every component: the clip to a polygon and the largest component come afterwards
-    return network_from_file(file_data, retain_all=True)
+    # every component: the clip to a polygon and the largest component come afterwards;
+    # osmnx's walk rule (no walkable squares), which the osmnx downloads follow
+    return network_from_file(file_data, retain_all=True, pedestrian_areas=False)
 
 
 def _point_osmnx_at(srv: OSMTestServer, monkeypatch: pytest.MonkeyPatch) -> LoopbackGuard:
@@ -689,7 +690,7 @@ def test_online_data_is_the_file_data(online, cache, store, file_data, file_net)
     data = read_online(OnlineArea(bbox=SAMPLE_BOX), keys=keys)
     assert data.source == "bbox: " + ",".join(map(str, SAMPLE_BOX))
     assert data.clipped_ways == 0 and data.keys == file_data.keys
-    net = network_from_file(data, retain_all=True)
+    net = network_from_file(data, retain_all=True, pedestrian_areas=False)
     assert net.n_nodes == file_net.n_nodes and net.n_edges == file_net.n_edges
     np.testing.assert_array_equal(np.sort(net.node_id), np.sort(file_net.node_id))
     assert _pairs(net)[0] == _pairs(file_net)[0]

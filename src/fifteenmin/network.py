@@ -1056,6 +1056,10 @@ def network_from_bbox(
 ) -> WalkNetwork:
     """Download the walking network inside ``(left, bottom, right, top)`` (WGS-84) through osmnx.
 
+    The network is osmnx's walk graph, so it follows osmnx's walk rule exactly (no walkable
+    pedestrian squares); ``fifteenmin report --bbox`` reads the area's OSM data instead and
+    builds the network as from a file (:func:`network_from_file`, squares included).
+
     Examples
     --------
     >>> net = network_from_bbox((24.935, 60.164, 24.953, 60.179))  # doctest: +SKIP
