@@ -164,6 +164,19 @@ def test_xlsx_table_longer_than_a_sheet_continues_on_numbered_sheets(tmp_path, m
     assert book["long (2)"].freeze_panes == "B2"
 
 
+def test_city_sized_workbook_leaves_the_long_table_to_the_csv(report, tmp_path, monkeypatch):
+    import pandas as pd
+
+    from fifteenmin import settings
+
+    monkeypatch.setattr(settings, "XLSX_LONG_MAX_ROWS", len(report.coverage.table) - 1)
+    report.write(tmp_path, html=False)
+    book = pd.read_excel(tmp_path / "coverage.xlsx", sheet_name=None)
+    assert list(book) == ["about", "matrix", "minutes"]
+    assert "read coverage.csv" in book["about"].to_csv()
+    assert len(book["matrix"]) == len(report.coverage.communities)
+
+
 def test_rerun_without_html_leaves_no_stale_page(report, tmp_path):
     report.write(tmp_path, isochrones=None, sites=None)
     assert (tmp_path / "report.html").exists()

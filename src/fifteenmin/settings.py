@@ -70,6 +70,7 @@ __all__ = [
     "WALKING_AREA_CHUNK",
     "WALKING_AREA_MAP_SIMPLIFY_M",
     "WALK_SPEED_M_S",
+    "XLSX_LONG_MAX_ROWS",
 ]
 
 # -- walking ----------------------------------------------------------------------------------
@@ -329,3 +330,11 @@ HTML_CITY_AREA_MIN_HOLE_M2: Final[float] = 10_000.0
 #: The city layout stores the per-community lines (service directory, walking area) in
 #: elements of this many communities: opening one community reads only its element.
 HTML_CITY_CHUNK: Final[int] = 256
+
+# -- coverage.xlsx ----------------------------------------------------------------------------
+
+#: Rows of the long table (one per community and item, the rows of coverage.csv) above which
+#: coverage.xlsx holds only the community x item matrices: a city's long table is most of the
+#: workbook's writing time (60 of 64 CPU s of all the files at 6,889 communities, bench/SCALE.md)
+#: and repeats coverage.csv. 100,000 rows: about 2,000 communities of the beijing catalogue.
+XLSX_LONG_MAX_ROWS: Final[int] = 100_000

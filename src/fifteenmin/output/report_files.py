@@ -128,7 +128,7 @@ def write_report(
         "summary.json": lambda p: write_json(p, summary),
         "coverage.csv": lambda p: write_csv(p, table),
         **{name: _csv_writer(t) for name, t in rollups.items() if t is not None},
-        "coverage.xlsx": lambda p: write_xlsx(p, _workbook_sheets(results), _about()),
+        "coverage.xlsx": lambda p: _write_workbook(p, results),
         **_hours_writer(results),
         "communities.gpkg": lambda p: write_gpkg_layers(
             p,
@@ -174,18 +174,33 @@ def summary_schema() -> dict[str, Any]:
     return dict(json.loads(text))
 
 
-def _about() -> list[tuple[str, str]]:
+def _about(with_long: bool = True) -> list[tuple[str, str]]:
     from .._version import __version__
 
+    long = (
+        "long: coverage.csv"
+        if with_long
+        else "the long table (coverage.csv) is left out of the workbook above "
+        f"{settings.XLSX_LONG_MAX_ROWS:,} rows: read coverage.csv"
+    )
     return [
         ("attribution", settings.ATTRIBUTION),
         ("generator", f"fifteenmin {__version__}"),
         (
             "sheets",
             "matrix: status of every item (columns) in every community (rows); "
-            "minutes: resident-weighted median minutes; long: coverage.csv",
+            f"minutes: resident-weighted median minutes; {long}",
         ),
     ]
+
+
+def _write_workbook(path: Path, results: Results) -> None:
+    """``coverage.xlsx``: the matrices, and the long table unless it is city-sized."""
+    sheets = _workbook_sheets(results)
+    with_long = len(sheets["long"]) <= settings.XLSX_LONG_MAX_ROWS
+    if not with_long:  # the same rows as coverage.csv, and most of the workbook's cost
+        del sheets["long"]
+    write_xlsx(path, sheets, _about(with_long))
 
 
 def _workbook_sheets(results: Results) -> dict[str, pd.DataFrame]:
