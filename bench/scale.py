@@ -213,7 +213,14 @@ class Pipeline:
 
         files = write_report(self.rep, self.out, html=False)
         if self.page is not None:
+            from fifteenmin.output._files import write_text
+            from fifteenmin.output.report_files import readme_text
+
             (self.out / "report.html").write_bytes(self.page.encode("utf-8"))
+            # README.txt as write_report(html=True) writes it: with its report.html line
+            written = {f.name: f for f in files}
+            hours = self.rep.opening_hours is not None
+            write_text(self.out / "README.txt", readme_text(True, written, hours))
         size = sum(f.stat().st_size for f in self.out.iterdir())
         return {"files": len(files) + (self.page is not None), "mb": round(size / 1e6, 2)}
 
