@@ -7,8 +7,9 @@ subprocess runs the stages of ``fifteenmin report`` one by one through the publi
 read (``read_osm``), network (``network_from_file``), facilities (``facilities_from_osm``),
 travel times (``travel_times``, entrances included), communities (``communities_from_osm``),
 residents (``residents``), origin times (``origin_times``), coverage (``facility_counts`` +
-``score_coverage``), isochrones (``community_walking_areas``, the communities' 15-minute
-walking areas of the HTML map), siting (``plan_missing(k=1)``), html (``render_html``) and
+``score_coverage``), opening hours (``opening_hours_coverage``, on by default), isochrones
+(``community_walking_areas``, the communities' 15-minute walking areas of the HTML map,
+simplified as ``write_report`` does), siting (``plan_missing(k=1)``), html (``render_html``) and
 writing (``write_report`` + ``report.html``).
 
 Per stage: wall seconds, CPU seconds (``time.process_time``: numba's threads count, so CPU
@@ -60,13 +61,14 @@ STAGES = (
     "residents",
     "origin times",
     "coverage",
+    "opening hours",
     "isochrones",
     "siting",
     "html",
     "writing",
 )
 #: Stages that can be skipped (the later stages then do without their result).
-SKIPPABLE = ("isochrones", "siting", "html", "writing")
+SKIPPABLE = ("opening hours", "isochrones", "siting", "html", "writing")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -116,7 +118,7 @@ class Pipeline:
         return dict(self.data.counts)
 
     def network(self) -> dict[str, Any]:
-        self.net = self.fm.network_from_file(self.data)
+        self.net = self.fm.network_from_file(self.data, pedestrian_areas=self.cfg.pedestrian_areas)
         return {"nodes": self.net.n_nodes, "edges": self.net.n_edges}
 
     def facilities(self) -> dict[str, Any]:
@@ -125,12 +127,13 @@ class Pipeline:
 
     def travel_times(self) -> dict[str, Any]:
         fm, cfg = self.fm, self.cfg
+        self.entrances = fm.entrances_from_osm(self.data)
         self.tt = fm.travel_times(
             self.net,
             self.fac,
             self.cat,
             speed=fm.item_speeds(self.cat, cfg.speed, per_item=cfg.item_profiles),
-            entrances=fm.entrances_from_osm(self.data),
+            entrances=self.entrances,
             engine=cfg.engine,
         )
         return {}
@@ -144,7 +147,7 @@ class Pipeline:
         return {"origins": len(self.homes)}
 
     def origin_times(self) -> dict[str, Any]:
-        self.minutes, _ = self.fm.origin_times(self.net, self.tt, self.homes)
+        self.minutes, self.nearest = self.fm.origin_times(self.net, self.tt, self.homes)
         return {}
 
     def coverage(self) -> dict[str, Any]:
@@ -158,6 +161,8 @@ class Pipeline:
             threshold=cfg.threshold,
             facility_counts=dict(zip(counts["item_id"], counts["facilities"], strict=True)),
             category_weights=cfg.category_weights,
+            floor_area_per_person=cfg.floor_area_per_person,
+            people_per_street_m=cfg.people_per_street_m,
         )
         self.rep = fm.Report(
             network=self.net,
@@ -170,19 +175,25 @@ class Pipeline:
             catalogue=self.cat,
             config=cfg,
             osm_source=str(self.data.source),
+            origin_nearest=self.nearest,
+            entrances=self.entrances,
         )
         return {
             "all_met": cov.summary["communities_all_met"],
             "mean_score": cov.summary["mean_score"],
         }
 
+    def opening_hours(self) -> dict[str, Any]:
+        # run_pipeline's last stage (on by default: settings.OPENING_HOURS_AT)
+        if not self.fm.reference_times(self.cfg.opening_hours_at):
+            return {"times": 0}
+        hours = self.rep.opening_hours = self.fm.opening_hours_coverage(self.rep)
+        return {"times": len(hours.summary["times"])}
+
     def isochrones(self) -> dict[str, Any]:
-        self.iso = self.fm.community_walking_areas(
-            self.net,
-            self.homes,
-            self.fm.settings.COMMUNITY_WALK_MINUTES,
-            speed=float(self.cfg.speed),
-            engine=self.cfg.engine,
+        # as write_report(isochrones="auto"): simplified to the map's resolution
+        self.iso = self.rep.community_isochrones(
+            simplify_m=self.fm.settings.WALKING_AREA_MAP_SIMPLIFY_M
         )
         return {"areas": len(self.iso)}
 
@@ -202,20 +213,30 @@ class Pipeline:
 
         files = write_report(self.rep, self.out, html=False)
         if self.page is not None:
+            from fifteenmin.output._files import write_text
+            from fifteenmin.output.report_files import readme_text
+
             (self.out / "report.html").write_bytes(self.page.encode("utf-8"))
+            # README.txt as write_report(html=True) writes it: with its report.html line
+            written = {f.name: f for f in files}
+            hours = self.rep.opening_hours is not None
+            write_text(self.out / "README.txt", readme_text(True, written, hours))
         size = sum(f.stat().st_size for f in self.out.iterdir())
         return {"files": len(files) + (self.page is not None), "mb": round(size / 1e6, 2)}
 
     def stages(self, skip: Set[str] = frozenset()) -> list[tuple[str, Callable[[], dict]]]:
         """``(name, method)`` of every stage not in ``skip``, in pipeline order."""
         funcs = [self.read, self.network, self.facilities, self.travel_times, self.communities]
-        funcs += [self.residents, self.origin_times, self.coverage, self.isochrones]
+        funcs += [self.residents, self.origin_times, self.coverage, self.opening_hours]
+        funcs += [self.isochrones]
         funcs += [self.siting, self.html, self.writing]
         return [(name, f) for name, f in zip(STAGES, funcs, strict=True) if name not in skip]
 
 
 def worker(path: Path, skip: set[str]) -> None:
     """Run the stages on one city file, one JSON line per stage on stdout."""
+    # the script's folder is sys.path[0]: bench/html.py would shadow the standard library's html
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
     t0 = time.perf_counter()
     from fifteenmin import _kernel
 
