@@ -987,11 +987,19 @@ def item_stats(
     w = pd.Series(
         com["weight"].to_numpy(dtype=np.float64), index=com["community_id"].astype(str).to_numpy()
     )
+    # the table's rows grouped by item once (a stable sort keeps each item's rows in table
+    # order, so every sum below adds the same numbers in the same order as a filter would)
+    item_col = table["item_id"].to_numpy(dtype=object)
+    order = np.argsort(item_col, kind="stable")
+    keys = item_col[order]
+    all_share = table["share_within_tier"].to_numpy(dtype=np.float64)[order]
+    all_w = w.reindex(table["community_id"].astype(str).to_numpy()).to_numpy(dtype=np.float64)
+    all_w = all_w[order]
+    all_met = table["met"].to_numpy().astype(bool)[order]
     rows = []
     for it in items:
-        t = table[table["item_id"] == it.id]
-        share = t["share_within_tier"].to_numpy(dtype=np.float64)
-        tw = w.reindex(t["community_id"].astype(str).to_numpy()).to_numpy(dtype=np.float64)
+        lo, hi = np.searchsorted(keys, it.id, "left"), np.searchsorted(keys, it.id, "right")
+        share, tw = all_share[lo:hi], all_w[lo:hi]
         ok = np.isfinite(share) & np.isfinite(tw) & (tw > 0)
         weighted = float((share[ok] * tw[ok]).sum() / tw[ok].sum()) if ok.any() else float("nan")
         rows.append(
@@ -999,7 +1007,7 @@ def item_stats(
                 "item_id": it.id,
                 "facilities": int(facilities.get(it.id, 0)),
                 "share_within_tier": weighted,
-                "communities_met": int(t["met"].astype(bool).sum()),
+                "communities_met": int(all_met[lo:hi].sum()),
             }
         )
     return pd.DataFrame(rows)

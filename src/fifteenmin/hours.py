@@ -501,41 +501,11 @@ def _item_rows(
     for s in STATES:
         rows[f"share_{s}"] = _share(rows[s].to_numpy(), n_fac)
     for name, cov in covs.items():
-        met, within = _item_figures(cov, items)
-        rows[f"communities_met_{name}"] = _share(met, np.full(len(met), n_scored))
-        rows[f"residents_within_tier_{name}"] = within
-    return rows[HOURS_COLUMNS], covs
-
-
-def _item_figures(cov: CoverageResult, items: Sequence[Item]) -> tuple[np.ndarray, np.ndarray]:
-    """Per item: communities meeting it, and the weighted share within its tier.
-
-    The figures of :func:`fifteenmin.coverage.item_stats`, computed at once on the
-    (communities x items) layout of ``cov.table`` instead of item by item (``item_stats``
-    filters the whole table once per item, which at city scale takes longer than the
-    searches); a table in any other layout goes to ``item_stats`` itself.
-    """
-    table, com = cov.table, cov.communities
-    ids = np.array([it.id for it in items], dtype=object)
-    n_c, n_k = len(com), len(ids)
-    layout = (
-        len(table) == n_c * n_k
-        and np.array_equal(table["item_id"].to_numpy(dtype=object)[:n_k], ids)
-        and np.array_equal(
-            table["community_id"].astype(str).to_numpy()[::n_k] if n_k else [],
-            com["community_id"].astype(str).to_numpy() if n_k else [],
-        )
-    )
-    if not layout:
         stats = item_stats(cov, items, {})
-        return stats["communities_met"].to_numpy(), stats["share_within_tier"].to_numpy()
-    share = table["share_within_tier"].to_numpy(dtype=np.float64).reshape(n_c, n_k)
-    met = table["met"].to_numpy(dtype=bool).reshape(n_c, n_k).sum(axis=0)
-    w = com["weight"].to_numpy(dtype=np.float64)[:, None]
-    ok = np.isfinite(share) & np.isfinite(w) & (w > 0)
-    num = np.where(ok, share * w, 0.0).sum(axis=0)
-    den = np.where(ok, w, 0.0).sum(axis=0)
-    return met, _share(num, den)
+        met = stats["communities_met"].to_numpy()
+        rows[f"communities_met_{name}"] = _share(met, np.full(len(met), n_scored))
+        rows[f"residents_within_tier_{name}"] = stats["share_within_tier"].to_numpy()
+    return rows[HOURS_COLUMNS], covs
 
 
 def _number(v: Any) -> Any:
