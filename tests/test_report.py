@@ -164,13 +164,19 @@ def test_xlsx_table_longer_than_a_sheet_continues_on_numbered_sheets(tmp_path, m
     assert book["long (2)"].freeze_panes == "B2"
 
 
-def test_city_sized_workbook_leaves_the_long_table_to_the_csv(report, tmp_path, monkeypatch):
+def test_city_sized_workbook_leaves_the_long_table_to_the_csv(
+    report, tmp_path, monkeypatch, caplog
+):
+    import logging
+
     import pandas as pd
 
     from fifteenmin import settings
 
     monkeypatch.setattr(settings, "XLSX_LONG_MAX_ROWS", len(report.coverage.table) - 1)
-    report.write(tmp_path, html=False)
+    with caplog.at_level(logging.INFO, logger="fifteenmin"):
+        report.write(tmp_path, html=False)
+    assert "the long table" in caplog.text and "it is coverage.csv" in caplog.text
     book = pd.read_excel(tmp_path / "coverage.xlsx", sheet_name=None)
     assert list(book) == ["about", "matrix", "minutes"]
     assert "read coverage.csv" in book["about"].to_csv()

@@ -23,6 +23,7 @@ import geopandas as gpd
 import pandas as pd
 
 from .. import settings
+from .._progress import logger
 from ..siting import plan_missing
 from ._files import (
     commit,
@@ -199,6 +200,10 @@ def _write_workbook(path: Path, results: Results) -> None:
     sheets = _workbook_sheets(results)
     with_long = len(sheets["long"]) <= settings.XLSX_LONG_MAX_ROWS
     if not with_long:  # the same rows as coverage.csv, and most of the workbook's cost
+        logger.info(
+            f"coverage.xlsx: the long table ({len(sheets['long']):,} rows, over "
+            f"{settings.XLSX_LONG_MAX_ROWS:,}) is left out of the workbook; it is coverage.csv"
+        )
         del sheets["long"]
     write_xlsx(path, sheets, _about(with_long))
 
