@@ -635,3 +635,21 @@ def test_killed_worker_then_rerun_completes(processes, tmp_path):
     assert second["status"].tolist() == ["ok", "ok", "ok"]
     assert _stamps(out, done) == before  # the studies done before were not run again
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_poi_and_district_paths_are_relative_to_the_table(tmp_path):
+    (tmp_path / "studies.yaml").write_text(
+        "studies:\n"
+        "  - {study: a, osm_file: a.pbf, poi: [p/amap.csv, /abs/b.csv], districts: d.gpkg}\n"
+        "  - {study: b, osm_file: b.pbf, poi: p/one.xlsx, districts: osm}\n",
+        encoding="utf-8",
+    )
+    a, b = read_studies(tmp_path / "studies.yaml")
+    assert a.config.poi == [str(tmp_path / "p" / "amap.csv"), "/abs/b.csv"]
+    assert a.config.districts == str(tmp_path / "d.gpkg")
+    assert b.config.poi == str(tmp_path / "p" / "one.xlsx") and b.config.districts == "osm"
+    # the batch's own options (the command line): relative to the current folder
+    base = fm.RunConfig(poi=["x.csv"], districts="dist.gpkg")
+    (c,) = read_studies(pd.DataFrame([{"study": "c", "osm_file": "c.pbf"}]), config=base)
+    assert c.config.poi == [os.path.abspath("x.csv")]
+    assert c.config.districts == os.path.abspath("dist.gpkg")

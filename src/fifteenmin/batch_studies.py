@@ -368,13 +368,18 @@ def _absolute_inputs(cfg: RunConfig, base: Path) -> RunConfig:
     def absolute(value: Any) -> Any:
         if isinstance(value, Mapping):
             return {k: absolute(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [absolute(v) for v in value]
         if isinstance(value, LayerPath):
             return LayerPath(_path(value.path, base), value.layer)
         if isinstance(value, str | os.PathLike) and _looks_like_file(value):
             return _path(value, base)
         return value
 
-    changes = {name: absolute(getattr(cfg, name)) for name in (*_PATH_FIELDS, "catalogue")}
+    fields = (*_PATH_FIELDS, "catalogue", "poi")
+    changes = {name: absolute(getattr(cfg, name)) for name in fields}
+    if isinstance(cfg.districts, str | os.PathLike) and cfg.districts != "osm":
+        changes["districts"] = _path(cfg.districts, base)
     return cfg.replace(**changes)
 
 
@@ -557,6 +562,19 @@ def _to_layer(value: Any, _base: Path) -> str | int:
     return value if isinstance(value, int) and not isinstance(value, bool) else str(value).strip()
 
 
+def _to_paths(value: Any, base: Path) -> str | list[str]:
+    """One input file, or several (a list in a YAML or TOML table), relative to ``base``."""
+    if isinstance(value, list | tuple):
+        return [_to_path(v, base) for v in value]
+    return _to_path(value, base)
+
+
+def _to_districts(value: Any, base: Path) -> str:
+    """A district layer's path, or ``osm`` (the boundaries in the OSM data)."""
+    text = str(value).strip()
+    return text if text == "osm" else _path(text, base)
+
+
 def _to_catalogue(value: Any, base: Path) -> str:
     text = str(value).strip()
     return text if text in available_catalogues() else _path(text, base)
@@ -589,6 +607,7 @@ def _converters() -> dict[str, Callable[[Any, Path], Any]]:
         out[f.name] = by_type.get(str(f.type), _to_text)
     out.update({name: _to_path for name in _PATH_FIELDS})
     out.update(catalogue=_to_catalogue, category_weights=_to_weights, add_facilities=_to_path)
+    out.update(poi=_to_paths, districts=_to_districts)
     out.update(dict.fromkeys(_LAYER_COLUMNS, _to_layer))
     for f in dataclasses.fields(WriteOptions):
         out[f.name] = by_type[str(f.type)]
