@@ -22,10 +22,12 @@ from ._errors import (
     CatalogueError,
     CommunityFileError,
     ConfigError,
+    ConfigTypeError,
     FacilityFileError,
     FifteenminError,
     InputFileError,
     LayerError,
+    LayerTypeError,
     NetworkError,
     OSMFileError,
     OutputError,
@@ -76,6 +78,7 @@ from .online import OnlineArea
 from .output.poi_files import write_ledger_template
 from .pipeline import Results, run_pipeline
 from .poi import facilities_from_poi, match_poi_types, poi_type_rules
+from .readers import LayerPath
 from .report import Report, run_report, sample_path
 from .routing import TravelTimes, item_speeds, origin_times, reachable, travel_times
 from .siting import candidate_sites, plan_missing, site_facilities
@@ -86,6 +89,7 @@ __all__ = [
     "CatalogueError",
     "CommunityFileError",
     "ConfigError",
+    "ConfigTypeError",
     "CoverageResult",
     "FacilityFileError",
     "FifteenminError",
@@ -93,6 +97,8 @@ __all__ = [
     "InputFileError",
     "Item",
     "LayerError",
+    "LayerPath",
+    "LayerTypeError",
     "NetworkError",
     "OSMData",
     "OSMFileError",
