@@ -297,8 +297,16 @@ def test_cli_report_with_amap_export(tmp_path, capsys):
     un = pd.read_csv(with_poi / "poi_unmatched.csv", dtype=str)
     assert un["pois"].astype(int).sum() == 5
     assert un["example"].str.startswith("'=").sum() == 1  # a formula is neutralised
-    params = json.loads((with_poi / "summary.json").read_text(encoding="utf-8"))["parameters"]
-    assert params["user_facilities"] == f"poi: {AMAP.name}"
+    summary = json.loads((with_poi / "summary.json").read_text(encoding="utf-8"))
+    assert summary["parameters"]["user_facilities"] == f"poi: {AMAP.name}"
+    assert summary["poi"] == {
+        "tables": 1, "facilities": 27, "unmatched_pois": 5, "unmatched_types": len(un)
+    }  # fmt: skip
+    jsonschema = pytest.importorskip("jsonschema")
+    from fifteenmin.output import summary_schema
+
+    jsonschema.validate(summary, summary_schema())
+    assert "poi" not in json.loads((base / "summary.json").read_text(encoding="utf-8"))
     # a run without POIs in the same folder leaves no stale poi_unmatched.csv
     assert main(["report", *common, "--out", str(with_poi)]) == 0
     assert not (with_poi / "poi_unmatched.csv").exists()

@@ -184,6 +184,7 @@ class Results:
                     zip(counts["item_id"], counts["facilities"].astype(int).tolist(), strict=True)
                 ),
             },
+            **({"poi": self._poi_summary()} if self.poi_unmatched is not None else {}),
             "communities": len(self.communities),
             "community_source": sorted(set(self.communities["source"]))
             if len(self.communities)
@@ -199,6 +200,17 @@ class Results:
             ],
             **({"opening_hours": self.opening_hours.summary} if self.opening_hours else {}),
             "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
+        }
+
+    def _poi_summary(self) -> dict[str, int]:
+        """``summary.json``'s ``poi``: the POI tables' facilities and unmatched POIs."""
+        missed = self.poi_unmatched if self.poi_unmatched is not None else pd.DataFrame()
+        source = self.facilities.get("source", pd.Series(dtype=object))
+        return {
+            "tables": len(_poi_tables(self.config)),
+            "facilities": int((source == "poi").sum()),
+            "unmatched_pois": int(missed["pois"].sum()) if len(missed) else 0,
+            "unmatched_types": len(missed),
         }
 
     def community_isochrones(
