@@ -85,12 +85,8 @@ def _match_features(features: gpd.GeoDataFrame, catalogue: Catalogue) -> gpd.Geo
         )
     area = _local_area_m2(features.geometry)
     is_area = np.asarray(shapely.get_type_id(features.geometry.values) >= 3)  # (multi)polygons
-    rows: list[int] = []
-    items: list[str] = []
-    for i, (tags, a, poly) in enumerate(zip(features["tags"], area, is_area, strict=True)):
-        for item_id in catalogue.match(tags, float(a) if poly else None):
-            rows.append(i)
-            items.append(item_id)
+    areas = [float(a) if poly else None for a, poly in zip(area, is_area, strict=True)]
+    rows, items = catalogue.match_many(features["tags"], areas)
     out = features.iloc[rows].reset_index(drop=True)
     out.insert(0, "item_id", items)
     # stable, deterministic order: catalogue order, then OSM type and id
