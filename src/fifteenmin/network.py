@@ -343,6 +343,14 @@ def _arcs(
     return indptr, head, arc_len, arc_edge
 
 
+def _kept_lines(
+    coords: np.ndarray, line: np.ndarray, keep: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The coordinates of the lines ``keep`` (a mask), lines renumbered 0..k-1 in order."""
+    at = keep[line]
+    return coords[at], (np.cumsum(keep) - 1)[line[at]]
+
+
 def _assemble(
     node_osm: np.ndarray,
     node_lon: np.ndarray,
@@ -350,14 +358,18 @@ def _assemble(
     edge_u: np.ndarray,
     edge_v: np.ndarray,
     edge_length: np.ndarray,
-    edge_lonlat: np.ndarray,
+    edge_lonlat: tuple[np.ndarray, np.ndarray],
     edge_way: np.ndarray,
     edge_name: np.ndarray,
     edge_highway: np.ndarray,
     source: str,
     retain_all: bool,
 ) -> WalkNetwork:
-    """Build a :class:`WalkNetwork` from nodes and undirected edges (WGS-84 geometries)."""
+    """Build a :class:`WalkNetwork` from nodes and undirected edges.
+
+    ``edge_lonlat`` holds the edges' WGS-84 coordinates, ``(n, 2)``, and the edge of each
+    (ascending), as :func:`shapely.get_coordinates` gives them with ``return_index=True``.
+    """
     n = len(node_osm)
     if len(edge_u) == 0 or n == 0:
         raise NetworkError(
@@ -384,10 +396,11 @@ def _assemble(
     eu = new_of_old[edge_u[keep_edge]].astype(np.int32)
     ev = new_of_old[edge_v[keep_edge]].astype(np.int32)
     elen = edge_length[keep_edge].astype(np.float64)
-    egeom = shapely.transform(
-        edge_lonlat[keep_edge],
-        lambda xy: np.column_stack(to_local.transform(xy[:, 0], xy[:, 1])),
-    )
+    # the kept edges' lines, projected: the coordinates transformed at once, no WGS-84 lines
+    lonlat, line = _kept_lines(*edge_lonlat, keep_edge)
+    ex, ey = to_local.transform(lonlat[:, 0], lonlat[:, 1])
+    egeom = shapely.linestrings(np.column_stack([ex, ey]), indices=line)
+    del lonlat, line, ex, ey
     eway = edge_way[keep_edge].astype(np.int64)
     ename = edge_name[keep_edge]
     ehw = edge_highway[keep_edge]
@@ -451,7 +464,6 @@ def _from_ways(ways: WalkWays, source: str, retain_all: bool) -> WalkNetwork:
     edge_idx = np.repeat(np.arange(len(a)), npts)
     pos = np.repeat(a - np.concatenate([[0], np.cumsum(npts)[:-1]]), npts) + np.arange(npts.sum())
     coords = np.column_stack([ways.lon[pos], ways.lat[pos]])
-    geoms = shapely.linestrings(coords, indices=edge_idx)
 
     node_index = inverse  # position -> index into uniq
     u = node_index[a]
@@ -461,8 +473,9 @@ def _from_ways(ways: WalkWays, source: str, retain_all: bool) -> WalkNetwork:
     first_pos = np.full(len(uniq), -1, dtype=np.int64)
     first_pos[inverse[::-1]] = np.arange(n_pos)[::-1]
     part = part_of[a]
-    names = np.array([ways.tags[p].get("name", "") for p in part], dtype=object)
-    hws = np.array([ways.tags[p].get("highway", "") for p in part], dtype=object)
+    # names and highway values per way part, then per edge (the same str objects)
+    names = np.array([t.get("name", "") for t in ways.tags], dtype=object)[part]
+    hws = np.array([t.get("highway", "") for t in ways.tags], dtype=object)[part]
     return _assemble(
         node_osm=uniq,
         node_lon=ways.lon[first_pos],
@@ -470,7 +483,7 @@ def _from_ways(ways: WalkWays, source: str, retain_all: bool) -> WalkNetwork:
         edge_u=u[ok],
         edge_v=v[ok],
         edge_length=length[ok],
-        edge_lonlat=geoms[ok],
+        edge_lonlat=_kept_lines(coords, edge_idx, ok),
         edge_way=ways.way_id[part][ok],
         edge_name=names[ok],
         edge_highway=hws[ok],
@@ -969,7 +982,7 @@ def from_networkx(
         edge_u=np.asarray(us, dtype=np.int64),
         edge_v=np.asarray(vs, dtype=np.int64),
         edge_length=np.asarray(lens, dtype=np.float64),
-        edge_lonlat=np.asarray(geoms, dtype=object),
+        edge_lonlat=shapely.get_coordinates(np.asarray(geoms, dtype=object), return_index=True),
         edge_way=np.asarray(ways, dtype=np.int64),
         edge_name=np.asarray(names, dtype=object),
         edge_highway=np.asarray(hws, dtype=object),
