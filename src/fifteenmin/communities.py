@@ -493,16 +493,19 @@ def communities_from_osm(
     is_poly = (
         np.isin(shapely.get_type_id(f.geometry.values), (3, 6)) if len(f) else np.zeros(0, bool)
     )
-    tags = f["tags"] if len(f) else pd.Series([], dtype=object)
-
-    def pick(pred: Callable[[dict[str, str]], bool]) -> gpd.GeoDataFrame:
-        mask = np.array([bool(pred(t)) for t in tags], dtype=bool) & is_poly
-        return f[mask]
-
-    nodes = gpd.GeoSeries(gpd.points_from_xy(net.lon, net.lat), crs="EPSG:4326")
-    admin = pick(lambda t: t.get("boundary") == "administrative" and t.get("admin_level") == "10")
-    res = pick(lambda t: t.get("landuse") == "residential")
+    tags: list[dict[str, str]] = f["tags"].tolist() if len(f) else []
+    is_admin = np.fromiter(
+        (t.get("boundary") == "administrative" and t.get("admin_level") == "10" for t in tags),
+        dtype=bool,
+        count=len(tags),
+    )
+    is_res = np.fromiter(
+        (t.get("landuse") == "residential" for t in tags), dtype=bool, count=len(tags)
+    )
+    admin = f[is_admin & is_poly]
+    res = f[is_res & is_poly]
     if len(admin):
+        nodes = gpd.GeoSeries(gpd.points_from_xy(net.lon, net.lat), crs="EPSG:4326")
         inside = shapely.STRtree(admin.geometry.values).query(nodes.values, predicate="within")[0]
         covered = np.zeros(net.n_nodes, dtype=bool)
         covered[inside] = True
@@ -673,10 +676,19 @@ def with_types(com: gpd.GeoDataFrame, data: OSMData, net: WalkNetwork) -> gpd.Ge
     out = com.copy()
     polys = np.asarray(com.to_crs(net.crs).geometry.values, dtype=object)
     f = data.features
-    own = {f"{t}/{i}": tg for t, i, tg in zip(f["osm_type"], f["osm_id"], f["tags"], strict=True)}
+    ftags: list[dict[str, str]] = f["tags"].tolist() if len(f) else []
+    wanted = set(com["community_id"].tolist())
+    own: dict[object, dict[str, str]] = {}
+    if len(f):
+        for t, i, tg in zip(f["osm_type"].tolist(), f["osm_id"].tolist(), ftags, strict=True):
+            key = f"{t}/{i}"
+            if key in wanted:
+                own[key] = tg  # the last feature of an id, as a dict built of them all
     tags = [own.get(c, {}) for c in com["community_id"]]
     year = np.array([built_year(t) for t in tags])
-    fm = f.to_crs(net.crs) if len(f) else f
+    # the features' geometries in the network's CRS, projected only where needed
+    geoms = np.asarray(f.geometry.values, dtype=object) if len(f) else np.zeros(0, dtype=object)
+    fm = _Projected(geoms, ftags, f.crs if len(f) else None, net.crs)
     _fill_building_years(year, fm, polys)
     out["built_year"] = year
     old = year <= settings.OLD_COMPOUND_BUILT_BY
@@ -691,48 +703,80 @@ def with_types(com: gpd.GeoDataFrame, data: OSMData, net: WalkNetwork) -> gpd.Ge
     return out
 
 
-def _fill_building_years(year: np.ndarray, f: gpd.GeoDataFrame, polys: np.ndarray) -> None:
+@dataclass
+class _Projected:
+    """Features' geometries (any CRS) and tags; subsets are projected to ``crs`` on demand."""
+
+    geoms: np.ndarray
+    tags: list[dict[str, str]]
+    src: object
+    crs: pyproj.CRS
+
+    def __len__(self) -> int:
+        return len(self.tags)
+
+    def mask(self, pred: Callable[[dict[str, str]], bool]) -> np.ndarray:
+        """The features whose tags meet ``pred``."""
+        return np.fromiter((bool(pred(t)) for t in self.tags), dtype=bool, count=len(self))
+
+    def geometry(self, sel: np.ndarray) -> np.ndarray:
+        """The geometries of the features ``sel`` (a mask or positions), in ``crs``.
+
+        Point by point the same coordinates as projecting every feature and then selecting.
+        """
+        return np.asarray(
+            gpd.GeoSeries(self.geoms[sel], crs=self.src).to_crs(self.crs).values, dtype=object
+        )
+
+
+def _fill_building_years(year: np.ndarray, f: _Projected, polys: np.ndarray) -> None:
     """Communities without a year of their own take the median year of their buildings."""
     if not len(f) or not np.isnan(year).any():
         return
-    b = f[[("building" in t) for t in f["tags"]]]
-    by = np.array([built_year(t) for t in b["tags"]]) if len(b) else np.zeros(0)
+    b = np.flatnonzero(f.mask(lambda t: "building" in t))
+    by = np.array([built_year(f.tags[k]) for k in b]) if len(b) else np.zeros(0)
     ok = ~np.isnan(by)
     if not ok.any():
         return
-    pts = shapely.point_on_surface(np.asarray(b.geometry.values, dtype=object)[ok])
+    pts = shapely.point_on_surface(f.geometry(b[ok]))
     ci, bi = shapely.STRtree(polys).query(pts, predicate="within")[::-1]
+    years = by[ok]
+    order = np.argsort(ci, kind="stable")  # each community's buildings in the query's order
+    ci, bi = ci[order], bi[order]
+    cuts = np.searchsorted(ci, np.arange(len(polys) + 1))
     for c in np.flatnonzero(np.isnan(year)):
-        ys = by[ok][bi[ci == c]]
+        ys = years[bi[cuts[c] : cuts[c + 1]]]
         if len(ys):
             year[c] = float(np.median(ys))
 
 
 def _gating(
-    tags: list[dict[str, str]], f: gpd.GeoDataFrame, polys: np.ndarray, net: WalkNetwork
+    tags: list[dict[str, str]], f: _Projected, polys: np.ndarray, net: WalkNetwork
 ) -> np.ndarray:
     """``gated``/``open``/``unknown`` per community (see :func:`with_types`)."""
     out = np.full(len(polys), "unknown", dtype=object)
     rings = shapely.boundary(polys)
     gated = np.array([t.get("access") in ("private", "no") or "barrier" in t for t in tags])
     if len(f):
-        ftags = f["tags"]
-        geoms = np.asarray(f.geometry.values, dtype=object)
-        gate = np.array([t.get("barrier") in _GATES for t in ftags])
+        barrier = np.array([t.get("barrier") for t in f.tags], dtype=object)
+        gate = pd.Series(barrier).isin(_GATES).to_numpy()
         if gate.any():
-            ri = shapely.STRtree(geoms[gate]).query(rings, predicate="dwithin", distance=3.0)[0]
+            ri = shapely.STRtree(f.geometry(gate)).query(rings, predicate="dwithin", distance=3.0)[
+                0
+            ]
             gated[ri] = True
-        wall = np.array([t.get("barrier") in ("wall", "fence") for t in ftags])
+        wall = pd.Series(barrier).isin(("wall", "fence")).to_numpy()
         if wall.any():
-            lines = shapely.boundary(geoms[wall])  # polygons (closed fences) as their rings
-            lines = np.where(shapely.get_type_id(geoms[wall]) >= 3, lines, geoms[wall])
+            walls = f.geometry(wall)
+            lines = shapely.boundary(walls)  # polygons (closed fences) as their rings
+            lines = np.where(shapely.get_type_id(walls) >= 3, lines, walls)
             near = shapely.buffer(shapely.union_all(lines), 3.0)
             along = shapely.length(shapely.intersection(rings, near))
             perim = shapely.length(rings)
             with np.errstate(invalid="ignore", divide="ignore"):
                 gated |= along / perim >= settings.COMPOUND_BARRIER_SHARE
     out[gated] = "gated"
-    public = np.array([h in _PUBLIC_STREETS for h in net.edge_highway])
+    public = pd.Series(net.edge_highway).isin(_PUBLIC_STREETS).to_numpy()
     if public.any():
         streets = net.edge_geometry[public]
         ci, ei = shapely.STRtree(streets).query(rings, predicate="intersects")
