@@ -16,6 +16,7 @@ street each point stands for), else the community's representative point.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -630,7 +631,8 @@ def built_year(tags: dict[str, str]) -> float:
     nan
     """
     for k in _YEAR_KEYS:
-        m = _YEAR_RE.search(str(tags.get(k, "")))
+        v = tags.get(k)
+        m = None if v is None else _YEAR_RE.search(str(v))
         if m:
             return float(m.group(1))
     return float("nan")
@@ -778,11 +780,13 @@ def _gating(
     out[gated] = "gated"
     public = pd.Series(net.edge_highway).isin(_PUBLIC_STREETS).to_numpy()
     if public.any():
-        streets = net.edge_geometry[public]
-        ci, ei = shapely.STRtree(streets).query(rings, predicate="intersects")
+        # the network's own tree (routing built it), its public streets kept
+        ci, ei = net.edge_tree.query(rings, predicate="intersects")
+        ci, ei = ci[public[ei]], ei[public[ei]]
+        streets = net.edge_geometry[ei]
         crossings = np.bincount(
             ci,
-            weights=shapely.get_num_geometries(shapely.intersection(rings[ci], streets[ei])),
+            weights=shapely.get_num_geometries(shapely.intersection(rings[ci], streets)),
             minlength=len(polys),
         )
         out[(crossings >= 2) & ~gated] = "open"
@@ -790,14 +794,19 @@ def _gating(
 
 
 def _building_floor_area(b: gpd.GeoDataFrame) -> np.ndarray:
+    seen: dict[object, float] = {}  # building:levels value -> levels (few distinct values)
     levels = []
     for t in b["tags"]:
-        raw = str(t.get("building:levels", "")).replace(",", ".")
-        try:
-            lv = float(raw.split(";")[0])
-        except ValueError:
-            lv = 1.0
-        levels.append(lv if np.isfinite(lv) and lv > 0 else 1.0)
+        value = t.get("building:levels", "")
+        lv = seen.get(value)
+        if lv is None:
+            raw = str(value).replace(",", ".")
+            try:
+                lv = float(raw.split(";")[0])
+            except ValueError:
+                lv = 1.0
+            lv = seen[value] = lv if math.isfinite(lv) and lv > 0 else 1.0
+        levels.append(lv)
     return np.asarray(b.geometry.area, dtype=np.float64) * np.asarray(levels)
 
 
@@ -923,14 +932,22 @@ def _building_origins(
     """
     f = features
     is_poly = np.isin(shapely.get_type_id(f.geometry.values), (3, 6))
-    bmask = np.array(["building" in t for t in f["tags"]], dtype=bool) & is_poly
+    ftags: list[dict[str, str]] = f["tags"].tolist()
+    n = len(ftags)
+    bmask = np.fromiter(("building" in t for t in ftags), dtype=bool, count=n) & is_poly
     b = f[bmask].to_crs(crs)
     if not len(b):
         return None
-    resmask = np.array([t.get("landuse") == "residential" for t in f["tags"]], dtype=bool) & is_poly
+    resmask = (
+        np.fromiter((t.get("landuse") == "residential" for t in ftags), dtype=bool, count=n)
+        & is_poly
+    )
     res_areas = f[resmask].to_crs(crs)
-    values = np.array([t.get("building", "") for t in b["tags"]], dtype=object)
-    nonres = np.array([any(k in t for k in _NON_RESIDENTIAL_KEYS) for t in b["tags"]])
+    btags = [ftags[k] for k in np.flatnonzero(bmask)]
+    values = np.array([t.get("building", "") for t in btags], dtype=object)
+    nonres = np.fromiter(
+        (any(k in t for k in _NON_RESIDENTIAL_KEYS) for t in btags), dtype=bool, count=len(b)
+    )
     pts = shapely.point_on_surface(b.geometry.values)
     in_res_area = np.zeros(len(b), dtype=bool)
     if len(res_areas):
