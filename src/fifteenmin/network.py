@@ -327,17 +327,44 @@ def _kept(
     return keep_node & used, keep_edge
 
 
+def _edge_order(
+    eu: np.ndarray, ev: np.ndarray, elen: np.ndarray, eway: np.ndarray, n: int
+) -> np.ndarray:
+    """Deterministic edge order: by (u, v, length, way), as ``np.lexsort`` of the four gives.
+
+    Sorted stably by (u, v) as one integer; the few runs of equal (u, v) (parallel edges)
+    are then ordered by length and way.
+    """
+    uv = eu.astype(np.int64) * max(n, 1) + ev
+    order = np.argsort(uv, kind="stable")
+    k = uv[order]
+    dup = k[1:] == k[:-1]
+    if dup.any():
+        tied = np.zeros(len(k), dtype=bool)
+        tied[1:] |= dup
+        tied[:-1] |= dup
+        at = np.flatnonzero(tied)
+        sub = order[at]
+        order[at] = sub[np.lexsort((eway[sub], elen[sub], k[at]))]
+    return order
+
+
 def _arcs(
     n: int, eu: np.ndarray, ev: np.ndarray, elen: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """CSR of the arcs (both directions of every edge): indptr, heads, lengths, edge ids."""
     m = len(eu)
-    tail = np.concatenate([eu, ev])
-    head = np.concatenate([ev, eu])
-    arc_edge = np.concatenate([np.arange(m), np.arange(m)]).astype(np.int32)
-    arc_len = np.concatenate([elen, elen])
-    aorder = np.lexsort((arc_edge, head, tail))
-    tail, head, arc_edge, arc_len = tail[aorder], head[aorder], arc_edge[aorder], arc_len[aorder]
+    # arcs in edge order (u -> v, then v -> u, of each edge), then sorted stably by (tail,
+    # head): the order of sorting by (tail, head, edge) with the arcs of one self-loop in
+    # that order, as lexsort of the two halves gave
+    tail = np.empty(2 * m, dtype=np.int64)
+    head = np.empty(2 * m, dtype=np.int64)
+    tail[0::2], tail[1::2] = eu, ev
+    head[0::2], head[1::2] = ev, eu
+    aorder = np.argsort(tail * max(n, 1) + head, kind="stable")
+    tail, head = tail[aorder], head[aorder]
+    arc_edge = (aorder // 2).astype(np.int32)
+    arc_len = elen[arc_edge]
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(tail, minlength=n), out=indptr[1:])
     return indptr, head, arc_len, arc_edge
@@ -404,8 +431,7 @@ def _assemble(
     eway = edge_way[keep_edge].astype(np.int64)
     ename = edge_name[keep_edge]
     ehw = edge_highway[keep_edge]
-    # deterministic edge order: by (u, v, length, way)
-    eorder = np.lexsort((eway, elen, ev, eu))
+    eorder = _edge_order(eu, ev, elen, eway, len(nid))
     eu, ev, elen, egeom, eway, ename, ehw = (
         a[eorder] for a in (eu, ev, elen, egeom, eway, ename, ehw)
     )
