@@ -93,6 +93,7 @@ RESIDENTIAL_BUILDINGS = frozenset(
     }
 )
 _NON_RESIDENTIAL_KEYS = ("amenity", "shop", "office", "tourism", "craft", "industrial")
+_NON_RESIDENTIAL = frozenset(_NON_RESIDENTIAL_KEYS)
 #: Unit of the weight of each kind of origin made by :func:`residents`. Weights of different
 #: units are comparable within a community (it has one kind) but not across communities;
 #: :func:`fifteenmin.coverage.score_coverage` reports no resident-weighted coverage rate then.
@@ -946,7 +947,7 @@ def _building_origins(
     btags = [ftags[k] for k in np.flatnonzero(bmask)]
     values = np.array([t.get("building", "") for t in btags], dtype=object)
     nonres = np.fromiter(
-        (any(k in t for k in _NON_RESIDENTIAL_KEYS) for t in btags), dtype=bool, count=len(b)
+        (not _NON_RESIDENTIAL.isdisjoint(t) for t in btags), dtype=bool, count=len(b)
     )
     pts = shapely.point_on_surface(b.geometry.values)
     in_res_area = np.zeros(len(b), dtype=bool)
