@@ -52,6 +52,7 @@ import heapq
 import os
 import warnings
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -409,34 +410,15 @@ def _assemble(
     lon = node_lon[old]
     lat = node_lat[old]
     crs = local_crs(float(np.mean(lon)), float(np.mean(lat)))
-    to_local = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    x, y = to_local.transform(lon, lat)
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-
-    order = _kernel.spatial_order(x, y)
-    new_of_old = np.full(n, -1, dtype=np.int64)
-    new_of_old[old[order]] = np.arange(len(old))
-    x, y, lon, lat = x[order], y[order], lon[order], lat[order]
-    nid = node_osm[old][order]
-
-    eu = new_of_old[edge_u[keep_edge]].astype(np.int32)
-    ev = new_of_old[edge_v[keep_edge]].astype(np.int32)
-    elen = edge_length[keep_edge].astype(np.float64)
-    # the kept edges' lines, projected: the coordinates transformed at once, no WGS-84 lines
-    lonlat, line = _kept_lines(*edge_lonlat, keep_edge)
-    ex, ey = to_local.transform(lonlat[:, 0], lonlat[:, 1])
-    egeom = shapely.linestrings(np.column_stack([ex, ey]), indices=line)
-    del lonlat, line, ex, ey
-    eway = edge_way[keep_edge].astype(np.int64)
-    ename = edge_name[keep_edge]
-    ehw = edge_highway[keep_edge]
-    eorder = _edge_order(eu, ev, elen, eway, len(nid))
-    eu, ev, elen, egeom, eway, ename, ehw = (
-        a[eorder] for a in (eu, ev, elen, egeom, eway, ename, ehw)
-    )
-
-    indptr, head, arc_len, arc_edge = _arcs(len(nid), eu, ev, elen)
+    # the kept edges' lines, in a second thread (pyproj and much of GEOS release the GIL)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        lines = pool.submit(_local_lines, crs, *_kept_lines(*edge_lonlat, keep_edge))
+        eway = edge_way[keep_edge].astype(np.int64)
+        edges = (edge_u[keep_edge], edge_v[keep_edge], edge_length[keep_edge], eway)
+        net = _ordered(crs, lon, lat, old, node_osm, n, *edges)
+        egeom = lines.result()
+    (x, y, lon, lat, nid), (eu, ev, elen, eorder), (indptr, head, arc_len, arc_edge) = net
+    eway = eway[eorder]
     return WalkNetwork(
         indptr=indptr,
         indices=head.astype(np.int32),
@@ -450,13 +432,64 @@ def _assemble(
         edge_u=eu,
         edge_v=ev,
         edge_length=elen,
-        edge_geometry=egeom,
+        edge_geometry=egeom[eorder],
         edge_way=eway,
-        edge_name=ename,
-        edge_highway=ehw,
+        edge_name=edge_name[keep_edge][eorder],
+        edge_highway=edge_highway[keep_edge][eorder],
         crs=crs,
         source=source,
     )
+
+
+def _local_lines(crs: pyproj.CRS, lonlat: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """Lines from WGS-84 coordinates and their line numbers, projected to ``crs``.
+
+    The coordinates are transformed at once (no WGS-84 lines made and transformed), by a
+    transformer of this thread's own.
+    """
+    to_local = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    ex, ey = to_local.transform(lonlat[:, 0], lonlat[:, 1])
+    return shapely.linestrings(np.column_stack([ex, ey]), indices=line)
+
+
+def _ordered(
+    crs: pyproj.CRS,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    old: np.ndarray,
+    node_osm: np.ndarray,
+    n: int,
+    edge_u: np.ndarray,
+    edge_v: np.ndarray,
+    edge_length: np.ndarray,
+    eway: np.ndarray,
+) -> tuple[
+    tuple[np.ndarray, ...],
+    tuple[np.ndarray, ...],
+    tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+]:
+    """Nodes, edges and arcs of the network, from the kept nodes and edges.
+
+    The kept nodes (positions ``old`` of ``n``) projected to ``crs`` and in spatial order;
+    the kept edges renumbered and in deterministic order, with that order; the arcs.
+    """
+    to_local = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    x, y = to_local.transform(lon, lat)
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+
+    order = _kernel.spatial_order(x, y)
+    new_of_old = np.full(n, -1, dtype=np.int64)
+    new_of_old[old[order]] = np.arange(len(old))
+    x, y, lon, lat = x[order], y[order], lon[order], lat[order]
+    nid = node_osm[old][order]
+
+    eu = new_of_old[edge_u].astype(np.int32)
+    ev = new_of_old[edge_v].astype(np.int32)
+    elen = edge_length.astype(np.float64)
+    eorder = _edge_order(eu, ev, elen, eway, len(nid))
+    eu, ev, elen = eu[eorder], ev[eorder], elen[eorder]
+    return (x, y, lon, lat, nid), (eu, ev, elen, eorder), _arcs(len(nid), eu, ev, elen)
 
 
 def _from_ways(ways: WalkWays, source: str, retain_all: bool) -> WalkNetwork:
@@ -469,27 +502,31 @@ def _from_ways(ways: WalkWays, source: str, retain_all: bool) -> WalkNetwork:
         )
     ptr = ways.ptr
     part_of = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))
-    uniq, inverse, counts = np.unique(ways.node_id, return_inverse=True, return_counts=True)
-    kept = counts[inverse] >= 2  # shared by several ways (or twice in one way)
-    kept[ptr[:-1]] = True  # part start
-    kept[ptr[1:] - 1] = True  # part end
-
-    # segment lengths between consecutive positions (geodesic)
-    _, _, seg = _GEOD.inv(ways.lon[:-1], ways.lat[:-1], ways.lon[1:], ways.lat[1:])
-    seg = np.asarray(seg, dtype=np.float64)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # segment lengths between consecutive positions (geodesic; pyproj releases the GIL)
+        geod = pool.submit(_GEOD.inv, ways.lon[:-1], ways.lat[:-1], ways.lon[1:], ways.lat[1:])
+        uniq, inverse, counts = np.unique(ways.node_id, return_inverse=True, return_counts=True)
+        kept = counts[inverse] >= 2  # shared by several ways (or twice in one way)
+        kept[ptr[:-1]] = True  # part start
+        kept[ptr[1:] - 1] = True  # part end
+        kp = np.flatnonzero(kept)
+        same = part_of[kp[:-1]] == part_of[kp[1:]]
+        a = kp[:-1][same]
+        b = kp[1:][same]
+        # coordinates of each edge: positions a..b inclusive
+        npts = b - a + 1
+        edge_idx = np.repeat(np.arange(len(a)), npts)
+        pos = np.repeat(a - np.concatenate([[0], np.cumsum(npts)[:-1]]), npts)
+        pos += np.arange(npts.sum())
+        coords = np.column_stack([ways.lon[pos], ways.lat[pos]])
+        part = part_of[a]
+        # names and highway values per way part, then per edge (the same str objects)
+        names = np.array([t.get("name", "") for t in ways.tags], dtype=object)[part]
+        hws = np.array([t.get("highway", "") for t in ways.tags], dtype=object)[part]
+        seg = np.asarray(geod.result()[2], dtype=np.float64)
     seg[part_of[:-1] != part_of[1:]] = 0.0
     cum = np.concatenate([[0.0], np.cumsum(seg)])
-
-    kp = np.flatnonzero(kept)
-    same = part_of[kp[:-1]] == part_of[kp[1:]]
-    a = kp[:-1][same]
-    b = kp[1:][same]
     length = cum[b] - cum[a]
-    # coordinates of each edge: positions a..b inclusive
-    npts = b - a + 1
-    edge_idx = np.repeat(np.arange(len(a)), npts)
-    pos = np.repeat(a - np.concatenate([[0], np.cumsum(npts)[:-1]]), npts) + np.arange(npts.sum())
-    coords = np.column_stack([ways.lon[pos], ways.lat[pos]])
 
     node_index = inverse  # position -> index into uniq
     u = node_index[a]
@@ -498,10 +535,6 @@ def _from_ways(ways: WalkWays, source: str, retain_all: bool) -> WalkNetwork:
     ok = ~((u == v) & (length <= 0))
     first_pos = np.full(len(uniq), -1, dtype=np.int64)
     first_pos[inverse[::-1]] = np.arange(n_pos)[::-1]
-    part = part_of[a]
-    # names and highway values per way part, then per edge (the same str objects)
-    names = np.array([t.get("name", "") for t in ways.tags], dtype=object)[part]
-    hws = np.array([t.get("highway", "") for t in ways.tags], dtype=object)[part]
     return _assemble(
         node_osm=uniq,
         node_lon=ways.lon[first_pos],
