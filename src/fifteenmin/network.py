@@ -503,8 +503,9 @@ def _from_ways(ways: WalkWays, source: str, retain_all: bool) -> WalkNetwork:
     ptr = ways.ptr
     part_of = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))
     with ThreadPoolExecutor(max_workers=1) as pool:
-        # segment lengths between consecutive positions (geodesic; pyproj releases the GIL)
-        geod = pool.submit(_GEOD.inv, ways.lon[:-1], ways.lat[:-1], ways.lon[1:], ways.lat[1:])
+        # segment lengths between consecutive positions (geodesic: the distances of
+        # Geod.inv, without its azimuths; pyproj releases the GIL)
+        geod = pool.submit(_GEOD.line_lengths, ways.lon, ways.lat)
         uniq, inverse, counts = np.unique(ways.node_id, return_inverse=True, return_counts=True)
         kept = counts[inverse] >= 2  # shared by several ways (or twice in one way)
         kept[ptr[:-1]] = True  # part start
@@ -523,7 +524,7 @@ def _from_ways(ways: WalkWays, source: str, retain_all: bool) -> WalkNetwork:
         # names and highway values per way part, then per edge (the same str objects)
         names = np.array([t.get("name", "") for t in ways.tags], dtype=object)[part]
         hws = np.array([t.get("highway", "") for t in ways.tags], dtype=object)[part]
-        seg = np.asarray(geod.result()[2], dtype=np.float64)
+        seg = np.array(geod.result(), dtype=np.float64)
     seg[part_of[:-1] != part_of[1:]] = 0.0
     cum = np.concatenate([[0.0], np.cumsum(seg)])
     length = cum[b] - cum[a]
