@@ -377,3 +377,9 @@ def test_match_many_small_cases():
     assert "community_health_centre" not in got.get(1, [])
     assert got[2] == ["park_10", "park_5"]
     assert 3 not in got and 5 not in got
+    # values that cannot be a memo key (lists, not from an OSM file) are matched as by match
+    odd = [{"amenity": "pharmacy", "name": ["x"]}, {"amenity": ["pharmacy"]}]
+    rows, ids = cat.match_many(odd, [None, None])
+    assert [(r, i) for r, i in zip(rows, ids, strict=True)] == [
+        (r, i) for r, t in enumerate(odd) for i in cat.match(t)
+    ]

@@ -615,7 +615,10 @@ class Catalogue:
             if not cand:
                 continue
             key = (cand, *(tg.get(k) for k in read))
-            got = found.get(key)
+            try:
+                got = found.get(key)
+            except TypeError:  # a tag value that is not hashable (not from an OSM file)
+                key, got = (row,), None
             if got is None:
                 got = found[key] = ([], [])
                 for k in cand:
