@@ -614,7 +614,7 @@ class Catalogue:
             cand, read = plan
             if not cand:
                 continue
-            key = (cand, *(tg.get(k) for k in read))
+            key: tuple[object, ...] = (cand, *(tg.get(k) for k in read))
             try:
                 got = found.get(key)
             except TypeError:  # a tag value that is not hashable (not from an OSM file)
