@@ -333,3 +333,53 @@ def test_indexed_match_equals_item_by_item_match(path):
         cat = load_catalogue(name)
         for tags, area in feats:
             assert cat.match(tags, area) == [it.id for it in cat if it.matches(tags, area)]
+
+
+@needs_shared
+@pytest.mark.shared
+@pytest.mark.parametrize("path", [BEIJING_OSM, HELSINKI_PBF], ids=["beijing", "helsinki"])
+def test_match_many_equals_item_by_item_match(path):
+    """Catalogue.match_many memoises by the values its filters read; it must agree with
+    testing every item of every feature (a third of the features, and again with names and
+    areas mixed up so that the same tags meet different names and areas)."""
+    feats = list(_osm_features(path).values())[1::3]
+    names = [t.get("name") for t, _ in feats if t.get("name")]
+    mixed = [
+        ({**tags, "name": names[k % len(names)]}, feats[(k * 7) % len(feats)][1])
+        for k, (tags, _) in enumerate(feats)
+    ]
+    for name in BUNDLED:
+        cat = load_catalogue(name)
+        for sample in (feats, mixed):
+            rows, ids = cat.match_many([t for t, _ in sample], [a for _, a in sample])
+            want = [(r, it.id) for r, (t, a) in enumerate(sample) for it in cat if it.matches(t, a)]
+            assert list(zip(rows, ids, strict=True)) == want
+
+
+def test_match_many_small_cases():
+    """By hand: names decide per feature, areas per feature, catalogue order per feature."""
+    cat = load_catalogue("beijing")
+    tags = [
+        {"amenity": "hospital", "name": "花园路社区卫生服务中心"},
+        {"amenity": "hospital", "name": "北医三院"},
+        {"leisure": "park"},
+        {"leisure": "park"},
+        {"shop": "convenience;hairdresser"},
+        {"name": "幼儿园"},
+    ]
+    areas = [None, None, 20000.0, None, None, None]
+    rows, ids = cat.match_many(tags, areas)
+    assert [(r, i) for r, i in zip(rows, ids, strict=True)] == [
+        (r, i) for r, (t, a) in enumerate(zip(tags, areas, strict=True)) for i in cat.match(t, a)
+    ]
+    got = {r: [i for q, i in zip(rows, ids, strict=True) if q == r] for r in set(rows)}
+    assert "community_health_centre" in got[0]
+    assert "community_health_centre" not in got.get(1, [])
+    assert got[2] == ["park_10", "park_5"]
+    assert 3 not in got and 5 not in got
+    # values that cannot be a memo key (lists, not from an OSM file) are matched as by match
+    odd = [{"amenity": "pharmacy", "name": ["x"]}, {"amenity": ["pharmacy"]}]
+    rows, ids = cat.match_many(odd, [None, None])
+    assert [(r, i) for r, i in zip(rows, ids, strict=True)] == [
+        (r, i) for r, t in enumerate(odd) for i in cat.match(t)
+    ]

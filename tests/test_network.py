@@ -244,3 +244,26 @@ def test_osm_without_walkable_ways(tmp_path):
     )
     with pytest.raises(NetworkError, match="no walkable ways"):
         network_from_file(f)
+
+
+def test_edge_and_arc_order_equal_lexsort():
+    """The network's edge and arc orders (sorts on one integer key, ties fixed up) are those
+    of np.lexsort on the separate keys, ties and self-loops included."""
+    from fifteenmin.network import _arcs, _edge_order
+
+    rng = np.random.default_rng(7)
+    n, m = 40, 3000  # few nodes: many parallel edges, self-loops, equal lengths
+    eu = rng.integers(0, n, m).astype(np.int32)
+    ev = rng.integers(0, n, m).astype(np.int32)
+    elen = rng.integers(0, 4, m).astype(np.float64)
+    eway = rng.integers(0, 3, m).astype(np.int64)
+    assert np.array_equal(_edge_order(eu, ev, elen, eway, n), np.lexsort((eway, elen, ev, eu)))
+    indptr, head, arc_len, arc_edge = _arcs(n, eu, ev, elen)
+    tail = np.concatenate([eu, ev])
+    want_head = np.concatenate([ev, eu])
+    want_edge = np.concatenate([np.arange(m), np.arange(m)])
+    order = np.lexsort((want_edge, want_head, tail))
+    assert np.array_equal(head, want_head[order])
+    assert np.array_equal(arc_edge, want_edge[order]) and arc_edge.dtype == np.int32
+    assert np.array_equal(arc_len, np.concatenate([elen, elen])[order])
+    assert np.array_equal(indptr, np.r_[0, np.cumsum(np.bincount(tail, minlength=n))])

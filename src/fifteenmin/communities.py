@@ -16,6 +16,7 @@ street each point stands for), else the community's representative point.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Callable, Iterable
@@ -92,6 +93,7 @@ RESIDENTIAL_BUILDINGS = frozenset(
     }
 )
 _NON_RESIDENTIAL_KEYS = ("amenity", "shop", "office", "tourism", "craft", "industrial")
+_NON_RESIDENTIAL = frozenset(_NON_RESIDENTIAL_KEYS)
 #: Unit of the weight of each kind of origin made by :func:`residents`. Weights of different
 #: units are comparable within a community (it has one kind) but not across communities;
 #: :func:`fifteenmin.coverage.score_coverage` reports no resident-weighted coverage rate then.
@@ -493,16 +495,19 @@ def communities_from_osm(
     is_poly = (
         np.isin(shapely.get_type_id(f.geometry.values), (3, 6)) if len(f) else np.zeros(0, bool)
     )
-    tags = f["tags"] if len(f) else pd.Series([], dtype=object)
-
-    def pick(pred: Callable[[dict[str, str]], bool]) -> gpd.GeoDataFrame:
-        mask = np.array([bool(pred(t)) for t in tags], dtype=bool) & is_poly
-        return f[mask]
-
-    nodes = gpd.GeoSeries(gpd.points_from_xy(net.lon, net.lat), crs="EPSG:4326")
-    admin = pick(lambda t: t.get("boundary") == "administrative" and t.get("admin_level") == "10")
-    res = pick(lambda t: t.get("landuse") == "residential")
+    tags: list[dict[str, str]] = f["tags"].tolist() if len(f) else []
+    is_admin = np.fromiter(
+        (t.get("boundary") == "administrative" and t.get("admin_level") == "10" for t in tags),
+        dtype=bool,
+        count=len(tags),
+    )
+    is_res = np.fromiter(
+        (t.get("landuse") == "residential" for t in tags), dtype=bool, count=len(tags)
+    )
+    admin = f[is_admin & is_poly]
+    res = f[is_res & is_poly]
     if len(admin):
+        nodes = gpd.GeoSeries(gpd.points_from_xy(net.lon, net.lat), crs="EPSG:4326")
         inside = shapely.STRtree(admin.geometry.values).query(nodes.values, predicate="within")[0]
         covered = np.zeros(net.n_nodes, dtype=bool)
         covered[inside] = True
@@ -627,7 +632,8 @@ def built_year(tags: dict[str, str]) -> float:
     nan
     """
     for k in _YEAR_KEYS:
-        m = _YEAR_RE.search(str(tags.get(k, "")))
+        v = tags.get(k)
+        m = None if v is None else _YEAR_RE.search(str(v))
         if m:
             return float(m.group(1))
     return float("nan")
@@ -673,10 +679,19 @@ def with_types(com: gpd.GeoDataFrame, data: OSMData, net: WalkNetwork) -> gpd.Ge
     out = com.copy()
     polys = np.asarray(com.to_crs(net.crs).geometry.values, dtype=object)
     f = data.features
-    own = {f"{t}/{i}": tg for t, i, tg in zip(f["osm_type"], f["osm_id"], f["tags"], strict=True)}
+    ftags: list[dict[str, str]] = f["tags"].tolist() if len(f) else []
+    wanted = set(com["community_id"].tolist())
+    own: dict[object, dict[str, str]] = {}
+    if len(f):
+        for t, i, tg in zip(f["osm_type"].tolist(), f["osm_id"].tolist(), ftags, strict=True):
+            key = f"{t}/{i}"
+            if key in wanted:
+                own[key] = tg  # the last feature of an id, as a dict built of them all
     tags = [own.get(c, {}) for c in com["community_id"]]
     year = np.array([built_year(t) for t in tags])
-    fm = f.to_crs(net.crs) if len(f) else f
+    # the features' geometries in the network's CRS, projected only where needed
+    geoms = np.asarray(f.geometry.values, dtype=object) if len(f) else np.zeros(0, dtype=object)
+    fm = _Projected(geoms, ftags, f.crs if len(f) else None, net.crs)
     _fill_building_years(year, fm, polys)
     out["built_year"] = year
     old = year <= settings.OLD_COMPOUND_BUILT_BY
@@ -691,54 +706,88 @@ def with_types(com: gpd.GeoDataFrame, data: OSMData, net: WalkNetwork) -> gpd.Ge
     return out
 
 
-def _fill_building_years(year: np.ndarray, f: gpd.GeoDataFrame, polys: np.ndarray) -> None:
+@dataclass
+class _Projected:
+    """Features' geometries (any CRS) and tags; subsets are projected to ``crs`` on demand."""
+
+    geoms: np.ndarray
+    tags: list[dict[str, str]]
+    src: object
+    crs: pyproj.CRS
+
+    def __len__(self) -> int:
+        return len(self.tags)
+
+    def mask(self, pred: Callable[[dict[str, str]], bool]) -> np.ndarray:
+        """The features whose tags meet ``pred``."""
+        return np.fromiter((bool(pred(t)) for t in self.tags), dtype=bool, count=len(self))
+
+    def geometry(self, sel: np.ndarray) -> np.ndarray:
+        """The geometries of the features ``sel`` (a mask or positions), in ``crs``.
+
+        Point by point the same coordinates as projecting every feature and then selecting.
+        """
+        return np.asarray(
+            gpd.GeoSeries(self.geoms[sel], crs=self.src).to_crs(self.crs).values, dtype=object
+        )
+
+
+def _fill_building_years(year: np.ndarray, f: _Projected, polys: np.ndarray) -> None:
     """Communities without a year of their own take the median year of their buildings."""
     if not len(f) or not np.isnan(year).any():
         return
-    b = f[[("building" in t) for t in f["tags"]]]
-    by = np.array([built_year(t) for t in b["tags"]]) if len(b) else np.zeros(0)
+    b = np.flatnonzero(f.mask(lambda t: "building" in t))
+    by = np.array([built_year(f.tags[k]) for k in b]) if len(b) else np.zeros(0)
     ok = ~np.isnan(by)
     if not ok.any():
         return
-    pts = shapely.point_on_surface(np.asarray(b.geometry.values, dtype=object)[ok])
+    pts = shapely.point_on_surface(f.geometry(b[ok]))
     ci, bi = shapely.STRtree(polys).query(pts, predicate="within")[::-1]
+    years = by[ok]
+    order = np.argsort(ci, kind="stable")  # each community's buildings in the query's order
+    ci, bi = ci[order], bi[order]
+    cuts = np.searchsorted(ci, np.arange(len(polys) + 1))
     for c in np.flatnonzero(np.isnan(year)):
-        ys = by[ok][bi[ci == c]]
+        ys = years[bi[cuts[c] : cuts[c + 1]]]
         if len(ys):
             year[c] = float(np.median(ys))
 
 
 def _gating(
-    tags: list[dict[str, str]], f: gpd.GeoDataFrame, polys: np.ndarray, net: WalkNetwork
+    tags: list[dict[str, str]], f: _Projected, polys: np.ndarray, net: WalkNetwork
 ) -> np.ndarray:
     """``gated``/``open``/``unknown`` per community (see :func:`with_types`)."""
     out = np.full(len(polys), "unknown", dtype=object)
     rings = shapely.boundary(polys)
     gated = np.array([t.get("access") in ("private", "no") or "barrier" in t for t in tags])
     if len(f):
-        ftags = f["tags"]
-        geoms = np.asarray(f.geometry.values, dtype=object)
-        gate = np.array([t.get("barrier") in _GATES for t in ftags])
+        barrier = np.array([t.get("barrier") for t in f.tags], dtype=object)
+        gate = pd.Series(barrier).isin(_GATES).to_numpy()
         if gate.any():
-            ri = shapely.STRtree(geoms[gate]).query(rings, predicate="dwithin", distance=3.0)[0]
+            ri = shapely.STRtree(f.geometry(gate)).query(rings, predicate="dwithin", distance=3.0)[
+                0
+            ]
             gated[ri] = True
-        wall = np.array([t.get("barrier") in ("wall", "fence") for t in ftags])
+        wall = pd.Series(barrier).isin(("wall", "fence")).to_numpy()
         if wall.any():
-            lines = shapely.boundary(geoms[wall])  # polygons (closed fences) as their rings
-            lines = np.where(shapely.get_type_id(geoms[wall]) >= 3, lines, geoms[wall])
+            walls = f.geometry(wall)
+            lines = shapely.boundary(walls)  # polygons (closed fences) as their rings
+            lines = np.where(shapely.get_type_id(walls) >= 3, lines, walls)
             near = shapely.buffer(shapely.union_all(lines), 3.0)
             along = shapely.length(shapely.intersection(rings, near))
             perim = shapely.length(rings)
             with np.errstate(invalid="ignore", divide="ignore"):
                 gated |= along / perim >= settings.COMPOUND_BARRIER_SHARE
     out[gated] = "gated"
-    public = np.array([h in _PUBLIC_STREETS for h in net.edge_highway])
+    public = pd.Series(net.edge_highway).isin(_PUBLIC_STREETS).to_numpy()
     if public.any():
-        streets = net.edge_geometry[public]
-        ci, ei = shapely.STRtree(streets).query(rings, predicate="intersects")
+        # the network's own tree (routing built it), its public streets kept
+        ci, ei = net.edge_tree.query(rings, predicate="intersects")
+        ci, ei = ci[public[ei]], ei[public[ei]]
+        streets = net.edge_geometry[ei]
         crossings = np.bincount(
             ci,
-            weights=shapely.get_num_geometries(shapely.intersection(rings[ci], streets[ei])),
+            weights=shapely.get_num_geometries(shapely.intersection(rings[ci], streets)),
             minlength=len(polys),
         )
         out[(crossings >= 2) & ~gated] = "open"
@@ -746,14 +795,19 @@ def _gating(
 
 
 def _building_floor_area(b: gpd.GeoDataFrame) -> np.ndarray:
+    seen: dict[object, float] = {}  # building:levels value -> levels (few distinct values)
     levels = []
     for t in b["tags"]:
-        raw = str(t.get("building:levels", "")).replace(",", ".")
-        try:
-            lv = float(raw.split(";")[0])
-        except ValueError:
-            lv = 1.0
-        levels.append(lv if np.isfinite(lv) and lv > 0 else 1.0)
+        value = t.get("building:levels", "")
+        lv = seen.get(value)
+        if lv is None:
+            raw = str(value).replace(",", ".")
+            try:
+                lv = float(raw.split(";")[0])
+            except ValueError:
+                lv = 1.0
+            lv = seen[value] = lv if math.isfinite(lv) and lv > 0 else 1.0
+        levels.append(lv)
     return np.asarray(b.geometry.area, dtype=np.float64) * np.asarray(levels)
 
 
@@ -879,14 +933,22 @@ def _building_origins(
     """
     f = features
     is_poly = np.isin(shapely.get_type_id(f.geometry.values), (3, 6))
-    bmask = np.array(["building" in t for t in f["tags"]], dtype=bool) & is_poly
+    ftags: list[dict[str, str]] = f["tags"].tolist()
+    n = len(ftags)
+    bmask = np.fromiter(("building" in t for t in ftags), dtype=bool, count=n) & is_poly
     b = f[bmask].to_crs(crs)
     if not len(b):
         return None
-    resmask = np.array([t.get("landuse") == "residential" for t in f["tags"]], dtype=bool) & is_poly
+    resmask = (
+        np.fromiter((t.get("landuse") == "residential" for t in ftags), dtype=bool, count=n)
+        & is_poly
+    )
     res_areas = f[resmask].to_crs(crs)
-    values = np.array([t.get("building", "") for t in b["tags"]], dtype=object)
-    nonres = np.array([any(k in t for k in _NON_RESIDENTIAL_KEYS) for t in b["tags"]])
+    btags = [ftags[k] for k in np.flatnonzero(bmask)]
+    values = np.array([t.get("building", "") for t in btags], dtype=object)
+    nonres = np.fromiter(
+        (not _NON_RESIDENTIAL.isdisjoint(t) for t in btags), dtype=bool, count=len(b)
+    )
     pts = shapely.point_on_surface(b.geometry.values)
     in_res_area = np.zeros(len(b), dtype=bool)
     if len(res_areas):

@@ -69,11 +69,15 @@ def _catalogue(catalogue: str | Catalogue) -> Catalogue:
     return load_catalogue(catalogue)
 
 
-def _local_area_m2(geoms: gpd.GeoSeries) -> np.ndarray:
-    """Area in m² of WGS-84 geometries (0 for points and lines), in a local UTM projection."""
+def _local_area_m2(geoms: gpd.GeoSeries, utm: pyproj.CRS | None = None) -> np.ndarray:
+    """Area in m² of WGS-84 geometries (0 for points and lines), in a local UTM projection.
+
+    ``utm``: the projection; default the UTM zone of ``geoms``.
+    """
     if len(geoms) == 0:
         return np.zeros(0)
-    utm = geoms.estimate_utm_crs()
+    if utm is None:
+        utm = geoms.estimate_utm_crs()
     return np.asarray(geoms.to_crs(utm).area, dtype=np.float64)
 
 
@@ -83,14 +87,14 @@ def _match_features(features: gpd.GeoDataFrame, catalogue: Catalogue) -> gpd.Geo
         return gpd.GeoDataFrame(
             {c: [] for c in FACILITY_COLUMNS[:-1]}, geometry=[], crs="EPSG:4326"
         )
-    area = _local_area_m2(features.geometry)
     is_area = np.asarray(shapely.get_type_id(features.geometry.values) >= 3)  # (multi)polygons
-    rows: list[int] = []
-    items: list[str] = []
-    for i, (tags, a, poly) in enumerate(zip(features["tags"], area, is_area, strict=True)):
-        for item_id in catalogue.match(tags, float(a) if poly else None):
-            rows.append(i)
-            items.append(item_id)
+    area = np.zeros(len(features))
+    if is_area.any():
+        # in the UTM zone of all the features, as _local_area_m2 of them all would measure
+        utm = features.geometry.estimate_utm_crs()
+        area[is_area] = _local_area_m2(features.geometry[is_area], utm)
+    areas = [float(a) if poly else None for a, poly in zip(area, is_area, strict=True)]
+    rows, items = catalogue.match_many(features["tags"], areas)
     out = features.iloc[rows].reset_index(drop=True)
     out.insert(0, "item_id", items)
     # stable, deterministic order: catalogue order, then OSM type and id

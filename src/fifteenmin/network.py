@@ -52,6 +52,7 @@ import heapq
 import os
 import warnings
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -327,20 +328,55 @@ def _kept(
     return keep_node & used, keep_edge
 
 
+def _edge_order(
+    eu: np.ndarray, ev: np.ndarray, elen: np.ndarray, eway: np.ndarray, n: int
+) -> np.ndarray:
+    """Deterministic edge order: by (u, v, length, way), as ``np.lexsort`` of the four gives.
+
+    Sorted stably by (u, v) as one integer; the few runs of equal (u, v) (parallel edges)
+    are then ordered by length and way.
+    """
+    uv = eu.astype(np.int64) * max(n, 1) + ev
+    order = np.argsort(uv, kind="stable")
+    k = uv[order]
+    dup = k[1:] == k[:-1]
+    if dup.any():
+        tied = np.zeros(len(k), dtype=bool)
+        tied[1:] |= dup
+        tied[:-1] |= dup
+        at = np.flatnonzero(tied)
+        sub = order[at]
+        order[at] = sub[np.lexsort((eway[sub], elen[sub], k[at]))]
+    return order
+
+
 def _arcs(
     n: int, eu: np.ndarray, ev: np.ndarray, elen: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """CSR of the arcs (both directions of every edge): indptr, heads, lengths, edge ids."""
     m = len(eu)
-    tail = np.concatenate([eu, ev])
-    head = np.concatenate([ev, eu])
-    arc_edge = np.concatenate([np.arange(m), np.arange(m)]).astype(np.int32)
-    arc_len = np.concatenate([elen, elen])
-    aorder = np.lexsort((arc_edge, head, tail))
-    tail, head, arc_edge, arc_len = tail[aorder], head[aorder], arc_edge[aorder], arc_len[aorder]
+    # arcs in edge order (u -> v, then v -> u, of each edge), then sorted stably by (tail,
+    # head): the order of sorting by (tail, head, edge) with the arcs of one self-loop in
+    # that order, as lexsort of the two halves gave
+    tail = np.empty(2 * m, dtype=np.int64)
+    head = np.empty(2 * m, dtype=np.int64)
+    tail[0::2], tail[1::2] = eu, ev
+    head[0::2], head[1::2] = ev, eu
+    aorder = np.argsort(tail * max(n, 1) + head, kind="stable")
+    tail, head = tail[aorder], head[aorder]
+    arc_edge = (aorder // 2).astype(np.int32)
+    arc_len = elen[arc_edge]
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(tail, minlength=n), out=indptr[1:])
     return indptr, head, arc_len, arc_edge
+
+
+def _kept_lines(
+    coords: np.ndarray, line: np.ndarray, keep: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The coordinates of the lines ``keep`` (a mask), lines renumbered 0..k-1 in order."""
+    at = keep[line]
+    return coords[at], (np.cumsum(keep) - 1)[line[at]]
 
 
 def _assemble(
@@ -350,14 +386,18 @@ def _assemble(
     edge_u: np.ndarray,
     edge_v: np.ndarray,
     edge_length: np.ndarray,
-    edge_lonlat: np.ndarray,
+    edge_lonlat: tuple[np.ndarray, np.ndarray],
     edge_way: np.ndarray,
     edge_name: np.ndarray,
     edge_highway: np.ndarray,
     source: str,
     retain_all: bool,
 ) -> WalkNetwork:
-    """Build a :class:`WalkNetwork` from nodes and undirected edges (WGS-84 geometries)."""
+    """Build a :class:`WalkNetwork` from nodes and undirected edges.
+
+    ``edge_lonlat`` holds the edges' WGS-84 coordinates, ``(n, 2)``, and the edge of each
+    (ascending), as :func:`shapely.get_coordinates` gives them with ``return_index=True``.
+    """
     n = len(node_osm)
     if len(edge_u) == 0 or n == 0:
         raise NetworkError(
@@ -370,34 +410,15 @@ def _assemble(
     lon = node_lon[old]
     lat = node_lat[old]
     crs = local_crs(float(np.mean(lon)), float(np.mean(lat)))
-    to_local = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
-    x, y = to_local.transform(lon, lat)
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-
-    order = _kernel.spatial_order(x, y)
-    new_of_old = np.full(n, -1, dtype=np.int64)
-    new_of_old[old[order]] = np.arange(len(old))
-    x, y, lon, lat = x[order], y[order], lon[order], lat[order]
-    nid = node_osm[old][order]
-
-    eu = new_of_old[edge_u[keep_edge]].astype(np.int32)
-    ev = new_of_old[edge_v[keep_edge]].astype(np.int32)
-    elen = edge_length[keep_edge].astype(np.float64)
-    egeom = shapely.transform(
-        edge_lonlat[keep_edge],
-        lambda xy: np.column_stack(to_local.transform(xy[:, 0], xy[:, 1])),
-    )
-    eway = edge_way[keep_edge].astype(np.int64)
-    ename = edge_name[keep_edge]
-    ehw = edge_highway[keep_edge]
-    # deterministic edge order: by (u, v, length, way)
-    eorder = np.lexsort((eway, elen, ev, eu))
-    eu, ev, elen, egeom, eway, ename, ehw = (
-        a[eorder] for a in (eu, ev, elen, egeom, eway, ename, ehw)
-    )
-
-    indptr, head, arc_len, arc_edge = _arcs(len(nid), eu, ev, elen)
+    # the kept edges' lines, in a second thread (pyproj and much of GEOS release the GIL)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        lines = pool.submit(_local_lines, crs, *_kept_lines(*edge_lonlat, keep_edge))
+        eway = edge_way[keep_edge].astype(np.int64)
+        edges = (edge_u[keep_edge], edge_v[keep_edge], edge_length[keep_edge], eway)
+        net = _ordered(crs, lon, lat, old, node_osm, n, *edges)
+        egeom = lines.result()
+    (x, y, lon, lat, nid), (eu, ev, elen, eorder), (indptr, head, arc_len, arc_edge) = net
+    eway = eway[eorder]
     return WalkNetwork(
         indptr=indptr,
         indices=head.astype(np.int32),
@@ -411,13 +432,64 @@ def _assemble(
         edge_u=eu,
         edge_v=ev,
         edge_length=elen,
-        edge_geometry=egeom,
+        edge_geometry=egeom[eorder],
         edge_way=eway,
-        edge_name=ename,
-        edge_highway=ehw,
+        edge_name=edge_name[keep_edge][eorder],
+        edge_highway=edge_highway[keep_edge][eorder],
         crs=crs,
         source=source,
     )
+
+
+def _local_lines(crs: pyproj.CRS, lonlat: np.ndarray, line: np.ndarray) -> np.ndarray:
+    """Lines from WGS-84 coordinates and their line numbers, projected to ``crs``.
+
+    The coordinates are transformed at once (no WGS-84 lines made and transformed), by a
+    transformer of this thread's own.
+    """
+    to_local = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    ex, ey = to_local.transform(lonlat[:, 0], lonlat[:, 1])
+    return shapely.linestrings(np.column_stack([ex, ey]), indices=line)
+
+
+def _ordered(
+    crs: pyproj.CRS,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    old: np.ndarray,
+    node_osm: np.ndarray,
+    n: int,
+    edge_u: np.ndarray,
+    edge_v: np.ndarray,
+    edge_length: np.ndarray,
+    eway: np.ndarray,
+) -> tuple[
+    tuple[np.ndarray, ...],
+    tuple[np.ndarray, ...],
+    tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+]:
+    """Nodes, edges and arcs of the network, from the kept nodes and edges.
+
+    The kept nodes (positions ``old`` of ``n``) projected to ``crs`` and in spatial order;
+    the kept edges renumbered and in deterministic order, with that order; the arcs.
+    """
+    to_local = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    x, y = to_local.transform(lon, lat)
+    x = np.asarray(x, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+
+    order = _kernel.spatial_order(x, y)
+    new_of_old = np.full(n, -1, dtype=np.int64)
+    new_of_old[old[order]] = np.arange(len(old))
+    x, y, lon, lat = x[order], y[order], lon[order], lat[order]
+    nid = node_osm[old][order]
+
+    eu = new_of_old[edge_u].astype(np.int32)
+    ev = new_of_old[edge_v].astype(np.int32)
+    elen = edge_length.astype(np.float64)
+    eorder = _edge_order(eu, ev, elen, eway, len(nid))
+    eu, ev, elen = eu[eorder], ev[eorder], elen[eorder]
+    return (x, y, lon, lat, nid), (eu, ev, elen, eorder), _arcs(len(nid), eu, ev, elen)
 
 
 def _from_ways(ways: WalkWays, source: str, retain_all: bool) -> WalkNetwork:
@@ -430,28 +502,32 @@ def _from_ways(ways: WalkWays, source: str, retain_all: bool) -> WalkNetwork:
         )
     ptr = ways.ptr
     part_of = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))
-    uniq, inverse, counts = np.unique(ways.node_id, return_inverse=True, return_counts=True)
-    kept = counts[inverse] >= 2  # shared by several ways (or twice in one way)
-    kept[ptr[:-1]] = True  # part start
-    kept[ptr[1:] - 1] = True  # part end
-
-    # segment lengths between consecutive positions (geodesic)
-    _, _, seg = _GEOD.inv(ways.lon[:-1], ways.lat[:-1], ways.lon[1:], ways.lat[1:])
-    seg = np.asarray(seg, dtype=np.float64)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # segment lengths between consecutive positions (geodesic: the distances of
+        # Geod.inv, without its azimuths; pyproj releases the GIL)
+        geod = pool.submit(_GEOD.line_lengths, ways.lon, ways.lat)
+        uniq, inverse, counts = np.unique(ways.node_id, return_inverse=True, return_counts=True)
+        kept = counts[inverse] >= 2  # shared by several ways (or twice in one way)
+        kept[ptr[:-1]] = True  # part start
+        kept[ptr[1:] - 1] = True  # part end
+        kp = np.flatnonzero(kept)
+        same = part_of[kp[:-1]] == part_of[kp[1:]]
+        a = kp[:-1][same]
+        b = kp[1:][same]
+        # coordinates of each edge: positions a..b inclusive
+        npts = b - a + 1
+        edge_idx = np.repeat(np.arange(len(a)), npts)
+        pos = np.repeat(a - np.concatenate([[0], np.cumsum(npts)[:-1]]), npts)
+        pos += np.arange(npts.sum())
+        coords = np.column_stack([ways.lon[pos], ways.lat[pos]])
+        part = part_of[a]
+        # names and highway values per way part, then per edge (the same str objects)
+        names = np.array([t.get("name", "") for t in ways.tags], dtype=object)[part]
+        hws = np.array([t.get("highway", "") for t in ways.tags], dtype=object)[part]
+        seg = np.array(geod.result(), dtype=np.float64)
     seg[part_of[:-1] != part_of[1:]] = 0.0
     cum = np.concatenate([[0.0], np.cumsum(seg)])
-
-    kp = np.flatnonzero(kept)
-    same = part_of[kp[:-1]] == part_of[kp[1:]]
-    a = kp[:-1][same]
-    b = kp[1:][same]
     length = cum[b] - cum[a]
-    # coordinates of each edge: positions a..b inclusive
-    npts = b - a + 1
-    edge_idx = np.repeat(np.arange(len(a)), npts)
-    pos = np.repeat(a - np.concatenate([[0], np.cumsum(npts)[:-1]]), npts) + np.arange(npts.sum())
-    coords = np.column_stack([ways.lon[pos], ways.lat[pos]])
-    geoms = shapely.linestrings(coords, indices=edge_idx)
 
     node_index = inverse  # position -> index into uniq
     u = node_index[a]
@@ -460,9 +536,6 @@ def _from_ways(ways: WalkWays, source: str, retain_all: bool) -> WalkNetwork:
     ok = ~((u == v) & (length <= 0))
     first_pos = np.full(len(uniq), -1, dtype=np.int64)
     first_pos[inverse[::-1]] = np.arange(n_pos)[::-1]
-    part = part_of[a]
-    names = np.array([ways.tags[p].get("name", "") for p in part], dtype=object)
-    hws = np.array([ways.tags[p].get("highway", "") for p in part], dtype=object)
     return _assemble(
         node_osm=uniq,
         node_lon=ways.lon[first_pos],
@@ -470,7 +543,7 @@ def _from_ways(ways: WalkWays, source: str, retain_all: bool) -> WalkNetwork:
         edge_u=u[ok],
         edge_v=v[ok],
         edge_length=length[ok],
-        edge_lonlat=geoms[ok],
+        edge_lonlat=_kept_lines(coords, edge_idx, ok),
         edge_way=ways.way_id[part][ok],
         edge_name=names[ok],
         edge_highway=hws[ok],
@@ -969,7 +1042,7 @@ def from_networkx(
         edge_u=np.asarray(us, dtype=np.int64),
         edge_v=np.asarray(vs, dtype=np.int64),
         edge_length=np.asarray(lens, dtype=np.float64),
-        edge_lonlat=np.asarray(geoms, dtype=object),
+        edge_lonlat=shapely.get_coordinates(np.asarray(geoms, dtype=object), return_index=True),
         edge_way=np.asarray(ways, dtype=np.int64),
         edge_name=np.asarray(names, dtype=object),
         edge_highway=np.asarray(hws, dtype=object),

@@ -565,6 +565,117 @@ class Catalogue:
         items = self.items
         return [items[k].id for k in sorted(candidates) if items[k].matches(tags, area_m2)]
 
+    def match_many(
+        self, tags: Iterable[Mapping[str, str]], areas: Iterable[float | None]
+    ) -> tuple[list[int], list[str]]:
+        """:meth:`match` for many features at once: the same answers, found faster.
+
+        A feature's items depend only on the values of the keys their filters read, so
+        features that agree on those (most features of a city: the same ``amenity=*`` and no
+        name the filters look at) are matched once. The area is checked per feature.
+
+        Parameters
+        ----------
+        tags
+            Each feature's tags.
+        areas
+            Each feature's area for area features, ``None`` for points and lines.
+
+        Returns
+        -------
+        rows, item_ids
+            One entry per (feature, matched item): the feature's position and the item's
+            id, features in order and each feature's items in catalogue order.
+
+        Examples
+        --------
+        >>> from fifteenmin.catalogue import load_catalogue
+        >>> load_catalogue("beijing").match_many(
+        ...     [{"leisure": "park"}, {"amenity": "pharmacy"}, {"leisure": "park"}],
+        ...     [20000.0, None, None],
+        ... )
+        ([0, 0, 1], ['park_10', 'park_5', 'pharmacy'])
+        """
+        items = self.items
+        by_key = self._by_key
+        # anchor keys -> candidate items, and the keys other than names they read
+        plans: dict[frozenset[str], tuple[tuple[int, ...], tuple[str, ...]]] = {}
+        # (candidates, values of those keys) -> the items matched whatever the name, and the
+        # items a name condition decides (tested feature by feature)
+        found: dict[tuple[object, ...], tuple[list[int], list[int]]] = {}
+        min_area = [it.min_area_m2 for it in items]
+        rows: list[int] = []
+        ids: list[str] = []
+        for row, (tg, area) in enumerate(zip(tags, areas, strict=True)):
+            anchors = frozenset(k for k in tg if k in by_key)
+            plan = plans.get(anchors)
+            if plan is None:
+                plan = plans[anchors] = self._match_plan(anchors)
+            cand, read = plan
+            if not cand:
+                continue
+            key: tuple[object, ...] = (cand, *(tg.get(k) for k in read))
+            try:
+                got = found.get(key)
+            except TypeError:  # a tag value that is not hashable (not from an OSM file)
+                key, got = (row,), None
+            if got is None:
+                got = found[key] = ([], [])
+                for k in cand:
+                    hit, by_name = self._meets(k, tg)
+                    if by_name:
+                        got[1].append(k)
+                    elif hit:
+                        got[0].append(k)
+            hits = got[0]
+            if got[1]:
+                hits = sorted(hits + [k for k in got[1] if self._meets(k, tg)[0]])
+            for k in hits:
+                m = min_area[k]
+                if m is None or not (area is None or area < m):  # as Item.matches
+                    rows.append(row)
+                    ids.append(items[k].id)
+        return rows, ids
+
+    def _match_plan(self, anchors: frozenset[str]) -> tuple[tuple[int, ...], tuple[str, ...]]:
+        """The candidate items of features with these anchor keys, and the keys they read.
+
+        The keys: those other than names that the candidates' filters and excludes read.
+        """
+        cand: set[int] = set()
+        for key in anchors:
+            cand.update(self._by_key[key])
+        read = {
+            c.key
+            for k in cand
+            for alt in (*self.items[k].filters, *self.items[k].exclude)
+            for c in alt
+            if c.key != "name"
+        }
+        return tuple(sorted(cand)), tuple(sorted(read))
+
+    def _meets(self, k: int, tags: Mapping[str, str]) -> tuple[bool, bool]:
+        """Whether item ``k`` matches ``tags`` (area aside), and whether a name was tested.
+
+        The filters short-circuit as :func:`matches_any` does, so a feature with the same
+        values of the other keys tests the same conditions.
+        """
+        by_name = False
+
+        def meets(alts: tuple[Alternative, ...]) -> bool:
+            nonlocal by_name
+            for alt in alts:
+                for c in alt:
+                    by_name = by_name or c.key == "name"
+                    if not c.test(tags):
+                        break
+                else:
+                    return True
+            return False
+
+        item = self.items[k]
+        return meets(item.filters) and not meets(item.exclude), by_name
+
     def to_frame(self, lang: str = "en") -> pd.DataFrame:
         """Return the items as a :class:`pandas.DataFrame`, one row per item.
 
