@@ -20,6 +20,7 @@ This module is private: :mod:`fifteenmin.network`, :mod:`fifteenmin.facilities` 
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import re
@@ -887,12 +888,15 @@ class _FastPass(_Pass):
         super().__init__(feature_keys, with_areas=True)
         self.a = arrays
         self.xy = (arrays.node_x.astype(np.float64) / 1e7, arrays.node_y.astype(np.float64) / 1e7)
+        self.text = np.array(arrays.strings, dtype=object)  # string id -> str
         # per item: (sort key, kind, index): features and pedestrian areas in file order
         self.feat_keys: list[np.ndarray] = []
         self.feat_geoms: list[np.ndarray] = []
         self.feat_sources: list[tuple[list[str], np.ndarray, list[dict[str, str]]]] = []
         self.area_keys: list[int] = []
         self.ped_keys: list[int] = []
+        self.hex_wkb: list[str | None] = []  # the WKB of closed ways' areas, as pyosmium gives it
+        self.from_way: list[bool] = []  # per area feature: from a closed way (else a relation)
 
     def run(self, p: Path) -> _FastPass:
         from ._pbf import Unsupported
@@ -917,6 +921,7 @@ class _FastPass(_Pass):
         self.pedestrian_ways(np.flatnonzero(pedestrian & closed))
         self.walkable_ways(np.flatnonzero(walkable), cols)
         self.areas(p, tagged, nref, closed)
+        self.way_areas()
         self.short_ways = a.way_id[np.flatnonzero(walkable & (nref < 2))].tolist()
         order = np.argsort(np.asarray(self.ped_keys, dtype=np.int64), kind="stable")
         self.pedestrian_areas = [self.pedestrian_areas[i] for i in order.tolist()]
@@ -962,6 +967,8 @@ class _FastPass(_Pass):
         owner = np.repeat(np.arange(len(a.way_id)), np.diff(a.way_tag_ptr))
         fk_other = np.zeros(len(a.way_id), dtype=bool)
         fk_other[owner[other[a.way_key]]] = True
+        self.fk_any = np.zeros(len(a.way_id), dtype=bool)  # _Pass.interesting, per way
+        self.fk_any[owner[self.key_flags(self.feature_keys)[a.way_key]]] = True
         return cols, fk_other
 
     def way_rules(
@@ -969,7 +976,7 @@ class _FastPass(_Pass):
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Walkable, pedestrian area, kept as a feature: the rules once per distinct tag set."""
         sig = np.column_stack([cols[:, : len(_RULE_KEYS)], fk_other.astype(np.int64)])
-        uniq, inverse = np.unique(sig, axis=0, return_inverse=True)
+        uniq, inverse = _distinct_rows(sig)
         placeholder = min(self.feature_keys - {"highway"} - set(_RULE_KEYS))
         strings = self.a.strings
         rules = np.zeros((len(uniq), 3), dtype=bool)
@@ -987,19 +994,11 @@ class _FastPass(_Pass):
         self, rows: np.ndarray, tag_ptr: np.ndarray, keys: np.ndarray, vals: np.ndarray
     ) -> list[dict[str, str]]:
         """The tags of the elements ``rows`` as dicts (``dict(obj.tags)``)."""
-        strings = self.a.strings
-        starts, stops = tag_ptr[rows].tolist(), tag_ptr[rows + 1].tolist()
-        sel = np.concatenate([np.arange(s, e) for s, e in zip(starts, stops, strict=True)] or [[]])
-        sel = sel.astype(np.int64)
-        ks = [strings[i] for i in keys[sel].tolist()]
-        vs = [strings[i] for i in vals[sel].tolist()]
-        out = []
-        k = 0
-        for s, e in zip(starts, stops, strict=True):
-            n = e - s
-            out.append(dict(zip(ks[k : k + n], vs[k : k + n], strict=True)))
-            k += n
-        return out
+        starts = tag_ptr[rows]
+        lengths = tag_ptr[rows + 1] - starts
+        sel = _ranges(starts, lengths)
+        pairs = zip(self.text[keys[sel]].tolist(), self.text[vals[sel]].tolist(), strict=True)
+        return [dict(itertools.islice(pairs, n)) for n in lengths.tolist()]
 
     def add_items(
         self, keys: np.ndarray, osm_type: str, ids: np.ndarray, tags: list[dict[str, str]], geoms: np.ndarray
@@ -1026,8 +1025,7 @@ class _FastPass(_Pass):
         a = self.a
         ptr = a.way_ref_ptr
         n = ptr[rows + 1] - ptr[rows]
-        items = np.concatenate([np.arange(s, e) for s, e in zip(ptr[rows], ptr[rows + 1])] or [[]])
-        items = items.astype(np.int64)
+        items = _ranges(ptr[rows], n)
         owner = np.repeat(np.arange(len(rows)), n)
         ok = self.found[items]
         counts = np.bincount(owner[ok], minlength=len(rows))
@@ -1067,9 +1065,7 @@ class _FastPass(_Pass):
         self.missing_nodes = int(absent.sum())
         self.clipped_ways = int(np.count_nonzero(absent))
         lengths = stop - start
-        items = np.repeat(start - np.r_[0, np.cumsum(lengths)[:-1]], lengths) + np.arange(
-            int(lengths.sum())
-        )
+        items = _ranges(start, lengths)
         idx = self.node_idx[items]
         self.parts = (
             _ptr_of(lengths),
@@ -1078,15 +1074,18 @@ class _FastPass(_Pass):
             self.xy[1][idx],
             a.way_id[owner],
         )
-        strings = self.a.strings
+        # one dict per way, shared by its parts (as _Pass.walkable_way): built from one list
+        # of pairs per distinct combination of the kept tags
         kept = [_COLUMN_KEYS.index(k) for k in _WAY_TAGS_KEPT]
-        sub = cols[:, kept]
-        uniq_rows, first = np.unique(owner, return_index=True)
-        dicts: dict[int, dict[str, str]] = {}
-        for r, row in zip(uniq_rows.tolist(), sub[uniq_rows].tolist(), strict=True):
-            dicts[r] = {k: strings[v] for k, v in zip(_WAY_TAGS_KEPT, row, strict=True) if v >= 0}
-        self.part_tags = [dicts[r] for r in owner.tolist()]
-        del first
+        ways = np.unique(owner)
+        uniq, inverse = _distinct_rows(cols[ways][:, kept])
+        text = self.a.strings
+        pairs = [
+            [(k, text[v]) for k, v in zip(_WAY_TAGS_KEPT, row, strict=True) if v >= 0]
+            for row in uniq.tolist()
+        ]
+        dicts = [dict(pairs[i]) for i in inverse.tolist()]
+        self.part_tags = [dicts[i] for i in np.searchsorted(ways, owner).tolist()]
 
     def areas(self, p: Path, tagged: np.ndarray, nref: np.ndarray, closed: np.ndarray) -> None:
         """Areas and relations through pyosmium, each area placed where the single pass puts it.
@@ -1150,10 +1149,45 @@ class _FastPass(_Pass):
             self.keyed_area(area, end)
 
     def keyed_area(self, obj: osmium.osm.Area, key: int) -> None:
+        """``_Pass.area`` with the area's place; a closed way's tags are the way's (arrays)."""
+        if obj.from_way():  # its tags are the way's: whether it is kept is decided in run()
+            way_id = obj.orig_id()
+            try:
+                raw: str | bytes = self.wkb.create_multipolygon(obj)
+            except Exception:  # broken ring geometry: skip the area (counted in check)
+                if self.fk_any[np.searchsorted(self.a.way_id, way_id)]:
+                    self.broken_areas.append(("way", way_id))
+                return
+            self.add_feature("way", way_id, {}, raw if isinstance(raw, bytes) else b"")
+            self.hex_wkb.append(raw if isinstance(raw, str) else None)
+            self.area_keys.append(key)
+            self.from_way.append(True)
+            return
         n_feat, n_ped = len(self.feat_id), len(self.pedestrian_areas)
         self.area(obj)
+        self.hex_wkb.extend([None] * (len(self.feat_id) - n_feat))
+        self.from_way.extend([False] * (len(self.feat_id) - n_feat))
         self.area_keys.extend([key] * (len(self.feat_id) - n_feat))
         self.ped_keys.extend([key] * (len(self.pedestrian_areas) - n_ped))
+
+    def way_areas(self) -> None:
+        """Keep the closed ways' areas with a feature key, with the ways' tags."""
+        a = self.a
+        from_way = np.asarray(self.from_way, dtype=bool)
+        ids = np.asarray(self.feat_id, dtype=np.int64)
+        rows = np.searchsorted(a.way_id, ids[from_way])
+        keep = np.ones(len(ids), dtype=bool)
+        keep[from_way] = self.fk_any[rows]
+        tags = iter(self.tag_dicts(rows[keep[from_way]], a.way_tag_ptr, a.way_key, a.way_val))
+        kept = np.flatnonzero(keep).tolist()
+        self.feat_type = [self.feat_type[i] for i in kept]
+        self.feat_id = [self.feat_id[i] for i in kept]
+        self.feat_tags = [next(tags) if from_way[i] else self.feat_tags[i] for i in kept]
+        hexes = self.hex_wkb
+        self.feat_wkb = [
+            bytes.fromhex(h) if (h := hexes[i]) is not None else self.feat_wkb[i] for i in kept
+        ]
+        self.area_keys = [self.area_keys[i] for i in kept]
 
     def walk_ways(self) -> WalkWays:
         ptr, node_id, lon, lat, way_id = self.parts
@@ -1181,6 +1215,31 @@ class _FastPass(_Pass):
             [tags[i] for i in order.tolist()],
             geoms[order],
         )
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``concatenate([arange(s, s + n) for s, n in zip(starts, lengths)])`` without the loop."""
+    total = int(lengths.sum())
+    offsets = np.cumsum(lengths) - lengths
+    return np.repeat(np.asarray(starts, dtype=np.int64) - offsets, lengths) + np.arange(total)
+
+
+def _distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of an int64 matrix and each row's index among them.
+
+    A 64-bit hash of each row groups them (``np.unique(axis=0)`` sorts rows, several times
+    slower); the grouping is checked row by row, with ``np.unique`` if two rows collide.
+    """
+    mult = (np.arange(rows.shape[1], dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)) | np.uint64(1)
+    with np.errstate(over="ignore"):
+        h = (rows.astype(np.uint64) * mult).sum(axis=1, dtype=np.uint64)
+        h ^= h >> np.uint64(29)
+    _, first, inverse = np.unique(h, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    if not np.array_equal(rows, rows[first][inverse]):
+        uniq, inv = np.unique(rows, axis=0, return_inverse=True)
+        return uniq, inv.reshape(-1)
+    return rows[first], inverse
 
 
 def _ptr_of(lengths: np.ndarray) -> np.ndarray:
