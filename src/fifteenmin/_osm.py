@@ -404,13 +404,17 @@ def read_error(p: Path, exc: Exception) -> OSMFileError:
     return OSMFileError(f"'{p}' {why}")
 
 
-def _read(p: Path, feature_keys: set[str], *, with_areas: bool) -> OSMData:
-    """One pass over the file (raises RuntimeError from pyosmium on bad input)."""
+def _read(p: Path, feature_keys: set[str], *, with_areas: bool, fast: bool = True) -> OSMData:
+    """One pass over the file (raises RuntimeError from pyosmium on bad input).
+
+    A sorted .osm.pbf file is read through :mod:`fifteenmin._pbf` (``fast``; the tests
+    compare it with ``fast=False``), any other file by pyosmium alone.
+    """
     import osmium
 
     bbox = _header_bbox(osmium.FileProcessor(str(p)))
-    fast = _fast_read(p, feature_keys) if with_areas else None
-    pass_ = fast if fast is not None else _pyosmium_pass(p, feature_keys, with_areas)
+    fast_pass = _fast_read(p, feature_keys) if with_areas and fast else None
+    pass_ = fast_pass if fast_pass is not None else _pyosmium_pass(p, feature_keys, with_areas)
     pass_.check(p)
     ways, features = _without_strays(p, pass_.walk_ways(), pass_.features())
     return OSMData(
