@@ -16,8 +16,8 @@ import numpy as np
 import osmium
 import pytest
 import shapely
-from conftest import SAMPLE, SHARED, needs_shared
 
+from conftest import SAMPLE, SHARED, needs_shared
 from fifteenmin import _osm, _pbf, load_catalogue
 from fifteenmin._osm import BASE_FEATURE_KEYS, OSMData
 
@@ -35,7 +35,11 @@ REAL_PBF = [
 def assert_same(a: OSMData, b: OSMData) -> None:
     """Every field of two OSMData equal: arrays with their dtypes, lists, frames, geometries."""
     assert (a.source, a.bbox, a.keys) == (b.source, b.bbox, b.keys)
-    assert (a.clipped_ways, a.missing_nodes, a.counts) == (b.clipped_ways, b.missing_nodes, b.counts)
+    assert (a.clipped_ways, a.missing_nodes, a.counts) == (
+        b.clipped_ways,
+        b.missing_nodes,
+        b.counts,
+    )
     assert list(a.counts) == list(b.counts)
     for name in ("ptr", "node_id", "lon", "lat", "way_id"):
         x, y = getattr(a.ways, name), getattr(b.ways, name)
@@ -90,7 +94,8 @@ def test_decoder_matches_pyosmium_on_the_sample() -> None:
     s = a.strings
 
     def tags_of(ptr: np.ndarray, keys: np.ndarray, vals: np.ndarray, i: int) -> list:
-        return [(s[k], s[v]) for k, v in zip(keys[ptr[i] : ptr[i + 1]], vals[ptr[i] : ptr[i + 1]])]
+        a, b = ptr[i], ptr[i + 1]
+        return [(s[k], s[v]) for k, v in zip(keys[a:b], vals[a:b], strict=True)]
 
     assert a.node_id.tolist() == [n[0] for n in nodes]
     assert a.node_x.tolist() == [n[1] for n in nodes]
@@ -100,17 +105,19 @@ def test_decoder_matches_pyosmium_on_the_sample() -> None:
     ]
     assert a.way_id.tolist() == [w[0] for w in ways]
     ptr = a.way_ref_ptr
-    assert [a.way_ref[ptr[i] : ptr[i + 1]].tolist() for i in range(len(ways))] == [w[1] for w in ways]
+    assert [a.way_ref[ptr[i] : ptr[i + 1]].tolist() for i in range(len(ways))] == [
+        w[1] for w in ways
+    ]
     assert [tags_of(a.way_tag_ptr, a.way_key, a.way_val, i) for i in range(len(ways))] == [
         w[2] for w in ways
     ]
     assert a.rel_id.tolist() == [r[0] for r in rels]
     mp = a.rel_mem_ptr
     got = [
-        list(zip(a.rel_mem_id[mp[i] : mp[i + 1]].tolist(), a.rel_mem_type[mp[i] : mp[i + 1]].tolist()))
+        list(zip(a.rel_mem_id[mp[i] : mp[i + 1]], a.rel_mem_type[mp[i] : mp[i + 1]], strict=True))
         for i in range(len(rels))
     ]
-    assert got == [r[1] for r in rels]
+    assert [[(int(m), int(t)) for m, t in g] for g in got] == [r[1] for r in rels]
     assert [tags_of(a.rel_tag_ptr, a.rel_key, a.rel_val, i) for i in range(len(rels))] == [
         r[2] for r in rels
     ]
@@ -182,7 +189,8 @@ def _corner_case_file(path: Path) -> None:
         way(ring[:2], {"barrier": "fence"})  # a feature after each: a misplaced batch shows
         if k % 11 == 0:
             way(ring[1:3], {})  # untagged
-    way(street[:3] + [999_999_001, 999_999_002] + street[3:], {"highway": "residential", "name": "A"})
+    missing = [999_999_001, 999_999_002]
+    way([*street[:3], *missing, *street[3:]], {"highway": "residential", "name": "A"})
     way([street[0]], {"highway": "footway"})
     way(street[5:8], {"highway": "footway", "public_transport": "platform"})
     way([999_999_003, *street[8:]], {"barrier": "wall"})
@@ -245,7 +253,7 @@ def test_files_the_decoder_does_not_take_are_read_by_pyosmium(tmp_path: Path) ->
     w.add_node(osmium.osm.mutable.Node(id=3, location=(10.002, 50.0)))
     w.add_way(osmium.osm.mutable.Way(id=1, nodes=[2, 3], tags={"highway": "footway"}))
     w.close()
-    with pytest.raises(_pbf.Unsupported):
+    with pytest.raises(_pbf.UnsupportedPBFError):
         _pbf.decode_pbf(pbf)
     assert _osm._fast_read(pbf, KEYS) is None
     data = _osm.read_osm(pbf)
@@ -256,6 +264,6 @@ def test_files_the_decoder_does_not_take_are_read_by_pyosmium(tmp_path: Path) ->
 @pytest.mark.shared
 def test_unsorted_pbf_falls_back() -> None:
     path = SHARED / "fixtures" / "pyogrio_sample_2012.osm.pbf"
-    with pytest.raises(_pbf.Unsupported):
+    with pytest.raises(_pbf.UnsupportedPBFError):
         _pbf.decode_pbf(path)
     assert _osm._fast_read(path, KEYS) is None

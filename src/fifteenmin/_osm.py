@@ -867,10 +867,11 @@ def _fast_read(p: Path, feature_keys: set[str]) -> _Pass | None:
 
     if not p.name.lower().endswith(".pbf") or not _pbf.numba_available():
         return None
+    errors: tuple[type[Exception], ...] = (_pbf.UnsupportedPBFError, *_parse_errors())
     try:
         arrays = _pbf.decode_pbf(p)
         return _FastPass(arrays, feature_keys).run(p)
-    except (_pbf.Unsupported, *_parse_errors()) as exc:
+    except errors as exc:
         # pyosmium alone reads the file, or reports what is wrong with it
         from ._progress import logger
 
@@ -903,13 +904,13 @@ class _FastPass(_Pass):
         self.from_way: list[bool] = []  # per area feature: from a closed way (else a relation)
 
     def run(self, p: Path) -> _FastPass:
-        from ._pbf import Unsupported
+        from ._pbf import UnsupportedPBFError
 
         a = self.a
         nref = np.diff(a.way_ref_ptr)
         tagged = np.diff(a.way_tag_ptr) > 0
         if bool((nref[tagged] == 0).any()):
-            raise Unsupported("a tagged way without nodes")
+            raise UnsupportedPBFError("a tagged way without nodes")
         self.counts["nodes"] = int(np.count_nonzero(np.diff(a.node_tag_ptr)))
         self.counts["ways"] = int(np.count_nonzero(tagged))
         node_idx = np.searchsorted(a.node_id, a.way_ref)
@@ -936,7 +937,7 @@ class _FastPass(_Pass):
         self, tag_ptr: np.ndarray, keys: np.ndarray, vals: np.ndarray, names: tuple[str, ...]
     ) -> np.ndarray:
         """Per element the value (string id) of each key of ``names``, -1 where absent."""
-        from ._pbf import Unsupported
+        from ._pbf import UnsupportedPBFError
 
         index = self.a.string_index
         code = np.full(len(self.a.strings), -1, dtype=np.int64)
@@ -949,7 +950,7 @@ class _FastPass(_Pass):
         m = kc >= 0
         where = owner[m] * len(names) + kc[m]
         if len(np.unique(where)) != len(where):  # a key twice on one element: dict() semantics
-            raise Unsupported("an element with a repeated key")
+            raise UnsupportedPBFError("an element with a repeated key")
         out = np.full((n, len(names)), -1, dtype=np.int64)
         out[owner[m], kc[m]] = vals[m]
         return out
@@ -1005,7 +1006,12 @@ class _FastPass(_Pass):
         return [dict(itertools.islice(pairs, n)) for n in lengths.tolist()]
 
     def add_items(
-        self, keys: np.ndarray, osm_type: str, ids: np.ndarray, tags: list[dict[str, str]], geoms: np.ndarray
+        self,
+        keys: np.ndarray,
+        osm_type: str,
+        ids: np.ndarray,
+        tags: list[dict[str, str]],
+        geoms: np.ndarray,
     ) -> None:
         self.feat_keys.append(keys)
         self.feat_geoms.append(geoms)
@@ -1152,7 +1158,7 @@ class _FastPass(_Pass):
         for area in batches:
             self.keyed_area(area, end)
 
-    def keyed_area(self, obj: osmium.osm.Area, key: int) -> None:
+    def keyed_area(self, obj: Any, key: int) -> None:
         """``_Pass.area`` with the area's place; a closed way's tags are the way's (arrays)."""
         if obj.from_way():  # its tags are the way's: whether it is kept is decided in run()
             way_id = obj.orig_id()
@@ -1195,7 +1201,9 @@ class _FastPass(_Pass):
 
     def walk_ways(self) -> WalkWays:
         ptr, node_id, lon, lat, way_id = self.parts
-        return WalkWays(ptr=ptr, node_id=node_id, lon=lon, lat=lat, way_id=way_id, tags=self.part_tags)
+        return WalkWays(
+            ptr=ptr, node_id=node_id, lon=lon, lat=lat, way_id=way_id, tags=self.part_tags
+        )
 
     def features(self) -> gpd.GeoDataFrame:
         area_geoms = shapely.from_wkb(self.feat_wkb) if self.feat_wkb else np.zeros(0, object)
@@ -1234,7 +1242,8 @@ def _distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     A 64-bit hash of each row groups them (``np.unique(axis=0)`` sorts rows, several times
     slower); the grouping is checked row by row, with ``np.unique`` if two rows collide.
     """
-    mult = (np.arange(rows.shape[1], dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)) | np.uint64(1)
+    golden = np.uint64(0x9E3779B97F4A7C15)
+    mult = (np.arange(rows.shape[1], dtype=np.uint64) * golden) | np.uint64(1)
     with np.errstate(over="ignore"):
         h = (rows.astype(np.uint64) * mult).sum(axis=1, dtype=np.uint64)
         h ^= h >> np.uint64(29)

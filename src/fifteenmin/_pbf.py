@@ -12,7 +12,7 @@ protobuf loops, numba) into flat arrays, with the tags as indices into one table
 It reads only what libosmium would read the same way: a sorted file (nodes, then ways, then
 relations, ids increasing), without history, coordinates stored at the default granularity
 and every coordinate in -180..180 / -90..90. Anything else (and any file it cannot decode)
-gives :class:`Unsupported`, and :mod:`fifteenmin._osm` reads the file with pyosmium alone.
+gives :class:`UnsupportedPBFError`, and :mod:`fifteenmin._osm` reads the file with pyosmium alone.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["PBFArrays", "Unsupported", "decode_pbf", "numba_available"]
+__all__ = ["PBFArrays", "UnsupportedPBFError", "decode_pbf", "numba_available"]
 
 numba: Any
 try:
@@ -43,7 +43,7 @@ def _njit(fn: Any) -> Any:
     return numba.njit(cache=True, nogil=True)(fn) if numba is not None else fn
 
 
-class Unsupported(Exception):
+class UnsupportedPBFError(Exception):
     """The file holds something this decoder does not read exactly as libosmium does."""
 
 
@@ -95,7 +95,7 @@ class PBFArrays:
 
 
 @_njit
-def _varint(buf: np.ndarray, pos: int, end: int) -> tuple[int, int]:
+def _varint(buf: np.ndarray, pos: int, end: int) -> tuple[Any, int]:
     """An unsigned varint at ``pos`` (as int64 bits) and the position after it; pos -1 on error."""
     result = np.uint64(0)
     shift = np.uint64(0)
@@ -112,7 +112,7 @@ def _varint(buf: np.ndarray, pos: int, end: int) -> tuple[int, int]:
 
 
 @_njit
-def _zigzag(v: int) -> int:
+def _zigzag(v: int) -> Any:
     u = np.uint64(v)
     return np.int64(u >> np.uint64(1)) ^ -np.int64(u & np.uint64(1))
 
@@ -469,67 +469,76 @@ def _element(buf, a, b, kind, c, t):  # type: ignore[no-untyped-def]
     if not have_id:
         return _ERR_FORMAT
     if kind == 1:
-        node_id, node_x, node_y, node_ntag, node_key, node_val = t[0], t[1], t[2], t[3], t[4], t[5]
         if not (have_lat and have_lon):
             return _ERR_FORMAT
-        n = c[0]
-        node_id[n] = ident
-        node_x[n] = lon
-        node_y[n] = lat
-        m = _tags(buf, keys, vals, node_key, node_val, c[1])
-        if m < 0:
+        return _store_node(buf, ident, lon, lat, keys, vals, c, t)
+    if kind == 3:
+        return _store_way(buf, ident, keys, vals, arr8, c, t)
+    return _store_relation(buf, ident, keys, vals, arr9, arr10, c, t)
+
+
+@_njit
+def _store_node(buf, ident, lon, lat, keys, vals, c, t):  # type: ignore[no-untyped-def]
+    node_id, node_x, node_y, node_ntag, node_key, node_val = t[0], t[1], t[2], t[3], t[4], t[5]
+    n = c[0]
+    node_id[n] = ident
+    node_x[n] = lon
+    node_y[n] = lat
+    m = _tags(buf, keys, vals, node_key, node_val, c[1])
+    if m < 0:
+        return _ERR_FORMAT
+    node_ntag[n] = m - c[1]
+    c[0] = n + 1
+    c[1] = m
+    return 0
+
+
+@_njit
+def _store_way(buf, ident, keys, vals, refs, c, t):  # type: ignore[no-untyped-def]
+    way_id, way_nref, way_ref, way_ntag, way_key, way_val = t[6], t[7], t[8], t[9], t[10], t[11]
+    n = c[2]
+    way_id[n] = ident
+    r = c[3]
+    if refs[0] >= 0:
+        r = _packed_delta(buf, refs[0], refs[1], way_ref, r)
+        if r < 0:
             return _ERR_FORMAT
-        node_ntag[n] = m - c[1]
-        c[0] = n + 1
-        c[1] = m
-    elif kind == 3:
-        way_id, way_nref, way_ref, way_ntag, way_key, way_val = t[6], t[7], t[8], t[9], t[10], t[11]
-        n = c[2]
-        way_id[n] = ident
-        r = c[3]
-        if arr8[0] >= 0:
-            r = _packed_delta(buf, arr8[0], arr8[1], way_ref, r)
-            if r < 0:
-                return _ERR_FORMAT
-        way_nref[n] = r - c[3]
-        m = _tags(buf, keys, vals, way_key, way_val, c[4])
-        if m < 0:
+    way_nref[n] = r - c[3]
+    m = _tags(buf, keys, vals, way_key, way_val, c[4])
+    if m < 0:
+        return _ERR_FORMAT
+    way_ntag[n] = m - c[4]
+    c[2] = n + 1
+    c[3] = r
+    c[4] = m
+    return 0
+
+
+@_njit
+def _store_relation(buf, ident, keys, vals, mems, types, c, t):  # type: ignore[no-untyped-def]
+    rel_id, rel_nmem, rel_mem, rel_type = t[12], t[13], t[14], t[15]
+    rel_ntag, rel_key, rel_val = t[16], t[17], t[18]
+    n = c[5]
+    rel_id[n] = ident
+    r = c[6]
+    if mems[0] >= 0:
+        r = _packed_delta(buf, mems[0], mems[1], rel_mem, r)
+        if r < 0:
             return _ERR_FORMAT
-        way_ntag[n] = m - c[4]
-        c[2] = n + 1
-        c[3] = r
-        c[4] = m
-    else:
-        rel_id, rel_nmem, rel_mem, rel_type, rel_ntag, rel_key, rel_val = (
-            t[12],
-            t[13],
-            t[14],
-            t[15],
-            t[16],
-            t[17],
-            t[18],
-        )
-        n = c[5]
-        rel_id[n] = ident
-        r = c[6]
-        if arr9[0] >= 0:
-            r = _packed_delta(buf, arr9[0], arr9[1], rel_mem, r)
-            if r < 0:
-                return _ERR_FORMAT
-        if arr10[0] >= 0:
-            r2 = _packed_uint(buf, arr10[0], arr10[1], rel_type, c[6])
-            if r2 != r:
-                return _ERR_FORMAT
-        elif r != c[6]:
+    if types[0] >= 0:
+        r2 = _packed_uint(buf, types[0], types[1], rel_type, c[6])
+        if r2 != r:
             return _ERR_FORMAT
-        rel_nmem[n] = r - c[6]
-        m = _tags(buf, keys, vals, rel_key, rel_val, c[7])
-        if m < 0:
-            return _ERR_FORMAT
-        rel_ntag[n] = m - c[7]
-        c[5] = n + 1
-        c[6] = r
-        c[7] = m
+    elif r != c[6]:
+        return _ERR_FORMAT
+    rel_nmem[n] = r - c[6]
+    m = _tags(buf, keys, vals, rel_key, rel_val, c[7])
+    if m < 0:
+        return _ERR_FORMAT
+    rel_ntag[n] = m - c[7]
+    c[5] = n + 1
+    c[6] = r
+    c[7] = m
     return 0
 
 
@@ -606,6 +615,7 @@ def _pb_fields(data: bytes) -> dict[int, list[Any]]:
     """The fields of a small protobuf message (header blocks): number -> values."""
     out: dict[int, list[Any]] = {}
     pos, end = 0, len(data)
+    value: Any
     while pos < end:
         key, pos = _py_varint(data, pos)
         field, wire = key >> 3, key & 7
@@ -615,13 +625,13 @@ def _pb_fields(data: bytes) -> dict[int, list[Any]]:
             n, pos = _py_varint(data, pos)
             value, pos = data[pos : pos + n], pos + n
             if pos > end:
-                raise Unsupported("truncated message")
+                raise UnsupportedPBFError("truncated message")
         elif wire == 1:
             value, pos = data[pos : pos + 8], pos + 8
         elif wire == 5:
             value, pos = data[pos : pos + 4], pos + 4
         else:
-            raise Unsupported(f"wire type {wire}")
+            raise UnsupportedPBFError(f"wire type {wire}")
         out.setdefault(field, []).append(value)
     return out
 
@@ -630,7 +640,7 @@ def _py_varint(data: bytes, pos: int) -> tuple[int, int]:
     result = shift = 0
     while True:
         if pos >= len(data):
-            raise Unsupported("truncated varint")
+            raise UnsupportedPBFError("truncated varint")
         b = data[pos]
         pos += 1
         result |= (b & 0x7F) << shift
@@ -645,7 +655,7 @@ def _blobs(data: bytes) -> list[tuple[str, bytes]]:
     pos, end = 0, len(data)
     while pos < end:
         if pos + 4 > end:
-            raise Unsupported("truncated blob header")
+            raise UnsupportedPBFError("truncated blob header")
         n = int.from_bytes(data[pos : pos + 4], "big")
         pos += 4
         header = _pb_fields(data[pos : pos + n])
@@ -655,15 +665,15 @@ def _blobs(data: bytes) -> list[tuple[str, bytes]]:
         blob = _pb_fields(data[pos : pos + size])
         pos += size
         if pos > end:
-            raise Unsupported("truncated blob")
+            raise UnsupportedPBFError("truncated blob")
         if 1 in blob:
             raw = blob[1][0]
         elif 3 in blob and 2 in blob:
             raw = zlib.decompress(blob[3][0], bufsize=blob[2][0])
             if len(raw) != blob[2][0]:
-                raise Unsupported("blob size differs from its header")
+                raise UnsupportedPBFError("blob size differs from its header")
         else:
-            raise Unsupported("blob compression other than zlib")
+            raise UnsupportedPBFError("blob compression other than zlib")
         out.append((kind, raw))
     return out
 
@@ -673,10 +683,10 @@ def _header_ok(raw: bytes) -> None:
     fields = _pb_fields(raw)
     for feature in fields.get(4, []):  # required_features
         if feature not in (b"OsmSchema-V0.6", b"DenseNodes"):
-            raise Unsupported(f"required feature {feature!r}")
+            raise UnsupportedPBFError(f"required feature {feature!r}")
     for feature in fields.get(5, []):  # optional_features
         if feature in (b"LocationsOnWays", b"HistoricalInformation"):
-            raise Unsupported(f"optional feature {feature!r}")
+            raise UnsupportedPBFError(f"optional feature {feature!r}")
 
 
 def _empty_tables(counts: tuple[int, ...]) -> tuple[np.ndarray, ...]:
@@ -713,16 +723,16 @@ class _Strings:
         self.strings: list[str] = []
 
     def lut(self, raw: bytes, start: np.ndarray, end: np.ndarray) -> np.ndarray:
-        """Global ids of a block's strings (raises Unsupported on invalid or overlong text)."""
+        """Global ids of a block's strings (UnsupportedPBFError: invalid or overlong text)."""
         index, strings = self.index, self.strings
         out = np.empty(len(start), dtype=np.int32)
         for i, (a, b) in enumerate(zip(start.tolist(), end.tolist(), strict=True)):
             if b - a > _MAX_STRING:
-                raise Unsupported("overlong string")
+                raise UnsupportedPBFError("overlong string")
             try:
                 s = raw[a:b].decode("utf-8")
             except UnicodeDecodeError as exc:
-                raise Unsupported("string not UTF-8") from exc
+                raise UnsupportedPBFError("string not UTF-8") from exc
             k = index.get(s)
             if k is None:
                 k = index[s] = len(strings)
@@ -736,27 +746,33 @@ def _block(raw: bytes, strings: _Strings) -> tuple[np.ndarray, ...]:
     buf = np.frombuffer(raw, dtype=np.uint8)
     counts = _scan_block(buf)
     if counts[0]:
-        raise Unsupported(f"block error {counts[0]}")
+        raise UnsupportedPBFError(f"block error {counts[0]}")
     t = _empty_tables(counts)
     str_start = np.empty(counts[1], np.int64)
     str_end = np.empty(counts[1], np.int64)
     err, c = _decode_block(buf, t, str_start, str_end)
     if err:
-        raise Unsupported(f"block error {err}")
+        raise UnsupportedPBFError(f"block error {err}")
     n_node, n_ntag, n_way, n_ref, n_wtag, n_rel, n_mem, n_rtag = (int(v) for v in c)
-    sizes = (
-        [n_node] * 4 + [n_ntag] * 2 + [n_way, n_way, n_ref, n_way, n_wtag, n_wtag]
-    ) + [n_rel, n_rel, n_mem, n_mem, n_rel, n_rtag, n_rtag]
+    sizes = [n_node] * 4 + [n_ntag] * 2 + [n_way, n_way, n_ref, n_way, n_wtag, n_wtag]
+    sizes += [n_rel, n_rel, n_mem, n_mem, n_rel, n_rtag, n_rtag]
     t = tuple(a[:k] for a, k in zip(t, sizes, strict=True))
     lut = strings.lut(raw, str_start, str_end)
     n_str = len(lut)
     for k, v in ((4, 5), (10, 11), (17, 18)):
         if not _check_strings(t[k], t[v], n_str):
-            raise Unsupported("string id out of range")
+            raise UnsupportedPBFError("string id out of range")
     # member types 0..2 only
     if n_mem and (t[15].min() < 0 or t[15].max() > 2):
-        raise Unsupported("unknown member type")
-    return (*t[:4], lut[t[4]], lut[t[5]], *t[6:10], lut[t[10]], lut[t[11]], *t[12:17]) + (
+        raise UnsupportedPBFError("unknown member type")
+    return (
+        *t[:4],
+        lut[t[4]],
+        lut[t[5]],
+        *t[6:10],
+        lut[t[10]],
+        lut[t[11]],
+        *t[12:17],
         lut[t[17]],
         lut[t[18]],
     )
@@ -773,15 +789,15 @@ def decode_pbf(path: Path) -> PBFArrays:
 
     Raises
     ------
-    Unsupported
+    UnsupportedPBFError
         The file is not a PBF file this decoder reads exactly as libosmium does (unsorted,
         history, unusual encodings, coordinates out of range); read it with pyosmium.
     """
     if numba is None:  # pragma: no cover
-        raise Unsupported("numba is not installed")
+        raise UnsupportedPBFError("numba is not installed")
     blobs = _blobs(path.read_bytes())
     if not blobs or blobs[0][0] != "OSMHeader":
-        raise Unsupported("no OSMHeader block first")
+        raise UnsupportedPBFError("no OSMHeader block first")
     _header_ok(blobs[0][1])
     strings = _Strings()
     parts: list[tuple[np.ndarray, ...]] = []
@@ -789,7 +805,7 @@ def decode_pbf(path: Path) -> PBFArrays:
         if kind == "OSMData":
             parts.append(_block(raw, strings))
         elif kind == "OSMHeader":
-            raise Unsupported("a second header")
+            raise UnsupportedPBFError("a second header")
     cols = [np.concatenate([p[k] for p in parts]) if parts else np.zeros(0) for k in range(19)]
     out = PBFArrays(
         strings=strings.strings,
@@ -822,14 +838,14 @@ def _check_sorted(a: PBFArrays) -> None:
     """Refuse unsorted files, negative ids and coordinates libosmium would not place."""
     for name, ids in (("node", a.node_id), ("way", a.way_id), ("relation", a.rel_id)):
         if len(ids) and (ids[0] <= 0 or (len(ids) > 1 and not bool(np.all(np.diff(ids) > 0)))):
-            raise Unsupported(f"{name} ids not positive and increasing")
+            raise UnsupportedPBFError(f"{name} ids not positive and increasing")
     if len(a.way_ref) and int(a.way_ref.min()) <= 0:
-        raise Unsupported("a way references a node id <= 0")
+        raise UnsupportedPBFError("a way references a node id <= 0")
     # libosmium converts to int32; valid locations are within -180..180 / -90..90
     if len(a.node_x) and (
         int(np.abs(a.node_x).max()) > 1_800_000_000 or int(np.abs(a.node_y).max()) > 900_000_000
     ):
-        raise Unsupported("a coordinate out of range")
+        raise UnsupportedPBFError("a coordinate out of range")
 
 
 @_njit
