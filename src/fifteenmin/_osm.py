@@ -900,7 +900,6 @@ class _FastPass(_Pass):
         self.feat_sources: list[tuple[list[str], np.ndarray, list[dict[str, str]]]] = []
         self.area_keys: list[int] = []
         self.ped_keys: list[int] = []
-        self.hex_wkb: list[str | None] = []  # the WKB of closed ways' areas, as pyosmium gives it
         self.from_way: list[bool] = []  # per area feature: from a closed way (else a relation)
 
     def run(self, p: Path) -> _FastPass:
@@ -947,13 +946,13 @@ class _FastPass(_Pass):
         n = len(tag_ptr) - 1
         owner = np.repeat(np.arange(n), np.diff(tag_ptr))
         kc = code[keys]
-        m = kc >= 0
-        where = owner[m] * len(names) + kc[m]
-        if len(np.unique(where)) != len(where):  # a key twice on one element: dict() semantics
+        pos = np.flatnonzero(kc >= 0)
+        rows, cols = owner[pos], kc[pos]
+        slot = np.full((n, len(names)), -1, dtype=np.int64)
+        slot[rows, cols] = pos
+        if not np.array_equal(slot[rows, cols], pos):  # a key twice on one element
             raise UnsupportedPBFError("an element with a repeated key")
-        out = np.full((n, len(names)), -1, dtype=np.int64)
-        out[owner[m], kc[m]] = vals[m]
-        return out
+        return np.where(slot >= 0, vals[np.maximum(slot, 0)], -1)
 
     def key_flags(self, keys: set[str]) -> np.ndarray:
         """One flag per string: whether it is one of ``keys``."""
@@ -1087,7 +1086,7 @@ class _FastPass(_Pass):
         # one dict per way, shared by its parts (as _Pass.walkable_way): built from one list
         # of pairs per distinct combination of the kept tags
         kept = [_COLUMN_KEYS.index(k) for k in _WAY_TAGS_KEPT]
-        ways = np.unique(owner)
+        ways = owner[np.flatnonzero(np.diff(owner, prepend=-1))]  # owner is non-decreasing
         uniq, inverse = _distinct_rows(cols[ways][:, kept])
         text = self.a.strings
         pairs = [
@@ -1168,14 +1167,15 @@ class _FastPass(_Pass):
                 if self.fk_any[np.searchsorted(self.a.way_id, way_id)]:
                     self.broken_areas.append(("way", way_id))
                 return
-            self.add_feature("way", way_id, {}, raw if isinstance(raw, bytes) else b"")
-            self.hex_wkb.append(raw if isinstance(raw, str) else None)
+            self.feat_type.append("way")
+            self.feat_id.append(way_id)
+            self.feat_tags.append({})
+            self.feat_wkb.append(raw)  # type: ignore[arg-type]  # hex or bytes: from_wkb reads both
             self.area_keys.append(key)
             self.from_way.append(True)
             return
         n_feat, n_ped = len(self.feat_id), len(self.pedestrian_areas)
         self.area(obj)
-        self.hex_wkb.extend([None] * (len(self.feat_id) - n_feat))
         self.from_way.extend([False] * (len(self.feat_id) - n_feat))
         self.area_keys.extend([key] * (len(self.feat_id) - n_feat))
         self.ped_keys.extend([key] * (len(self.pedestrian_areas) - n_ped))
@@ -1193,10 +1193,7 @@ class _FastPass(_Pass):
         self.feat_type = [self.feat_type[i] for i in kept]
         self.feat_id = [self.feat_id[i] for i in kept]
         self.feat_tags = [next(tags) if from_way[i] else self.feat_tags[i] for i in kept]
-        hexes = self.hex_wkb
-        self.feat_wkb = [
-            bytes.fromhex(h) if (h := hexes[i]) is not None else self.feat_wkb[i] for i in kept
-        ]
+        self.feat_wkb = [self.feat_wkb[i] for i in kept]
         self.area_keys = [self.area_keys[i] for i in kept]
 
     def walk_ways(self) -> WalkWays:
