@@ -26,6 +26,7 @@ import os
 import re
 import warnings
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -920,11 +921,16 @@ class _FastPass(_Pass):
         closed = (nref > 0) & (a.way_ref[first] == a.way_ref[np.minimum(last, len(a.way_ref) - 1)])
         cols, fk_other = self.way_columns()
         walkable, pedestrian, keep = self.way_rules(cols, fk_other, tagged)
-        self.node_features()
-        self.way_features(np.flatnonzero(keep & ~closed), cols)
         self.pedestrian_ways(np.flatnonzero(pedestrian & closed))
-        self.walkable_ways(np.flatnonzero(walkable), cols)
-        self.areas(p, tagged, nref, closed)
+        # pyosmium builds the areas on a second thread (its C++ and the numpy work here share
+        # the two cores); it writes only the _Pass lists (feat_*, pedestrian_areas, counts of
+        # relations, broken areas), which the work here leaves alone
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            areas = pool.submit(self.areas, p, tagged, nref, closed)
+            self.node_features()
+            self.way_features(np.flatnonzero(keep & ~closed), cols)
+            self.walkable_ways(np.flatnonzero(walkable), cols)
+            areas.result()
         self.way_areas()
         self.short_ways = a.way_id[np.flatnonzero(walkable & (nref < 2))].tolist()
         order = np.argsort(np.asarray(self.ped_keys, dtype=np.int64), kind="stable")
@@ -1170,7 +1176,7 @@ class _FastPass(_Pass):
             self.feat_type.append("way")
             self.feat_id.append(way_id)
             self.feat_tags.append({})
-            self.feat_wkb.append(raw)  # type: ignore[arg-type]  # hex or bytes: from_wkb reads both
+            self.feat_wkb.append(bytes.fromhex(raw) if isinstance(raw, str) else raw)
             self.area_keys.append(key)
             self.from_way.append(True)
             return

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -649,8 +650,8 @@ def _py_varint(data: bytes, pos: int) -> tuple[int, int]:
         shift += 7
 
 
-def _blobs(data: bytes) -> list[tuple[str, bytes]]:
-    """The file's blobs, uncompressed: (type, bytes)."""
+def _blobs(data: bytes) -> list[tuple[str, bytes, int]]:
+    """The file's blobs: (type, payload, uncompressed size; 0 for a raw payload)."""
     out = []
     pos, end = 0, len(data)
     while pos < end:
@@ -667,14 +668,11 @@ def _blobs(data: bytes) -> list[tuple[str, bytes]]:
         if pos > end:
             raise UnsupportedPBFError("truncated blob")
         if 1 in blob:
-            raw = blob[1][0]
-        elif 3 in blob and 2 in blob:
-            raw = zlib.decompress(blob[3][0], bufsize=blob[2][0])
-            if len(raw) != blob[2][0]:
-                raise UnsupportedPBFError("blob size differs from its header")
+            out.append((kind, blob[1][0], 0))
+        elif 3 in blob and 2 in blob and blob[2][0] > 0:
+            out.append((kind, blob[3][0], blob[2][0]))
         else:
             raise UnsupportedPBFError("blob compression other than zlib")
-        out.append((kind, raw))
     return out
 
 
@@ -741,8 +739,8 @@ class _Strings:
         return out
 
 
-def _block(raw: bytes, strings: _Strings) -> tuple[np.ndarray, ...]:
-    """One PrimitiveBlock as arrays, its string ids mapped to the global table."""
+def _decoded(raw: bytes) -> tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray]:
+    """One PrimitiveBlock as arrays with the block's own string ids (runs without the GIL)."""
     buf = np.frombuffer(raw, dtype=np.uint8)
     counts = _scan_block(buf)
     if counts[0]:
@@ -757,14 +755,26 @@ def _block(raw: bytes, strings: _Strings) -> tuple[np.ndarray, ...]:
     sizes = [n_node] * 4 + [n_ntag] * 2 + [n_way, n_way, n_ref, n_way, n_wtag, n_wtag]
     sizes += [n_rel, n_rel, n_mem, n_mem, n_rel, n_rtag, n_rtag]
     t = tuple(a[:k] for a, k in zip(t, sizes, strict=True))
-    lut = strings.lut(raw, str_start, str_end)
-    n_str = len(lut)
     for k, v in ((4, 5), (10, 11), (17, 18)):
-        if not _check_strings(t[k], t[v], n_str):
+        if not _check_strings(t[k], t[v], len(str_start)):
             raise UnsupportedPBFError("string id out of range")
-    # member types 0..2 only
     if n_mem and (t[15].min() < 0 or t[15].max() > 2):
         raise UnsupportedPBFError("unknown member type")
+    return t, str_start, str_end
+
+
+def _blob_block(
+    data: bytes, raw_size: int
+) -> tuple[tuple[tuple[np.ndarray, ...], np.ndarray, np.ndarray], bytes]:
+    """Inflate one blob (zlib when ``raw_size``) and decode it."""
+    raw = zlib.decompress(data, bufsize=raw_size) if raw_size else data
+    if raw_size and len(raw) != raw_size:
+        raise UnsupportedPBFError("blob size differs from its header")
+    return _decoded(raw), raw
+
+
+def _block(t: tuple[np.ndarray, ...], lut: np.ndarray) -> tuple[np.ndarray, ...]:
+    """A decoded block's arrays with its string ids mapped to the global table."""
     return (
         *t[:4],
         lut[t[4]],
@@ -798,14 +808,18 @@ def decode_pbf(path: Path) -> PBFArrays:
     blobs = _blobs(path.read_bytes())
     if not blobs or blobs[0][0] != "OSMHeader":
         raise UnsupportedPBFError("no OSMHeader block first")
-    _header_ok(blobs[0][1])
+    head = blobs[0]
+    _header_ok(zlib.decompress(head[1], bufsize=head[2]) if head[2] else head[1])
+    if any(kind == "OSMHeader" for kind, _, _ in blobs[1:]):
+        raise UnsupportedPBFError("a second header")
+    data = [b for b in blobs[1:] if b[0] == "OSMData"]
+    # inflating (zlib) and decoding (numba) run without the GIL: two threads share the blocks
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        decoded = list(pool.map(lambda b: _blob_block(b[1], b[2]), data))
     strings = _Strings()
-    parts: list[tuple[np.ndarray, ...]] = []
-    for kind, raw in blobs[1:]:
-        if kind == "OSMData":
-            parts.append(_block(raw, strings))
-        elif kind == "OSMHeader":
-            raise UnsupportedPBFError("a second header")
+    parts = []
+    for (t, str_start, str_end), raw in decoded:
+        parts.append(_block(t, strings.lut(raw, str_start, str_end)))
     cols = [np.concatenate([p[k] for p in parts]) if parts else np.zeros(0) for k in range(19)]
     out = PBFArrays(
         strings=strings.strings,
