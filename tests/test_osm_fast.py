@@ -27,7 +27,6 @@ REAL_PBF = [
     SHARED / "beijing" / "beijing_haidian_xueyuanlu_cau_2026.osm.pbf",
     SHARED / "benchmark" / "andorra_2013.osm.pbf",
     SHARED / "benchmark" / "helsinki_centre_2019.osm.pbf",
-    SHARED / "benchmark" / "monaco_2016.osm.pbf",
     SHARED / "fixtures" / "osmnx_aguascalientes_2026.osm.pbf",
 ]
 

@@ -14,6 +14,12 @@ One pass over the file collects everything the later stages need:
 * the pedestrian areas (squares: :func:`is_pedestrian_area`) with their rings as node ids,
   which :mod:`fifteenmin.network` can make walkable (osmnx's walk filter leaves them out).
 
+A sorted ``.osm.pbf`` file (the usual extract) is read through :mod:`fifteenmin._pbf`: its
+nodes and ways are decoded into arrays and handled as arrays, and pyosmium only builds the
+areas and reads the relations (``_FastPass``); any other file goes through pyosmium object by
+object (``_Pass``). Both give the same :class:`OSMData`, element for element
+(``tests/test_osm_fast.py``).
+
 This module is private: :mod:`fifteenmin.network`, :mod:`fifteenmin.facilities` and
 :mod:`fifteenmin.communities` read through it, so a file is parsed once per run.
 """
@@ -917,8 +923,12 @@ class _FastPass(_Pass):
         node_idx[node_idx == len(a.node_id)] = 0
         found = a.node_id[node_idx] == a.way_ref if len(a.node_id) else np.zeros(0, bool)
         self.node_idx, self.found = node_idx, found
-        first, last = a.way_ref_ptr[:-1], np.maximum(a.way_ref_ptr[1:] - 1, 0)
-        closed = (nref > 0) & (a.way_ref[first] == a.way_ref[np.minimum(last, len(a.way_ref) - 1)])
+        # Way.is_closed(): first and last node ids equal (ways without nodes: not closed)
+        cap = max(len(a.way_ref) - 1, 0)
+        ends = np.zeros(1, dtype=np.int64) if not len(a.way_ref) else a.way_ref
+        first = ends[np.minimum(a.way_ref_ptr[:-1], cap)]
+        last = ends[np.minimum(np.maximum(a.way_ref_ptr[1:] - 1, 0), cap)]
+        closed = (nref > 0) & (first == last)
         cols, fk_other = self.way_columns()
         walkable, pedestrian, keep = self.way_rules(cols, fk_other, tagged)
         self.pedestrian_ways(np.flatnonzero(pedestrian & closed))
