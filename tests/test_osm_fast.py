@@ -70,7 +70,7 @@ def read_both(path: Path) -> tuple[OSMData, OSMData, list[str], list[str]]:
     """The fast reading and the reference one, with the warnings each gave."""
     with warnings.catch_warnings(record=True) as w_fast:
         warnings.simplefilter("always")
-        fast = _osm._read(path, KEYS, with_areas=True)
+        fast = _osm._read(path, KEYS, with_areas=True, fast=True)
     with warnings.catch_warnings(record=True) as w_ref:
         warnings.simplefilter("always")
         ref = _osm._read(path, KEYS, with_areas=True, fast=False)
@@ -124,7 +124,7 @@ def test_decoder_matches_pyosmium_on_the_sample() -> None:
 
 
 def test_fast_read_of_the_sample_is_the_pyosmium_pass() -> None:
-    assert _osm._fast_read(SAMPLE, KEYS) is not None  # the fast path ran (no fallback)
+    assert _osm._fast_read(SAMPLE, KEYS, force=True) is not None  # the fast path ran (no fallback)
     fast, ref, w_fast, w_ref = read_both(SAMPLE)
     assert_same(fast, ref)
     assert w_fast == w_ref
@@ -135,7 +135,9 @@ def test_fast_read_of_the_sample_is_the_pyosmium_pass() -> None:
 @pytest.mark.shared
 @pytest.mark.parametrize("path", REAL_PBF, ids=lambda p: p.name)
 def test_fast_read_of_real_extracts_is_the_pyosmium_pass(path: Path) -> None:
-    assert _osm._fast_read(path, KEYS) is not None
+    assert _osm._fast_read(path, KEYS, force=True) is not None
+    if path.stat().st_size < _osm._FAST_MIN_BYTES:  # small files: pyosmium alone by default
+        assert _osm._fast_read(path, KEYS) is None
     fast, ref, w_fast, w_ref = read_both(path)
     assert_same(fast, ref)
     assert w_fast == w_ref
@@ -220,7 +222,7 @@ def _corner_case_file(path: Path) -> None:
 def test_fast_read_of_corner_cases_is_the_pyosmium_pass(tmp_path: Path) -> None:
     path = tmp_path / "corners.osm.pbf"
     _corner_case_file(path)
-    assert _osm._fast_read(path, KEYS) is not None
+    assert _osm._fast_read(path, KEYS, force=True) is not None
     fast, ref, w_fast, w_ref = read_both(path)
     assert_same(fast, ref)
     assert w_fast == w_ref
@@ -244,7 +246,7 @@ def test_files_the_decoder_does_not_take_are_read_by_pyosmium(tmp_path: Path) ->
     w.add_node(osmium.osm.mutable.Node(id=2, location=(10.001, 50.0)))
     w.add_way(osmium.osm.mutable.Way(id=1, nodes=[1, 2], tags={"highway": "footway"}))
     w.close()
-    assert _osm._fast_read(xml, KEYS) is None
+    assert _osm._fast_read(xml, KEYS, force=True) is None
     pbf = tmp_path / "negative.osm.pbf"
     w = osmium.SimpleWriter(str(pbf))
     w.add_node(osmium.osm.mutable.Node(id=-2, location=(10.0, 50.0), tags={"shop": "bakery"}))
@@ -254,7 +256,7 @@ def test_files_the_decoder_does_not_take_are_read_by_pyosmium(tmp_path: Path) ->
     w.close()
     with pytest.raises(_pbf.UnsupportedPBFError):
         _pbf.decode_pbf(pbf)
-    assert _osm._fast_read(pbf, KEYS) is None
+    assert _osm._fast_read(pbf, KEYS, force=True) is None
     data = _osm.read_osm(pbf)
     assert data.ways.way_id.tolist() == [1]
 
@@ -265,4 +267,4 @@ def test_unsorted_pbf_falls_back() -> None:
     path = SHARED / "fixtures" / "pyogrio_sample_2012.osm.pbf"
     with pytest.raises(_pbf.UnsupportedPBFError):
         _pbf.decode_pbf(path)
-    assert _osm._fast_read(path, KEYS) is None
+    assert _osm._fast_read(path, KEYS, force=True) is None
