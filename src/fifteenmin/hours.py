@@ -251,6 +251,8 @@ def _parser() -> Any:
 
 def _hours_text(tags: object) -> str:
     """The ``opening_hours`` tag of a facility's tags, stripped ("" when absent)."""
+    if type(tags) is dict and "opening_hours" not in tags:  # most facilities: a fast path
+        return ""
     if not isinstance(tags, Mapping):
         return ""
     value = tags.get("opening_hours")
