@@ -221,13 +221,19 @@ def uncovered_sets(
             lo = m * (1.0 - _REVERSE_BAND) / speed / 60.0 <= minutes
             hi = m * (1.0 + _REVERSE_BAND) / speed / 60.0 <= minutes
             sure = lo & hi
-            pairs[t].append((c[sel[sure]], o[sel[sure]]))
+            # int32 (candidates and origins are row positions): half the memory of the pairs
+            pairs[t].append((c[sel[sure]].astype(np.int32), o[sel[sure]].astype(np.int32)))
             unsure[t].append(c[sel[lo != hi]])
     kw = (max_snap_m, engine)
-    return [
-        _assemble(net, tier, pairs[t], unsure[t], candidate_points, origin_points, origins, kw)
-        for t, tier in enumerate(tiers)
-    ]
+    out = []
+    for t, tier in enumerate(tiers):  # each tier's pairs are let go once it is assembled
+        tier_pairs, pairs[t] = pairs[t], []
+        out.append(
+            _assemble(
+                net, tier, tier_pairs, unsure[t], candidate_points, origin_points, origins, kw
+            )
+        )
+    return out
 
 
 def _assemble(
@@ -244,8 +250,9 @@ def _assemble(
     minutes, speed, target = tier
     max_snap_m, engine = kw
     n_c, n_o = len(candidate_points), len(origin_points)
-    row = np.concatenate([p[0] for p in pairs] or [np.zeros(0, np.int64)])
-    col = np.concatenate([p[1] for p in pairs] or [np.zeros(0, np.int64)])
+    row = np.concatenate([p[0] for p in pairs] or [np.zeros(0, np.int32)])
+    col = np.concatenate([p[1] for p in pairs] or [np.zeros(0, np.int32)])
+    pairs.clear()
     redo = np.unique(np.concatenate(unsure or [np.zeros(0, np.int64)]))
     if len(redo):
         keep = ~np.isin(row, redo)
@@ -261,8 +268,8 @@ def _assemble(
             False,
         ).tocoo()
         on = np.asarray(target, bool)[exact.col]
-        row = np.concatenate([row[keep], redo[exact.row[on]]])
-        col = np.concatenate([col[keep], exact.col[on]])
+        row = np.concatenate([row[keep], redo[exact.row[on]].astype(np.int32)])
+        col = np.concatenate([col[keep], exact.col[on].astype(np.int32)])
     mat = sparse.csr_matrix((np.ones(len(row), dtype=bool), (row, col)), shape=(n_c, n_o))
     mat.sort_indices()
     return mat
