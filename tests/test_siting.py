@@ -318,6 +318,11 @@ def test_uncovered_sets_equal_coverage_sets_on_their_origins(rep, monkeypatch, b
         assert got.shape == expect.shape
         assert (got != expect).nnz == 0
         assert got.nnz > 50
+        # a canonical boolean CSR: sorted indices, no duplicates, no explicit zeros
+        assert got.dtype == bool and got.has_canonical_format and got.data.all()
+        np.testing.assert_array_equal(got.indptr, expect.indptr)
+        np.testing.assert_array_equal(got.indices, expect.indices)
+        assert got.indices.dtype == got.indptr.dtype == np.int32  # as scipy builds it here
 
 
 def test_coverage_sets_match_origin_times(rep):
