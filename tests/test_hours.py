@@ -464,15 +464,78 @@ def test_spliced_travel_times_equal_a_fresh_run_on_the_open_facilities(sample_re
             )
             stats = item_stats(cov, items, counts)
             rows = hours.table[hours.table["time"] == t.label]
-            np.testing.assert_allclose(
+            np.testing.assert_array_equal(  # to the bit
                 rows[f"residents_within_tier_{name}"].to_numpy(dtype=float),
                 stats["share_within_tier"].to_numpy(dtype=float),
             )
             scored = cov.summary["communities_scored"]
-            np.testing.assert_allclose(
+            np.testing.assert_array_equal(
                 rows[f"communities_met_{name}"].to_numpy(dtype=float),
                 stats["communities_met"].to_numpy() / scored,
             )
+            got = next(x for x in hours.summary["times"] if x["label"] == t.label)
+            for rate in ("coverage_rate", "coverage_rate_weighted"):
+                assert got[rate][name] == cov.summary[rate]
+
+
+def _run_of(rep, travel=None):
+    speeds = dict(zip(rep.travel.item_ids, rep.travel.speed.tolist(), strict=True))
+    run = _Run(
+        rep.network,
+        rep.facilities.reset_index(drop=True),
+        rep.catalogue,
+        rep.communities,
+        rep.residents,
+        speeds,
+        rep.entrances,
+        rep.threshold,
+        rep.config.engine,
+        rep.origin_minutes,
+    )
+    run.travel = travel
+    return run, speeds
+
+
+@pytest.mark.parametrize("with_travel", [True, False])
+def test_figures_of_any_facility_subset_equal_a_fresh_scoring(
+    sample_report, monkeypatch, with_travel
+):
+    """Random subsets of the facilities (some items kept whole, some emptied, some in part):
+    the figures equal a fresh travel_times + origin_times + score_coverage + item_stats run on
+    the kept facilities, to the bit, with the items re-routed two at a time."""
+    import fifteenmin.hours as hours_mod
+
+    monkeypatch.setattr(hours_mod, "_ITEMS_PER_SEARCH", 2)
+    rep = sample_report
+    run, speeds = _run_of(rep, rep.travel if with_travel else None)
+    items = rep.catalogue.items
+    item = rep.facilities["item_id"].to_numpy()
+    ids = sorted(set(item))
+    rng = np.random.default_rng(7)
+    masks = [np.zeros(len(item), bool), np.ones(len(item), bool)]
+    for _ in range(3):
+        whole = set(rng.choice(ids, size=len(ids) // 3, replace=False))
+        none = set(rng.choice(sorted(set(ids) - whole), size=len(ids) // 3, replace=False))
+        keep = rng.random(len(item)) < 0.5
+        keep[np.isin(item, list(whole))] = True
+        keep[np.isin(item, list(none))] = False
+        masks.append(keep)
+    for keep in masks:
+        fac = rep.facilities[keep]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tt = travel_times(
+                rep.network, fac, rep.catalogue, speed=speeds, entrances=rep.entrances
+            )
+        fresh, _ = origin_times(rep.network, tt, rep.residents)
+        cov = score_coverage(rep.communities, rep.residents, fresh, items, facility_counts={})
+        stats = item_stats(cov, items, {})
+        got = run.figures(keep)
+        np.testing.assert_array_equal(got.share_within_tier, stats["share_within_tier"])
+        np.testing.assert_array_equal(got.communities_met, stats["communities_met"])
+        for rate in ("coverage_rate", "coverage_rate_weighted"):
+            assert got.summary[rate] == cov.summary[rate]
+        np.testing.assert_array_equal(run.minutes_with(keep), fresh)
 
 
 def test_counts_by_brute_force_and_bounds(sample_report):

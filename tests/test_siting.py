@@ -318,6 +318,11 @@ def test_uncovered_sets_equal_coverage_sets_on_their_origins(rep, monkeypatch, b
         assert got.shape == expect.shape
         assert (got != expect).nnz == 0
         assert got.nnz > 50
+        # a canonical boolean CSR: sorted indices, no duplicates, no explicit zeros
+        assert got.dtype == bool and got.has_canonical_format and got.data.all()
+        np.testing.assert_array_equal(got.indptr, expect.indptr)
+        np.testing.assert_array_equal(got.indices, expect.indices)
+        assert got.indices.dtype == got.indptr.dtype == np.int32  # as scipy builds it here
 
 
 def test_coverage_sets_match_origin_times(rep):
@@ -555,3 +560,22 @@ def test_write_sites_atomic_attributed_deterministic(rep, tmp_path, suffix):
         assert gpd.read_file(a).shape[0] == len(sites)
     else:
         assert gpd.read_file(a, layer="sites").shape[0] == len(sites)
+
+
+def test_blockwise_order_of_the_lazy_greedy_is_one_full_sort():
+    """The lazy greedy's candidates sorted a block at a time come in the order of one
+    lexsort of all of them, ties (many here) included."""
+    from fifteenmin.siting.greedy import _ByBound
+
+    rng = np.random.default_rng(3)
+    for n, levels in ((5, 2), (300, 3), (5000, 40), (20000, 20000)):
+        bound = rng.integers(0, levels, n).astype(float) / 7.0
+        cands = np.flatnonzero(rng.random(n) < 0.9)
+        want = cands[np.lexsort((cands, -bound[cands]))].tolist()
+        order = _ByBound(bound, cands)
+        got = []
+        while (top := order.peek()) is not None:
+            assert top[0] == -bound[top[1]] and top[2] == -1
+            got.append(top[1])
+            order.pos += 1
+        assert got == want

@@ -279,7 +279,7 @@ def _weight_units(origins: pd.DataFrame, o_com: np.ndarray, com_ids: np.ndarray)
     if "weight_unit" not in origins.columns:
         return np.full(len(com_ids), "weight", dtype=object)
     first = pd.Series(origins["weight_unit"].astype(str).to_numpy()).groupby(o_com).first()
-    return np.array([first.get(c, "none") for c in com_ids], dtype=object)
+    return first.reindex(com_ids).fillna("none").to_numpy(dtype=object)
 
 
 def _band(index: np.ndarray, bands: Sequence[tuple[float, str]]) -> np.ndarray:
@@ -362,16 +362,20 @@ def score_coverage(
     )
     sparse = np.array([bool(getattr(it, "osm_sparse", False)) for it in items])
     no_data = (counts == 0) | sparse  # per item
-    status = np.where(met, "met", np.where(no_data[None, :], "no_data", "missing"))
+    # text columns as object arrays of shared str objects: one pointer per row, where numpy
+    # strings would become a new str object per row (~100 bytes each, 1.4 M rows per column
+    # for 27,556 communities)
+    labels = np.array(["met", "no_data", "missing"], dtype=object)
+    status = labels[np.where(met, 0, np.where(no_data[None, :], 1, 2))]
     table = pd.DataFrame(
         {
-            "community_id": np.repeat(com_ids, len(items)),
+            "community_id": np.repeat(com_ids.astype(object), len(items)),
             "community_name": np.repeat(
-                communities["community_name"].astype(str).to_numpy(), len(items)
+                communities["community_name"].astype(str).to_numpy(dtype=object), len(items)
             ),
             "item_id": np.tile(item_ids, len(com_ids)),
-            "item_name_zh": np.tile([it.name_zh for it in items], len(com_ids)),
-            "item_name_en": np.tile([it.name_en for it in items], len(com_ids)),
+            "item_name_zh": np.tile(np.array([it.name_zh for it in items], object), len(com_ids)),
+            "item_name_en": np.tile(np.array([it.name_en for it in items], object), len(com_ids)),
             "tier_minutes": np.tile([float(it.tier_minutes) for it in items], len(com_ids)),
             "share_within_tier": share.ravel(),
             "median_minutes": med.ravel(),
@@ -413,11 +417,14 @@ def _community_item_stats(
     origins: pd.DataFrame,
     minutes: np.ndarray,
     items: Sequence[Item],
+    *,
+    quantiles: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Share within the tier and median and p90 minutes per community and item; weights.
 
     Returns ``share``, ``median``, ``p90`` (communities x items) and the communities' resident
-    weights. Items of a priority group (``elderly``, ``children``) are weighted by the origins'
+    weights (``quantiles=False``: the shares and weights only; ``median`` and ``p90`` are
+    then empty). Items of a priority group (``elderly``, ``children``) are weighted by the origins'
     ``weight_<group>`` column when there is one. Quantiles beyond the search cutoff (``inf``)
     are NaN; so is everything of a community without weight for the item.
 
@@ -429,10 +436,11 @@ def _community_item_stats(
     data = _Origins.of(origins, minutes, items)
     groups = pd.Series(np.arange(len(o_com))).groupby(o_com).indices
     n_c, n_k = len(com_ids), len(items)
+    shape = (n_c, n_k) if quantiles else (0, n_k)
     out = _Stats(
         share=np.full((n_c, n_k), np.nan),
-        med=np.full((n_c, n_k), np.nan),
-        p90=np.full((n_c, n_k), np.nan),
+        med=np.full(shape, np.nan),
+        p90=np.full(shape, np.nan),
         weight=np.zeros(n_c),
     )
     by_size: dict[int, list[tuple[int, np.ndarray]]] = {}
@@ -447,7 +455,7 @@ def _community_item_stats(
             rows = np.array([c for c, _ in chunk], dtype=np.int64)
             idx = np.stack([i for _, i in chunk])  # (communities, n): origins in their order
             out.weight[rows] = data.weights[idx, 0].sum(axis=1)
-            _score_block(out, rows, data, idx)
+            _score_block(out, rows, data, idx, quantiles)
     out.med[~np.isfinite(out.med)] = np.nan
     out.p90[~np.isfinite(out.p90)] = np.nan
     return out.share, out.med, out.p90, out.weight
@@ -490,12 +498,16 @@ class _Stats:
     weight: np.ndarray
 
 
-def _score_block(out: _Stats, rows: np.ndarray, data: _Origins, idx: np.ndarray) -> None:
+def _score_block(
+    out: _Stats, rows: np.ndarray, data: _Origins, idx: np.ndarray, quantiles: bool = True
+) -> None:
     """Fill ``out`` for the communities ``rows``, whose origins are ``idx`` (all of one size).
 
     Arrays are laid out (communities, items, origins) and C-contiguous, so that sums over
     the origins are numpy's pairwise sums of one contiguous row, as in the one-community
     case; sorts are stable and cumulative sums sequential, as in :func:`weighted_quantile`.
+    Each (community, item) is computed from its own row only, so any subset of the items
+    (or of the communities) gets the same numbers to the last bit.
     """
     t = np.ascontiguousarray(data.minutes[idx].transpose(0, 2, 1))
     w = np.ascontiguousarray(data.weights[idx].transpose(0, 2, 1)[:, data.column_of_item, :])
@@ -503,6 +515,8 @@ def _score_block(out: _Stats, rows: np.ndarray, data: _Origins, idx: np.ndarray)
     ok = ~(total <= 0)  # as in the one-community case, NaN totals are scored (NaN)
     within = (w * (t <= data.tiers[None, :, None])).sum(axis=2)
     out.share[rows] = np.divide(within, total, out=np.full(total.shape, np.nan), where=ok)
+    if not quantiles:
+        return
     n = t.shape[2]
     row_start = np.arange(0, t.size, n).reshape(total.shape)
     flat = (np.argsort(t, axis=2, kind="stable") + row_start[..., None]).ravel()
@@ -989,16 +1003,18 @@ def item_stats(
     )
     # the table's rows grouped by item once (a stable sort keeps each item's rows in table
     # order, so every sum below adds the same numbers in the same order as a filter would)
-    item_col = table["item_id"].to_numpy(dtype=object)
-    order = np.argsort(item_col, kind="stable")
-    keys = item_col[order]
+    codes, uniques = pd.factorize(table["item_id"].to_numpy(dtype=object))
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
+    slot = {u: j for j, u in enumerate(uniques)}
     all_share = table["share_within_tier"].to_numpy(dtype=np.float64)[order]
     all_w = w.reindex(table["community_id"].astype(str).to_numpy()).to_numpy(dtype=np.float64)
     all_w = all_w[order]
     all_met = table["met"].to_numpy().astype(bool)[order]
     rows = []
     for it in items:
-        lo, hi = np.searchsorted(keys, it.id, "left"), np.searchsorted(keys, it.id, "right")
+        j = slot.get(it.id)
+        lo, hi = (int(bounds[j]), int(bounds[j + 1])) if j is not None else (0, 0)
         share, tw = all_share[lo:hi], all_w[lo:hi]
         ok = np.isfinite(share) & np.isfinite(tw) & (tw > 0)
         weighted = float((share[ok] * tw[ok]).sum() / tw[ok].sum()) if ok.any() else float("nan")
@@ -1011,3 +1027,94 @@ def item_stats(
             }
         )
     return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# the figures of a coverage without its tables (opening hours score many coverages)
+
+
+@dataclass(frozen=True, eq=False)
+class _Figures:
+    """What :mod:`fifteenmin.hours` reads of a coverage: per item, and two area-wide rates.
+
+    ``communities_met`` and ``share_within_tier`` are :func:`item_stats`'s columns;
+    ``summary`` holds ``coverage_rate`` and ``coverage_rate_weighted`` as in
+    :attr:`CoverageResult.summary`. All are the numbers :func:`score_coverage` gives for the
+    same minutes, to the last bit.
+    """
+
+    communities_met: np.ndarray
+    share_within_tier: np.ndarray
+    summary: dict[str, Any]
+
+
+def _community_shares(
+    communities: pd.DataFrame, origins: pd.DataFrame, minutes: np.ndarray, items: Sequence[Item]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``share_within_tier`` (communities x items) and the communities' weights.
+
+    As :func:`score_coverage` computes them, without the quantiles; the columns of any subset
+    of the items are the same numbers as those of all items.
+    """
+    minutes = np.asarray(minutes, dtype=np.float64)
+    if minutes.shape != (len(origins), len(items)):
+        raise ValueError(
+            f"minutes has shape {minutes.shape}, expected "
+            f"(n_origins={len(origins)}, n_items={len(items)})"
+        )
+    com_ids = communities["community_id"].astype(str).to_numpy()
+    o_com = origins["community_id"].astype(str).to_numpy()
+    share, _, _, weight = _community_item_stats(
+        com_ids, o_com, origins, minutes, items, quantiles=False
+    )
+    return share, weight
+
+
+def _community_units(communities: pd.DataFrame, origins: pd.DataFrame) -> np.ndarray:
+    """The weight unit of each community, as :func:`score_coverage` finds it."""
+    com_ids = communities["community_id"].astype(str).to_numpy()
+    return _weight_units(origins, origins["community_id"].astype(str).to_numpy(), com_ids)
+
+
+def _figures(
+    share: np.ndarray,
+    weight: np.ndarray,
+    items: Sequence[Item],
+    units: np.ndarray,
+    *,
+    threshold: float = settings.THRESHOLD,
+    floor_area_per_person: float = settings.FLOOR_AREA_PER_PERSON_M2,
+    people_per_street_m: float = settings.PEOPLE_PER_STREET_M,
+) -> _Figures:
+    """The :class:`_Figures` of the shares of :func:`_community_shares`.
+
+    The steps of :func:`score_coverage` (``met``, ``all_met``, the rates) and of
+    :func:`item_stats` (the per-item sums, over the communities in their order), on arrays.
+    """
+    if not 0 < threshold <= 1:
+        raise ValueError(f"threshold must be in (0, 1], got {threshold}")
+    required = np.array([it.required for it in items], dtype=bool)
+    met = np.nan_to_num(share, nan=0.0) >= threshold
+    n_req = int(required.sum())
+    scored = weight > 0
+    all_met = ((met & required[None, :]).sum(axis=1) == n_req) & scored
+    factors = _PeopleFactors(float(floor_area_per_person), float(people_per_street_m))
+    weight = np.asarray(weight, dtype=np.float64)
+    com = pd.DataFrame({"weight": weight, "people": weight * factors.of(units)})
+    n_scored = int(scored.sum())
+    summary = {
+        "coverage_rate": float(all_met.sum() / n_scored) if n_scored else 0.0,
+        "coverage_rate_weighted": _weighted_share(_rate_weights(com, units), all_met),
+    }
+    n_k = len(items)
+    within = np.full(n_k, np.nan)
+    for k in range(n_k):
+        s = np.ascontiguousarray(share[:, k])
+        ok = np.isfinite(s) & np.isfinite(weight) & (weight > 0)
+        if ok.any():
+            within[k] = float((s[ok] * weight[ok]).sum() / weight[ok].sum())
+    return _Figures(
+        communities_met=met.sum(axis=0).astype(np.int64),
+        share_within_tier=within,
+        summary=summary,
+    )

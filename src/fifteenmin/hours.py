@@ -49,10 +49,20 @@ import shapely
 
 from . import settings
 from ._errors import ConfigError
+from ._kernel import multi_source_nearest
 from ._progress import logger
 from .catalogue import Catalogue, Item, load_catalogue
-from .coverage import CoverageResult, item_stats, score_coverage
-from .routing import origin_times, travel_times
+from .coverage import (
+    CoverageResult,
+    _community_shares,
+    _community_units,
+    _Figures,
+    _figures,
+    item_stats,
+    score_coverage,
+)
+from .network import SnapResult, snap_points
+from .routing import TravelTimes, edge_seeds, origin_times, travel_times
 
 if TYPE_CHECKING:
     from .network import WalkNetwork
@@ -241,6 +251,8 @@ def _parser() -> Any:
 
 def _hours_text(tags: object) -> str:
     """The ``opening_hours`` tag of a facility's tags, stripped ("" when absent)."""
+    if type(tags) is dict and "opening_hours" not in tags:  # most facilities: a fast path
+        return ""
     if not isinstance(tags, Mapping):
         return ""
     value = tags.get("opening_hours")
@@ -399,9 +411,14 @@ def _pct(v: float | None) -> str:
     return "n/a" if v is None else f"{v:.0%}"
 
 
+#: Items routed together when opening hours re-route some items (bounds the memory of the
+#: (items x network nodes) distances of one search).
+_ITEMS_PER_SEARCH = 8
+
+
 @dataclass
 class _Run:
-    """What each time's coverage needs of the run."""
+    """What each time's coverage needs of the run, and what the times share."""
 
     net: WalkNetwork
     facilities: gpd.GeoDataFrame
@@ -413,42 +430,148 @@ class _Run:
     threshold: float
     engine: str
     minutes: np.ndarray  # (origins, items) with every facility
+    travel: TravelTimes | None = None  # the run's (with every facility's access points)
+    _cache: dict[Any, Any] = field(default_factory=dict)
+
+    def item_codes(self) -> np.ndarray:
+        """Each facility's column in the catalogue (-1: not a catalogue item)."""
+        if "codes" not in self._cache:
+            k_of = {it.id: k for k, it in enumerate(self.cat.items)}
+            item = self.facilities["item_id"].astype(str).to_numpy(dtype=object)
+            self._cache["codes"] = np.array([k_of.get(i, -1) for i in item], dtype=np.int64)
+        codes: np.ndarray = self._cache["codes"]
+        return codes
+
+    def changed(self, keep: np.ndarray) -> np.ndarray:
+        """The items (columns) some of whose facilities are not in ``keep``."""
+        codes = self.item_codes()
+        dropped = np.bincount(codes[(codes >= 0) & ~keep], minlength=len(self.cat.items))
+        return np.flatnonzero(dropped > 0)
 
     def minutes_with(self, keep: np.ndarray) -> np.ndarray:
-        """Origin minutes with only the facilities ``keep``.
-
-        Items whose facilities are all kept keep the run's minutes; the others are searched
-        again (:func:`~fifteenmin.routing.travel_times` on their kept facilities).
-        """
-        item = self.facilities["item_id"].astype(str).to_numpy()
-        ids = [it.id for it in self.cat.items]
-        changed = [k for k, i in enumerate(ids) if ((item == i) & ~keep).any()]
+        """Origin minutes to every item with only the facilities ``keep``."""
+        changed = self.changed(keep)
         out = self.minutes.copy()
-        if not changed:
-            return out
-        sub = self.facilities[keep & np.isin(item, [ids[k] for k in changed])]
-        with warnings.catch_warnings():  # the run has warned of unreachable facilities
-            warnings.filterwarnings("ignore", message=r".*from every walkable street")
-            tt = travel_times(
-                self.net,
-                sub,
-                self.cat,
-                speed=self.speed,
-                entrances=self.entrances,
-                engine=self.engine,
-            )
-        minutes, _ = origin_times(self.net, tt, self.residents)
-        out[:, changed] = minutes[:, changed]
+        if len(changed):
+            out[:, changed] = self.minutes_of(keep, changed)
         return out
 
-    def score(self, minutes: np.ndarray, counts: Mapping[str, int]) -> CoverageResult:
-        return score_coverage(
-            self.communities,
-            self.residents,
-            minutes,
-            self.cat.items,
-            threshold=self.threshold,
-            facility_counts=counts,
+    def figures(self, keep: np.ndarray) -> _Figures:
+        """The coverage's figures with only the facilities ``keep`` (once per set).
+
+        Items whose facilities are all kept keep the run's minutes; items with none kept
+        reach nothing (``inf``); the others are searched again from their kept facilities'
+        access points (:meth:`minutes_of`). Only the changed items' shares are recomputed.
+        """
+        key = np.packbits(keep).tobytes()
+        if key in self._cache:
+            found: _Figures = self._cache[key]
+            return found
+        changed = self.changed(keep)
+        share, weight = self.base_shares()
+        if len(changed):
+            share = share.copy()
+            share[:, changed], _ = _community_shares(
+                self.communities,
+                self.residents,
+                self.minutes_of(keep, changed),
+                [self.cat.items[k] for k in changed],
+            )
+        out = _figures(share, weight, self.cat.items, self.units(), threshold=self.threshold)
+        self._cache[key] = out
+        return out
+
+    def base_shares(self) -> tuple[np.ndarray, np.ndarray]:
+        """The run's shares within the tiers (every facility) and the communities' weights."""
+        if "base" not in self._cache:
+            self._cache["base"] = _community_shares(
+                self.communities, self.residents, self.minutes, self.cat.items
+            )
+        base: tuple[np.ndarray, np.ndarray] = self._cache["base"]
+        return base
+
+    def units(self) -> np.ndarray:
+        if "units" not in self._cache:
+            self._cache["units"] = _community_units(self.communities, self.residents)
+        units: np.ndarray = self._cache["units"]
+        return units
+
+    def minutes_of(self, keep: np.ndarray, changed: np.ndarray) -> np.ndarray:
+        """Origin minutes to the items ``changed`` with only the facilities ``keep``."""
+        codes = self.item_codes()
+        kept = np.bincount(codes[(codes >= 0) & keep], minlength=len(self.cat.items))
+        out = np.full((len(self.residents), len(changed)), np.inf)
+        some = np.flatnonzero(kept[changed] > 0)  # positions in changed
+        for start in range(0, len(some), _ITEMS_PER_SEARCH):
+            pos = some[start : start + _ITEMS_PER_SEARCH]
+            tt = self.reroute(keep, changed[pos])
+            out[:, pos], _ = origin_times(self.net, tt, self.residents, snap=self.snap())
+        return out
+
+    def snap(self) -> SnapResult:
+        """The resident origins snapped onto the network (once)."""
+        if "snap" not in self._cache:
+            self._cache["snap"] = snap_points(self.net, self.residents)
+        snap: SnapResult = self._cache["snap"]
+        return snap
+
+    def run_travel(self) -> TravelTimes:
+        """The run's travel times, whose access points are every facility's (once)."""
+        if self.travel is None:
+            with warnings.catch_warnings():  # the run has warned of unreachable facilities
+                warnings.filterwarnings("ignore", message=r".*from every walkable street")
+                self.travel = travel_times(
+                    self.net,
+                    self.facilities,
+                    self.cat,
+                    speed=self.speed,
+                    entrances=self.entrances,
+                    engine=self.engine,
+                )
+        return self.travel
+
+    def reroute(self, keep: np.ndarray, cols: np.ndarray) -> TravelTimes:
+        """Travel times to the items ``cols`` from the kept facilities only.
+
+        The kept facilities' access points are those the run snapped, in the run's order,
+        so each item's search has the seeds :func:`~fifteenmin.routing.travel_times` would
+        give it for the kept facilities alone.
+        """
+        tt = self.run_travel()
+        acc = tt.access
+        fac = acc["facility"].to_numpy()
+        item = acc["item"].to_numpy()
+        new_item = np.full(len(tt.items), -1, dtype=np.int64)
+        new_item[cols] = np.arange(len(cols))
+        acc = acc[keep[fac] & (new_item[item] >= 0)]
+        if acc.duplicated().any():  # merged from tiles: a point listed twice seeds once
+            acc = acc.drop_duplicates()
+        acc = acc.assign(item=new_item[acc["item"].to_numpy()])
+        seed_node, seed_dist = edge_seeds(
+            self.net, acc["edge"].to_numpy(), acc["offset"].to_numpy(), acc["access"].to_numpy()
+        )
+        seed_ptr = np.zeros(len(cols) + 1, dtype=np.int64)
+        per_item = np.bincount(acc["item"].to_numpy(), minlength=len(cols))
+        np.cumsum(2 * per_item, out=seed_ptr[1:])  # two seeds per access point
+        metres, label = multi_source_nearest(
+            self.net.indptr,
+            self.net.indices,
+            self.net.lengths,
+            seed_ptr,
+            seed_node,
+            np.asarray(seed_dist, dtype=np.float64),
+            np.repeat(acc["facility"].to_numpy(), 2).astype(np.int32),
+            tt.cutoff_m[cols],
+            engine=self.engine,
+        )
+        return TravelTimes(
+            items=tuple(tt.items[k] for k in cols),
+            metres=metres,
+            facility=label,
+            speed=tt.speed[cols],
+            cutoff_m=tt.cutoff_m[cols],
+            facilities=tt.facilities,
+            access=acc.reset_index(drop=True),
         )
 
 
@@ -463,9 +586,9 @@ def _share(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 def _item_rows(
-    run: _Run, states: pd.DataFrame, t: ReferenceTime, base: CoverageResult
-) -> tuple[pd.DataFrame, dict[str, CoverageResult]]:
-    """The rows of ``table`` for one time, and its two coverage results."""
+    run: _Run, states: pd.DataFrame, t: ReferenceTime, base: _Figures
+) -> tuple[pd.DataFrame, dict[str, _Figures]]:
+    """The rows of ``table`` for one time, and the figures of its coverages."""
     items = run.cat.items
     st = states[t.label].to_numpy()
     hours = states["hours"].to_numpy()
@@ -478,11 +601,8 @@ def _item_rows(
         "unknown_in_tag": _counts(states, (st == "unknown") & (hours == "tagged"), items),
     }
     covs = {
-        "open": run.score(run.minutes_with(st == "open"), count["open"]),
-        "open_or_unknown": run.score(
-            run.minutes_with(st != "closed"),
-            {i: count["open"][i] + count["unknown"][i] for i in count["open"]},
-        ),
+        "open": run.figures(st == "open"),
+        "open_or_unknown": run.figures(st != "closed"),
         "any_hours": base,
     }
     n_scored = int(base.summary.get("communities_scored", 0))
@@ -501,10 +621,9 @@ def _item_rows(
     for s in STATES:
         rows[f"share_{s}"] = _share(rows[s].to_numpy(), n_fac)
     for name, cov in covs.items():
-        stats = item_stats(cov, items, {})
-        met = stats["communities_met"].to_numpy()
+        met = cov.communities_met
         rows[f"communities_met_{name}"] = _share(met, np.full(len(met), n_scored))
-        rows[f"residents_within_tier_{name}"] = stats["share_within_tier"].to_numpy()
+        rows[f"residents_within_tier_{name}"] = cov.share_within_tier
     return rows[HOURS_COLUMNS], covs
 
 
@@ -517,7 +636,7 @@ def _number(v: Any) -> Any:
 
 
 def _time_summary(
-    t: ReferenceTime, rows: pd.DataFrame, covs: Mapping[str, CoverageResult]
+    t: ReferenceTime, rows: pd.DataFrame, covs: Mapping[str, _Figures]
 ) -> dict[str, Any]:
     counts = ["facilities", *STATES, "unknown_no_hours", "unknown_unparsable", "unknown_in_tag"]
     per_item_cols = [
@@ -546,9 +665,15 @@ def _coverage_at(
     run: _Run, times: Sequence[ReferenceTime], base: CoverageResult, week: str
 ) -> HoursResult:
     states = facility_hours(run.facilities, times)
+    stats = item_stats(base, run.cat.items, {})
+    figures = _Figures(
+        communities_met=stats["communities_met"].to_numpy(),
+        share_within_tier=stats["share_within_tier"].to_numpy(),
+        summary=base.summary,
+    )
     parts, summaries = [], []
     for t in times:
-        rows, covs = _item_rows(run, states, t, base)
+        rows, covs = _item_rows(run, states, t, figures)
         parts.append(rows)
         summaries.append(_time_summary(t, rows, covs))
         logger.debug(f"opening hours at {t.label}: {summaries[-1]['facilities']}")
@@ -583,6 +708,7 @@ def coverage_at_times(
     week: str = settings.OPENING_HOURS_WEEK,
     baseline_minutes: np.ndarray | None = None,
     baseline_coverage: CoverageResult | None = None,
+    travel: TravelTimes | None = None,
 ) -> HoursResult:
     """Coverage at chosen times with only the facilities open then (开放率).
 
@@ -601,6 +727,9 @@ def coverage_at_times(
         The reference week of ``weekday``/``weekend``/day-name times.
     baseline_minutes, baseline_coverage
         The run's origin minutes (every facility) and its coverage, if already computed.
+    travel
+        The run's travel times (every facility), if already computed: the times re-route
+        from its access points instead of snapping the facilities again.
 
     Returns
     -------
@@ -628,15 +757,40 @@ def coverage_at_times(
         engine=engine,
         minutes=np.zeros(0),
     )
+    if _same_facilities(travel, run.facilities, cat):
+        run.travel = travel
     if baseline_minutes is None:
-        tt = travel_times(net, run.facilities, cat, speed=speed, entrances=entrances, engine=engine)
-        baseline_minutes, _ = origin_times(net, tt, residents)
+        if run.travel is None:
+            run.travel = travel_times(
+                net, run.facilities, cat, speed=speed, entrances=entrances, engine=engine
+            )
+        baseline_minutes, _ = origin_times(net, run.travel, residents, snap=run.snap())
     run.minutes = np.asarray(baseline_minutes, dtype=np.float64)
     if baseline_coverage is None:
         every = np.ones(len(run.facilities), dtype=bool)
         counts = _counts(run.facilities, every, cat.items)
-        baseline_coverage = run.score(run.minutes, counts)
+        baseline_coverage = score_coverage(
+            communities,
+            residents,
+            run.minutes,
+            cat.items,
+            threshold=threshold,
+            facility_counts=counts,
+        )
     return _coverage_at(run, ts, baseline_coverage, week)
+
+
+def _same_facilities(
+    travel: TravelTimes | None, facilities: gpd.GeoDataFrame, cat: Catalogue
+) -> bool:
+    """Whether ``travel`` was routed from these facilities with this catalogue's items."""
+    if travel is None or len(travel.facilities) != len(facilities):
+        return False
+    if travel.item_ids != [it.id for it in cat.items]:
+        return False
+    a = travel.facilities["item_id"].astype(str).to_numpy(dtype=object)
+    b = facilities["item_id"].astype(str).to_numpy(dtype=object)
+    return bool((a == b).all())
 
 
 def opening_hours_coverage(
@@ -687,4 +841,5 @@ def opening_hours_coverage(
         engine=results.config.engine,
         baseline_minutes=results.origin_minutes,
         baseline_coverage=results.coverage,
+        travel=results.travel,
     )

@@ -468,6 +468,8 @@ def run_pipeline(
     if districts is not None:
         com = assign_districts(com, districts)
     homes = _residents(cfg, com, net, data)
+    osm_source = str(data.source)
+    del data  # the OSM data is not needed past the residents: its memory serves the later stages
     if tt is not None:
         minutes, nearest = origin_times(net, tt, homes)
     src = ", ".join(sorted(set(com["source"]))) if len(com) else "none"
@@ -507,7 +509,7 @@ def run_pipeline(
         coverage=cov,
         catalogue=cat,
         config=cfg,
-        osm_source=str(data.source),
+        osm_source=osm_source,
         timings=clock.timings,
         origin_nearest=nearest,
         poi_unmatched=poi_unmatched,

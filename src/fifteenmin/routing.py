@@ -710,6 +710,7 @@ def origin_times(
     origins: gpd.GeoDataFrame | gpd.GeoSeries,
     *,
     max_snap_m: float = settings.MAX_SNAP_M,
+    snap: SnapResult | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Walking minutes from origin points (homes) to the nearest facility of every item.
 
@@ -727,6 +728,8 @@ def origin_times(
         Points (with a CRS).
     max_snap_m
         Origins farther than this from every street get ``inf``.
+    snap
+        The origins already snapped (``snap_points(net, origins)``), to reuse.
 
     Returns
     -------
@@ -740,7 +743,8 @@ def origin_times(
     --------
     >>> minutes, which = origin_times(net, tt, homes)  # doctest: +SKIP
     """
-    snap = snap_points(net, origins)
+    if snap is None:
+        snap = snap_points(net, origins)
     ends, legs = end_legs(net, snap)
     straight, straight_fac = _nearest_on_edge(tt, snap)
     best, route = rule_metres(legs, tt.metres[:, ends], straight)  # (K, n_o)

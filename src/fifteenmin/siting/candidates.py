@@ -198,13 +198,13 @@ def _network_candidates(
     net: WalkNetwork, area: shapely.Geometry | None, spacing_m: float | None
 ) -> tuple[np.ndarray, pd.DataFrame]:
     """Network nodes inside the area, then points every ``spacing_m`` along its streets."""
-    nodes = shapely.points(net.x, net.y)
-    sel = (
-        np.arange(net.n_nodes) if area is None else np.flatnonzero(shapely.intersects(area, nodes))
-    )
+    if area is None:
+        sel = np.arange(net.n_nodes)
+    else:
+        sel = np.flatnonzero(shapely.intersects(area, shapely.points(net.x, net.y)))
     xs, ys, lons, lats = [net.x[sel]], [net.y[sel]], [net.lon[sel]], [net.lat[sel]]
     source = [np.full(len(sel), "node", dtype=object)]
-    ids: list[Any] = list(net.node_id[sel])
+    ids = [np.asarray(net.node_id[sel], dtype=np.int64)]  # street points: missing (masked)
     if spacing_m is not None:
         lines = net.edge_geometry
         if area is not None:
@@ -217,12 +217,12 @@ def _network_candidates(
         lons.append(lon)
         lats.append(lat)
         source.append(np.full(len(pts), "street", dtype=object))
-        ids.extend([pd.NA] * len(pts))
+        ids.append(np.zeros(len(pts), dtype=np.int64))
     x, y = np.concatenate(xs), np.concatenate(ys)
     cols = pd.DataFrame(
         {
             "source": np.concatenate(source),
-            "node_id": pd.array(ids, dtype="Int64"),
+            "node_id": pd.arrays.IntegerArray(np.concatenate(ids), np.arange(len(x)) >= len(sel)),
             "input_index": np.full(len(x), None, dtype=object),
             "lon": np.concatenate(lons).astype(np.float64),
             "lat": np.concatenate(lats).astype(np.float64),

@@ -203,7 +203,8 @@ def uncovered_sets(
     bits = np.zeros(n_o, np.int64)  # bit t: a target of tier t
     for t, (_, _, target) in enumerate(tiers):
         bits |= np.asarray(target, bool).astype(np.int64) << t
-    pairs: list[list[tuple[np.ndarray, np.ndarray]]] = [[] for _ in tiers]
+    n_c = len(candidate_points)
+    pairs: list[list[tuple[np.ndarray, sparse.csr_matrix]]] = [[] for _ in tiers]
     unsure: list[list[np.ndarray]] = [[] for _ in tiers]
     for start in range(0, len(src), REVERSE_CHUNK):
         ids = src[start : start + REVERSE_CHUNK]
@@ -212,8 +213,8 @@ def uncovered_sets(
         reach = _reach_snapped(net, snap, search_cut, max_snap_m, engine)
         o, c, metres = _reach_routes(net, reach, index)  # covered: by one of its routes
         near = np.flatnonzero(metres <= cut.max() * (1.0 + 2 * _REVERSE_BAND))
-        o, c, metres = ids[o[near]], c_ok[c[near]], metres[near]
-        tbits = bits[o]
+        o, c, metres = o[near], c_ok[c[near]], metres[near]  # o: position in ids
+        tbits = bits[ids[o]]
         for t, (minutes, speed, _) in enumerate(tiers):
             sel = np.flatnonzero((tbits >> t) & 1)
             sel = sel[metres[sel] <= cut[t] * (1.0 + 2 * _REVERSE_BAND)]
@@ -221,19 +222,31 @@ def uncovered_sets(
             lo = m * (1.0 - _REVERSE_BAND) / speed / 60.0 <= minutes
             hi = m * (1.0 + _REVERSE_BAND) / speed / 60.0 <= minutes
             sure = lo & hi
-            pairs[t].append((c[sel[sure]], o[sel[sure]]))
+            # the chunk's sure pairs as (its origins x candidates) rows, without the pairs
+            # found by more than one route: the memory of the sets, not of the walks
+            rows = sparse.csr_matrix(
+                (np.ones(int(sure.sum()), dtype=bool), (o[sel[sure]], c[sel[sure]])),
+                shape=(len(ids), n_c),
+            )
+            rows.sum_duplicates()
+            pairs[t].append((ids, rows))
             unsure[t].append(c[sel[lo != hi]])
     kw = (max_snap_m, engine)
-    return [
-        _assemble(net, tier, pairs[t], unsure[t], candidate_points, origin_points, origins, kw)
-        for t, tier in enumerate(tiers)
-    ]
+    out = []
+    for t, tier in enumerate(tiers):  # each tier's pairs are let go once it is assembled
+        tier_pairs, pairs[t] = pairs[t], []
+        out.append(
+            _assemble(
+                net, tier, tier_pairs, unsure[t], candidate_points, origin_points, origins, kw
+            )
+        )
+    return out
 
 
 def _assemble(
     net: WalkNetwork,
     tier: tuple[float, float, np.ndarray],
-    pairs: list[tuple[np.ndarray, np.ndarray]],
+    pairs: list[tuple[np.ndarray, sparse.csr_matrix]],
     unsure: list[np.ndarray],
     candidate_points: np.ndarray,
     origin_points: np.ndarray,
@@ -244,11 +257,26 @@ def _assemble(
     minutes, speed, target = tier
     max_snap_m, engine = kw
     n_c, n_o = len(candidate_points), len(origin_points)
-    row = np.concatenate([p[0] for p in pairs] or [np.zeros(0, np.int64)])
-    col = np.concatenate([p[1] for p in pairs] or [np.zeros(0, np.int64)])
+    # the chunks' rows are origins in increasing order: one (origins x candidates) matrix,
+    # turned into (candidates x origins) by a compressed-column view (sorted indices)
+    per_origin = np.zeros(n_o, dtype=np.int64)
+    for ids, rows in pairs:
+        per_origin[ids] = np.diff(rows.indptr)
+    ptr = np.zeros(n_o + 1, dtype=np.int64)
+    np.cumsum(per_origin, out=ptr[1:])
+    small = max(ptr[-1], n_o, n_c) < np.iinfo(np.int32).max  # scipy's own index type
+    ptr = ptr.astype(np.int32 if small else np.int64)
+    idx = np.concatenate([r.indices for _, r in pairs] or [np.zeros(0, np.int32)])
+    idx = idx.astype(ptr.dtype, copy=False)
+    pairs.clear()
+    by_origin = sparse.csr_matrix((np.ones(len(idx), dtype=bool), idx, ptr), shape=(n_o, n_c))
+    del idx, ptr
+    csc = by_origin.tocsc()
+    del by_origin
+    mat = sparse.csr_matrix((csc.data, csc.indices, csc.indptr), shape=(n_c, n_o))
+    del csc
     redo = np.unique(np.concatenate(unsure or [np.zeros(0, np.int64)]))
     if len(redo):
-        keep = ~np.isin(row, redo)
         exact = _forward_sets(
             net,
             candidate_points[redo],
@@ -261,8 +289,19 @@ def _assemble(
             False,
         ).tocoo()
         on = np.asarray(target, bool)[exact.col]
-        row = np.concatenate([row[keep], redo[exact.row[on]]])
-        col = np.concatenate([col[keep], exact.col[on]])
-    mat = sparse.csr_matrix((np.ones(len(row), dtype=bool), (row, col)), shape=(n_c, n_o))
-    mat.sort_indices()
+        redone = sparse.csr_matrix(
+            (np.ones(int(on.sum()), dtype=bool), (redo[exact.row[on]], exact.col[on])),
+            shape=(n_c, n_o),
+        )
+        keep = np.ones(n_c, dtype=bool)
+        keep[redo] = False  # the unsure candidates' rows are the exact ones only
+        lens = np.diff(mat.indptr)
+        on_row = np.repeat(keep, lens)
+        kept_ptr = np.zeros(n_c + 1, dtype=mat.indptr.dtype)
+        np.cumsum(np.where(keep, lens, 0), out=kept_ptr[1:])
+        mat = (
+            sparse.csr_matrix((mat.data[on_row], mat.indices[on_row], kept_ptr), shape=(n_c, n_o))
+            + redone
+        )
+    mat.sum_duplicates()  # canonical: sorted indices, no duplicates
     return mat
