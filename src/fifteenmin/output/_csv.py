@@ -12,7 +12,7 @@ The formatting of each distinct value is pandas' and the ``csv`` module's own: a
 with pandas' settings (minimal quoting, ``"`` doubled), so quoting is the standard library's
 exactly. Frames this writer does not handle exactly (other dtypes, mixed object columns, a
 single column, duplicate or non-text column names, no ``float_format``) return None, and the
-caller uses pandas. ``tests/test_csv_fast.py`` checks the bytes against ``to_csv``.
+caller uses pandas. ``tests/test_fast_writers.py`` checks the bytes against ``to_csv``.
 """
 
 from __future__ import annotations

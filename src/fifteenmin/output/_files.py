@@ -229,11 +229,14 @@ def write_xlsx(path: Path, sheets: dict[str, Any], about: list[tuple[str, str]])
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
 
+    from ._xlsx import sheet_rows
+
     wb = Workbook(write_only=True)  # streams rows: several times faster on large tables
     ws = wb.create_sheet("about")
     for key, value in about:
         ws.append([key, value])
     bold = Font(bold=True)
+    bodies = []  # openpyxl writes each sheet's header; its rows are put in below
     for name, df in sheets.items():
         clean = safe_text(df)
         for part, (lo, hi) in enumerate(_sheet_parts(len(clean))):
@@ -243,8 +246,7 @@ def write_xlsx(path: Path, sheets: dict[str, Any], about: list[tuple[str, str]])
             for cell in header:
                 cell.font = bold
             sheet.append(header)
-            for row in clean.iloc[lo:hi].itertuples(index=False):
-                sheet.append([_cell(v) for v in row])
+            bodies.append((sheet, clean, lo, hi))
     stamp = dt.datetime.fromtimestamp(_epoch(), tz=dt.UTC).replace(tzinfo=None)
     wb.properties.created = wb.properties.modified = stamp
     wb.properties.creator = "fifteenmin"
@@ -252,8 +254,13 @@ def write_xlsx(path: Path, sheets: dict[str, Any], about: list[tuple[str, str]])
     # zip entries carry the time they were written: rewrite them with the fixed stamp
     with zipfile.ZipFile(path) as zin:
         entries = [(i, zin.read(i.filename)) for i in zin.infolist()]
+    rows = {sheet.path.lstrip("/"): (clean, lo, hi) for sheet, clean, lo, hi in bodies}
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
         for info, data in entries:
+            if info.filename in rows:  # the rows after the header, as openpyxl writes them
+                clean, lo, hi = rows[info.filename]
+                end = data.rindex(b"</sheetData>")
+                data = data[:end] + sheet_rows(clean, lo, hi, 2, _cell) + data[end:]
             if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
                 data = re.sub(
                     rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",

@@ -1,9 +1,10 @@
-"""The fast CSV writer (output/_csv.py) against its oracle, pandas' own ``to_csv``."""
+"""The fast CSV and XLSX writers (output/_csv.py, _xlsx.py) against pandas and openpyxl."""
 
 from __future__ import annotations
 
 import io
 import math
+import zipfile
 
 import numpy as np
 import pandas as pd
@@ -112,3 +113,81 @@ def test_report_table_file_is_pandas_bytes(tmp_path):
     with (tmp_path / "pandas.csv").open("w", encoding="utf-8-sig", newline="") as fh:
         safe_text(table).to_csv(fh, index=False, float_format="%.4f", lineterminator="\n")
     assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+
+
+def _openpyxl_rows(df: pd.DataFrame, lo: int, hi: int, first_row: int, cell) -> bytes:
+    """The oracle: the rows as openpyxl's write-only mode writes them, row by row."""
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("x")
+    for _ in range(first_row - 1):
+        ws.append(["pad"])
+    for row in df.iloc[lo:hi].itertuples(index=False):
+        ws.append([cell(v) for v in row])
+    buf = io.BytesIO()
+    wb.save(buf)
+    with zipfile.ZipFile(buf) as z:
+        xml = z.read(ws.path.lstrip("/"))
+    start = xml.index(f'<row r="{first_row}"'.encode()) if hi > lo else xml.index(b"</sheetData>")
+    return xml[start : xml.index(b"</sheetData>")]
+
+
+XLSX_TRICKY = [*TRICKY, "#N/A", "=1+2", "a & <b>", "tab\tin", "  ", None, "é" * 40000]
+
+
+def _xlsx_frame(n: int) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    floats = np.array([0.0, -0.0, 1 / 3, 1e20, 123456789.123, -2.5, math.inf, math.nan])
+    return pd.DataFrame(
+        {
+            "id": [f"way/{i % 5}" for i in range(n)],
+            "text": pd.Series([XLSX_TRICKY[i % len(XLSX_TRICKY)] for i in range(n)], dtype=object),
+            "x": floats[rng.integers(0, len(floats), n)],
+            "flag": rng.integers(0, 2, n).astype(bool),
+            "k": rng.integers(-3, 3, n),
+            "mixed": pd.Series([[1, 1.0, True, "1", None][i % 5] for i in range(n)], dtype=object),
+            "empty": pd.Series([None] * n, dtype=object),
+            "s": pd.Series([None if i % 3 else f"s{i % 4}" for i in range(n)], dtype="string"),
+        }
+    )
+
+
+def test_sheet_rows_are_openpyxl_bytes():
+    from fifteenmin.output._files import _cell
+    from fifteenmin.output._xlsx import sheet_rows
+
+    df = safe_text(_xlsx_frame(50))
+    assert sheet_rows(df, 0, 50, 2, _cell) == _openpyxl_rows(df, 0, 50, 2, _cell)
+    assert sheet_rows(df, 7, 31, 2, _cell) == _openpyxl_rows(df, 7, 31, 2, _cell)
+    none_row = pd.DataFrame({"a": [None, "x"], "b": [math.nan, 1.0]})
+    assert sheet_rows(none_row, 0, 2, 2, _cell) == _openpyxl_rows(none_row, 0, 2, 2, _cell)
+    assert sheet_rows(df, 3, 3, 2, _cell) == b""
+
+
+def test_workbook_is_openpyxl_bytes(tmp_path, monkeypatch):
+    from fifteenmin.output import _files, _xlsx
+    from fifteenmin.output._files import write_xlsx
+
+    sheets = {"t": _xlsx_frame(30), "m": pd.DataFrame({"a": ["=x", "y"], "b": [1.5, 2.0]})}
+    monkeypatch.setattr(_files, "XLSX_MAX_ROWS", 12)  # "t" continues on "t (2)", "t (3)"
+    write_xlsx(tmp_path / "fast.xlsx", sheets, [("attribution", "x")])
+    monkeypatch.setattr(_xlsx, "sheet_rows", _openpyxl_rows)
+    write_xlsx(tmp_path / "openpyxl.xlsx", sheets, [("attribution", "x")])
+    fast = (tmp_path / "fast.xlsx").read_bytes()
+    assert fast == (tmp_path / "openpyxl.xlsx").read_bytes()
+    with zipfile.ZipFile(tmp_path / "fast.xlsx") as z:
+        assert len([n for n in z.namelist() if n.startswith("xl/worksheets/")]) == 5
+
+
+def test_illegal_text_fails_as_in_openpyxl():
+    from openpyxl.utils.exceptions import IllegalCharacterError
+
+    from fifteenmin.output._files import _cell
+    from fifteenmin.output._xlsx import sheet_rows
+
+    df = pd.DataFrame({"a": ["ok", "x\x01y"], "b": [1, 2]})
+    with pytest.raises(IllegalCharacterError):
+        _openpyxl_rows(df, 0, 2, 2, _cell)
+    with pytest.raises(IllegalCharacterError):
+        sheet_rows(df, 0, 2, 2, _cell)
