@@ -191,3 +191,29 @@ def test_illegal_text_fails_as_in_openpyxl():
         _openpyxl_rows(df, 0, 2, 2, _cell)
     with pytest.raises(IllegalCharacterError):
         sheet_rows(df, 0, 2, 2, _cell)
+
+
+def test_two_lanes_keep_order_and_clean_up_on_failure(tmp_path):
+    from fifteenmin.output.report_files import _stage_all
+
+    def text(s):
+        return lambda p: p.write_text(s)
+
+    writers = {
+        "a.txt": text("a"),
+        "communities.gpkg": text("g"),
+        "b.txt": text("b"),
+        "report.html": text("h"),
+    }
+    staged = _stage_all(tmp_path, writers)
+    assert [final.name for _, final in staged] == list(writers)
+    assert [tmp.read_text() for tmp, _ in staged] == ["a", "g", "b", "h"]
+    for tmp, _ in staged:
+        tmp.unlink()
+
+    def boom(p):
+        raise ValueError("the page failed")
+
+    with pytest.raises(ValueError, match="the page failed"):
+        _stage_all(tmp_path, {**writers, "report.html": boom})
+    assert list(tmp_path.iterdir()) == []  # nothing staged is left behind
