@@ -324,10 +324,19 @@ def _facility_points(report: Results, lang: str) -> tuple[dict[str, Any], np.nda
 
 
 def _directory_lines(report: Results, ids: np.ndarray, point_of: np.ndarray) -> list[str]:
-    """Per community: its service directory as a JSON line (see the module)."""
+    """Per community: its service directory as a JSON line (see the module).
+
+    A line is ``[[item, n, f, m, p, f, m, p, ...], ...]`` in catalogue order: each item's
+    facilities within its tier (at most :data:`~fifteenmin.settings.HTML_CITY_FACILITIES_SHOWN`
+    of the ``n``, as the directory orders them), or ``[item, 0, f, m]``, the nearest one
+    beyond the tier. Built from row pieces sorted by (community, item) and joined once per
+    community (a pandas group-by join per item was most of the city layout's time).
+    """
     d = service_directory(report)
     items = [it.id for it in report.catalogue.items]
-    lines: dict[int, list[tuple[int, str]]] = {}
+    com = np.zeros(0, dtype=np.int64)
+    item = np.zeros(0, dtype=np.int64)
+    piece = np.zeros(0, dtype=object)
     if len(d):
         ci = pd.Index(ids).get_indexer(d["community_id"].astype(str))
         ii = pd.Index(items).get_indexer(d["item_id"].astype(str))
@@ -346,19 +355,42 @@ def _directory_lines(report: Results, ids: np.ndarray, point_of: np.ndarray) -> 
         sub = sub[sub["k"] < settings.HTML_CITY_FACILITIES_SHOWN]
         tok = (
             sub["f"].astype(str) + "," + sub["m"].astype(str) + "," + sub["p"].astype(str)
-        ).to_numpy()
-        sub = sub.assign(tok=tok)
-        per = sub.groupby(["c", "i"], sort=True).agg(n=("n", "first"), tok=("tok", ",".join))
-        for (c, i), n, t in zip(per.index, per["n"], per["tok"], strict=True):
-            lines.setdefault(int(c), []).append((int(i), f"[{int(i)},{int(n)},{t}]"))
-    for (c, i), (minutes, f) in _nearest_beyond(report, ids, point_of).items():
-        have = {k for k, _ in lines.get(c, [])}
-        if i not in have:
-            lines.setdefault(c, []).append((i, f"[{i},0,{f},{minutes}]"))
-    return [
-        "[" + ",".join(t for _, t in sorted(lines[c])) + "]" if c in lines else ""
-        for c in range(len(ids))
-    ]
+        ).to_numpy(dtype=object)
+        com, item = sub["c"].to_numpy(np.int64), sub["i"].to_numpy(np.int64)
+        order = np.lexsort((item, com))  # stable: an item's facilities keep their order
+        com, item, tok = com[order], item[order], tok[order]
+        n = sub["n"].to_numpy(np.int64)[order]
+        first = np.r_[True, (com[1:] != com[:-1]) | (item[1:] != item[:-1])]
+        last = np.r_[first[1:], True]
+        head = np.full(len(com), ",", dtype=object)
+        head[first] = [
+            f"[{a},{b}," for a, b in zip(item[first].tolist(), n[first].tolist(), strict=True)
+        ]
+        piece = head + tok
+        piece[last] = piece[last] + "]"
+    beyond = _nearest_beyond(report, ids, point_of)
+    if beyond:  # the items a community has none of within the tier
+        keys = np.array(list(beyond), dtype=np.int64).reshape(-1, 2)
+        have = np.unique(com * len(items) + item)
+        new = ~np.isin(keys[:, 0] * len(items) + keys[:, 1], have)
+        extra = [f"[{i},0,{f},{m}]" for (_, i), (m, f) in beyond.items()]
+        com = np.concatenate([com, keys[new, 0]])
+        item = np.concatenate([item, keys[new, 1]])
+        piece = np.concatenate([piece, np.array(extra, dtype=object)[new]])
+        order = np.lexsort((item, com))  # stable: directory rows stay in their order
+        com, item, piece = com[order], item[order], piece[order]
+    out = [""] * len(ids)
+    if not len(com):
+        return out
+    same = com[1:] == com[:-1]
+    between = np.r_[False, same & (item[1:] != item[:-1])]  # a comma between two items
+    piece[between] = "," + piece[between]
+    pieces = piece.tolist()
+    starts = np.flatnonzero(np.r_[True, ~same])
+    ends = np.r_[starts[1:], len(com)]
+    for c, a, b in zip(com[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
+        out[c] = "[" + "".join(pieces[a:b]) + "]"
+    return out
 
 
 def _percent(share: np.ndarray) -> np.ndarray:
