@@ -217,3 +217,23 @@ def test_two_lanes_keep_order_and_clean_up_on_failure(tmp_path):
     with pytest.raises(ValueError, match="the page failed"):
         _stage_all(tmp_path, {**writers, "report.html": boom})
     assert list(tmp_path.iterdir()) == []  # nothing staged is left behind
+
+
+def test_safe_text_maps_each_value_as_before():
+    from fifteenmin.output._files import _safe_text_value
+
+    frames = [
+        pd.DataFrame({"a": pd.Series(TRICKY * 3, dtype=object), "n": range(len(TRICKY) * 3)}),
+        pd.DataFrame({"a": pd.Series([None, "=1", None, "x"], dtype=object)}),
+        pd.DataFrame({"a": pd.Series([math.nan, "-2", "y", math.nan], dtype="string")}),
+        pd.DataFrame({"a": pd.Series(["=1", math.nan, None], dtype=object)}),  # two kinds
+        pd.DataFrame({"a": pd.Series([1, None, 2], dtype=object)}),  # numbers: as before
+        pd.DataFrame({"a": pd.Series([], dtype=object)}),
+    ]
+    for df in frames:
+        fast = safe_text(df)
+        slow = df.copy()
+        for col in slow.columns:
+            if slow[col].dtype == object or str(slow[col].dtype) in ("string", "str"):
+                slow[col] = slow[col].map(_safe_text_value)
+        pd.testing.assert_frame_equal(fast, slow)

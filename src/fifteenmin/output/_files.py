@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .. import settings
 from .._errors import OutputError
 
@@ -182,10 +184,32 @@ def safe_text(df: Any) -> Any:
     out = df.copy()
     for col in out.columns:
         if out[col].dtype == object or str(out[col].dtype) in ("string", "str"):
-            out[col] = out[col].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_PREFIXES) else v
-            )
+            out[col] = _safe_column(out[col])
     return out
+
+
+def _safe_text_value(v: Any) -> Any:
+    return "'" + v if isinstance(v, str) and v.startswith(FORMULA_PREFIXES) else v
+
+
+def _safe_column(s: Any) -> Any:
+    """``s.map(_safe_text_value)``, mapping each distinct text once when ``s`` is text only."""
+    import pandas as pd
+
+    if pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
+        return s.map(_safe_text_value)  # mixed objects: 1, 1.0 and True would be one value
+    codes, uniq = pd.factorize(s, use_na_sentinel=True, sort=False)
+    values = list(uniq)
+    missing = codes < 0
+    if missing.any():
+        nas = {(type(v), repr(v)): v for v in s[missing].unique()}
+        if len(nas) > 1:
+            return s.map(_safe_text_value)
+        codes = np.where(missing, len(values), codes)
+        values += list(nas.values())
+    # the same values, and the dtype pandas infers from the same kinds of value
+    mapped = pd.Series(values, dtype=s.dtype).map(_safe_text_value)
+    return pd.Series(mapped.to_numpy()[codes], index=s.index, dtype=mapped.dtype, name=s.name)
 
 
 def write_csv(path: Path, df: Any, float_format: str | None = "%.4f") -> None:
