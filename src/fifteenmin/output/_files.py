@@ -248,6 +248,7 @@ def write_xlsx(path: Path, sheets: dict[str, Any], about: list[tuple[str, str]])
     """
     import datetime as dt
     import zipfile
+    from concurrent.futures import ThreadPoolExecutor
 
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
@@ -279,7 +280,12 @@ def write_xlsx(path: Path, sheets: dict[str, Any], about: list[tuple[str, str]])
     with zipfile.ZipFile(path) as zin:
         entries = [(i, zin.read(i.filename)) for i in zin.infolist()]
     rows = {sheet.path.lstrip("/"): (clean, lo, hi) for sheet, clean, lo, hi in bodies}
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+    # one thread compresses (zlib releases the GIL) while this one makes the next sheet's rows
+    with (
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout,
+        ThreadPoolExecutor(1, thread_name_prefix="fifteenmin-xlsx") as pool,
+    ):
+        done = []
         for info, data in entries:
             if info.filename in rows:  # the rows after the header, as openpyxl writes them
                 clean, lo, hi = rows[info.filename]
@@ -296,7 +302,9 @@ def write_xlsx(path: Path, sheets: dict[str, Any], about: list[tuple[str, str]])
             fixed = zipfile.ZipInfo(info.filename, date_time=when)
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o644 << 16
-            zout.writestr(fixed, data)
+            done.append(pool.submit(zout.writestr, fixed, data))  # in order: one worker
+        for future in done:
+            future.result()  # a failure is raised here
 
 
 #: Rows of data an Excel sheet holds (1,048,576 rows, one of them the header).
