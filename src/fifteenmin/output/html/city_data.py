@@ -310,7 +310,13 @@ def _facility_points(report: Results, lang: str) -> tuple[dict[str, Any], np.nda
     pts = shapely.point_on_surface(np.asarray(geoms.values, dtype=object)[rows])
     xy = shapely.get_coordinates(pts)
     scale = settings.HTML_CITY_COORD_SCALE
-    items_of = df.groupby("point", sort=True)["rank"].agg(list).tolist()
+    # the points are numbered in df's order, so each point's rows are contiguous there
+    ranks = df["rank"].to_numpy(np.int64)
+    starts = np.flatnonzero(np.r_[True, np.diff(df["point"].to_numpy()) != 0])
+    ends = np.r_[starts[1:], len(ranks)]
+    items_of: list[Any] = [[r] for r in ranks[starts].tolist()]
+    for k in np.flatnonzero(ends - starts > 1).tolist():
+        items_of[k] = ranks[starts[k] : ends[k]].tolist()
     names, tags = fac["name"].to_numpy(), fac["tags"].to_numpy()
     out = {
         "lat": np.rint(xy[:, 1] * scale).astype(np.int64).tolist(),
