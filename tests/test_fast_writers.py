@@ -237,3 +237,23 @@ def test_safe_text_maps_each_value_as_before():
             if slow[col].dtype == object or str(slow[col].dtype) in ("string", "str"):
                 slow[col] = slow[col].map(_safe_text_value)
         pd.testing.assert_frame_equal(fast, slow)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.text(max_size=8),
+            st.sampled_from(["\\u793e", "\\ud83d\\ude00", "\\ud800", "&#x533a;", "&#20013;"]),
+            st.sampled_from(["社", "区", "😀", "\u2e80", "\u2e7f", "\ud800"]),
+        ),
+        max_size=20,
+    )
+)
+def test_cjk_characters_as_the_plain_definition(parts):
+    from fifteenmin.output import fonts
+
+    text = "".join(parts)
+    unescaped = fonts._ESCAPED.sub(fonts._unescape, text)  # the definition, character by character
+    chars = {c for c in text + unescaped if ord(c) >= fonts._FIRST_CJK}
+    assert fonts.cjk_characters(text) == "".join(sorted(chars))
