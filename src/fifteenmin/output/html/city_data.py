@@ -374,15 +374,17 @@ def _directory_lines(report: Results, ids: np.ndarray, point_of: np.ndarray) -> 
         ]
         piece = head + tok
         piece[last] = piece[last] + "]"
-    beyond = _nearest_beyond(report, ids, point_of)
-    if beyond:  # the items a community has none of within the tier
-        keys = np.array(list(beyond), dtype=np.int64).reshape(-1, 2)
-        have = np.unique(com * len(items) + item)
-        new = ~np.isin(keys[:, 0] * len(items) + keys[:, 1], have)
-        extra = [f"[{i},0,{f},{m}]" for (_, i), (m, f) in beyond.items()]
-        com = np.concatenate([com, keys[new, 0]])
-        item = np.concatenate([item, keys[new, 1]])
-        piece = np.concatenate([piece, np.array(extra, dtype=object)[new]])
+    bc, bi, bt, bp = _nearest_beyond(report, ids, point_of)
+    if len(bc):  # the items a community has none of within the tier
+        new = ~np.isin(bc * len(items) + bi, np.unique(com * len(items) + item))
+        bc, bi, bt, bp = bc[new], bi[new], bt[new], bp[new]
+        extra = [
+            f"[{i},0,{f},{m}]"
+            for i, f, m in zip(bi.tolist(), bp.tolist(), bt.tolist(), strict=True)
+        ]
+        com = np.concatenate([com, bc])
+        item = np.concatenate([item, bi])
+        piece = np.concatenate([piece, np.array(extra, dtype=object)])
         order = np.lexsort((item, com))  # stable: directory rows stay in their order
         com, item, piece = com[order], item[order], piece[order]
     out = [""] * len(ids)
@@ -406,16 +408,20 @@ def _percent(share: np.ndarray) -> np.ndarray:
 
 def _nearest_beyond(
     report: Results, ids: np.ndarray, point_of: np.ndarray
-) -> dict[tuple[int, int], tuple[int, int]]:
-    """Per (community, item): tenths of a minute from its best-placed origin, and the point."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per (community, item): tenths of a minute from its best-placed origin, and the point.
+
+    Four arrays of the same length: community, item (catalogue position), tenths, point.
+    """
     which = report.origin_nearest
     minutes = report.origin_minutes
+    empty = np.zeros(0, dtype=np.int64)
     if which is None or not len(minutes) or not len(report.residents):
-        return {}
+        return empty, empty, empty, empty
     com = pd.Index(ids).get_indexer(report.residents["community_id"].astype(str))
     items = [it.id for it in report.catalogue.items]
     travel_items = [it.id for it in report.travel.items]
-    out: dict[tuple[int, int], tuple[int, int]] = {}
+    parts: list[tuple[np.ndarray, ...]] = []
     for k, item_id in enumerate(travel_items):
         i = items.index(item_id) if item_id in items else -1
         m = np.where(np.isfinite(minutes[:, k]), minutes[:, k], np.inf)
@@ -427,10 +433,13 @@ def _nearest_beyond(
         first = order[np.r_[True, com[order][1:] != com[order][:-1]]]
         pts = point_of[which[first, k]]
         tenths = np.rint(m[first] * 10).astype(np.int64)
-        for c, t, p in zip(com[first].tolist(), tenths.tolist(), pts.tolist(), strict=True):
-            if p >= 0:
-                out[(c, i)] = (t, p)
-    return out
+        keep = pts >= 0
+        n = int(keep.sum())
+        parts.append((com[first][keep], np.full(n, i), tenths[keep], pts[keep]))
+    if not parts:
+        return empty, empty, empty, empty
+    c, it, t, p = (np.concatenate(x).astype(np.int64) for x in zip(*parts, strict=True))
+    return c, it, t, p
 
 
 def _area_lines(isochrones: gpd.GeoDataFrame | None, ids: np.ndarray) -> list[str]:
