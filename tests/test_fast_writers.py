@@ -218,6 +218,22 @@ def test_two_lanes_keep_order_and_clean_up_on_failure(tmp_path):
         _stage_all(tmp_path, {**writers, "report.html": boom})
     assert list(tmp_path.iterdir()) == []  # nothing staged is left behind
 
+    # a file made on the caller's thread meanwhile: staged last
+    staged = _stage_all(tmp_path, {"a.txt": text("a")}, ("late.html", lambda: b"page"))
+    assert [(tmp.read_bytes(), final.name) for tmp, final in staged] == [
+        (b"a", "a.txt"),
+        (b"page", "late.html"),
+    ]
+    for tmp, _ in staged:
+        tmp.unlink()
+
+    def no_page():
+        raise RuntimeError("rendering failed")
+
+    with pytest.raises(RuntimeError, match="rendering failed"):
+        _stage_all(tmp_path, writers, ("late.html", no_page))
+    assert list(tmp_path.iterdir()) == []
+
 
 def test_safe_text_maps_each_value_as_before():
     from fifteenmin.output._files import _safe_text_value
