@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from .. import settings
 from .._errors import OutputError
 
@@ -182,10 +184,32 @@ def safe_text(df: Any) -> Any:
     out = df.copy()
     for col in out.columns:
         if out[col].dtype == object or str(out[col].dtype) in ("string", "str"):
-            out[col] = out[col].map(
-                lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_PREFIXES) else v
-            )
+            out[col] = _safe_column(out[col])
     return out
+
+
+def _safe_text_value(v: Any) -> Any:
+    return "'" + v if isinstance(v, str) and v.startswith(FORMULA_PREFIXES) else v
+
+
+def _safe_column(s: Any) -> Any:
+    """``s.map(_safe_text_value)``, mapping each distinct text once when ``s`` is text only."""
+    import pandas as pd
+
+    if pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
+        return s.map(_safe_text_value)  # mixed objects: 1, 1.0 and True would be one value
+    codes, uniq = pd.factorize(s, use_na_sentinel=True, sort=False)
+    values = list(uniq)
+    missing = codes < 0
+    if missing.any():
+        nas = {(type(v), repr(v)): v for v in s[missing].unique()}
+        if len(nas) > 1:
+            return s.map(_safe_text_value)
+        codes = np.where(missing, len(values), codes)
+        values += list(nas.values())
+    # the same values, and the dtype pandas infers from the same kinds of value
+    mapped = pd.Series(values, dtype=s.dtype).map(_safe_text_value)
+    return pd.Series(mapped.to_numpy()[codes], index=s.index, dtype=mapped.dtype, name=s.name)
 
 
 def write_csv(path: Path, df: Any, float_format: str | None = "%.4f") -> None:
@@ -196,8 +220,15 @@ def write_csv(path: Path, df: Any, float_format: str | None = "%.4f") -> None:
     :func:`safe_text`. The attribution is in the output folder's README.txt and
     summary.json, not in the file, so that the header stays on line 1.
     """
+    from ._csv import csv_chunks
+
+    chunks = csv_chunks(df, float_format, FORMULA_PREFIXES)  # the same bytes, faster
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
-        safe_text(df).to_csv(fh, index=False, float_format=float_format, lineterminator="\n")
+        if chunks is None:
+            safe_text(df).to_csv(fh, index=False, float_format=float_format, lineterminator="\n")
+            return
+        for text in chunks:
+            fh.write(text)
 
 
 def write_text(path: Path, text: str) -> None:
@@ -217,16 +248,20 @@ def write_xlsx(path: Path, sheets: dict[str, Any], about: list[tuple[str, str]])
     """
     import datetime as dt
     import zipfile
+    from concurrent.futures import ThreadPoolExecutor
 
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
+
+    from ._xlsx import sheet_rows
 
     wb = Workbook(write_only=True)  # streams rows: several times faster on large tables
     ws = wb.create_sheet("about")
     for key, value in about:
         ws.append([key, value])
     bold = Font(bold=True)
+    bodies = []  # openpyxl writes each sheet's header; its rows are put in below
     for name, df in sheets.items():
         clean = safe_text(df)
         for part, (lo, hi) in enumerate(_sheet_parts(len(clean))):
@@ -236,8 +271,7 @@ def write_xlsx(path: Path, sheets: dict[str, Any], about: list[tuple[str, str]])
             for cell in header:
                 cell.font = bold
             sheet.append(header)
-            for row in clean.iloc[lo:hi].itertuples(index=False):
-                sheet.append([_cell(v) for v in row])
+            bodies.append((sheet, clean, lo, hi))
     stamp = dt.datetime.fromtimestamp(_epoch(), tz=dt.UTC).replace(tzinfo=None)
     wb.properties.created = wb.properties.modified = stamp
     wb.properties.creator = "fifteenmin"
@@ -245,8 +279,18 @@ def write_xlsx(path: Path, sheets: dict[str, Any], about: list[tuple[str, str]])
     # zip entries carry the time they were written: rewrite them with the fixed stamp
     with zipfile.ZipFile(path) as zin:
         entries = [(i, zin.read(i.filename)) for i in zin.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+    rows = {sheet.path.lstrip("/"): (clean, lo, hi) for sheet, clean, lo, hi in bodies}
+    # one thread compresses (zlib releases the GIL) while this one makes the next sheet's rows
+    with (
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout,
+        ThreadPoolExecutor(1, thread_name_prefix="fifteenmin-xlsx") as pool,
+    ):
+        done = []
         for info, data in entries:
+            if info.filename in rows:  # the rows after the header, as openpyxl writes them
+                clean, lo, hi = rows[info.filename]
+                end = data.rindex(b"</sheetData>")
+                data = data[:end] + sheet_rows(clean, lo, hi, 2, _cell) + data[end:]
             if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
                 data = re.sub(
                     rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
@@ -258,7 +302,9 @@ def write_xlsx(path: Path, sheets: dict[str, Any], about: list[tuple[str, str]])
             fixed = zipfile.ZipInfo(info.filename, date_time=when)
             fixed.compress_type = zipfile.ZIP_DEFLATED
             fixed.external_attr = 0o644 << 16
-            zout.writestr(fixed, data)
+            done.append(pool.submit(zout.writestr, fixed, data))  # in order: one worker
+        for future in done:
+            future.result()  # a failure is raised here
 
 
 #: Rows of data an Excel sheet holds (1,048,576 rows, one of them the header).

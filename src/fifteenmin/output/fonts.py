@@ -120,10 +120,22 @@ def cjk_characters(text: str) -> str:
     >>> cjk_characters("社区 Community &#x533a; 社")
     '区社'
     """
-    unescaped = _ESCAPED.sub(_unescape, text)
-    chars = {c for c in text if ord(c) >= _FIRST_CJK}
-    chars.update(c for c in unescaped if ord(c) >= _FIRST_CJK)
+    chars = _wide_characters(text)
+    # the text an escape stands for: each distinct escape (a run of \uXXXX: surrogate pairs)
+    for escape in set(_ESCAPED.findall(text)):
+        chars.update(c for c in _ESCAPED.sub(_unescape, escape) if ord(c) >= _FIRST_CJK)
     return "".join(sorted(chars))
+
+
+def _wide_characters(text: str) -> set[str]:
+    """The distinct characters of ``text`` from :data:`_FIRST_CJK` up (numpy: pages are MBs)."""
+    import numpy as np
+
+    try:
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    except UnicodeError:  # pragma: no cover - utf-32 takes every str with surrogatepass
+        return {c for c in text if ord(c) >= _FIRST_CJK}
+    return {chr(c) for c in np.unique(codes[codes >= _FIRST_CJK]).tolist()}
 
 
 def _brotli_available() -> bool:

@@ -75,8 +75,11 @@ def facility_layers(results: Results) -> dict[str, gpd.GeoDataFrame]:
         return it.name(attr[-2:])
 
     table = pd.DataFrame({"facility_id": fac["facility_id"], "item_id": fac["item_id"]})
+    ids = fac["item_id"].tolist()
+    distinct = set(ids)
     for attr in FACILITY_FIELDS[2:7]:
-        table[attr] = [look(i, attr) for i in fac["item_id"]]
+        known = {i: look(i, attr) for i in distinct}  # once per item, not per facility
+        table[attr] = [known[i] if i in known else look(i, attr) for i in ids]
     for col in ("name", "osm_type", "osm_id"):
         table[col] = fac[col] if col in fac.columns else None
     # osm, or the label of the user's table (user, planned: a scenario's facilities)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -110,21 +111,23 @@ def write_report(
     # timings vary from run to run: keep them out of the file so that outputs are
     # byte-for-byte reproducible
     summary.pop("timings_s")
-    page = None
-    if html:
-        if isinstance(isochrones, str):
-            isochrones = results.community_isochrones(
+
+    def page() -> bytes:
+        iso, near = isochrones, sites
+        if isinstance(iso, str):
+            iso = results.community_isochrones(
                 simplify_m=settings.WALKING_AREA_MAP_SIMPLIFY_M  # drawn only: map resolution
             )
-        if isinstance(sites, str):
-            sites = plan_missing(results, k=1)
-        page = render_html(results, lang=lang, isochrones=isochrones, sites=sites).encode("utf-8")
+        if isinstance(near, str):
+            near = plan_missing(results, k=1)
+        return render_html(results, lang=lang, isochrones=iso, sites=near).encode("utf-8")
+
     table = results.coverage.table
     rollups = {ROLLUP_FILES[by]: rollup_table(results, by) for by in ROLLUP_FILES}
     layers = {"communities": community_layer(results), "districts": district_layer(results)}
     writers = {
         "README.txt": lambda p: write_text(
-            p, readme_text(page is not None, rollups, results.opening_hours is not None)
+            p, readme_text(html, rollups, results.opening_hours is not None)
         ),
         "summary.json": lambda p: write_json(p, summary),
         "coverage.csv": lambda p: write_csv(p, table),
@@ -140,19 +143,71 @@ def write_report(
         ),
         "facilities.gpkg": lambda p: write_gpkg_layers(p, facility_layers(results)),
     }
-    if page is not None:
-        writers["report.html"] = lambda p: p.write_bytes(page)
-    staged: list[tuple[Path, Path]] = []
-    try:
-        for name, writer in writers.items():
-            staged.append(stage_file(out, name, writer))
-    except BaseException:
-        discard(staged)
-        raise
-    written = commit(staged)
-    for stale in set(REPORT_FILES) - set(writers):
+    # the page is made on this thread while the other files are written on two others
+    written = commit(_stage_all(out, writers, ("report.html", page) if html else None))
+    for stale in set(REPORT_FILES) - {*writers, *(["report.html"] if html else [])}:
         (out / stale).unlink(missing_ok=True)  # an earlier run's file: never mix two runs
     return written
+
+
+#: Files written one after the other on a thread of their own, beside the other files: the
+#: GeoPackages (GDAL's configuration, which stamps their date, is process-wide, so they never
+#: overlap each other). Their writing (SQLite, GDAL) and the workbook's zlib release the GIL,
+#: so the lanes and the page's rendering share the two cores of a small machine.
+_SECOND_LANE = ("communities.gpkg", "facilities.gpkg")
+
+
+def _stage_all(
+    out: Path,
+    writers: Mapping[str, Callable[[Path], None]],
+    late: tuple[str, Callable[[], bytes]] | None = None,
+) -> list[tuple[Path, Path]]:
+    """Stage every file (:func:`stage_file`) on two threads; in ``writers``' order.
+
+    ``late`` is ``(name, make)``: ``make()`` runs on the caller's thread meanwhile, and its
+    bytes are staged as the last file. If anything fails, every staged file is removed and
+    the first failure (in ``writers``' order, ``late`` last) is raised once all have stopped.
+    """
+    names = list(writers)
+    lanes = [[n for n in names if n not in _SECOND_LANE], [n for n in names if n in _SECOND_LANE]]
+    staged: dict[str, tuple[Path, Path]] = {}
+    failed: dict[str, BaseException] = {}
+
+    def run(lane: list[str]) -> None:
+        for name in lane:
+            if failed:
+                return  # another lane failed: stop
+            try:
+                staged[name] = stage_file(out, name, writers[name])
+            except BaseException as exc:  # re-raised below, on the caller's thread
+                failed[name] = exc
+                return
+
+    threads = [
+        threading.Thread(target=run, args=(lane,), name="fifteenmin-write") for lane in lanes
+    ]
+    for t in threads:
+        t.start()
+    try:
+        if late is not None:
+            name, make = late
+            names.append(name)
+            try:
+                data = make()
+
+                def write(p: Path) -> None:
+                    p.write_bytes(data)
+
+                staged[name] = stage_file(out, name, write)
+            except BaseException as exc:
+                failed[name] = exc
+    finally:
+        for t in threads:
+            t.join()
+    if failed:
+        discard(list(staged.values()))
+        raise next(failed[n] for n in names if n in failed)
+    return [staged[n] for n in names]
 
 
 def _csv_writer(table: pd.DataFrame) -> Callable[[Path], None]:

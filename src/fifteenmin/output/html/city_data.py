@@ -310,7 +310,13 @@ def _facility_points(report: Results, lang: str) -> tuple[dict[str, Any], np.nda
     pts = shapely.point_on_surface(np.asarray(geoms.values, dtype=object)[rows])
     xy = shapely.get_coordinates(pts)
     scale = settings.HTML_CITY_COORD_SCALE
-    items_of = df.groupby("point", sort=True)["rank"].agg(list).tolist()
+    # the points are numbered in df's order, so each point's rows are contiguous there
+    ranks = df["rank"].to_numpy(np.int64)
+    starts = np.flatnonzero(np.r_[True, np.diff(df["point"].to_numpy()) != 0])
+    ends = np.r_[starts[1:], len(ranks)]
+    items_of: list[Any] = [[r] for r in ranks[starts].tolist()]
+    for k in np.flatnonzero(ends - starts > 1).tolist():
+        items_of[k] = ranks[starts[k] : ends[k]].tolist()
     names, tags = fac["name"].to_numpy(), fac["tags"].to_numpy()
     out = {
         "lat": np.rint(xy[:, 1] * scale).astype(np.int64).tolist(),
@@ -324,10 +330,19 @@ def _facility_points(report: Results, lang: str) -> tuple[dict[str, Any], np.nda
 
 
 def _directory_lines(report: Results, ids: np.ndarray, point_of: np.ndarray) -> list[str]:
-    """Per community: its service directory as a JSON line (see the module)."""
+    """Per community: its service directory as a JSON line (see the module).
+
+    A line is ``[[item, n, f, m, p, f, m, p, ...], ...]`` in catalogue order: each item's
+    facilities within its tier (at most :data:`~fifteenmin.settings.HTML_CITY_FACILITIES_SHOWN`
+    of the ``n``, as the directory orders them), or ``[item, 0, f, m]``, the nearest one
+    beyond the tier. Built from row pieces sorted by (community, item) and joined once per
+    community (a pandas group-by join per item was most of the city layout's time).
+    """
     d = service_directory(report)
     items = [it.id for it in report.catalogue.items]
-    lines: dict[int, list[tuple[int, str]]] = {}
+    com = np.zeros(0, dtype=np.int64)
+    item = np.zeros(0, dtype=np.int64)
+    piece = np.zeros(0, dtype=object)
     if len(d):
         ci = pd.Index(ids).get_indexer(d["community_id"].astype(str))
         ii = pd.Index(items).get_indexer(d["item_id"].astype(str))
@@ -346,19 +361,44 @@ def _directory_lines(report: Results, ids: np.ndarray, point_of: np.ndarray) -> 
         sub = sub[sub["k"] < settings.HTML_CITY_FACILITIES_SHOWN]
         tok = (
             sub["f"].astype(str) + "," + sub["m"].astype(str) + "," + sub["p"].astype(str)
-        ).to_numpy()
-        sub = sub.assign(tok=tok)
-        per = sub.groupby(["c", "i"], sort=True).agg(n=("n", "first"), tok=("tok", ",".join))
-        for (c, i), n, t in zip(per.index, per["n"], per["tok"], strict=True):
-            lines.setdefault(int(c), []).append((int(i), f"[{int(i)},{int(n)},{t}]"))
-    for (c, i), (minutes, f) in _nearest_beyond(report, ids, point_of).items():
-        have = {k for k, _ in lines.get(c, [])}
-        if i not in have:
-            lines.setdefault(c, []).append((i, f"[{i},0,{f},{minutes}]"))
-    return [
-        "[" + ",".join(t for _, t in sorted(lines[c])) + "]" if c in lines else ""
-        for c in range(len(ids))
-    ]
+        ).to_numpy(dtype=object)
+        com, item = sub["c"].to_numpy(np.int64), sub["i"].to_numpy(np.int64)
+        order = np.lexsort((item, com))  # stable: an item's facilities keep their order
+        com, item, tok = com[order], item[order], tok[order]
+        n = sub["n"].to_numpy(np.int64)[order]
+        first = np.r_[True, (com[1:] != com[:-1]) | (item[1:] != item[:-1])]
+        last = np.r_[first[1:], True]
+        head = np.full(len(com), ",", dtype=object)
+        head[first] = [
+            f"[{a},{b}," for a, b in zip(item[first].tolist(), n[first].tolist(), strict=True)
+        ]
+        piece = head + tok
+        piece[last] = piece[last] + "]"
+    bc, bi, bt, bp = _nearest_beyond(report, ids, point_of)
+    if len(bc):  # the items a community has none of within the tier
+        new = ~np.isin(bc * len(items) + bi, np.unique(com * len(items) + item))
+        bc, bi, bt, bp = bc[new], bi[new], bt[new], bp[new]
+        extra = [
+            f"[{i},0,{f},{m}]"
+            for i, f, m in zip(bi.tolist(), bp.tolist(), bt.tolist(), strict=True)
+        ]
+        com = np.concatenate([com, bc])
+        item = np.concatenate([item, bi])
+        piece = np.concatenate([piece, np.array(extra, dtype=object)])
+        order = np.lexsort((item, com))  # stable: directory rows stay in their order
+        com, item, piece = com[order], item[order], piece[order]
+    out = [""] * len(ids)
+    if not len(com):
+        return out
+    same = com[1:] == com[:-1]
+    between = np.r_[False, same & (item[1:] != item[:-1])]  # a comma between two items
+    piece[between] = "," + piece[between]
+    pieces = piece.tolist()
+    starts = np.flatnonzero(np.r_[True, ~same])
+    ends = np.r_[starts[1:], len(com)]
+    for c, a, b in zip(com[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
+        out[c] = "[" + "".join(pieces[a:b]) + "]"
+    return out
 
 
 def _percent(share: np.ndarray) -> np.ndarray:
@@ -368,16 +408,20 @@ def _percent(share: np.ndarray) -> np.ndarray:
 
 def _nearest_beyond(
     report: Results, ids: np.ndarray, point_of: np.ndarray
-) -> dict[tuple[int, int], tuple[int, int]]:
-    """Per (community, item): tenths of a minute from its best-placed origin, and the point."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per (community, item): tenths of a minute from its best-placed origin, and the point.
+
+    Four arrays of the same length: community, item (catalogue position), tenths, point.
+    """
     which = report.origin_nearest
     minutes = report.origin_minutes
+    empty = np.zeros(0, dtype=np.int64)
     if which is None or not len(minutes) or not len(report.residents):
-        return {}
+        return empty, empty, empty, empty
     com = pd.Index(ids).get_indexer(report.residents["community_id"].astype(str))
     items = [it.id for it in report.catalogue.items]
     travel_items = [it.id for it in report.travel.items]
-    out: dict[tuple[int, int], tuple[int, int]] = {}
+    parts: list[tuple[np.ndarray, ...]] = []
     for k, item_id in enumerate(travel_items):
         i = items.index(item_id) if item_id in items else -1
         m = np.where(np.isfinite(minutes[:, k]), minutes[:, k], np.inf)
@@ -389,10 +433,13 @@ def _nearest_beyond(
         first = order[np.r_[True, com[order][1:] != com[order][:-1]]]
         pts = point_of[which[first, k]]
         tenths = np.rint(m[first] * 10).astype(np.int64)
-        for c, t, p in zip(com[first].tolist(), tenths.tolist(), pts.tolist(), strict=True):
-            if p >= 0:
-                out[(c, i)] = (t, p)
-    return out
+        keep = pts >= 0
+        n = int(keep.sum())
+        parts.append((com[first][keep], np.full(n, i), tenths[keep], pts[keep]))
+    if not parts:
+        return empty, empty, empty, empty
+    c, it, t, p = (np.concatenate(x).astype(np.int64) for x in zip(*parts, strict=True))
+    return c, it, t, p
 
 
 def _area_lines(isochrones: gpd.GeoDataFrame | None, ids: np.ndarray) -> list[str]:
