@@ -186,3 +186,13 @@ def test_snap_points_equal_geos_on_a_synthetic_city(tmp_path: Path) -> None:
     _assert_same(fm.snap_points(net, xy), _old_snap(net, xy))
     xy = _points_on(net, 3000, seed=2)
     _assert_same(fm.snap_points(net, xy), _old_snap(net, xy))
+
+
+def test_snap_points_without_numba_keeps_to_geos(
+    sample_net: fm.WalkNetwork, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without numba the grid search would be plain Python: every point goes to GEOS."""
+    xy = _points_on(sample_net, 100, seed=4)
+    monkeypatch.setattr(_snap, "HAVE_NUMBA", False)
+    monkeypatch.setattr(_snap, "nearest_edges", None)  # not called
+    _assert_same(fm.snap_points(sample_net, xy), _old_snap(sample_net, xy))

@@ -21,22 +21,24 @@ computed without a Python object per point:
   every product and sum rounds as in the compiled C++). ``tests/test_snap.py`` checks the
   results against shapely on real extracts, synthetic cities and adversarial points.
 
-The workers release the GIL and run on plain threads (:func:`fifteenmin._kernel._run_workers`),
-one chunk of points each; every point is independent, so results do not depend on threads.
+The workers release the GIL and run on plain threads, one chunk of points each; every point
+is independent, so results do not depend on threads. Without numba the loops would run as
+plain Python: ``snap_points`` then keeps to GEOS (``HAVE_NUMBA`` is False).
 """
 
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import shapely
 
-from ._kernel import _run_workers, _threads
-from ._kernel_jit import njit
+from ._kernel_jit import HAVE_NUMBA, njit, numba
 
-__all__ = ["MAX_RINGS", "SegmentGrid", "nearest_edges", "segment_grid"]
+__all__ = ["HAVE_NUMBA", "MAX_RINGS", "SegmentGrid", "nearest_edges", "segment_grid", "warmup"]
 
 MAX_RINGS = 24
 """Rings of cells a point searches before it is left to GEOS (far from every street)."""
@@ -82,16 +84,17 @@ class SegmentGrid:
     cell_seg: np.ndarray
 
 
-def segment_grid(lines: np.ndarray) -> SegmentGrid:
+def segment_grid(lines: Any) -> SegmentGrid:
     """Build the :class:`SegmentGrid` of an array of shapely lines (empty ones have none).
 
     Examples
     --------
-    >>> import shapely
-    >>> g = segment_grid(shapely.linestrings([[[0, 0], [10, 0]], [[0, 5], [0, 9], [4, 9]]]))
+    >>> from shapely import LineString
+    >>> g = segment_grid([LineString([(0, 0), (10, 0)]), LineString([(0, 5), (0, 9), (4, 9)])])
     >>> g.line_ptr.tolist(), g.vertex_line.tolist()
     ([0, 2, 5], [0, 0, 1, 1, 1])
     """
+    lines = np.asarray(lines, dtype=object)
     xy, which = shapely.get_coordinates(lines, return_index=True)
     n_lines = len(lines)
     line_ptr = np.zeros(n_lines + 1, np.int64)
@@ -148,11 +151,12 @@ def nearest_edges(
 
     Examples
     --------
-    >>> import numpy as np, shapely
-    >>> g = segment_grid(shapely.linestrings([[[0, 0], [10, 0]], [[0, 5], [0, 9], [4, 9]]]))
+    >>> import numpy as np
+    >>> from shapely import LineString
+    >>> g = segment_grid([LineString([(0, 0), (10, 0)]), LineString([(0, 5), (0, 9), (4, 9)])])
     >>> line, dist, along, length, ok = nearest_edges(g, np.array([3.0, 2.0]), np.array([1.0, 8.0]))
     >>> line.tolist(), dist.tolist(), along.tolist(), length.tolist(), ok.tolist()
-    ([0, 1], [1.0, 1.0], [3.0, 5.0], [10.0, 8.0], [True, True])
+    ([0, 1], [1.0, 1.0], [3.0, 6.0], [10.0, 8.0], [True, True])
     """
     px = np.ascontiguousarray(px, dtype=np.float64)
     py = np.ascontiguousarray(py, dtype=np.float64)
@@ -174,6 +178,41 @@ def nearest_edges(
     ]
     _run_workers(_nearest_worker, calls)
     return line, dist, along, length, line >= 0
+
+
+def warmup() -> None:
+    """Compile (or load from numba's cache) the workers on three lines and two points.
+
+    Examples
+    --------
+    >>> warmup()
+    """
+    if HAVE_NUMBA:
+        lines = [
+            shapely.LineString([(0, 0), (10, 0)]),
+            shapely.LineString([(0, 5), (0, 9), (4, 9)]),
+        ]
+        g = segment_grid(np.array(lines, dtype=object))
+        nearest_edges(g, np.array([3.0, 2.0]), np.array([1.0, 8.0]), threads=1)
+
+
+def _threads(threads: int | None) -> int:
+    """Worker threads: ``threads``, or numba's setting (1 without numba)."""
+    if not HAVE_NUMBA:
+        return 1
+    return max(1, int(threads) if threads is not None else int(numba.get_num_threads()))
+
+
+def _run_workers(fn: Any, calls: list[tuple[Any, ...]]) -> None:
+    """``fn(*args)`` for every argument tuple, each on its own thread (the first: this one)."""
+    if len(calls) == 1:
+        fn(*calls[0])
+        return
+    with ThreadPoolExecutor(len(calls) - 1) as pool:
+        futures = [pool.submit(fn, *args) for args in calls[1:]]
+        fn(*calls[0])
+        for f in futures:
+            f.result()
 
 
 # ---------------------------------------------------------------------------------------------

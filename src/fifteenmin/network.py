@@ -1209,9 +1209,13 @@ def snap_points(net: WalkNetwork, points: Any) -> SnapResult:
     if n == 0:
         z = np.zeros(0)
         return SnapResult(np.zeros(0, dtype=np.int64), z, z)
-    edge, access, along, geom_len, settled = _snap.nearest_edges(
-        _segment_grid(net), xy[:, 0], xy[:, 1]
-    )
+    if _snap.HAVE_NUMBA:
+        edge, access, along, geom_len, settled = _snap.nearest_edges(
+            _segment_grid(net), xy[:, 0], xy[:, 1]
+        )
+    else:  # the grid search would run as plain Python: GEOS for every point
+        edge, access, along, geom_len = (np.zeros(n, np.int64), *np.zeros((3, n)))
+        settled = np.zeros(n, dtype=bool)
     rest = np.flatnonzero(~settled)
     if len(rest):  # far from every street, or not a finite point: GEOS
         geoms = shapely.points(xy[rest, 0], xy[rest, 1]) if geoms is None else geoms[rest]
