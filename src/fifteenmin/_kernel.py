@@ -48,7 +48,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse import csgraph
 
-from . import settings
+from . import _snap, settings
 from ._kernel_jit import (
     FULL,
     HAVE_NUMBA,
@@ -470,6 +470,7 @@ def warmup() -> float:
         indptr, indices, weights, [0, 1, 2], [0, 2], [0.0, 0.5], [0, 1], 10.0, engine="numba"
     )
     bounded_search(indptr, indices, weights, [0, 1, 2], [0, 2], [0.0, 0.5], 10.0, engine="numba")
+    _snap.warmup()  # snapping points onto edges (network.snap_points)
     return time.perf_counter() - t0
 
 

@@ -51,6 +51,7 @@ from __future__ import annotations
 import heapq
 import os
 import warnings
+import weakref
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -65,7 +66,7 @@ import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from . import _kernel, settings
+from . import _kernel, _snap, settings
 from ._errors import LayerError, NetworkError
 from ._osm import OSMData, PedestrianArea, WalkWays, read_osm
 from ._progress import logger
@@ -1252,7 +1253,11 @@ def snap_points(net: WalkNetwork, points: Any) -> SnapResult:
 
     The walk along the edge to either end and the straight-line access distance are both
     kept, so travel times count ``access + offset`` to ``u`` and
-    ``access + length - offset`` to ``v``.
+    ``access + length - offset`` to ``v``. Among equally near edges the smallest index
+    wins. Distances and positions are GEOS's (shapely's ``distance`` and
+    ``line_locate_point``), computed by :mod:`fifteenmin._snap` over a grid of the edges'
+    segments; points it does not settle (far from every street) are left to shapely's
+    ``STRtree``, with the same result.
 
     Parameters
     ----------
@@ -1272,14 +1277,63 @@ def snap_points(net: WalkNetwork, points: Any) -> SnapResult:
     >>> snapped = snap_points(net, homes_gdf)  # doctest: +SKIP
     >>> snapped.access.max()  # doctest: +SKIP
     """
-    geoms = as_points(net, points)
-    if len(geoms) == 0:
+    xy, geoms = _snap_xy(net, points)
+    n = len(xy)
+    if n == 0:
         z = np.zeros(0)
         return SnapResult(np.zeros(0, dtype=np.int64), z, z)
+    if _snap.HAVE_NUMBA:
+        edge, access, along, geom_len, settled = _snap.nearest_edges(
+            _segment_grid(net), xy[:, 0], xy[:, 1]
+        )
+    else:  # the grid search would run as plain Python: GEOS for every point
+        edge, access, along, geom_len = (np.zeros(n, np.int64), *np.zeros((3, n)))
+        settled = np.zeros(n, dtype=bool)
+    rest = np.flatnonzero(~settled)
+    if len(rest):  # far from every street, or not a finite point: GEOS
+        geoms = shapely.points(xy[rest, 0], xy[rest, 1]) if geoms is None else geoms[rest]
+        e, a, al, gl = _snap_geos(net, geoms)
+        edge[rest], access[rest], along[rest], geom_len[rest] = e, a, al, gl
+    frac = np.divide(along, geom_len, out=np.zeros_like(along), where=geom_len > 0)
+    offset = np.clip(frac, 0.0, 1.0) * net.edge_length[edge]
+    return SnapResult(edge=edge, offset=offset, access=access)
+
+
+_SEGMENT_GRIDS: weakref.WeakKeyDictionary[WalkNetwork, _snap.SegmentGrid] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _segment_grid(net: WalkNetwork) -> _snap.SegmentGrid:
+    """The grid of ``net``'s edge segments (built on first use, kept while ``net`` lives)."""
+    grid = _SEGMENT_GRIDS.get(net)
+    if grid is None:
+        grid = _SEGMENT_GRIDS[net] = _snap.segment_grid(net.edge_geometry)
+    return grid
+
+
+def _snap_xy(net: WalkNetwork, points: Any) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(n, 2)`` coordinates of the points to snap, and their shapely points (None for x/y).
+
+    Non-point geometries stand for their representative point (``point_on_surface``).
+    """
+    if not isinstance(points, gpd.GeoDataFrame | gpd.GeoSeries):
+        arr = np.asarray(points)
+        if arr.dtype != object:
+            return np.asarray(arr, dtype=np.float64).reshape(-1, 2), None
+    geoms = as_points(net, points)
     not_point = shapely.get_type_id(geoms) != 0
     if not_point.any():
         geoms = geoms.copy()
         geoms[not_point] = shapely.point_on_surface(geoms[not_point])
+    xy = np.column_stack([shapely.get_x(geoms), shapely.get_y(geoms)]).reshape(-1, 2)
+    return xy, geoms
+
+
+def _snap_geos(
+    net: WalkNetwork, geoms: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest edge by shapely's ``STRtree``: edge, distance, ``line_locate_point``, length."""
     edge = np.empty(len(geoms), dtype=np.int64)
     access = np.empty(len(geoms), dtype=np.float64)
     rest = _snap_on_nodes(net, geoms, edge, access)
@@ -1296,8 +1350,4 @@ def snap_points(net: WalkNetwork, points: Any) -> SnapResult:
     edge[pi] = ei
     access[pi] = dist
     lines = net.edge_geometry[edge]
-    along = shapely.line_locate_point(lines, geoms)
-    geom_len = shapely.length(lines)
-    frac = np.divide(along, geom_len, out=np.zeros_like(along), where=geom_len > 0)
-    offset = np.clip(frac, 0.0, 1.0) * net.edge_length[edge]
-    return SnapResult(edge=edge, offset=offset, access=access)
+    return edge, access, shapely.line_locate_point(lines, geoms), shapely.length(lines)

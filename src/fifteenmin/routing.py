@@ -669,9 +669,9 @@ def travel_times(
             "and cannot be reached; they are left out.",
             stacklevel=2,
         )
-    acc = acc.sort_values(["item", "facility", "edge", "offset"], kind="stable").reset_index(
-        drop=True
-    )
+    # by item, facility, edge, offset (a stable sort, as pandas' sort_values(kind="stable"))
+    order = np.lexsort([acc[c].to_numpy() for c in ("offset", "edge", "facility", "item")])
+    acc = acc.iloc[order].reset_index(drop=True)
 
     # two seeds per access point: the edge's u end and v end
     seed_node, seed_dist = edge_seeds(
