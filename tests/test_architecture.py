@@ -16,7 +16,17 @@ SRC = Path(fm.__file__).resolve().parent
 #: Layers from the bottom up; a module may import only from its own layer or below.
 LAYERS: list[set[str]] = [
     {"_version", "_errors", "settings"},
-    {"config", "_kernel", "_kernel_jit", "_coords", "_geom", "_i18n", "_progress", "_maps"},
+    {
+        "config",
+        "_kernel",
+        "_kernel_jit",
+        "_contour",
+        "_coords",
+        "_geom",
+        "_i18n",
+        "_progress",
+        "_maps",
+    },
     {"_osm", "readers", "online", "validate"},
     {"network"},
     {"catalogue"},

@@ -113,8 +113,12 @@ def write_report(
     page = None
     if html:
         if isinstance(isochrones, str):
+            # drawn only: on a grid (u-iso: ~10x faster, within ~3 m), or exact and then
+            # simplified to the map's resolution
+            exact = settings.WALKING_AREA_MAP_METHOD == "exact"
             isochrones = results.community_isochrones(
-                simplify_m=settings.WALKING_AREA_MAP_SIMPLIFY_M  # drawn only: map resolution
+                simplify_m=settings.WALKING_AREA_MAP_SIMPLIFY_M if exact else 0.0,
+                method=settings.WALKING_AREA_MAP_METHOD,
             )
         if isinstance(sites, str):
             sites = plan_missing(results, k=1)
