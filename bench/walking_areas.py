@@ -28,7 +28,9 @@ import numpy as np
 import shapely
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+# the script's folder is sys.path[0]: bench/html.py would shadow the standard library's html
+# (scale.py is imported from it once fifteenmin has imported html)
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
 
 def region_distance(a: Any, b: Any, step: float = 0.5) -> float:
@@ -67,6 +69,7 @@ def worker(source: str, exact_k: str, threads: int) -> dict[str, Any]:
     from fifteenmin import _kernel
     from fifteenmin.isochrones import community_walking_areas
 
+    sys.path.append(str(HERE))
     _kernel.warmup()
     if source.isdigit():
         from scale import city_file

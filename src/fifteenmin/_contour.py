@@ -1,15 +1,16 @@
 """Compiled raster kernels of the fast walking areas: a distance grid and its contour.
 
-:func:`distance_grid` samples, on a square grid of ``h`` metres, the distance from every grid
-point to the nearest of a set of line segments (the reached street pieces of one walking area);
-:func:`contour_rings` traces the level line ``distance = level`` of that grid (marching
-squares with linear interpolation along the grid edges) into closed rings, and
-:func:`polygon_rings` groups the rings into polygons with holes. The area inside the rings is
-``{p : distance(p, pieces) < level}``, the buffer of the pieces of radius ``level``, up to the
-interpolation between grid points: where the distance varies linearly along a grid edge (along
-a straight street, where one segment is nearest on both ends of the edge) the crossing point
-is exact; it errs where the nearest segment changes between the two grid points (the concave
-corners where two streets' buffers meet) and on the round caps, by a small fraction of ``h``.
+:func:`area_rings` samples, on a square grid of ``h`` metres (:func:`grid_frame`), the distance
+from every grid point to the nearest of a set of line segments (the reached street pieces of
+one walking area), traces the level line ``distance = level`` of that grid (marching squares
+with linear interpolation along the grid edges) into closed rings and groups them into
+polygons with holes (:func:`polygon_rings`). The area inside the rings is
+``{p : distance(p, pieces) < level}``, the round buffer of the pieces of radius ``level``, up
+to the interpolation between grid points: where the distance varies linearly along a grid edge
+(beside a straight street, where one segment is nearest at both ends of the edge) the crossing
+point is exact; it errs where the nearest segment changes between the two grid points (the
+corners where two streets' buffers meet, which the contour cuts by up to about ``h / 2``) and
+on the round caps (by much less).
 
 Rings. The grid values are squared distances (the square root is only taken at the grid
 points next to a crossing). A grid point is *inside* when its distance is below ``level``.
