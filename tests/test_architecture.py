@@ -17,7 +17,7 @@ SRC = Path(fm.__file__).resolve().parent
 LAYERS: list[set[str]] = [
     {"_version", "_errors", "settings"},
     {"config", "_kernel", "_kernel_jit", "_coords", "_geom", "_i18n", "_progress", "_maps"}
-    | {"_snap"},
+    | {"_snap", "_contour"},
     {"_osm", "_pbf", "readers", "online", "validate"},
     {"network"},
     {"catalogue"},

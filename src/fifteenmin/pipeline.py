@@ -214,12 +214,17 @@ class Results:
         }
 
     def community_isochrones(
-        self, minutes: float = settings.COMMUNITY_WALK_MINUTES, *, simplify_m: float = 0.0
+        self,
+        minutes: float = settings.COMMUNITY_WALK_MINUTES,
+        *,
+        simplify_m: float = 0.0,
+        method: str = "exact",
     ) -> gpd.GeoDataFrame:
         """Each community's walking area within ``minutes`` from its resident origins.
 
         See :func:`fifteenmin.isochrones.community_walking_areas`; the walking speed and the
-        engine are the run's; ``simplify_m`` simplifies the areas for display (0: exact).
+        engine are the run's; ``simplify_m`` simplifies the areas for display (0: exact);
+        ``method="raster"`` draws them on a grid (about 10x faster, within ~3 m).
         """
         return community_walking_areas(
             self.network,
@@ -228,6 +233,7 @@ class Results:
             speed=float(self.config.speed),
             engine=self.config.engine,
             simplify_m=simplify_m,
+            method=method,
         )
 
     def __repr__(self) -> str:

@@ -115,8 +115,12 @@ def write_report(
     def page() -> bytes:
         iso, near = isochrones, sites
         if isinstance(iso, str):
+            # drawn only: on a grid (within ~3 m of the exact areas), or exact and then
+            # simplified to the map's resolution
+            exact = settings.WALKING_AREA_MAP_METHOD == "exact"
             iso = results.community_isochrones(
-                simplify_m=settings.WALKING_AREA_MAP_SIMPLIFY_M  # drawn only: map resolution
+                simplify_m=settings.WALKING_AREA_MAP_SIMPLIFY_M if exact else 0.0,
+                method=settings.WALKING_AREA_MAP_METHOD,
             )
         if isinstance(near, str):
             near = plan_missing(results, k=1)
