@@ -306,11 +306,45 @@ class WalkNetwork:
 # assembling a network from edges
 
 
+@dataclass(frozen=True, eq=False)
+class AreaFrame:
+    """What the network of a part of an area (a tile) takes from the whole area's network.
+
+    With it, the part's network is the whole network's, node for node, where the part's data
+    is complete (:mod:`fifteenmin.tiles`): the same CRS, the same largest component and the
+    same relative order of the nodes (the Hilbert order over the whole area's box).
+
+    Attributes
+    ----------
+    crs
+        The whole network's CRS.
+    node_ids
+        The sorted OSM ids of the whole network's nodes (its largest component).
+    bounds
+        ``(xmin, ymin, xmax, ymax)`` of the whole network's nodes in ``crs``.
+    """
+
+    crs: pyproj.CRS
+    node_ids: np.ndarray
+    bounds: tuple[float, float, float, float]
+
+
 def _kept(
-    n: int, edge_u: np.ndarray, edge_v: np.ndarray, retain_all: bool
+    n: int,
+    edge_u: np.ndarray,
+    edge_v: np.ndarray,
+    retain_all: bool,
+    component: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes and edges kept: the largest connected component, without isolated nodes."""
-    if not retain_all:
+    """Nodes and edges kept: the largest connected component, without isolated nodes.
+
+    ``component``: which nodes belong to the largest component of a whole area this data is a
+    part of (:class:`AreaFrame`), in place of this data's own largest component.
+    """
+    if component is not None:  # a part of an area (a tile): the area's component
+        keep_node = component
+        keep_edge = component[edge_u] & component[edge_v]
+    elif not retain_all:
         adj = sparse.coo_matrix((np.ones(len(edge_u)), (edge_u, edge_v)), shape=(n, n))
         _, comp = csgraph.connected_components(adj, directed=False)
         # largest component; ties broken by the smallest label (deterministic)
@@ -356,6 +390,7 @@ def _assemble(
     edge_highway: np.ndarray,
     source: str,
     retain_all: bool,
+    area: AreaFrame | None = None,
 ) -> WalkNetwork:
     """Build a :class:`WalkNetwork` from nodes and undirected edges (WGS-84 geometries)."""
     n = len(node_osm)
@@ -364,18 +399,24 @@ def _assemble(
             f"{source}: no walkable streets were found, so no walking network can be built. "
             "Check that the area holds highway=* ways pedestrians may use."
         )
-    keep_node, keep_edge = _kept(n, edge_u, edge_v, retain_all)
+    component = None if area is None else np.isin(node_osm, area.node_ids)
+    keep_node, keep_edge = _kept(n, edge_u, edge_v, retain_all, component)
 
     old = np.flatnonzero(keep_node)
     lon = node_lon[old]
     lat = node_lat[old]
-    crs = local_crs(float(np.mean(lon)), float(np.mean(lat)))
+    crs = area.crs if area is not None else local_crs(float(np.mean(lon)), float(np.mean(lat)))
     to_local = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     x, y = to_local.transform(lon, lat)
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
 
-    order = _kernel.spatial_order(x, y)
+    if area is None:
+        order = _kernel.spatial_order(x, y)
+    else:  # the area's Hilbert frame: its two corners join the nodes, then leave the order
+        x0, y0, x1, y1 = area.bounds
+        order = _kernel.spatial_order(np.r_[x, x0, x1], np.r_[y, y0, y1])
+        order = order[order < len(x)]
     new_of_old = np.full(n, -1, dtype=np.int64)
     new_of_old[old[order]] = np.arange(len(old))
     x, y, lon, lat = x[order], y[order], lon[order], lat[order]
@@ -420,7 +461,9 @@ def _assemble(
     )
 
 
-def _from_ways(ways: WalkWays, source: str, retain_all: bool) -> WalkNetwork:
+def _from_ways(
+    ways: WalkWays, source: str, retain_all: bool, area: AreaFrame | None = None
+) -> WalkNetwork:
     """Simplify walkable way parts into nodes and edges, then assemble."""
     n_pos = len(ways.node_id)
     if n_pos == 0:
@@ -439,13 +482,14 @@ def _from_ways(ways: WalkWays, source: str, retain_all: bool) -> WalkNetwork:
     _, _, seg = _GEOD.inv(ways.lon[:-1], ways.lat[:-1], ways.lon[1:], ways.lat[1:])
     seg = np.asarray(seg, dtype=np.float64)
     seg[part_of[:-1] != part_of[1:]] = 0.0
-    cum = np.concatenate([[0.0], np.cumsum(seg)])
 
     kp = np.flatnonzero(kept)
     same = part_of[kp[:-1]] == part_of[kp[1:]]
     a = kp[:-1][same]
     b = kp[1:][same]
-    length = cum[b] - cum[a]
+    # each edge's length sums its own segments only, so that it does not depend on the ways
+    # read before it (a tile's part of a file gives every edge the whole file's length)
+    length = np.add.reduceat(seg, kp[:-1])[same] if len(kp) > 1 else np.zeros(0)
     # coordinates of each edge: positions a..b inclusive
     npts = b - a + 1
     edge_idx = np.repeat(np.arange(len(a)), npts)
@@ -476,6 +520,7 @@ def _from_ways(ways: WalkWays, source: str, retain_all: bool) -> WalkNetwork:
         edge_highway=hws[ok],
         source=source,
         retain_all=retain_all,
+        area=area,
     )
 
 
