@@ -282,6 +282,38 @@ def _community_source(
 
 
 @dataclass
+class TileRun:
+    """What one tile's task measured (``TiledReport.tile_runs``).
+
+    Attributes
+    ----------
+    tile
+        The tile's number (0-based, row by row from the south-west).
+    communities, origins, nodes, edges, facilities
+        The tile's communities and resident origins, and the network nodes, edges and
+        facilities within its margin.
+    seconds, cpu_seconds
+        Wall and CPU time of the task.
+    rss_before_mb, peak_rss_mb
+        The worker's resident memory before the task and its peak during it (MB).
+    warnings
+        The warnings the task raised.
+    """
+
+    tile: int
+    communities: int = 0
+    origins: int = 0
+    nodes: int = 0
+    edges: int = 0
+    facilities: int = 0
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    rss_before_mb: float | None = None
+    peak_rss_mb: float | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
 class AreaTile:
     """One tile's task (:func:`area_tile`)."""
 
@@ -386,8 +418,6 @@ def _owned(geoms: gpd.GeoSeries, crs: pyproj.CRS, grid: Any, tile: int) -> np.nd
 
 def area_tile(task: AreaTile, threads: int | None = None) -> AreaOut:
     """One tile's task: read, build, route and compute its communities' minutes."""
-    from .tiles import TileRun
-
     t0, cpu0 = time.perf_counter(), time.process_time()
     with (
         _peak_rss() as rss,
@@ -459,8 +489,6 @@ def _tile_results(task: AreaTile) -> AreaOut:
 
 
 def _empty(task: AreaTile) -> AreaOut:
-    from .tiles import TileRun
-
     n_items = len(task.catalogue.items)
     return AreaOut(
         run=TileRun(tile=task.tile),

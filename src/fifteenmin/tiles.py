@@ -47,13 +47,14 @@ from ._errors import ConfigError, FifteenminError
 from ._kernel import HAVE_NUMBA
 from ._osm import OSMData
 from ._progress import bar, logger
+from ._tile_area import AreaTile, TileRun, area_tile, merge_tiles, scan_area, score_merged
 from .batch_studies import Study
 from .batch_task import _kernel_threads, _peak_rss, one_line
 from .catalogue import Catalogue, load_catalogue
 from .config import RunConfig
 from .network import WalkNetwork, _arcs, snap_points
 from .online import OnlineArea
-from .pipeline import Progress, RouteInputs, run_pipeline
+from .pipeline import Progress, RouteInputs, run_pipeline, sample_path
 from .report import Report
 from .routing import TravelTimes, _speeds, item_speeds, origin_times, travel_times
 
@@ -114,38 +115,6 @@ def tile_margin_m(config: RunConfig | None = None, catalogue: Catalogue | None =
     cutoff_min = max(tiers, default=0.0) + settings.CUTOFF_MARGIN_MIN
     fastest = max(speeds.values(), default=float(cfg.speed))
     return cutoff_min * 60.0 * fastest * settings.TILE_MARGIN_FACTOR + 2 * settings.MAX_SNAP_M
-
-
-@dataclass
-class TileRun:
-    """What one tile's task measured (``TiledReport.tile_runs``).
-
-    Attributes
-    ----------
-    tile
-        The tile's number (0-based, row by row from the south-west).
-    communities, origins, nodes, edges, facilities
-        The tile's communities and resident origins, and the network nodes, edges and
-        facilities within its margin.
-    seconds, cpu_seconds
-        Wall and CPU time of the task.
-    rss_before_mb, peak_rss_mb
-        The worker's resident memory before the task and its peak during it (MB).
-    warnings
-        The warnings the task raised.
-    """
-
-    tile: int
-    communities: int = 0
-    origins: int = 0
-    nodes: int = 0
-    edges: int = 0
-    facilities: int = 0
-    seconds: float = 0.0
-    cpu_seconds: float = 0.0
-    rss_before_mb: float | None = None
-    peak_rss_mb: float | None = None
-    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(eq=False, repr=False)
@@ -696,9 +665,6 @@ def _bounded_area(osm_file: object, cfg: RunConfig) -> Any:
     The tiles read their own part of the file when the run takes everything from it (no
     community, population, district, facility or POI file): see :mod:`fifteenmin._tile_area`.
     """
-    from ._tile_area import scan_area
-    from .pipeline import sample_path
-
     own = (
         cfg.communities,
         cfg.population,
@@ -758,8 +724,6 @@ def _run_area(
     progress: Progress | None,
 ) -> TiledReport:
     """A tiled run whose tiles read, build and route their own parts (``_tile_area``)."""
-    from ._tile_area import AreaTile, area_tile, merge_tiles, score_merged
-
     t0 = time.perf_counter()
     cat = load_catalogue(cfg.catalogue)
     cfg.check_catalogue(cat)
