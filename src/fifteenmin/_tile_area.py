@@ -217,7 +217,10 @@ def scan_area(path: str | os.PathLike[str], keys: set[str], pedestrian_areas: bo
     def keep(osm_type: str, t: dict[str, str], wkb: bytes) -> bool:
         if t.get("boundary") == "administrative" and t.get("admin_level") == "10":
             admin.append(wkb)
-        elif t.get("landuse") == "residential":
+        if t.get("landuse") == "residential" and shapely.get_type_id(shapely.from_wkb(wkb)) in (
+            3,
+            6,
+        ):
             residential[0] = True
         return False
 
