@@ -1,10 +1,11 @@
 """Tiled runs (``fifteenmin report --tiles N``) against the untiled run, on a synthetic city.
 
-Usage: ``python bench/tiles.py [--size 500] [--tiles 4] [--workers 1,2] [--runs 2]
-[--read tiles,client]`` from the
-repository root (needs dask.distributed; the city is made by ``bench/city.py`` and cached in
-``bench/.cache``). Writes ``bench/.cache/tiles_<size>_<tiles>.json`` and prints the tables of
-``docs/scale.md``.
+Usage: ``python bench/tiles.py [--size 500] [--tiles 4,16] [--workers 1,2] [--runs 2]
+[--read tiles,client]`` from the repository root (needs dask.distributed; the city is made by
+``bench/city.py`` and cached in ``bench/.cache``). Writes
+``bench/.cache/tiles_<size>_<tiles>.json`` and prints the tables of ``docs/scale.md``.
+``--read``: who reads the OSM file in the tiled runs, the tiles (each its own part, the
+default of ``run_tiled``) or the client (the former way), or both.
 
 What one round does, each measurement in a fresh Python process (so that peak memory is the
 run's own), the order of the three alternating between rounds:
@@ -161,20 +162,24 @@ def _same(a: Path, b: Path) -> bool:
     )
 
 
-def _key(workers: int, read: str) -> str:
-    """A tiled measurement's key: ``w2`` (tiles read their own parts) or ``w2c`` (client)."""
-    return f"w{workers}" + ("c" if read == "client" else "")
+def _key(tiles: int, workers: int, read: str) -> str:
+    """A tiled measurement's key: ``t4w2`` (tiles read their own parts) or ``t4w2c`` (client)."""
+    return f"t{tiles}w{workers}" + ("c" if read == "client" else "")
 
 
 def run(
-    size: int, tiles: int, counts: list[int], runs: int, reads: tuple[str, ...] = ("tiles",)
+    size: int,
+    tiles: list[int],
+    counts: list[int],
+    runs: int,
+    reads: tuple[str, ...] = ("tiles",),
 ) -> dict[str, Any]:
     city = _city(size)
     rounds = []
-    keys = [_key(w, r) for r in reads for w in counts]
+    specs = {_key(t, w, r): (t, w, r) for t in tiles for r in reads for w in counts}
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(runs):
-            modes: list[Any] = ["untiled", *keys]
+            modes: list[Any] = ["untiled", *specs]
             if r % 2:
                 modes.reverse()
             got: dict[str, Any] = {}
@@ -183,14 +188,28 @@ def run(
                 if m == "untiled":
                     got["untiled"] = _spawn(["untiled", str(city), str(out)])
                 else:
-                    w, read = m[1:].rstrip("c"), "0" if m.endswith("c") else "1"
-                    got[m] = _spawn(["tiled", str(city), str(out), str(tiles), w, read])
-                print(f"round {r + 1}, {m}: {json.dumps(got[m])[:300]}")
+                    t, w, read = specs[m]
+                    flag = "1" if read == "tiles" else "0"
+                    got[m] = _spawn(["tiled", str(city), str(out), str(t), str(w), flag])
+                print(f"round {r + 1}, {m}: {json.dumps(got[m])[:300]}", flush=True)
             got["identical"] = {
-                m: _same(Path(tmp) / f"{r}_untiled", Path(tmp) / f"{r}_{m}") for m in keys
+                m: _same(Path(tmp) / f"{r}_untiled", Path(tmp) / f"{r}_{m}") for m in specs
             }
             rounds.append(got)
-    return {"size": size, "tiles": tiles, "workers": counts, "keys": keys, "rounds": rounds}
+    return {
+        "size": size,
+        "tiles": tiles[0],
+        "workers": counts,
+        "specs": specs,
+        "rounds": rounds,
+    }
+
+
+def _specs(res: dict[str, Any]) -> dict[str, tuple[int, int, str]]:
+    """The tiled measurements of a saved run (older runs: one tile count, tiles read)."""
+    if "specs" in res:
+        return {k: tuple(v) for k, v in res["specs"].items()}  # type: ignore[misc]
+    return {f"w{w}": (res["tiles"], w, "client") for w in res["workers"]}
 
 
 def _list(values: Any) -> str:
@@ -216,15 +235,16 @@ def report(res: dict[str, Any]) -> str:
         f"{med(u['write_s'] for u in un):.1f} | {med(u['peak_mb'] for u in un):,.0f} | – | "
         f"{', '.join('/'.join(map(str, u['load_before_after'])) for u in un)} |"
     )
-    keys = res.get("keys", [f"w{w}" for w in res["workers"]])
+    specs = _specs(res)
+    keys = list(specs)
     for key in keys:
         t = [r[key] for r in rounds]
-        w = int(key[1:].rstrip("c"))
-        how = ", client reads" if key.endswith("c") else ""
+        n_t, w, read = specs[key]
+        how = ", client reads" if read == "client" else ", tiles read"
         cpu = [x["client_run_cpu_s"] + x["workers_cpu_s"] for x in t]
         tile_peak = [max(tt["peak_rss_mb"] or 0 for tt in x["tiles"]) for x in t]
         lines.append(
-            f"| {res['tiles']} tiles, {w} worker{'s' if w > 1 else ''}{how} | "
+            f"| {n_t} tiles, {w} worker{'s' if w > 1 else ''}{how} | "
             f"{med(x['run_s'] for x in t):.1f} | {_list(x['run_s'] for x in t)} | "
             f"{med(cpu):.1f} | {med(x['write_s'] for x in t):.1f} | "
             f"{med(x['client_peak_mb'] for x in t):,.0f} | {med(tile_peak):,.0f} | "
@@ -232,11 +252,13 @@ def report(res: dict[str, Any]) -> str:
         )
     lines += [
         "",
+        f"tiles of {keys[-1]}:",
+        "",
         "| tile | communities | origins | nodes | edges | facilities | wall s | CPU s | "
         "worker MB before | worker peak MB |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for tt in rounds[0][keys[0]]["tiles"]:
+    for tt in rounds[0][keys[-1]]["tiles"]:
         lines.append(
             f"| {tt['tile']} | {tt['communities']:,} | {tt['origins']:,} | {tt['nodes']:,} | "
             f"{tt['edges']:,} | {tt['facilities']:,} | {tt['seconds']:.1f} | "
@@ -281,7 +303,7 @@ def estimate(res: dict[str, Any]) -> str:
     import fifteenmin as fm
 
     med = statistics.median
-    key = res.get("keys", [f"w{res['workers'][0]}"])[0]
+    key = next(iter(_specs(res)))
     runs = [r[key] for r in res["rounds"]]
     nodes = res["rounds"][0]["untiled"]["nodes"]
     tiles = [t for x in runs for t in x["tiles"]]
@@ -339,7 +361,7 @@ def main() -> None:
         return
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--size", type=int, default=500)
-    p.add_argument("--tiles", type=int, default=4)
+    p.add_argument("--tiles", default="4", help="tile counts, e.g. 4,16")
     p.add_argument("--workers", default="1,2")
     p.add_argument("--runs", type=int, default=2)
     p.add_argument(
@@ -356,8 +378,9 @@ def main() -> None:
         print(estimate(res))
         return
     reads = tuple(a.read.split(","))
-    res = run(a.size, a.tiles, [int(w) for w in a.workers.split(",")], a.runs, reads)
-    path = CACHE / f"tiles_{a.size}_{a.tiles}.json"
+    tiles = [int(t) for t in a.tiles.split(",")]
+    res = run(a.size, tiles, [int(w) for w in a.workers.split(",")], a.runs, reads)
+    path = CACHE / f"tiles_{a.size}_{'_'.join(map(str, tiles))}.json"
     path.write_text(json.dumps(res, indent=1))
     print(report(res))
     print(estimate(res))
