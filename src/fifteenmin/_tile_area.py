@@ -31,6 +31,7 @@ from __future__ import annotations
 import os
 import time
 import warnings
+from array import array
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,25 +103,61 @@ def _inside(b: np.ndarray, box: Box) -> bool:
     return bool(b[2] >= box[0] and b[0] <= box[2] and b[3] >= box[1] and b[1] <= box[3])
 
 
+class _Ways:
+    """Walkable way parts collected in typed arrays: 8 bytes a value, not a Python object."""
+
+    def __init__(self, tags: bool) -> None:
+        self.ptr = array("q", [0])
+        self.node = array("q")
+        self.lon = array("d")
+        self.lat = array("d")
+        self.way = array("q")
+        self.tags: list[dict[str, str]] | None = [] if tags else None
+
+    def add(
+        self, way_id: int, tags: dict[str, str], ids: list[int], lon: list[float], lat: list[float]
+    ) -> None:
+        if len(ids) >= 2:  # as _Pass.add_part
+            self.node.extend(ids)
+            self.lon.extend(lon)
+            self.lat.extend(lat)
+            self.ptr.append(len(self.node))
+            self.way.append(way_id)
+            if self.tags is not None:
+                self.tags.append(tags)
+
+    def walk_ways(self) -> WalkWays:
+        n = len(self.way)
+        return WalkWays(
+            ptr=np.frombuffer(self.ptr, dtype=np.int64),
+            node_id=np.frombuffer(self.node, dtype=np.int64),
+            lon=np.frombuffer(self.lon, dtype=np.float64),
+            lat=np.frombuffer(self.lat, dtype=np.float64),
+            way_id=np.frombuffer(self.way, dtype=np.int64),
+            tags=self.tags if self.tags is not None else [_NO_TAGS] * n,
+        )
+
+
 def _stream(
     path: Path,
     keys: set[str],
     box: Box | None,
     keep_feature: Callable[[str, dict[str, str], bytes], bool] | None = None,
     tags: bool = True,
-) -> _Pass:
+) -> tuple[_Pass, WalkWays]:
     """One pass over the file with :class:`fifteenmin._osm._Pass`, kept to ``box`` (lon/lat).
 
     Ways are kept whole when the box of their nodes meets ``box``; features when their
     geometry's box does and ``keep_feature`` accepts them; ``tags=False`` keeps no tags of
-    the walkable ways.
+    the walkable ways. Returns the pass and its walkable way parts.
     """
     import osmium
 
     fp = osmium.FileProcessor(str(path)).with_locations().with_areas()
     fp = fp.with_filter(osmium.filter.EmptyTagFilter())
     pass_ = _Pass(keys, True)
-    add_feature, add_part = pass_.add_feature, pass_.add_part
+    add_feature = pass_.add_feature
+    ways = _Ways(tags)
 
     def feature(osm_type: str, osm_id: int, t: dict[str, str], wkb: bytes) -> None:
         if keep_feature is not None and not keep_feature(osm_type, t, wkb):
@@ -128,11 +165,8 @@ def _stream(
         if box is None or _inside(shapely.bounds(shapely.from_wkb(wkb)), box):
             add_feature(osm_type, osm_id, t, wkb)
 
-    def part(way_id: int, t: dict[str, str], *rest: Any) -> None:
-        add_part(way_id, t if tags else _NO_TAGS, *rest)
-
     pass_.add_feature = feature  # type: ignore[method-assign,assignment]
-    pass_.add_part = part  # type: ignore[method-assign,assignment]
+    pass_.add_part = ways.add  # type: ignore[method-assign]
     for obj in fp:
         if isinstance(obj, osmium.osm.Node):
             loc = obj.location
@@ -153,7 +187,9 @@ def _stream(
             for a in pass_.pedestrian_areas
             if _inside(np.asarray(shapely.bounds(a.geometry)), box)
         ]
-    return pass_
+    # _Pass.check asks whether any way part was kept (they went to `ways`, not to the pass)
+    pass_.node_ids = [1] if len(ways.way) else []
+    return pass_, ways.walk_ways()
 
 
 def _way_meets(way: Any, box: Box) -> bool:
@@ -226,7 +262,7 @@ def scan_area(path: str | os.PathLike[str], keys: set[str], pedestrian_areas: bo
 
     # every key of the run, so that the file is checked and warned about as a run reads it
     try:
-        pass_ = _stream(p, set(BASE_FEATURE_KEYS) | keys, None, keep, tags=False)
+        pass_, ways = _stream(p, set(BASE_FEATURE_KEYS) | keys, None, keep, tags=False)
     except _parse_errors() as exc:
         if isinstance(exc, FifteenminError):
             raise
@@ -234,7 +270,6 @@ def scan_area(path: str | os.PathLike[str], keys: set[str], pedestrian_areas: bo
             return None
         raise read_error(p, exc) from exc
     pass_.check(p)
-    ways = pass_.walk_ways()
     if stray_points(ways.lon, ways.lat)[0].any():
         return None
     if pedestrian_areas and pass_.pedestrian_areas:
@@ -357,13 +392,13 @@ def _lonlat_box(box: np.ndarray, pad: float, crs: pyproj.CRS) -> Box:
 
 def _read_part(area: Area, keys: set[str], box: Box) -> OSMData:
     p = Path(area.path)
-    pass_ = _stream(p, keys, box)
+    pass_, ways = _stream(p, keys, box)
     import osmium
 
     return OSMData(
         source=area.path,
         bbox=_header_bbox(osmium.FileProcessor(str(p))),
-        ways=pass_.walk_ways(),
+        ways=ways,
         features=pass_.features(),
         counts=pass_.counts,
         keys=frozenset(keys),
