@@ -300,6 +300,8 @@ MARGIN = 2.0
 def estimate(res: dict[str, Any]) -> str:
     """All of China on a 100-worker cluster, from the measured client and per-tile costs."""
     sys.path.insert(0, str(ROOT / "src"))  # this checkout's fifteenmin, as the runs used
+    # not bench/ (its html.py would hide the standard html module that fifteenmin imports)
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
     import fifteenmin as fm
 
     med = statistics.median
