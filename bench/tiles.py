@@ -209,6 +209,11 @@ def _specs(res: dict[str, Any]) -> dict[str, tuple[int, int, str]]:
     """The tiled measurements of a saved run (older runs: one tile count, tiles read)."""
     if "specs" in res:
         return {k: tuple(v) for k, v in res["specs"].items()}  # type: ignore[misc]
+    if "keys" in res:  # one tile count; "w2c": the client read
+        return {
+            k: (res["tiles"], int(k[1:].rstrip("c")), "client" if k.endswith("c") else "tiles")
+            for k in res["keys"]
+        }
     return {f"w{w}": (res["tiles"], w, "client") for w in res["workers"]}
 
 
