@@ -66,9 +66,11 @@ from .coverage import score_coverage
 from .facilities import entrances_from_osm, facilities_from_osm, facility_counts
 from .hours import HoursResult, _coverage_at, _Run, facility_hours, reference_times
 from .network import (
+    _GEOD,
     AreaFrame,
     WalkNetwork,
     _concat_ways,
+    _cumulative,
     _from_ways,
     local_crs,
     pedestrian_area_ways,
@@ -97,6 +99,12 @@ class Area:
     y: np.ndarray
     communities: str  # "admin_level_10", "landuse_residential" or "grid"
     grid_origin: tuple[float, float]  # the whole network's lowest x and y (grid communities)
+    # per way part (walkable ways, then pedestrian areas' parts): its way's (area's) OSM id
+    # and the value of the whole file's running sum of lengths at its first position
+    part_way: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    part_start: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    extra_way: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    extra_start: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 def _inside(b: np.ndarray, box: Box) -> bool:
@@ -272,10 +280,14 @@ def scan_area(path: str | os.PathLike[str], keys: set[str], pedestrian_areas: bo
     pass_.check(p)
     if stray_points(ways.lon, ways.lat)[0].any():
         return None
+    n_parts = len(ways.way_id)
     if pedestrian_areas and pass_.pedestrian_areas:
         extra = pedestrian_area_ways(ways, pass_.pedestrian_areas)
-        ways = _concat_ways(ways, extra)
+        if len(extra.way_id):
+            ways = _concat_ways(ways, extra)
     ids, lon, lat = _network_nodes(ways)
+    start = _part_starts(ways)
+    part_way = ways.way_id.copy()
     del ways, pass_
     if not len(ids):
         return None
@@ -293,7 +305,41 @@ def scan_area(path: str | os.PathLike[str], keys: set[str], pedestrian_areas: bo
         y=y,
         communities=source,
         grid_origin=(bounds[0], bounds[1]),
+        part_way=part_way[:n_parts],
+        part_start=start[:n_parts],
+        extra_way=part_way[n_parts:],
+        extra_start=start[n_parts:],
     )
+
+
+def _part_starts(ways: WalkWays) -> np.ndarray:
+    """Each way part's value of the running sum of lengths of :func:`_from_ways`."""
+    ptr = ways.ptr
+    part_of = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))
+    _, _, seg = _GEOD.inv(ways.lon[:-1], ways.lat[:-1], ways.lon[1:], ways.lat[1:])
+    seg = np.asarray(seg, dtype=np.float64)
+    seg[part_of[:-1] != part_of[1:]] = 0.0
+    return np.asarray(_cumulative(seg, ptr, None)[ptr[:-1]])
+
+
+def _starts_of(ids: np.ndarray, whole_ids: np.ndarray, whole_start: np.ndarray) -> np.ndarray:
+    """The whole file's start values of a tile's way parts ``ids``.
+
+    A way's k-th part is the whole file's k-th part of that way; a part the whole file lacks
+    starts at 0.
+    """
+    order = np.argsort(whole_ids, kind="stable")
+    sorted_ids = whole_ids[order]
+    first = np.searchsorted(sorted_ids, ids, "left")
+    count = np.searchsorted(sorted_ids, ids, "right") - first
+    t_order = np.argsort(ids, kind="stable")
+    t_sorted = ids[t_order]
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[t_order] = np.arange(len(ids)) - np.searchsorted(t_sorted, t_sorted, "left")
+    ok = rank < count
+    out = np.zeros(len(ids))
+    out[ok] = whole_start[order[(first + rank)[ok]]]
+    return out
 
 
 def _community_source(
@@ -410,12 +456,15 @@ def _part_network(data: OSMData, area: Area, pedestrian_areas: bool) -> WalkNetw
     ways = data.ways
     if not len(ways.node_id):
         return None
+    start = _starts_of(ways.way_id, area.part_way, area.part_start)
     if pedestrian_areas and data.pedestrian_areas:
         extra = pedestrian_area_ways(ways, data.pedestrian_areas)
         if len(extra.way_id):
             ways = _concat_ways(ways, extra)
+            more = _starts_of(extra.way_id, area.extra_way, area.extra_start)
+            start = np.concatenate([start, more])
     try:
-        return _from_ways(ways, data.source, False, area=area.frame)
+        return _from_ways(ways, data.source, False, area=area.frame, cum_start=start)
     except NetworkError:  # no street of the area's network here
         return None
 

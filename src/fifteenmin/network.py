@@ -462,9 +462,16 @@ def _assemble(
 
 
 def _from_ways(
-    ways: WalkWays, source: str, retain_all: bool, area: AreaFrame | None = None
+    ways: WalkWays,
+    source: str,
+    retain_all: bool,
+    area: AreaFrame | None = None,
+    cum_start: np.ndarray | None = None,
 ) -> WalkNetwork:
-    """Simplify walkable way parts into nodes and edges, then assemble."""
+    """Simplify walkable way parts into nodes and edges, then assemble.
+
+    ``area`` and ``cum_start`` (:func:`_cumulative`): for a part of an area (a tile).
+    """
     n_pos = len(ways.node_id)
     if n_pos == 0:
         raise NetworkError(
@@ -482,14 +489,13 @@ def _from_ways(
     _, _, seg = _GEOD.inv(ways.lon[:-1], ways.lat[:-1], ways.lon[1:], ways.lat[1:])
     seg = np.asarray(seg, dtype=np.float64)
     seg[part_of[:-1] != part_of[1:]] = 0.0
+    cum = _cumulative(seg, ptr, cum_start)
 
     kp = np.flatnonzero(kept)
     same = part_of[kp[:-1]] == part_of[kp[1:]]
     a = kp[:-1][same]
     b = kp[1:][same]
-    # each edge's length sums its own segments only, so that it does not depend on the ways
-    # read before it (a tile's part of a file gives every edge the whole file's length)
-    length = np.add.reduceat(seg, kp[:-1])[same] if len(kp) > 1 else np.zeros(0)
+    length = cum[b] - cum[a]
     # coordinates of each edge: positions a..b inclusive
     npts = b - a + 1
     edge_idx = np.repeat(np.arange(len(a)), npts)
@@ -522,6 +528,23 @@ def _from_ways(
         retain_all=retain_all,
         area=area,
     )
+
+
+def _cumulative(seg: np.ndarray, ptr: np.ndarray, start: np.ndarray | None) -> np.ndarray:
+    """The running sum of the segment lengths over all positions.
+
+    An edge's length is the difference of two of its values. ``start``: for a part of an
+    area's ways (a tile's), each way part's value at its first position in the whole area's
+    sum; each part's sum then runs on from there, adding the same numbers in the same order,
+    so that its values are the whole area's to the last bit.
+    """
+    if start is None:
+        return np.concatenate([[0.0], np.cumsum(seg)])
+    cum = np.empty(len(seg) + 1)
+    for k in range(len(ptr) - 1):
+        a, b = int(ptr[k]), int(ptr[k + 1])
+        cum[a:b] = np.cumsum(np.concatenate([start[k : k + 1], seg[a : b - 1]]))
+    return cum
 
 
 def network_from_file(
