@@ -67,7 +67,7 @@ def _child_untiled(city: str, out: str) -> dict[str, Any]:
     cpu0, rss0 = _usage()
     t0 = time.perf_counter()
     rep = fm.run_report(city)
-    t1, cpu1 = time.perf_counter(), _usage()[0]
+    t1, (cpu1, run_peak) = time.perf_counter(), _usage()
     rep.write(out, html=False)
     t2, (cpu2, peak) = time.perf_counter(), _usage()
     return {
@@ -76,6 +76,7 @@ def _child_untiled(city: str, out: str) -> dict[str, Any]:
         "write_s": t2 - t1,
         "write_cpu_s": cpu2 - cpu1,
         "peak_mb": peak,
+        "run_peak_mb": run_peak,  # before writing the files
         "import_mb": rss0,
         "stages_s": rep.timings,
         "nodes": rep.network.n_nodes,
@@ -122,7 +123,7 @@ def _child_tiled(
         rep = fm.run_tiled(
             city, tiles=tiles, scheduler=client, threads=1, read_in_tiles=read_in_tiles
         )
-        t2, cpu2 = time.perf_counter(), _usage()[0]
+        t2, (cpu2, run_peak) = time.perf_counter(), _usage()
         rep.write(out)
         t3, (cpu3, peak) = time.perf_counter(), _usage()
         after = client.run(_worker_usage)
@@ -133,6 +134,7 @@ def _child_tiled(
         "write_s": t3 - t2,
         "write_cpu_s": cpu3 - cpu2,
         "client_peak_mb": peak,
+        "client_run_peak_mb": run_peak,  # before writing the files
         "client_import_mb": rss0,
         "workers_cpu_s": sum(after[w][0] - before[w][0] for w in after),
         "workers_peak_mb": max(after[w][1] for w in after),
