@@ -1,9 +1,11 @@
 """Tiled runs (``fifteenmin report --tiles N``) against the untiled run, on a synthetic city.
 
-Usage: ``python bench/tiles.py [--size 500] [--tiles 4] [--workers 1,2] [--runs 2]`` from the
-repository root (needs dask.distributed; the city is made by ``bench/city.py`` and cached in
-``bench/.cache``). Writes ``bench/.cache/tiles_<size>.json`` and prints the tables of
-``docs/scale.md``.
+Usage: ``python bench/tiles.py [--size 500] [--tiles 4,16] [--workers 1,2] [--runs 2]
+[--read tiles,client]`` from the repository root (needs dask.distributed; the city is made by
+``bench/city.py`` and cached in ``bench/.cache``). Writes
+``bench/.cache/tiles_<size>_<tiles>.json`` and prints the tables of ``docs/scale.md``.
+``--read``: who reads the OSM file in the tiled runs, the tiles (each its own part, the
+default of ``run_tiled``) or the client (the former way), or both.
 
 What one round does, each measurement in a fresh Python process (so that peak memory is the
 run's own), the order of the three alternating between rounds:
@@ -65,7 +67,7 @@ def _child_untiled(city: str, out: str) -> dict[str, Any]:
     cpu0, rss0 = _usage()
     t0 = time.perf_counter()
     rep = fm.run_report(city)
-    t1, cpu1 = time.perf_counter(), _usage()[0]
+    t1, (cpu1, run_peak) = time.perf_counter(), _usage()
     rep.write(out, html=False)
     t2, (cpu2, peak) = time.perf_counter(), _usage()
     return {
@@ -74,6 +76,7 @@ def _child_untiled(city: str, out: str) -> dict[str, Any]:
         "write_s": t2 - t1,
         "write_cpu_s": cpu2 - cpu1,
         "peak_mb": peak,
+        "run_peak_mb": run_peak,  # before writing the files
         "import_mb": rss0,
         "stages_s": rep.timings,
         "nodes": rep.network.n_nodes,
@@ -95,7 +98,9 @@ def _worker_usage() -> tuple[float, float]:
     return ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024
 
 
-def _child_tiled(city: str, out: str, tiles: int, workers: int) -> dict[str, Any]:
+def _child_tiled(
+    city: str, out: str, tiles: int, workers: int, read_in_tiles: bool = True
+) -> dict[str, Any]:
     import warnings
 
     import distributed
@@ -115,8 +120,10 @@ def _child_tiled(city: str, out: str, tiles: int, workers: int) -> dict[str, Any
         before = client.run(_worker_usage)
         cpu0, rss0 = _usage()
         t1 = time.perf_counter()
-        rep = fm.run_tiled(city, tiles=tiles, scheduler=client, threads=1)
-        t2, cpu2 = time.perf_counter(), _usage()[0]
+        rep = fm.run_tiled(
+            city, tiles=tiles, scheduler=client, threads=1, read_in_tiles=read_in_tiles
+        )
+        t2, (cpu2, run_peak) = time.perf_counter(), _usage()
         rep.write(out)
         t3, (cpu3, peak) = time.perf_counter(), _usage()
         after = client.run(_worker_usage)
@@ -127,6 +134,7 @@ def _child_tiled(city: str, out: str, tiles: int, workers: int) -> dict[str, Any
         "write_s": t3 - t2,
         "write_cpu_s": cpu3 - cpu2,
         "client_peak_mb": peak,
+        "client_run_peak_mb": run_peak,  # before writing the files
         "client_import_mb": rss0,
         "workers_cpu_s": sum(after[w][0] - before[w][0] for w in after),
         "workers_peak_mb": max(after[w][1] for w in after),
@@ -138,7 +146,8 @@ def _child_tiled(city: str, out: str, tiles: int, workers: int) -> dict[str, Any
 def _spawn(args: list[str]) -> dict[str, Any]:
     load = os.getloadavg()
     proc = subprocess.run(
-        [sys.executable, __file__, "--child", *args],
+        # -P: not bench/ first on the path (bench/html.py would hide the standard html)
+        [sys.executable, "-P", __file__, "--child", *args],
         check=True,
         capture_output=True,
         text=True,
@@ -155,12 +164,24 @@ def _same(a: Path, b: Path) -> bool:
     )
 
 
-def run(size: int, tiles: int, counts: list[int], runs: int) -> dict[str, Any]:
+def _key(tiles: int, workers: int, read: str) -> str:
+    """A tiled measurement's key: ``t4w2`` (tiles read their own parts) or ``t4w2c`` (client)."""
+    return f"t{tiles}w{workers}" + ("c" if read == "client" else "")
+
+
+def run(
+    size: int,
+    tiles: list[int],
+    counts: list[int],
+    runs: int,
+    reads: tuple[str, ...] = ("tiles",),
+) -> dict[str, Any]:
     city = _city(size)
     rounds = []
+    specs = {_key(t, w, r): (t, w, r) for t in tiles for r in reads for w in counts}
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(runs):
-            modes: list[Any] = ["untiled", *counts]
+            modes: list[Any] = ["untiled", *specs]
             if r % 2:
                 modes.reverse()
             got: dict[str, Any] = {}
@@ -169,15 +190,33 @@ def run(size: int, tiles: int, counts: list[int], runs: int) -> dict[str, Any]:
                 if m == "untiled":
                     got["untiled"] = _spawn(["untiled", str(city), str(out)])
                 else:
-                    got[f"w{m}"] = _spawn(["tiled", str(city), str(out), str(tiles), str(m)])
-                print(
-                    f"round {r + 1}, {m}: {json.dumps(got[m if m == 'untiled' else f'w{m}'])[:300]}"
-                )
+                    t, w, read = specs[m]
+                    flag = "1" if read == "tiles" else "0"
+                    got[m] = _spawn(["tiled", str(city), str(out), str(t), str(w), flag])
+                print(f"round {r + 1}, {m}: {json.dumps(got[m])[:300]}", flush=True)
             got["identical"] = {
-                f"w{m}": _same(Path(tmp) / f"{r}_untiled", Path(tmp) / f"{r}_{m}") for m in counts
+                m: _same(Path(tmp) / f"{r}_untiled", Path(tmp) / f"{r}_{m}") for m in specs
             }
             rounds.append(got)
-    return {"size": size, "tiles": tiles, "workers": counts, "rounds": rounds}
+    return {
+        "size": size,
+        "tiles": tiles[0],
+        "workers": counts,
+        "specs": specs,
+        "rounds": rounds,
+    }
+
+
+def _specs(res: dict[str, Any]) -> dict[str, tuple[int, int, str]]:
+    """The tiled measurements of a saved run (older runs: one tile count, tiles read)."""
+    if "specs" in res:
+        return {k: tuple(v) for k, v in res["specs"].items()}  # type: ignore[misc]
+    if "keys" in res:  # one tile count; "w2c": the client read
+        return {
+            k: (res["tiles"], int(k[1:].rstrip("c")), "client" if k.endswith("c") else "tiles")
+            for k in res["keys"]
+        }
+    return {f"w{w}": (res["tiles"], w, "client") for w in res["workers"]}
 
 
 def _list(values: Any) -> str:
@@ -203,12 +242,16 @@ def report(res: dict[str, Any]) -> str:
         f"{med(u['write_s'] for u in un):.1f} | {med(u['peak_mb'] for u in un):,.0f} | – | "
         f"{', '.join('/'.join(map(str, u['load_before_after'])) for u in un)} |"
     )
-    for w in res["workers"]:
-        t = [r[f"w{w}"] for r in rounds]
+    specs = _specs(res)
+    keys = list(specs)
+    for key in keys:
+        t = [r[key] for r in rounds]
+        n_t, w, read = specs[key]
+        how = ", client reads" if read == "client" else ", tiles read"
         cpu = [x["client_run_cpu_s"] + x["workers_cpu_s"] for x in t]
         tile_peak = [max(tt["peak_rss_mb"] or 0 for tt in x["tiles"]) for x in t]
         lines.append(
-            f"| {res['tiles']} tiles, {w} worker{'s' if w > 1 else ''} | "
+            f"| {n_t} tiles, {w} worker{'s' if w > 1 else ''}{how} | "
             f"{med(x['run_s'] for x in t):.1f} | {_list(x['run_s'] for x in t)} | "
             f"{med(cpu):.1f} | {med(x['write_s'] for x in t):.1f} | "
             f"{med(x['client_peak_mb'] for x in t):,.0f} | {med(tile_peak):,.0f} | "
@@ -216,12 +259,13 @@ def report(res: dict[str, Any]) -> str:
         )
     lines += [
         "",
+        f"tiles of {keys[-1]}:",
+        "",
         "| tile | communities | origins | nodes | edges | facilities | wall s | CPU s | "
         "worker MB before | worker peak MB |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    w0 = res["workers"][0]
-    for tt in rounds[0][f"w{w0}"]["tiles"]:
+    for tt in rounds[0][keys[-1]]["tiles"]:
         lines.append(
             f"| {tt['tile']} | {tt['communities']:,} | {tt['origins']:,} | {tt['nodes']:,} | "
             f"{tt['edges']:,} | {tt['facilities']:,} | {tt['seconds']:.1f} | "
@@ -232,11 +276,11 @@ def report(res: dict[str, Any]) -> str:
     lines.append(
         f"untiled stages (median s): {json.dumps({k: round(v, 2) for k, v in stages.items()})}"
     )
-    for w in res["workers"]:
-        t = [r[f"w{w}"] for r in rounds]
+    for key in keys:
+        t = [r[key] for r in rounds]
         st = {k: round(med(x["stages_s"].get(k, 0) for x in t), 2) for k in t[0]["stages_s"]}
         lines.append(
-            f"tiled, {w} workers, stages (median s): {json.dumps(st)}; "
+            f"tiled, {key}, stages (median s): {json.dumps(st)}; "
             f"cluster start {med(x['cluster_start_s'] for x in t):.1f} s"
         )
     return "\n".join(lines)
@@ -263,11 +307,13 @@ MARGIN = 2.0
 def estimate(res: dict[str, Any]) -> str:
     """All of China on a 100-worker cluster, from the measured client and per-tile costs."""
     sys.path.insert(0, str(ROOT / "src"))  # this checkout's fifteenmin, as the runs used
+    # not bench/ (its html.py would hide the standard html module that fifteenmin imports)
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
     import fifteenmin as fm
 
     med = statistics.median
-    w = res["workers"][0]
-    runs = [r[f"w{w}"] for r in res["rounds"]]
+    key = next(iter(_specs(res)))
+    runs = [r[key] for r in res["rounds"]]
     nodes = res["rounds"][0]["untiled"]["nodes"]
     tiles = [t for x in runs for t in x["tiles"]]
     base = min(t["rss_before_mb"] for t in tiles)
@@ -319,14 +365,20 @@ def main() -> None:
         if mode == "untiled":
             out = _child_untiled(rest[0], rest[1])
         else:
-            out = _child_tiled(rest[0], rest[1], int(rest[2]), int(rest[3]))
+            out = _child_tiled(rest[0], rest[1], int(rest[2]), int(rest[3]), rest[4] == "1")
         print(json.dumps(out))
         return
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--size", type=int, default=500)
-    p.add_argument("--tiles", type=int, default=4)
+    p.add_argument("--tiles", default="4", help="tile counts, e.g. 4,16")
     p.add_argument("--workers", default="1,2")
     p.add_argument("--runs", type=int, default=2)
+    p.add_argument(
+        "--read",
+        default="tiles",
+        help="who reads the OSM file in the tiled runs: tiles (each its own part, the "
+        "default of run_tiled), client (the former way), or both: tiles,client",
+    )
     p.add_argument("--report", metavar="JSON", help="print the tables of a saved run")
     a = p.parse_args()
     if a.report:
@@ -334,8 +386,10 @@ def main() -> None:
         print(report(res))
         print(estimate(res))
         return
-    res = run(a.size, a.tiles, [int(w) for w in a.workers.split(",")], a.runs)
-    path = CACHE / f"tiles_{a.size}.json"
+    reads = tuple(a.read.split(","))
+    tiles = [int(t) for t in a.tiles.split(",")]
+    res = run(a.size, tiles, [int(w) for w in a.workers.split(",")], a.runs, reads)
+    path = CACHE / f"tiles_{a.size}_{'_'.join(map(str, tiles))}.json"
     path.write_text(json.dumps(res, indent=1))
     print(report(res))
     print(estimate(res))

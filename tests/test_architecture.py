@@ -27,7 +27,17 @@ LAYERS: list[set[str]] = [
     {"coverage"},
     {"isochrones", "directory", "siting", "hours"},
     {"pipeline"},
-    {"output", "report", "compare", "batch_studies", "batch_task", "batch_run", "_dask", "tiles"},
+    {
+        "output",
+        "report",
+        "compare",
+        "batch_studies",
+        "batch_task",
+        "batch_run",
+        "_dask",
+        "tiles",
+        "_tile_area",
+    },
     {"cli", "__main__", "__init__"},
 ]
 

@@ -20,6 +20,7 @@ import shapely
 
 import fifteenmin as fm
 from conftest import SHARED, needs_shared
+from fifteenmin import _tile_area as tile_area
 from fifteenmin import tiles as tiles_mod
 from fifteenmin.cli import main
 
@@ -73,10 +74,21 @@ def _single(osm: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _SINGLE[osm]
 
 
-def _crossing(report: fm.TiledReport, n: int) -> int:
+_NETWORKS: dict[Path, fm.WalkNetwork] = {}
+
+
+def _network(osm: Path) -> fm.WalkNetwork:
+    """The whole network of ``osm`` (a tiled report holds none when its tiles read alone)."""
+    if osm not in _NETWORKS:
+        _NETWORKS[osm] = fm.network_from_file(osm)
+    return _NETWORKS[osm]
+
+
+def _crossing(report: fm.TiledReport, n: int, osm: Path) -> int:
     """Communities whose polygon lies in more than one of the ``n`` tiles."""
-    grid = tiles_mod._Grid(report.network, n)
-    polys = np.asarray(report.communities.to_crs(report.network.crs).geometry.values)
+    net = _network(osm)
+    grid = tiles_mod._Grid(net.x, net.y, n)
+    polys = np.asarray(report.communities.to_crs(net.crs).geometry.values)
     crossing = 0
     for p in polys:
         hit = [k for k in range(n) if shapely.intersects(p, shapely.box(*grid.box(k)))]
@@ -84,11 +96,15 @@ def _crossing(report: fm.TiledReport, n: int) -> int:
     return crossing
 
 
-def _check_identical(osm: Path, n: int, client, tmp_path, tmp_path_factory) -> fm.TiledReport:
+def _check_identical(
+    osm: Path, n: int, client, tmp_path, tmp_path_factory, read_in_tiles: bool = True
+) -> fm.TiledReport:
     single = _single(osm, tmp_path_factory)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        rep = fm.run_tiled(osm, tiles=n, scheduler=client)
+        rep = fm.run_tiled(osm, tiles=n, scheduler=client, read_in_tiles=read_in_tiles)
+    # the tiles read their own parts (the default), or the client built the whole network
+    assert (rep.network.n_nodes == 0) == read_in_tiles
     written = rep.write(tmp_path / "tiled")
     names = sorted(p.name for p in written)
     assert names == sorted(p.name for p in single.iterdir())  # every file the single run writes
@@ -102,46 +118,60 @@ def _check_identical(osm: Path, n: int, client, tmp_path, tmp_path_factory) -> f
     return rep
 
 
-@pytest.mark.parametrize("n", [4, 9])
-def test_synthetic_city_tiles_equal_single_run(n, city, client, tmp_path, tmp_path_factory):
-    rep = _check_identical(city, n, client, tmp_path, tmp_path_factory)
-    # the tiles really cut the network, and their borders run through communities
-    assert min(r.nodes for r in rep.tile_runs) < rep.network.n_nodes
-    assert _crossing(rep, n) > 0
+def _nodes(rep: fm.TiledReport) -> int:
+    return int(rep.summary()["network"]["nodes"])
+
+
+@pytest.mark.parametrize(("n", "read_in_tiles"), [(4, True), (9, True), (4, False), (9, False)])
+def test_synthetic_city_tiles_equal_single_run(
+    n, read_in_tiles, city, client, tmp_path, tmp_path_factory
+):
+    rep = _check_identical(city, n, client, tmp_path, tmp_path_factory, read_in_tiles)
+    # the tiles really cut the network (a tile reading its own part reads 500 m more), and
+    # their borders run through communities
+    assert _nodes(rep) == _network(city).n_nodes
+    if n == 9 or not read_in_tiles:
+        assert min(r.nodes for r in rep.tile_runs) < _nodes(rep)
+    assert _crossing(rep, n, city) > 0
 
 
 @needs_shared
 @pytest.mark.parametrize(
-    ("name", "n", "crossing"),
+    ("name", "n", "crossing", "read_in_tiles"),
     [
-        ("andorra", 4, False),
-        ("andorra", 7, True),
-        ("liechtenstein", 6, True),
-        ("beijing", 4, True),
+        ("andorra", 4, False, True),
+        ("andorra", 7, True, True),
+        ("liechtenstein", 6, True, True),
+        ("beijing", 4, True, True),
+        ("andorra", 7, True, False),
+        ("liechtenstein", 6, True, False),
+        ("beijing", 4, True, False),
     ],
 )
 def test_shared_extracts_tiles_equal_single_run(
-    name, n, crossing, client, tmp_path, tmp_path_factory
+    name, n, crossing, read_in_tiles, client, tmp_path, tmp_path_factory
 ):
     osm = {
         "andorra": ANDORRA,
         "liechtenstein": LIECHTENSTEIN,
         "beijing": BEIJING_PBF,
     }[name]
-    rep = _check_identical(osm, n, client, tmp_path, tmp_path_factory)
+    rep = _check_identical(osm, n, client, tmp_path, tmp_path_factory, read_in_tiles)
     if name in ("andorra", "liechtenstein"):  # 20-25 km wide: the tiles cut the network
-        assert min(r.nodes for r in rep.tile_runs) < rep.network.n_nodes
+        assert min(r.nodes for r in rep.tile_runs) < _nodes(rep)
     # tile borders through communities: a community routed with its tile's margin only
-    assert (_crossing(rep, n) > 0) == crossing
+    assert (_crossing(rep, n, osm) > 0) == crossing
 
 
-def test_a_too_narrow_margin_changes_the_results(city, client, tmp_path_factory, monkeypatch):
+@pytest.mark.parametrize("read_in_tiles", [True, False])
+def test_a_too_narrow_margin_changes_the_results(read_in_tiles, city, client, monkeypatch):
     """The byte-identity tests can fail: a margin shorter than the walks cuts them off."""
     single = fm.run_report(city)
     monkeypatch.setattr(tiles_mod, "tile_margin_m", lambda *a, **k: 150.0)
+    monkeypatch.setattr(tile_area, "_READ_SLACK_M", 0.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
-        rep = fm.run_tiled(city, tiles=9, scheduler=client)
+        rep = fm.run_tiled(city, tiles=9, scheduler=client, read_in_tiles=read_in_tiles)
     a = single.coverage.table.to_csv(index=False)
     b = rep.coverage.table.to_csv(index=False)
     assert a != b
@@ -246,5 +276,5 @@ def test_tiles_with_planned_facilities_and_other_speeds(client, tmp_path):
         warnings.simplefilter("ignore", UserWarning)
         single = fm.run_report(ANDORRA, config=cfg)
         tiled = fm.run_tiled(ANDORRA, tiles=7, config=cfg, scheduler=client)
-    assert min(r.nodes for r in tiled.tile_runs) < tiled.network.n_nodes
+    assert min(r.nodes for r in tiled.tile_runs) < _nodes(tiled)
     _same_files(single, tiled, tmp_path, ("coverage.csv", "summary.json", "facilities.gpkg"))

@@ -308,11 +308,45 @@ class WalkNetwork:
 # assembling a network from edges
 
 
+@dataclass(frozen=True, eq=False)
+class AreaFrame:
+    """What the network of a part of an area (a tile) takes from the whole area's network.
+
+    With it, the part's network is the whole network's, node for node, where the part's data
+    is complete (:mod:`fifteenmin.tiles`): the same CRS, the same largest component and the
+    same relative order of the nodes (the Hilbert order over the whole area's box).
+
+    Attributes
+    ----------
+    crs
+        The whole network's CRS.
+    node_ids
+        The sorted OSM ids of the whole network's nodes (its largest component).
+    bounds
+        ``(xmin, ymin, xmax, ymax)`` of the whole network's nodes in ``crs``.
+    """
+
+    crs: pyproj.CRS
+    node_ids: np.ndarray
+    bounds: tuple[float, float, float, float]
+
+
 def _kept(
-    n: int, edge_u: np.ndarray, edge_v: np.ndarray, retain_all: bool
+    n: int,
+    edge_u: np.ndarray,
+    edge_v: np.ndarray,
+    retain_all: bool,
+    component: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes and edges kept: the largest connected component, without isolated nodes."""
-    if not retain_all:
+    """Nodes and edges kept: the largest connected component, without isolated nodes.
+
+    ``component``: which nodes belong to the largest component of a whole area this data is a
+    part of (:class:`AreaFrame`), in place of this data's own largest component.
+    """
+    if component is not None:  # a part of an area (a tile): the area's component
+        keep_node = component
+        keep_edge = component[edge_u] & component[edge_v]
+    elif not retain_all:
         adj = sparse.coo_matrix((np.ones(len(edge_u)), (edge_u, edge_v)), shape=(n, n))
         _, comp = csgraph.connected_components(adj, directed=False)
         # largest component; ties broken by the smallest label (deterministic)
@@ -393,6 +427,7 @@ def _assemble(
     edge_highway: np.ndarray,
     source: str,
     retain_all: bool,
+    area: AreaFrame | None = None,
 ) -> WalkNetwork:
     """Build a :class:`WalkNetwork` from nodes and undirected edges.
 
@@ -405,18 +440,19 @@ def _assemble(
             f"{source}: no walkable streets were found, so no walking network can be built. "
             "Check that the area holds highway=* ways pedestrians may use."
         )
-    keep_node, keep_edge = _kept(n, edge_u, edge_v, retain_all)
+    component = None if area is None else np.isin(node_osm, area.node_ids)
+    keep_node, keep_edge = _kept(n, edge_u, edge_v, retain_all, component)
 
     old = np.flatnonzero(keep_node)
     lon = node_lon[old]
     lat = node_lat[old]
-    crs = local_crs(float(np.mean(lon)), float(np.mean(lat)))
+    crs = area.crs if area is not None else local_crs(float(np.mean(lon)), float(np.mean(lat)))
     # the kept edges' lines, in a second thread (pyproj and much of GEOS release the GIL)
     with ThreadPoolExecutor(max_workers=1) as pool:
         lines = pool.submit(_local_lines, crs, *_kept_lines(*edge_lonlat, keep_edge))
         eway = edge_way[keep_edge].astype(np.int64)
         edges = (edge_u[keep_edge], edge_v[keep_edge], edge_length[keep_edge], eway)
-        net = _ordered(crs, lon, lat, old, node_osm, n, *edges)
+        net = _ordered(crs, lon, lat, old, node_osm, n, *edges, area=area)
         egeom = lines.result()
     (x, y, lon, lat, nid), (eu, ev, elen, eorder), (indptr, head, arc_len, arc_edge) = net
     eway = eway[eorder]
@@ -464,6 +500,7 @@ def _ordered(
     edge_v: np.ndarray,
     edge_length: np.ndarray,
     eway: np.ndarray,
+    area: AreaFrame | None = None,
 ) -> tuple[
     tuple[np.ndarray, ...],
     tuple[np.ndarray, ...],
@@ -471,15 +508,21 @@ def _ordered(
 ]:
     """Nodes, edges and arcs of the network, from the kept nodes and edges.
 
-    The kept nodes (positions ``old`` of ``n``) projected to ``crs`` and in spatial order;
-    the kept edges renumbered and in deterministic order, with that order; the arcs.
+    The kept nodes (positions ``old`` of ``n``) projected to ``crs`` and in spatial order
+    (within ``area``'s Hilbert frame for a part of an area: a tile); the kept edges
+    renumbered and in deterministic order, with that order; the arcs.
     """
     to_local = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     x, y = to_local.transform(lon, lat)
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
 
-    order = _kernel.spatial_order(x, y)
+    if area is None:
+        order = _kernel.spatial_order(x, y)
+    else:  # the area's Hilbert frame: its two corners join the nodes, then leave the order
+        x0, y0, x1, y1 = area.bounds
+        order = _kernel.spatial_order(np.r_[x, x0, x1], np.r_[y, y0, y1])
+        order = order[order < len(x)]
     new_of_old = np.full(n, -1, dtype=np.int64)
     new_of_old[old[order]] = np.arange(len(old))
     x, y, lon, lat = x[order], y[order], lon[order], lat[order]
@@ -493,8 +536,17 @@ def _ordered(
     return (x, y, lon, lat, nid), (eu, ev, elen, eorder), _arcs(len(nid), eu, ev, elen)
 
 
-def _from_ways(ways: WalkWays, source: str, retain_all: bool) -> WalkNetwork:
-    """Simplify walkable way parts into nodes and edges, then assemble."""
+def _from_ways(
+    ways: WalkWays,
+    source: str,
+    retain_all: bool,
+    area: AreaFrame | None = None,
+    cum_start: np.ndarray | None = None,
+) -> WalkNetwork:
+    """Simplify walkable way parts into nodes and edges, then assemble.
+
+    ``area`` and ``cum_start`` (:func:`_cumulative`): for a part of an area (a tile).
+    """
     n_pos = len(ways.node_id)
     if n_pos == 0:
         raise NetworkError(
@@ -527,7 +579,7 @@ def _from_ways(ways: WalkWays, source: str, retain_all: bool) -> WalkNetwork:
         hws = np.array([t.get("highway", "") for t in ways.tags], dtype=object)[part]
         seg = np.array(geod.result(), dtype=np.float64)
     seg[part_of[:-1] != part_of[1:]] = 0.0
-    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    cum = _cumulative(seg, ptr, cum_start)
     length = cum[b] - cum[a]
 
     node_index = inverse  # position -> index into uniq
@@ -550,7 +602,25 @@ def _from_ways(ways: WalkWays, source: str, retain_all: bool) -> WalkNetwork:
         edge_highway=hws[ok],
         source=source,
         retain_all=retain_all,
+        area=area,
     )
+
+
+def _cumulative(seg: np.ndarray, ptr: np.ndarray, start: np.ndarray | None) -> np.ndarray:
+    """The running sum of the segment lengths over all positions.
+
+    An edge's length is the difference of two of its values. ``start``: for a part of an
+    area's ways (a tile's), each way part's value at its first position in the whole area's
+    sum; each part's sum then runs on from there, adding the same numbers in the same order,
+    so that its values are the whole area's to the last bit.
+    """
+    if start is None:
+        return np.concatenate([[0.0], np.cumsum(seg)])
+    cum = np.empty(len(seg) + 1)
+    for k in range(len(ptr) - 1):
+        a, b = int(ptr[k]), int(ptr[k + 1])
+        cum[a:b] = np.cumsum(np.concatenate([start[k : k + 1], seg[a : b - 1]]))
+    return cum
 
 
 def network_from_file(

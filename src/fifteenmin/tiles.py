@@ -31,6 +31,7 @@ import math
 import os
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,13 +47,14 @@ from ._errors import ConfigError, FifteenminError
 from ._kernel import HAVE_NUMBA
 from ._osm import OSMData
 from ._progress import bar, logger
+from ._tile_area import AreaTile, TileRun, area_tile, merge_tiles, scan_area, score_merged
 from .batch_studies import Study
 from .batch_task import _kernel_threads, _peak_rss, one_line
 from .catalogue import Catalogue, load_catalogue
 from .config import RunConfig
 from .network import WalkNetwork, _arcs, snap_points
 from .online import OnlineArea
-from .pipeline import Progress, RouteInputs, run_pipeline
+from .pipeline import Progress, RouteInputs, run_pipeline, sample_path
 from .report import Report
 from .routing import TravelTimes, _speeds, item_speeds, origin_times, travel_times
 
@@ -115,38 +117,6 @@ def tile_margin_m(config: RunConfig | None = None, catalogue: Catalogue | None =
     return cutoff_min * 60.0 * fastest * settings.TILE_MARGIN_FACTOR + 2 * settings.MAX_SNAP_M
 
 
-@dataclass
-class TileRun:
-    """What one tile's task measured (``TiledReport.tile_runs``).
-
-    Attributes
-    ----------
-    tile
-        The tile's number (0-based, row by row from the south-west).
-    communities, origins, nodes, edges, facilities
-        The tile's communities and resident origins, and the network nodes, edges and
-        facilities within its margin.
-    seconds, cpu_seconds
-        Wall and CPU time of the task.
-    rss_before_mb, peak_rss_mb
-        The worker's resident memory before the task and its peak during it (MB).
-    warnings
-        The warnings the task raised.
-    """
-
-    tile: int
-    communities: int = 0
-    origins: int = 0
-    nodes: int = 0
-    edges: int = 0
-    facilities: int = 0
-    seconds: float = 0.0
-    cpu_seconds: float = 0.0
-    rss_before_mb: float | None = None
-    peak_rss_mb: float | None = None
-    warnings: list[str] = field(default_factory=list)
-
-
 @dataclass(eq=False, repr=False)
 class TiledReport(Report):
     """A :class:`~fifteenmin.Report` computed tile by tile (:func:`run_tiled`).
@@ -160,6 +130,15 @@ class TiledReport(Report):
     """
 
     tile_runs: list[TileRun] = field(default_factory=list)
+    #: The whole network's size, added up from the tiles (when no network was built whole).
+    network_totals: dict[str, Any] | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """As :meth:`fifteenmin.pipeline.Results.summary`, with the tiles' network size."""
+        out = super().summary()
+        if self.network_totals is not None:
+            out["network"] = {**out["network"], **self.network_totals}
+        return out
 
     def write(
         self,
@@ -245,6 +224,7 @@ def run_tiled(
     workers: int | None = None,
     threads: int | None = None,
     progress: Progress | None = None,
+    read_in_tiles: bool = True,
     **options: Any,
 ) -> TiledReport:
     """Run the coverage pipeline on one area cut into ``tiles`` tiles, one Dask task per tile.
@@ -270,6 +250,15 @@ def run_tiled(
         Threads of the shortest-path kernels per tile (default: 1 on the local cluster).
     progress
         Called with one message per stage.
+    read_in_tiles
+        True (default): each tile reads its own part of the OSM file and builds its own
+        network, facilities, communities and resident origins, so that no process holds the
+        whole area (:mod:`fifteenmin._tile_area`); the client only makes a compact pre-pass
+        over the file. This needs a run that takes everything from an OSM file (no
+        community, population, district, facility or POI file; no stray street nodes; no
+        ``admin_level=10`` boundaries topped up with other communities): other runs, or
+        False, take the former way, the client reading and building the whole area and
+        sending each tile its part of the network to route.
 
     Returns
     -------
@@ -298,10 +287,13 @@ def run_tiled(
     cfg = (config or RunConfig()).replace(**options) if options else (config or RunConfig())
     if threads is None and scheduler is None:
         threads = THREADS_PER_WORKER
+    area = _bounded_area(osm_file, cfg) if read_in_tiles else None
+    if area is not None:
+        return _run_area(area, n_tiles, cfg, scheduler, workers, threads, progress)
     runs: list[TileRun] = []
 
     def tiles_on_dask(inputs: RouteInputs) -> tuple[TravelTimes, np.ndarray, np.ndarray]:
-        grid = _Grid(inputs.network, n_tiles)
+        grid = _Grid(inputs.network.x, inputs.network.y, n_tiles)
         margin = tile_margin_m(inputs.config, inputs.catalogue)
         logger.info(
             f"{n_tiles} tiles ({grid.nx} x {grid.ny}, {grid.width / 1000:,.2f} x "
@@ -309,7 +301,7 @@ def run_tiled(
         )
         parts = _Parts(inputs, grid, margin)
         with dask_client(scheduler, workers, len(parts.tiles)) as client:
-            outs = _run(client, parts, threads)
+            outs = _run(client, parts.tiles, parts.part, route_tile, threads)
         runs.extend(o.run for o in outs)
         return _merge(inputs, outs)
 
@@ -351,12 +343,12 @@ def tiled_study_report(study: Study) -> TiledReport:
 
 
 class _Grid:
-    """``nx x ny`` equal rectangles over the network's nodes (metric CRS)."""
+    """``nx x ny`` equal rectangles over the network's nodes ``x``, ``y`` (metric CRS)."""
 
-    def __init__(self, net: WalkNetwork, n: int) -> None:
-        self.x0, self.y0 = float(net.x.min()), float(net.y.min())
-        w = max(float(net.x.max()) - self.x0, 1.0)
-        h = max(float(net.y.max()) - self.y0, 1.0)
+    def __init__(self, x: np.ndarray, y: np.ndarray, n: int) -> None:
+        self.x0, self.y0 = float(x.min()), float(y.min())
+        w = max(float(x.max()) - self.x0, 1.0)
+        h = max(float(y.max()) - self.y0, 1.0)
         # the factor pair a x b = n whose tiles are the most square
         pairs = [(a, n // a) for a in range(1, n + 1) if n % a == 0]
         self.nx, self.ny = min(pairs, key=lambda p: (abs(math.log((w / p[0]) / (h / p[1]))), p))
@@ -569,7 +561,13 @@ def route_tile(part: _Part, threads: int | None = None) -> _Out:
     )
 
 
-def _run(client: Any, parts: _Parts, threads: int | None) -> list[_Out]:
+def _run(
+    client: Any,
+    tiles: list[int],
+    make: Callable[[int], Any],
+    task: Callable[..., Any],
+    threads: int | None,
+) -> list[Any]:
     """One task per tile; the results in tile order.
 
     A tile's inputs are made when it is submitted, and at most one more tile than there are
@@ -582,22 +580,20 @@ def _run(client: Any, parts: _Parts, threads: int | None) -> list[_Out]:
     from distributed import KilledWorker, as_completed
 
     run_id = secrets.token_hex(4)
-    todo = list(parts.tiles)
+    todo = list(tiles)
     window = max(1, len(client.scheduler_info().get("workers", {}))) + 1
 
     futures: list[Any] = []
 
     def submit(k: int) -> Any:
-        fut = client.submit(
-            route_tile, parts.part(k), threads, key=f"fifteenmin-tile-{run_id}-{k}", pure=False
-        )
+        fut = client.submit(task, make(k), threads, key=f"fifteenmin-tile-{run_id}-{k}", pure=False)
         futures.append(fut)
         return fut
 
     running = as_completed([submit(todo.pop(0)) for _ in range(min(window, len(todo)))])
     outs = []
     try:
-        for fut in bar(running, "tiles", total=len(parts.tiles), unit="tile"):
+        for fut in bar(running, "tiles", total=len(tiles), unit="tile"):
             try:
                 outs.append(fut.result())
             except KilledWorker:
@@ -657,3 +653,118 @@ def _merge(inputs: RouteInputs, outs: list[_Out]) -> tuple[TravelTimes, np.ndarr
         access=acc,
     )
     return tt, minutes, nearest
+
+
+# --------------------------------------------------------------------------------------------
+# tiles that read their own part of the file (memory bounded by the tile)
+
+
+def _bounded_area(osm_file: object, cfg: RunConfig) -> Any:
+    """The pre-pass of a tiled run on an OSM file, or None where the tiles cannot read alone.
+
+    The tiles read their own part of the file when the run takes everything from it (no
+    community, population, district, facility or POI file): see :mod:`fifteenmin._tile_area`.
+    """
+    own = (
+        cfg.communities,
+        cfg.population,
+        cfg.districts,
+        cfg.user_facilities,
+        cfg.poi,
+    )
+    if any(x is not None for x in own):
+        logger.info("tiles: the client builds the whole area (the run reads files of its own)")
+        return None
+    if osm_file is None:
+        osm_file = sample_path()
+    if not isinstance(osm_file, str | os.PathLike):
+        return None
+    cat = load_catalogue(cfg.catalogue)
+    area = scan_area(osm_file, set(cat.osm_keys()), cfg.pedestrian_areas)
+    if area is None:
+        logger.info(
+            "tiles: the client builds the whole area (stray street nodes, or admin_level=10 "
+            "boundaries topped up with other communities)"
+        )
+    return area
+
+
+def _empty_network(crs: Any, source: str) -> WalkNetwork:
+    i32, f64 = np.zeros(0, dtype=np.int32), np.zeros(0)
+    obj = np.zeros(0, dtype=object)
+    return WalkNetwork(
+        indptr=np.zeros(1, dtype=np.int64),
+        indices=i32,
+        lengths=f64,
+        arc_edge=i32,
+        node_id=np.zeros(0, dtype=np.int64),
+        x=f64,
+        y=f64,
+        lon=f64,
+        lat=f64,
+        edge_u=i32,
+        edge_v=i32,
+        edge_length=f64,
+        edge_geometry=obj,
+        edge_way=np.zeros(0, dtype=np.int64),
+        edge_name=obj,
+        edge_highway=obj,
+        crs=crs,
+        source=source,
+    )
+
+
+def _run_area(
+    area: Any,
+    n_tiles: int,
+    cfg: RunConfig,
+    scheduler: Any,
+    workers: int | None,
+    threads: int | None,
+    progress: Progress | None,
+) -> TiledReport:
+    """A tiled run whose tiles read, build and route their own parts (``_tile_area``)."""
+    t0 = time.perf_counter()
+    cat = load_catalogue(cfg.catalogue)
+    cfg.check_catalogue(cat)
+    speeds = item_speeds(cat, cfg.speed, per_item=cfg.item_profiles)
+    grid = _Grid(area.x, area.y, n_tiles)
+    margin = tile_margin_m(cfg, cat)
+    say = f"{n_tiles} tiles ({grid.nx} x {grid.ny}, {grid.width / 1000:,.2f} x " + (
+        f"{grid.height / 1000:,.2f} km each), margin {margin:,.0f} m; each tile reads its part"
+    )
+    logger.info(say)
+    if progress is not None:
+        progress(say)
+    slim = dataclasses.replace(area, x=np.zeros(0), y=np.zeros(0))
+
+    def make(k: int) -> AreaTile:
+        return AreaTile(k, slim, grid.box(k), grid, margin, cat, dict(speeds), cfg)
+
+    tiles = list(range(grid.nx * grid.ny))
+    with dask_client(scheduler, workers, len(tiles)) as client:
+        outs = _run(client, tiles, make, area_tile, threads)
+    for o in outs:
+        for w in o.run.warnings:
+            warnings.warn(f"tile {o.run.tile}: {w}", UserWarning, stacklevel=3)
+    t1 = time.perf_counter()
+    merged = merge_tiles(outs, area, cat)
+    cov, hours, tt = score_merged(merged, cat, cfg, speeds)
+    logger.info(f"tiles merged and scored in {time.perf_counter() - t1:.2f} s")
+    return TiledReport(
+        network=_empty_network(area.frame.crs, area.path),
+        facilities=merged.facilities,
+        travel=tt,
+        communities=merged.communities,
+        residents=merged.residents,
+        origin_minutes=merged.minutes,
+        coverage=cov,
+        catalogue=cat,
+        config=cfg,
+        osm_source=area.path,
+        timings={"tiles": t1 - t0, "merge": time.perf_counter() - t1},
+        entrances=gpd.GeoSeries([], crs="EPSG:4326"),
+        opening_hours=hours,
+        tile_runs=[o.run for o in outs],
+        network_totals=merged.network,
+    )
