@@ -734,6 +734,8 @@ def score_merged(
             threshold=float(cfg.threshold),
             engine=cfg.engine,
             minutes=merged.minutes,
+            floor_area_per_person=float(cfg.floor_area_per_person),
+            people_per_street_m=float(cfg.people_per_street_m),
         )
         with warnings.catch_warnings():  # _coverage_at warns of them
             warnings.filterwarnings("ignore", message=r".*opening_hours tag")
@@ -756,3 +758,8 @@ class _MergedRun(_Run):
 
     def minutes_with(self, keep: np.ndarray) -> np.ndarray:
         return self.known[np.asarray(keep, dtype=bool).tobytes()].copy()
+
+    def minutes_of(self, keep: np.ndarray, changed: np.ndarray) -> np.ndarray:
+        """The tiles' minutes to the items ``changed`` with the facilities ``keep``."""
+        known: np.ndarray = self.known[np.asarray(keep, dtype=bool).tobytes()]
+        return known[:, changed]

@@ -431,6 +431,9 @@ class _Run:
     engine: str
     minutes: np.ndarray  # (origins, items) with every facility
     travel: TravelTimes | None = None  # the run's (with every facility's access points)
+    #: residents per unit of weight (the run's people estimates, as score_coverage's)
+    floor_area_per_person: float = settings.FLOOR_AREA_PER_PERSON_M2
+    people_per_street_m: float = settings.PEOPLE_PER_STREET_M
     _cache: dict[Any, Any] = field(default_factory=dict)
 
     def item_codes(self) -> np.ndarray:
@@ -477,7 +480,15 @@ class _Run:
                 self.minutes_of(keep, changed),
                 [self.cat.items[k] for k in changed],
             )
-        out = _figures(share, weight, self.cat.items, self.units(), threshold=self.threshold)
+        out = _figures(
+            share,
+            weight,
+            self.cat.items,
+            self.units(),
+            threshold=self.threshold,
+            floor_area_per_person=self.floor_area_per_person,
+            people_per_street_m=self.people_per_street_m,
+        )
         self._cache[key] = out
         return out
 
@@ -709,6 +720,8 @@ def coverage_at_times(
     baseline_minutes: np.ndarray | None = None,
     baseline_coverage: CoverageResult | None = None,
     travel: TravelTimes | None = None,
+    floor_area_per_person: float = settings.FLOOR_AREA_PER_PERSON_M2,
+    people_per_street_m: float = settings.PEOPLE_PER_STREET_M,
 ) -> HoursResult:
     """Coverage at chosen times with only the facilities open then (开放率).
 
@@ -730,6 +743,9 @@ def coverage_at_times(
     travel
         The run's travel times (every facility), if already computed: the times re-route
         from its access points instead of snapping the facilities again.
+    floor_area_per_person, people_per_street_m
+        The people estimates of the weighted rates, as for
+        :func:`fifteenmin.coverage.score_coverage` (use the run's).
 
     Returns
     -------
@@ -756,6 +772,8 @@ def coverage_at_times(
         threshold=threshold,
         engine=engine,
         minutes=np.zeros(0),
+        floor_area_per_person=float(floor_area_per_person),
+        people_per_street_m=float(people_per_street_m),
     )
     if _same_facilities(travel, run.facilities, cat):
         run.travel = travel
@@ -776,6 +794,8 @@ def coverage_at_times(
             cat.items,
             threshold=threshold,
             facility_counts=counts,
+            floor_area_per_person=floor_area_per_person,
+            people_per_street_m=people_per_street_m,
         )
     return _coverage_at(run, ts, baseline_coverage, week)
 
@@ -842,4 +862,6 @@ def opening_hours_coverage(
         baseline_minutes=results.origin_minutes,
         baseline_coverage=results.coverage,
         travel=results.travel,
+        floor_area_per_person=results.config.floor_area_per_person,
+        people_per_street_m=results.config.people_per_street_m,
     )
