@@ -19,9 +19,12 @@ computed from the merged data exactly as a single run computes it, so ``coverage
 ``summary.json`` are byte for byte those of :func:`fifteenmin.run_report`.
 
 What is bounded: each tile task holds the part of the network within its margin and its
-travel-time arrays (items x nodes), the largest arrays of a run. What is not (yet): the
-client reads the OSM file and builds the whole network, facilities, communities and
-resident origins once, as a single run does (``docs/scale.md``).
+travel-time arrays (items x nodes), the largest arrays of a run. By default, on a run that
+takes everything from an OSM file, each tile also reads its own part of the file and builds
+its own network, facilities, communities and resident origins, and the client only makes a
+compact first pass over the file and merges the tiles' rows (:mod:`fifteenmin._tile_area`);
+otherwise (``read_in_tiles=False``, or files of the run's own) the client reads the file and
+builds the whole area once, as a single run does (``docs/scale.md``).
 """
 
 from __future__ import annotations
