@@ -113,12 +113,13 @@ def write_report(
     page = None
     if html:
         if isinstance(isochrones, str):
-            # drawn only: on a grid (u-iso: ~10x faster, within ~3 m), or exact and then
-            # simplified to the map's resolution
-            exact = settings.WALKING_AREA_MAP_METHOD == "exact"
+            # drawn only: exact and simplified to the map's resolution, or, for a city's
+            # many communities, on a grid (u-iso: ~10x faster, within ~3 m)
+            n = results.residents["community_id"].nunique()
+            exact = n <= settings.WALKING_AREA_MAP_EXACT_MAX
             isochrones = results.community_isochrones(
                 simplify_m=settings.WALKING_AREA_MAP_SIMPLIFY_M if exact else 0.0,
-                method=settings.WALKING_AREA_MAP_METHOD,
+                method="exact" if exact else "raster",
             )
         if isinstance(sites, str):
             sites = plan_missing(results, k=1)
