@@ -945,10 +945,10 @@ def community_walking_areas(
         the boundary is the true round buffer's, except within about ``grid_m / 2`` of the
         corners where two streets' buffers meet (the contour cuts them) and holes thinner
         than about ``grid_m``, which may open or close. Measured against ``"exact"`` with
-        ``grid_m = 5`` (symmetric difference / area; largest distance from a point of one
-        area to the other): sample 0.22 %, 2.8 m; Beijing CAU 0.25 %, 2.7 m; Andorra
-        0.25 %, 2.9 m; the synthetic city of ``bench/city.py`` (n = 125) 0.30 %, 3.0 m
-        (``bench/WALKING_AREAS.md``).
+        ``grid_m = 5``, worst community (symmetric difference / area; largest distance from
+        a point of one area to the other): sample 0.22 %, 2.8 m; Beijing CAU 0.25 %, 2.7 m;
+        Andorra 0.34 %, 3.4 m; the synthetic cities of ``bench/city.py`` (n = 125 and 250,
+        150 communities each) 0.31 %, 3.0 and 3.4 m (``bench/WALKING_AREAS.md``).
     grid_m
         Grid step of ``method="raster"`` in metres
         (:data:`settings.WALKING_AREA_GRID_M` = 5 m).
