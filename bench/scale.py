@@ -95,13 +95,13 @@ def _say(**event: Any) -> None:
     print(json.dumps(event), flush=True)
 
 
-def _map_areas(settings: Any) -> dict[str, Any]:
+def _map_areas(rep: Any, settings: Any) -> dict[str, Any]:
     """The walking areas of the report's map, as ``write_report`` asks for them: exact and
-    simplified to the map's resolution, or on a grid (since u-iso; older code has no method)."""
-    method = getattr(settings, "WALKING_AREA_MAP_METHOD", "exact")
-    exact = method == "exact"
-    kw: dict[str, Any] = {"simplify_m": settings.WALKING_AREA_MAP_SIMPLIFY_M if exact else 0.0}
-    return kw if not hasattr(settings, "WALKING_AREA_MAP_METHOD") else {**kw, "method": method}
+    simplified to the map's resolution, or on a grid for many communities (since u-iso)."""
+    limit = getattr(settings, "WALKING_AREA_MAP_EXACT_MAX", None)
+    if limit is None or rep.residents["community_id"].nunique() <= limit:
+        return {"simplify_m": settings.WALKING_AREA_MAP_SIMPLIFY_M}
+    return {"simplify_m": 0.0, "method": "raster"}
 
 
 class Pipeline:
@@ -201,7 +201,7 @@ class Pipeline:
 
     def isochrones(self) -> dict[str, Any]:
         # as write_report(isochrones="auto"): simplified to the map's resolution
-        self.iso = self.rep.community_isochrones(**_map_areas(self.fm.settings))
+        self.iso = self.rep.community_isochrones(**_map_areas(self.rep, self.fm.settings))
         return {"areas": len(self.iso)}
 
     def siting(self) -> dict[str, Any]:

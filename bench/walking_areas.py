@@ -34,14 +34,27 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
 
 def region_distance(a: Any, b: Any, step: float = 0.5) -> float:
-    """Largest distance from a point of ``a`` to ``b`` or of ``b`` to ``a`` (sampled)."""
+    """Largest distance from a point of ``a`` to ``b`` or of ``b`` to ``a``.
+
+    Sampled every ``step`` metres along the boundaries of the two differences; a point of
+    ``a - b``'s boundary is on or outside ``b``, so its distance to ``b`` is the distance to
+    ``b``'s boundary (nearest segment, from an STRtree of them).
+    """
     worst = 0.0
     for p, q in ((a, b), (b, a)):
         d = shapely.difference(p, q)
         if d.is_empty:
             continue
-        pts = shapely.get_coordinates(shapely.segmentize(shapely.boundary(d), step))
-        worst = max(worst, float(shapely.distance(shapely.points(pts), q).max()))
+        pts = shapely.points(shapely.get_coordinates(shapely.segmentize(shapely.boundary(d), step)))
+        rings = shapely.get_parts(shapely.boundary(q))
+        xy, ring = shapely.get_coordinates(rings, return_index=True)
+        same = ring[1:] == ring[:-1]
+        segs = shapely.linestrings(
+            np.stack([xy[:-1][same], xy[1:][same]], axis=1).reshape(-1, 2),
+            indices=np.repeat(np.arange(int(same.sum())), 2),
+        )
+        _, dist = shapely.STRtree(segs).query_nearest(pts, return_distance=True, all_matches=False)
+        worst = max(worst, float(dist.max()))
     return worst
 
 

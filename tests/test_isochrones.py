@@ -654,13 +654,24 @@ def test_community_walking_areas_simplified_for_display(sample_data, sample_net)
 
 def _region_distance(a, b, step=0.5):
     """Largest distance from a point of ``a`` to ``b`` or of ``b`` to ``a`` (sampled along the
-    boundaries of the two differences every ``step`` metres)."""
+    boundaries of the two differences every ``step`` metres; such a point is on or outside
+    the other area, so its distance to it is the distance to its boundary's nearest segment)."""
     worst = 0.0
     for p, q in ((a, b), (b, a)):
         d = shapely.difference(p, q)
-        if not d.is_empty:
-            pts = shapely.get_coordinates(shapely.segmentize(shapely.boundary(d), step))
-            worst = max(worst, float(shapely.distance(shapely.points(pts), q).max()))
+        if d.is_empty:
+            continue
+        pts = shapely.points(shapely.get_coordinates(shapely.segmentize(shapely.boundary(d), step)))
+        xy, ring = shapely.get_coordinates(
+            shapely.get_parts(shapely.boundary(q)), return_index=True
+        )
+        same = ring[1:] == ring[:-1]
+        segs = shapely.linestrings(
+            np.stack([xy[:-1][same], xy[1:][same]], axis=1).reshape(-1, 2),
+            indices=np.repeat(np.arange(int(same.sum())), 2),
+        )
+        _, dist = shapely.STRtree(segs).query_nearest(pts, return_distance=True)
+        worst = max(worst, float(dist.max()))
     return worst
 
 

@@ -41,7 +41,8 @@ holes). That is the true round buffer of the pieces except within about half a g
 corners where two streets' buffers meet (the contour cuts them) and for holes thinner than about
 a grid step; measured against the exact union: 0.2-0.3 % of the area, at most ~3 m
 (``bench/WALKING_AREAS.md``), at ~2 ms of CPU per community instead of ~30-40. The report's map
-uses it (:data:`settings.WALKING_AREA_MAP_METHOD`); the API's default stays exact.
+uses it for more than :data:`settings.WALKING_AREA_MAP_EXACT_MAX` communities; the API's default
+stays exact.
 
 Buffer width. :data:`settings.ISOCHRONE_BUFFER_M` is 25 m: half a street's width (5-10 m) plus the
 short access walk from the kerb to the doors, shop fronts and gates along it, i.e. the strip
@@ -937,16 +938,17 @@ def community_walking_areas(
     method
         ``"exact"`` (the default): the union of the buffered pieces, as described above.
         ``"raster"``: the same area drawn on a grid of ``grid_m`` metres, about 10x faster
-        (the report's map uses it, :data:`settings.WALKING_AREA_MAP_METHOD`): the distance
+        (the report's map uses it above :data:`settings.WALKING_AREA_MAP_EXACT_MAX`
+        communities): the distance
         from every grid point to the nearest reached piece (exactly cut, as above) is
         contoured at ``buffer_m`` (marching squares, linear interpolation). Holes are kept;
         the boundary is the true round buffer's, except within about ``grid_m / 2`` of the
         corners where two streets' buffers meet (the contour cuts them) and holes thinner
         than about ``grid_m``, which may open or close. Measured against ``"exact"`` with
-        ``grid_m = 5`` (symmetric difference / area; largest distance from a point of one
-        area to the other): sample 0.22 %, 2.8 m; Beijing CAU 0.25 %, 2.7 m; Andorra
-        0.25 %, 2.9 m; the synthetic city of ``bench/city.py`` (n = 125) 0.30 %, 3.0 m
-        (``bench/WALKING_AREAS.md``).
+        ``grid_m = 5``, worst community (symmetric difference / area; largest distance from
+        a point of one area to the other): sample 0.22 %, 2.8 m; Beijing CAU 0.25 %, 2.7 m;
+        Andorra 0.34 %, 3.4 m; the synthetic cities of ``bench/city.py`` (n = 125 and 250,
+        150 communities each) 0.31 %, 3.0 and 3.4 m (``bench/WALKING_AREAS.md``).
     grid_m
         Grid step of ``method="raster"`` in metres
         (:data:`settings.WALKING_AREA_GRID_M` = 5 m).

@@ -69,7 +69,7 @@ __all__ = [
     "TILE_MARGIN_FACTOR",
     "WALKING_AREA_CHUNK",
     "WALKING_AREA_GRID_M",
-    "WALKING_AREA_MAP_METHOD",
+    "WALKING_AREA_MAP_EXACT_MAX",
     "WALKING_AREA_MAP_SIMPLIFY_M",
     "WALK_SPEED_M_S",
     "XLSX_LONG_MAX_ROWS",
@@ -174,9 +174,10 @@ WALKING_AREA_MAP_SIMPLIFY_M: Final[float] = 1.0
 #: streets is sampled every this many metres and contoured at the buffer width; boundaries
 #: are within about half a step of the exact union's (bench/WALKING_AREAS.md).
 WALKING_AREA_GRID_M: Final[float] = 5.0
-#: How the report's map draws the communities' walking areas: "raster" (about 10x faster
-#: than "exact", within ~3 m of it) or "exact" (the union of the buffered pieces).
-WALKING_AREA_MAP_METHOD: Final[str] = "raster"
+#: The report's map draws the exact walking areas (simplified by WALKING_AREA_MAP_SIMPLIFY_M)
+#: of up to this many communities (~30-40 ms of CPU each), and raster ones (about 10x faster,
+#: within ~3 m; not simplified: the city layout simplifies them by 8 m) of more.
+WALKING_AREA_MAP_EXACT_MAX: Final[int] = 500
 
 # -- outputs ----------------------------------------------------------------------------------
 
