@@ -786,3 +786,18 @@ def _hole_polygons(g):
     return np.array(
         [shapely.Polygon(r) for p in shapely.get_parts(g) for r in p.interiors], dtype=object
     )
+
+
+def test_invalid_raster_areas_are_repaired_and_counted():
+    """A bow tie (rings touching at a point) becomes two valid triangles, with a warning."""
+    import shapely
+
+    from fifteenmin.isochrones import _repair
+
+    bow = shapely.Polygon([(0, 0), (2, 2), (2, 0), (0, 2)])
+    box = shapely.box(0, 0, 1, 1)
+    areas = np.array([bow, box], dtype=object)
+    with pytest.warns(UserWarning, match=r"1 of 2 raster walking area\(s\)"):
+        _repair(areas)
+    assert areas[0].is_valid and areas[0].area == pytest.approx(2.0)
+    assert areas[1] is box  # valid areas are left alone
