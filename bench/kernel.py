@@ -532,6 +532,7 @@ def bench_bounded(name: str, g: dict, args, results: list) -> None:
 COLD_CODE = """
 import json, sys, time
 t0 = time.perf_counter()
+import html  # the standard library's, before bench/ (whose html.py would shadow it)
 sys.path.insert(0, {bench!r})
 from _graphs import load_kernel
 K = load_kernel()
