@@ -101,7 +101,7 @@ def _map_areas(rep: Any, settings: Any) -> dict[str, Any]:
     limit = getattr(settings, "WALKING_AREA_MAP_EXACT_MAX", None)
     if limit is None or rep.residents["community_id"].nunique() <= limit:
         return {"simplify_m": settings.WALKING_AREA_MAP_SIMPLIFY_M}
-    return {"simplify_m": 0.0, "method": "raster"}
+    return {"simplify_m": settings.HTML_CITY_AREA_SIMPLIFY_M, "method": "raster"}
 
 
 class Pipeline:

@@ -120,7 +120,10 @@ def write_report(
             n = results.residents["community_id"].nunique()
             exact = n <= settings.WALKING_AREA_MAP_EXACT_MAX
             iso = results.community_isochrones(
-                simplify_m=settings.WALKING_AREA_MAP_SIMPLIFY_M if exact else 0.0,
+                # raster areas are drawn only in the city layout, at its resolution
+                simplify_m=settings.WALKING_AREA_MAP_SIMPLIFY_M
+                if exact
+                else settings.HTML_CITY_AREA_SIMPLIFY_M,
                 method="exact" if exact else "raster",
             )
         if isinstance(near, str):
