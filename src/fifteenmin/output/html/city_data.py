@@ -447,16 +447,18 @@ def _area_lines(isochrones: gpd.GeoDataFrame | None, ids: np.ndarray) -> list[st
     out = [""] * len(ids)
     if isochrones is None or "community_id" not in isochrones.columns or not len(isochrones):
         return out
-    iso = isochrones.to_crs("EPSG:4326")
-    ci = pd.Index(ids).get_indexer(iso["community_id"].astype(str))
-    minutes = pd.to_numeric(iso["minutes"], errors="coerce").to_numpy(dtype=np.float64)
+    ci = pd.Index(ids).get_indexer(isochrones["community_id"].astype(str))
+    minutes = pd.to_numeric(isochrones["minutes"], errors="coerce").to_numpy(dtype=np.float64)
     keep = np.flatnonzero((ci >= 0) & np.isfinite(minutes))
     keep = keep[np.lexsort((-minutes[keep], ci[keep]))]  # the largest first
-    enc = encode_geometries(
-        iso.geometry.values[keep],
-        settings.HTML_CITY_AREA_SIMPLIFY_M,
-        settings.HTML_CITY_AREA_MIN_HOLE_M2,
-    )
+    geoms = isochrones.geometry
+    enc: list[Any] = []
+    step = settings.HTML_CITY_CHUNK * 4  # a few thousand areas at a time: bounded memory
+    for k in range(0, len(keep), step):
+        part = geoms.iloc[keep[k : k + step]].to_crs("EPSG:4326")
+        enc += encode_geometries(
+            part.values, settings.HTML_CITY_AREA_SIMPLIFY_M, settings.HTML_CITY_AREA_MIN_HOLE_M2
+        )
 
     per: dict[int, list[Any]] = {}
     for c, m, g in zip(ci[keep].tolist(), minutes[keep].tolist(), enc, strict=True):
