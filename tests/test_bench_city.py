@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
@@ -13,21 +10,12 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 import fifteenmin as fm
+from conftest import load_bench_city
 
 N = 13  # 12 x 12 blocks: 2 x 2 neighbourhoods, four compounds
 
 
-def _load_city() -> ModuleType:
-    path = Path(__file__).resolve().parents[1] / "bench" / "city.py"
-    spec = importlib.util.spec_from_file_location("bench_city", path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # dataclasses look their module up
-    spec.loader.exec_module(mod)
-    return mod
-
-
-city = _load_city()
+city = load_bench_city()
 
 
 @pytest.fixture(scope="module")

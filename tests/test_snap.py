@@ -8,8 +8,6 @@ and ``length``; and, for whole networks, the STRtree path that ``snap_points`` u
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import warnings
 from pathlib import Path
 
@@ -18,7 +16,7 @@ import pytest
 import shapely
 
 import fifteenmin as fm
-from conftest import SHARED, needs_shared
+from conftest import SHARED, load_bench_city, needs_shared
 from fifteenmin import _snap, network
 from fifteenmin.facilities import access_points
 
@@ -169,12 +167,7 @@ def test_snap_points_equal_geos_on_real_extracts(name: str) -> None:
 
 def test_snap_points_equal_geos_on_a_synthetic_city(tmp_path: Path) -> None:
     """The access points of every facility of bench/city.py's city, and its residents."""
-    path = Path(__file__).resolve().parents[1] / "bench" / "city.py"
-    spec = importlib.util.spec_from_file_location("bench_city_snap", path)
-    assert spec is not None and spec.loader is not None
-    city = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = city
-    spec.loader.exec_module(city)
+    city = load_bench_city()
     pbf = tmp_path / "city.osm.pbf"
     city.write_city(25, pbf, seed=0)
     cat = fm.load_catalogue("beijing")

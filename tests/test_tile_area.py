@@ -8,49 +8,16 @@ for byte, on a synthetic city whose communities come from residential areas, fro
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import warnings
 from pathlib import Path
 
-import distributed
 import numpy as np
 import osmium
-import pytest
 
 import fifteenmin as fm
 from fifteenmin import _tile_area as tile_area
 from fifteenmin import tiles as tiles_mod
 from fifteenmin._osm import BASE_FEATURE_KEYS
-
-
-def _load_city():
-    path = Path(__file__).resolve().parents[1] / "bench" / "city.py"
-    spec = importlib.util.spec_from_file_location("bench_city_tile_area", path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-@pytest.fixture(scope="module")
-def client():
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
-        ) as cluster,
-        distributed.Client(cluster) as c,
-    ):
-        yield c
-
-
-@pytest.fixture(scope="module")
-def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 50 x 50 synthetic city (bench/city.py), about 6 km wide."""
-    path = tmp_path_factory.mktemp("city") / "city_50.osm.pbf"
-    _load_city().write_city(50, path, seed=0)
-    return path
 
 
 def _retagged(src: Path, dst: Path, change) -> Path:

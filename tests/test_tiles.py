@@ -8,12 +8,9 @@ shows up as a difference in ``coverage.csv`` or ``summary.json``.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import warnings
 from pathlib import Path
 
-import distributed
 import numpy as np
 import pytest
 import shapely
@@ -29,35 +26,6 @@ FILES = ("README.txt", "summary.json", "coverage.csv", "coverage.xlsx", "communi
 ANDORRA = SHARED / "benchmark" / "andorra_2013.osm.pbf"
 LIECHTENSTEIN = SHARED / "benchmark" / "liechtenstein_2015.osm.pbf"
 BEIJING_PBF = SHARED / "beijing" / "beijing_haidian_xueyuanlu_cau_2026.osm.pbf"
-
-
-def _load_city():
-    path = Path(__file__).resolve().parents[1] / "bench" / "city.py"
-    spec = importlib.util.spec_from_file_location("bench_city_tiles", path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
-    spec.loader.exec_module(mod)
-    return mod
-
-
-@pytest.fixture(scope="module")
-def client():
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
-        ) as cluster,
-        distributed.Client(cluster) as c,
-    ):
-        yield c
-
-
-@pytest.fixture(scope="module")
-def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 50 x 50 synthetic city (bench/city.py): 5,600 OSM nodes, 64 compounds, ~6 km wide."""
-    path = tmp_path_factory.mktemp("city") / "city_50.osm.pbf"
-    _load_city().write_city(50, path, seed=0)
-    return path
 
 
 _SINGLE: dict[Path, Path] = {}
