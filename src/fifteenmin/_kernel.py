@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import math
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -57,6 +56,7 @@ from ._kernel_jit import (
     bounded_worker,
     nearest_worker,
     numba,
+    run_workers,
 )
 
 __all__ = [
@@ -514,7 +514,7 @@ def _nearest_numba(
             (*shared, items, tile, inv_w, mask, out, ws, status, counter)
             for ws in _workspaces(inq, head, entries, pend, np.empty((nslots, 0), np.int32), qs)
         ]
-        _run_workers(nearest_worker, calls)
+        run_workers(nearest_worker, calls)
         items = items[status[items] < 0]
         pool *= 4
         nslots = max(1, min(nslots, items.size))
@@ -609,7 +609,7 @@ def _bounded_round(
     chunks = (start, stop, chunk_slot, chunk_off, chunk_next)
     counter = np.zeros(1, np.int64)
     head = (g, origins, cutoffs, order, chunks, inv_w, mask)
-    _run_workers(bounded_worker, [(*head, *slot, counts, counter) for slot in slots])
+    run_workers(bounded_worker, [(*head, *slot, counts, counter) for slot in slots])
     left = []
     for c in range(nch):
         a, nxt, b = int(start[c]), int(chunk_next[c]), int(stop[c])
@@ -742,22 +742,6 @@ def spatial_order(x: Any, y: Any) -> np.ndarray:
 def _pool_size(n_nodes: int, max_seeds: int) -> int:
     """Initial number of queue entries per workspace (overflow -> retried 4x bigger)."""
     return max(1024, n_nodes + max_seeds)
-
-
-def _run_workers(fn: Any, calls: list[tuple[Any, ...]]) -> None:
-    """Run ``fn(*args)`` for every argument tuple, each on its own thread.
-
-    The compiled workers release the GIL (``nogil``) and share an atomic work counter, so
-    plain Python threads run them in parallel; the first runs in the calling thread.
-    """
-    if len(calls) == 1:
-        fn(*calls[0])
-        return
-    with ThreadPoolExecutor(len(calls) - 1) as pool:
-        futures = [pool.submit(fn, *args) for args in calls[1:]]
-        fn(*calls[0])
-        for f in futures:
-            f.result()
 
 
 def _nearest_scipy(

@@ -62,6 +62,7 @@ returns the plain Python function) and :mod:`fifteenmin._kernel` uses scipy.
 from __future__ import annotations
 
 import importlib
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -159,6 +160,7 @@ __all__ = [
     "bounded_worker",
     "nearest_worker",
     "numba",
+    "run_workers",
 ]
 
 OVERFLOW = -1  # a search ran out of queue entries: retry with a bigger pool
@@ -180,6 +182,22 @@ _PENDING = 2  # ``inq`` flag of a pending node
 
 FloatArray = np.ndarray
 IntArray = np.ndarray
+
+
+def run_workers(fn: Any, calls: list[tuple[Any, ...]]) -> None:
+    """Run ``fn(*args)`` for every argument tuple, each on its own thread.
+
+    The compiled workers release the GIL (``nogil``) and share an atomic work counter, so
+    plain Python threads run them in parallel; the first runs in the calling thread.
+    """
+    if len(calls) == 1:
+        fn(*calls[0])
+        return
+    with ThreadPoolExecutor(len(calls) - 1) as pool:
+        futures = [pool.submit(fn, *args) for args in calls[1:]]
+        fn(*calls[0])
+        for f in futures:
+            f.result()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,14 +29,13 @@ plain Python: ``snap_points`` then keeps to GEOS (``HAVE_NUMBA`` is False).
 from __future__ import annotations
 
 import math
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import shapely
 
-from ._kernel_jit import HAVE_NUMBA, njit, numba
+from ._kernel_jit import HAVE_NUMBA, njit, numba, run_workers
 
 __all__ = ["HAVE_NUMBA", "MAX_RINGS", "SegmentGrid", "nearest_edges", "segment_grid", "warmup"]
 
@@ -176,7 +175,7 @@ def nearest_edges(
     calls = [
         (g, geo, dims, px, py, int(bounds[t]), int(bounds[t + 1]), out) for t in range(nthreads)
     ]
-    _run_workers(_nearest_worker, calls)
+    run_workers(_nearest_worker, calls)
     return line, dist, along, length, line >= 0
 
 
@@ -201,18 +200,6 @@ def _threads(threads: int | None) -> int:
     if not HAVE_NUMBA:
         return 1
     return max(1, int(threads) if threads is not None else int(numba.get_num_threads()))
-
-
-def _run_workers(fn: Any, calls: list[tuple[Any, ...]]) -> None:
-    """``fn(*args)`` for every argument tuple, each on its own thread (the first: this one)."""
-    if len(calls) == 1:
-        fn(*calls[0])
-        return
-    with ThreadPoolExecutor(len(calls) - 1) as pool:
-        futures = [pool.submit(fn, *args) for args in calls[1:]]
-        fn(*calls[0])
-        for f in futures:
-            f.result()
 
 
 # ---------------------------------------------------------------------------------------------
