@@ -278,13 +278,16 @@ def _packed_uint(buf: np.ndarray, a: int, b: int, out: np.ndarray, k: int) -> in
 
 
 @_njit
-def _packed_delta(buf: np.ndarray, a: int, b: int, out: np.ndarray, k: int) -> int:
-    """Append the delta-coded packed sint64 of buf[a:b] to out from k; the new k."""
+def _packed_delta(buf: np.ndarray, a: int, b: int, out: np.ndarray, k: int, end: int = -1) -> int:
+    """Append the delta-coded packed sint64 of buf[a:b] to out from k; the new k.
+
+    -1 for a malformed varint, or for more values than fit before ``end`` (if given).
+    """
     p = a
     acc = 0
     while p < b:
         v, p = _varint(buf, p, b)
-        if p < 0:
+        if p < 0 or (end >= 0 and k >= end):
             return -1
         acc += _zigzag(v)
         out[k] = acc
@@ -341,29 +344,9 @@ def _dense(buf, a, b, c, t):  # type: ignore[no-untyped-def]
     if n1 < 0 or lats[0] < 0 or lons[0] < 0:
         return _ERR_FORMAT
     # coordinates: delta-coded, same count as ids
-    k = n0
-    p = lats[0]
-    acc = 0
-    while p < lats[1]:
-        v, p = _varint(buf, p, lats[1])
-        if p < 0 or k >= n1:
-            return _ERR_FORMAT
-        acc += _zigzag(v)
-        node_y[k] = acc
-        k += 1
-    if k != n1:
+    if _packed_delta(buf, lats[0], lats[1], node_y, n0, n1) != n1:
         return _ERR_FORMAT
-    k = n0
-    p = lons[0]
-    acc = 0
-    while p < lons[1]:
-        v, p = _varint(buf, p, lons[1])
-        if p < 0 or k >= n1:
-            return _ERR_FORMAT
-        acc += _zigzag(v)
-        node_x[k] = acc
-        k += 1
-    if k != n1:
+    if _packed_delta(buf, lons[0], lons[1], node_x, n0, n1) != n1:
         return _ERR_FORMAT
     # tags: k v k v 0 per node (the array may be absent or end early: no more tags)
     m = c[1]
