@@ -756,9 +756,6 @@ class _MergedRun(_Run):
 
     known: dict[bytes, np.ndarray] = field(default_factory=dict)
 
-    def minutes_with(self, keep: np.ndarray) -> np.ndarray:
-        return self.known[np.asarray(keep, dtype=bool).tobytes()].copy()
-
     def minutes_of(self, keep: np.ndarray, changed: np.ndarray) -> np.ndarray:
         """The tiles' minutes to the items ``changed`` with the facilities ``keep``."""
         known: np.ndarray = self.known[np.asarray(keep, dtype=bool).tobytes()]
