@@ -95,15 +95,6 @@ def _say(**event: Any) -> None:
     print(json.dumps(event), flush=True)
 
 
-def _map_areas(rep: Any, settings: Any) -> dict[str, Any]:
-    """The walking areas of the report's map, as ``write_report`` asks for them: exact and
-    simplified to the map's resolution, or on a grid for many communities (since u-iso)."""
-    limit = getattr(settings, "WALKING_AREA_MAP_EXACT_MAX", None)
-    if limit is None or rep.residents["community_id"].nunique() <= limit:
-        return {"simplify_m": settings.WALKING_AREA_MAP_SIMPLIFY_M}
-    return {"simplify_m": settings.HTML_CITY_AREA_SIMPLIFY_M, "method": "raster"}
-
-
 class Pipeline:
     """The stages of ``fifteenmin report`` on one OSM file, one method each.
 
@@ -201,7 +192,9 @@ class Pipeline:
 
     def isochrones(self) -> dict[str, Any]:
         # as write_report(isochrones="auto"): simplified to the map's resolution
-        self.iso = self.rep.community_isochrones(**_map_areas(self.rep, self.fm.settings))
+        from fifteenmin.output.report_files import map_walking_areas
+
+        self.iso = map_walking_areas(self.rep)
         return {"areas": len(self.iso)}
 
     def siting(self) -> dict[str, Any]:

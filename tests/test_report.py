@@ -190,3 +190,22 @@ def test_rerun_without_html_leaves_no_stale_page(report, tmp_path):
     report.write(tmp_path, html=False)
     assert not (tmp_path / "report.html").exists()  # never a folder mixing two runs
     assert (tmp_path / "notes.txt").read_text() == "mine"  # not a report file: untouched
+
+
+def test_map_walking_areas_exact_for_few_communities_raster_for_many(monkeypatch):
+    """The report's map: exact areas up to WALKING_AREA_MAP_EXACT_MAX communities, else raster."""
+    import shapely
+
+    from fifteenmin.output.report_files import map_walking_areas
+
+    res = fm.run_pipeline(config=fm.RunConfig(opening_hours_at=()))
+    exact = map_walking_areas(res)
+    want = res.community_isochrones(simplify_m=fm.settings.WALKING_AREA_MAP_SIMPLIFY_M)
+    assert shapely.equals_exact(exact.geometry.values, want.geometry.values, 0).all()
+    monkeypatch.setattr(fm.settings, "WALKING_AREA_MAP_EXACT_MAX", 5)  # the sample has 12
+    raster = map_walking_areas(res)
+    assert list(raster["community_id"]) == list(exact["community_id"])
+    assert not shapely.equals_exact(raster.geometry.values, exact.geometry.values, 0).any()
+    # raster areas lie within a few metres of the exact ones
+    diff = shapely.area(shapely.symmetric_difference(raster.geometry.values, exact.geometry.values))
+    assert (diff / shapely.area(exact.geometry.values)).max() < 0.06

@@ -44,7 +44,7 @@ from .rollups import ROLLUP_FILES, district_layer, rollup_table
 if TYPE_CHECKING:
     from ..pipeline import Results
 
-__all__ = ["REPORT_FILES", "summary_schema", "write_report"]
+__all__ = ["REPORT_FILES", "map_walking_areas", "summary_schema", "write_report"]
 
 #: The files of a report, in the order they are written.
 REPORT_FILES = (
@@ -59,6 +59,28 @@ REPORT_FILES = (
     "facilities.gpkg",
     "report.html",
 )
+
+
+def map_walking_areas(results: Results) -> gpd.GeoDataFrame:
+    """The communities' walking areas as the report's map draws them (``isochrones="auto"``).
+
+    Drawn only: exact and simplified to the map's resolution
+    (:data:`settings.WALKING_AREA_MAP_SIMPLIFY_M`) up to
+    :data:`settings.WALKING_AREA_MAP_EXACT_MAX` communities; above that, for a city's many
+    communities, on a grid (``method="raster"``, ~18x faster, within ~3 m of the exact areas)
+    and simplified to the city layout's resolution (:data:`settings.HTML_CITY_AREA_SIMPLIFY_M`).
+
+    Examples
+    --------
+    >>> import fifteenmin as fm
+    >>> areas = map_walking_areas(fm.run_report())  # doctest: +SKIP
+    """
+    exact = results.residents["community_id"].nunique() <= settings.WALKING_AREA_MAP_EXACT_MAX
+    if exact:
+        return results.community_isochrones(simplify_m=settings.WALKING_AREA_MAP_SIMPLIFY_M)
+    return results.community_isochrones(
+        simplify_m=settings.HTML_CITY_AREA_SIMPLIFY_M, method="raster"
+    )
 
 
 def write_report(
@@ -115,17 +137,7 @@ def write_report(
     def page() -> bytes:
         iso, near = isochrones, sites
         if isinstance(iso, str):
-            # drawn only: exact and simplified to the map's resolution, or, for a city's
-            # many communities, on a grid (~18x faster, within ~3 m of the exact areas)
-            n = results.residents["community_id"].nunique()
-            exact = n <= settings.WALKING_AREA_MAP_EXACT_MAX
-            iso = results.community_isochrones(
-                # raster areas are drawn only in the city layout, at its resolution
-                simplify_m=settings.WALKING_AREA_MAP_SIMPLIFY_M
-                if exact
-                else settings.HTML_CITY_AREA_SIMPLIFY_M,
-                method="exact" if exact else "raster",
-            )
+            iso = map_walking_areas(results)
         if isinstance(near, str):
             near = plan_missing(results, k=1)
         return render_html(results, lang=lang, isochrones=iso, sites=near).encode("utf-8")
