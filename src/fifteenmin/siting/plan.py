@@ -18,7 +18,8 @@ from ..network import SnapResult, as_points, snap_points
 if TYPE_CHECKING:
     from ..catalogue import Item
     from ..pipeline import Results
-from .candidates import CANDIDATE_COLUMNS, candidate_sites
+from . import bounds
+from .candidates import CANDIDATE_COLUMNS, candidate_sites, node_candidates
 from .greedy import GreedyResult, greedy_max_coverage
 from .sets import uncovered_sets
 
@@ -87,7 +88,15 @@ def _candidates_for(
 
 
 class _SitingContext:
-    """What every item of one report shares: candidates, weights, coverage sets per tier."""
+    """What every item of one report shares: candidates, weights, coverage sets per tier.
+
+    One site per item (``k=1``) is chosen from the few candidates that can be best
+    (:mod:`fifteenmin.siting.bounds`) instead of the full coverage sets, when
+    :attr:`use_bounds` is True and the weights allow it: the same sites.
+    """
+
+    #: Choose single sites from :func:`fifteenmin.siting.bounds.contenders` when possible.
+    use_bounds = True
 
     def __init__(
         self,
@@ -99,7 +108,12 @@ class _SitingContext:
     ) -> None:
         self.report = report
         self.net = report.network
-        self.cands = _candidates_for(report, candidates, areas, spacing_m)
+        # every network node (the default): the candidate table is made only for the chosen
+        self._nodes = candidates is None and areas is None and spacing_m is None
+        self._cands = None
+        if not self._nodes or self.net.n_nodes == 0:
+            self._cands = _candidates_for(report, candidates, areas, spacing_m)
+        self.n_cands = self.net.n_nodes if self._cands is None else len(self._cands)
         self.origins = report.residents
         self.weights = report.residents["weight"].to_numpy(dtype=np.float64)
         self.com = report.residents["community_id"].astype(str).to_numpy()
@@ -110,6 +124,30 @@ class _SitingContext:
         self.threshold = report.threshold
         self._com_codes: np.ndarray = np.zeros(0, np.int64)
         self._com_total: pd.Series | None = None
+        # per item: the candidates that may be its single best site (k=1)
+        self._best: dict[str, bounds.Contenders] = {}
+
+    def bounded(self, k: int | None) -> bool:
+        """Whether sites are chosen among :func:`bounds.contenders` (one site per item)."""
+        return k in (0, 1) and self.use_bounds and bounds.usable(self.weights)
+
+    def prepare_best(self, item_ids: Sequence[str]) -> None:
+        """The contenders of every item (one reverse search per origin some item misses)."""
+        todo = [it for it in dict.fromkeys(item_ids) if it not in self._best]
+        if not todo:
+            return
+        c_snap, o_snap, c_pts, o_pts = self.snaps()
+        found = bounds.contenders(
+            self.net,
+            c_snap,
+            o_snap,
+            self.weights,
+            [self.need(it) for it in todo],
+            candidate_points=c_pts,
+            origin_points=o_pts,
+            engine=self.engine,
+        )
+        self._best.update(zip(todo, found, strict=True))
 
     def need(self, item_id: str) -> tuple[float, float, np.ndarray]:
         """An item's tier, speed and the origins its existing facilities leave uncovered."""
@@ -146,13 +184,24 @@ class _SitingContext:
         for (key, target), mat in zip(todo, mats, strict=True):
             self._sets[key] = (mat, target)
 
+    @property
+    def cands(self) -> gpd.GeoDataFrame:
+        """The candidate table (:func:`candidate_sites`)."""
+        if self._cands is None:
+            self._cands = _candidates_for(self.report, None, None, None)
+        return self._cands
+
     def _has(self, key: tuple[float, float], target: np.ndarray) -> bool:
         return key in self._sets and not (target & ~self._sets[key][1]).any()
 
     def snaps(self) -> tuple[SnapResult, SnapResult, np.ndarray, np.ndarray]:
         """Candidates and origins snapped onto the network (once), and their points."""
         if self._snaps is None:
-            c_pts = np.asarray(self.cands.geometry.values, dtype=object)
+            c_pts = (
+                np.column_stack([self.net.x, self.net.y])  # the node candidates' points
+                if self._cands is None
+                else np.asarray(self.cands.geometry.values, dtype=object)
+            )
             o_pts = as_points(self.net, self.origins)
             self._snaps = (snap_points(self.net, c_pts), snap_points(self.net, o_pts), c_pts, o_pts)
         return self._snaps
@@ -196,11 +245,17 @@ class _SitingContext:
         _, item = _item(self.report, item_id)
         tier, speed, uncovered = self.need(item_id)
         existing = ~uncovered
-        sets = self.sets(tier, speed, uncovered)
+        names: np.ndarray | None = None  # candidate of each row of ``sets`` (None: the row)
+        if self.bounded(k):
+            self.prepare_best([item_id])
+            names, sets = self._best[item_id].candidates, self._best[item_id].sets
+        else:
+            sets = self.sets(tier, speed, uncovered)
         res = greedy_max_coverage(
             sets, self.weights, k=k, target_share=target_share, covered=existing, swaps=swaps
         )
-        out = self.table(self.steps(item_id, sets, res, existing), res.chosen)
+        chosen = res.chosen if names is None else names[res.chosen]
+        out = self.table(self.steps(item_id, sets, res, existing, names), chosen)
         out.attrs.update(
             {
                 "item_id": item_id,
@@ -214,7 +269,7 @@ class _SitingContext:
                 "communities": len(self.report.communities),
                 "communities_met_before": self.communities_met(existing),
                 "threshold": self.threshold,
-                "candidates": len(self.cands),
+                "candidates": self.n_cands,
                 "method": "greedy (lazy) + swaps" if swaps else "greedy (lazy)",
                 "swaps": res.swaps,
                 "weights": "resident weight (floor area m² of residential buildings, else "
@@ -224,9 +279,17 @@ class _SitingContext:
         return out
 
     def steps(
-        self, item_id: str, sets: sparse.csr_matrix, res: GreedyResult, existing: np.ndarray
+        self,
+        item_id: str,
+        sets: sparse.csr_matrix,
+        res: GreedyResult,
+        existing: np.ndarray,
+        names: np.ndarray | None = None,
     ) -> list[dict[str, Any]]:
-        """One record per chosen site: what it gains, whom it helps, what is met after it."""
+        """One record per chosen site: what it gains, whom it helps, what is met after it.
+
+        ``names``: the candidate of each row of ``sets`` (None: row ``j`` is candidate ``j``).
+        """
         cov = existing.copy()
         recs = []
         for step, (c, g, after) in enumerate(
@@ -241,7 +304,7 @@ class _SitingContext:
                 {
                     "item_id": item_id,
                     "step": step,
-                    "candidate": int(c),
+                    "candidate": int(c if names is None else names[c]),
                     "residents_gained": float(g),
                     "origins_gained": len(new),
                     "weight_after": float(after),
@@ -255,13 +318,16 @@ class _SitingContext:
 
     def table(self, recs: list[dict[str, Any]], chosen: np.ndarray) -> gpd.GeoDataFrame:
         """The step records joined with the chosen candidates' own columns (EPSG:4326)."""
-        rows = self.cands.iloc[chosen] if len(chosen) else self.cands.iloc[:0]
+        if self._cands is None:  # every node: the chosen rows of candidate_sites(net)
+            rows = node_candidates(self.net, np.asarray(chosen, dtype=np.int64))
+        else:
+            rows = self.cands.iloc[chosen] if len(chosen) else self.cands.iloc[:0]
         table = pd.DataFrame(
             recs,
             # the computed columns; the candidate's own (source, node, lon/lat) join below
             columns=[c for c in SITE_COLUMNS if c not in ("source", "node_id", "lon", "lat")],
         )
-        user_cols = [c for c in self.cands.columns if c not in (*CANDIDATE_COLUMNS, "geometry")]
+        user_cols = [c for c in rows.columns if c not in (*CANDIDATE_COLUMNS, "geometry")]
         user_cols = [c for c in user_cols if c not in SITE_COLUMNS and c != rows.geometry.name]
         data = table.assign(
             source=rows["source"].to_numpy(),
@@ -438,7 +504,10 @@ def plan_missing(
     for it in todo:
         _item(report, it)
     ctx = _SitingContext(report, candidates, areas, spacing_m, engine)
-    ctx.prepare(todo)
+    if ctx.bounded(k):
+        ctx.prepare_best(todo)
+    else:
+        ctx.prepare(todo)
     parts = [ctx.site(it, k, target_share, swaps) for it in todo]
     meta = {p.attrs["item_id"]: dict(p.attrs) for p in parts}
     nonempty = [p for p in parts if len(p)]
