@@ -115,7 +115,9 @@ def test_report_table_file_is_pandas_bytes(tmp_path):
     assert (tmp_path / "fast.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
 
 
-def _openpyxl_rows(df: pd.DataFrame, lo: int, hi: int, first_row: int, cell) -> bytes:
+def _openpyxl_rows(
+    df: pd.DataFrame, lo: int, hi: int, first_row: int, cell, plain_floats: bool = False
+) -> bytes:
     """The oracle: the rows as openpyxl's write-only mode writes them, row by row."""
     from openpyxl import Workbook
 
@@ -163,6 +165,14 @@ def test_sheet_rows_are_openpyxl_bytes():
     none_row = pd.DataFrame({"a": [None, "x"], "b": [math.nan, 1.0]})
     assert sheet_rows(none_row, 0, 2, 2, _cell) == _openpyxl_rows(none_row, 0, 2, 2, _cell)
     assert sheet_rows(df, 3, 3, 2, _cell) == b""
+    # float columns written without a call of _cell per value: the same bytes
+    floats = pd.DataFrame(
+        {"f": [1.5, -0.0, math.nan, math.inf, -math.inf, 1 / 3, 1e300, 5e-324, 2.0, 1.5]}
+    )
+    for frame in (df, none_row, floats):
+        n = len(frame)
+        expect = _openpyxl_rows(frame, 0, n, 2, _cell)
+        assert sheet_rows(frame, 0, n, 2, _cell, plain_floats=True) == expect
 
 
 def test_workbook_is_openpyxl_bytes(tmp_path, monkeypatch):

@@ -12,13 +12,18 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from .network import SnapResult
-from .routing import reach_walks, reachable
+from . import settings
+from ._kernel_jit import HAVE_NUMBA, njit
+from .network import SnapResult, snap_points
+from .routing import _EndIndex, _reach_snapped, reach_walks, reachable
 
 if TYPE_CHECKING:
     from .pipeline import Results
 
 __all__ = ["DIRECTORY_COLUMNS", "facility_frame", "service_directory"]
+
+#: Resident points per batch of bounded searches (bounds the memory of their results).
+SEARCH_CHUNK = 4096
 
 #: Columns of :func:`service_directory`.
 DIRECTORY_COLUMNS = [
@@ -105,18 +110,147 @@ def _pairs_within_tier(report: Results) -> pd.DataFrame:
     acc = tt.access
     tiers = np.array([it.tier_minutes for it in tt.items], dtype=np.float64)
     tier_m = tiers * tt.speed * 60.0
-    reach = reachable(
-        report.network, report.residents, float(tier_m.max()), engine=report.config.engine
-    )
     points = SnapResult(acc["edge"].to_numpy(), acc["offset"].to_numpy(), acc["access"].to_numpy())
-    o, a, metres = reach_walks(report.network, reach, points, home="sources")
-    k = acc["item"].to_numpy()[a].astype(np.int64)
+    item = acc["item"].to_numpy().astype(np.int64)
+    if HAVE_NUMBA:
+        o, a, metres = _walks_within(report, points, item, tier_m)
+    else:
+        reach = reachable(
+            report.network, report.residents, float(tier_m.max()), engine=report.config.engine
+        )
+        o, a, metres = reach_walks(report.network, reach, points, home="sources")
+    k = item[a]
     minutes = metres / tt.speed[k] / 60.0
     pairs = pd.DataFrame(
         {"o": o, "facility": acc["facility"].to_numpy()[a], "item": k, "minutes": minutes}
     )
     pairs = pairs[minutes <= tiers[k] * (1 + 1e-12)]
     return pairs.groupby(["o", "facility", "item"], as_index=False, sort=True)["minutes"].min()
+
+
+def _walks_within(
+    report: Results, points: SnapResult, item: np.ndarray, tier_m: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The resident points' walks to the access points that may be within their item's tier.
+
+    The walks of :func:`fifteenmin.routing.reach_walks` (``home="sources"``), bit for bit.
+
+    The same walks, summed the same way (each the shortest of the sums via either end of the
+    point's edge and the straight walk along a shared edge), from bounded searches a batch of
+    residents at a time: the pairs beyond every tier are never kept. Unordered.
+    """
+    net = report.network
+    homes = snap_points(net, report.residents)
+    index = _EndIndex.of(net, points)
+    # a superset of the walks within the tier (the caller applies the exact minute test)
+    limit = tier_m * (1.0 + 1e-9) + 1e-9
+    p_edges = np.ascontiguousarray(points.edge[index.by_edge])
+    legs = np.ascontiguousarray(index.legs.ravel())
+    n_p = len(points)
+    best = np.zeros(n_p)
+    stamp = np.full(n_p, -1, dtype=np.int64)
+    touched = np.zeros(n_p, dtype=np.int64)
+    parts = []
+    for start in range(0, len(homes), SEARCH_CHUNK):
+        ids = np.arange(start, min(start + SEARCH_CHUNK, len(homes)))
+        snap = SnapResult(homes.edge[ids], homes.offset[ids], homes.access[ids])
+        reach = _reach_snapped(
+            net, snap, float(tier_m.max()), settings.MAX_SNAP_M, report.config.engine
+        )
+        o, a, m = _near_walks(
+            reach.ptr, reach.node, reach.dist, reach.joined,
+            snap.edge, snap.offset, snap.access,
+            index.node_ptr, index.by_node, legs, p_edges, index.by_edge,
+            points.offset, points.access, item, limit, best, stamp, touched,
+        )  # fmt: skip
+        parts.append((o + start, a, m))
+    return tuple(np.concatenate([p[j] for p in parts]) for j in range(3))  # type: ignore[return-value]
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _near_walks(
+    ptr: np.ndarray,
+    node: np.ndarray,
+    dist: np.ndarray,
+    joined: np.ndarray,
+    s_edge: np.ndarray,
+    s_offset: np.ndarray,
+    s_access: np.ndarray,
+    node_ptr: np.ndarray,
+    by_node: np.ndarray,
+    legs: np.ndarray,
+    p_edges: np.ndarray,
+    p_by_edge: np.ndarray,
+    p_offset: np.ndarray,
+    p_access: np.ndarray,
+    item: np.ndarray,
+    limit: np.ndarray,
+    best: np.ndarray,
+    stamp: np.ndarray,
+    touched: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per source row, every point's shortest walk within ``limit`` of its item.
+
+    A walk is ``d + leg`` at a reached end node of the point's edge, or ``access +
+    |offset - offset| + access`` along a shared edge. Returns ``(row, point, metres)``.
+    ``best``, ``stamp`` (all ``-1``) and ``touched`` are scratch arrays over the points.
+    """
+    cap = 1024
+    out_o = np.empty(cap, np.int64)
+    out_p = np.empty(cap, np.int64)
+    out_m = np.empty(cap)
+    n = 0
+    n_e = len(p_edges)
+    for r in range(len(ptr) - 1):
+        k = 0
+        for j in range(ptr[r], ptr[r + 1]):
+            d = dist[j]
+            x = node[j]
+            for q in range(node_ptr[x], node_ptr[x + 1]):
+                s = by_node[q]
+                p = s >> 1
+                m = d + legs[s]
+                if stamp[p] != r:
+                    stamp[p] = r
+                    best[p] = m
+                    touched[k] = p
+                    k += 1
+                elif m < best[p]:
+                    best[p] = m
+        if joined[r]:
+            e = s_edge[r]
+            lo, hi = 0, n_e
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if p_edges[mid] < e:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            while lo < n_e and p_edges[lo] == e:
+                p = p_by_edge[lo]
+                m = s_access[r] + abs(s_offset[r] - p_offset[p]) + p_access[p]
+                if stamp[p] != r:
+                    stamp[p] = r
+                    best[p] = m
+                    touched[k] = p
+                    k += 1
+                elif m < best[p]:
+                    best[p] = m
+                lo += 1
+        for q in range(k):
+            p = touched[q]
+            stamp[p] = -1
+            if best[p] <= limit[item[p]]:
+                if n == cap:
+                    cap *= 2
+                    out_o = np.concatenate((out_o, np.empty(cap - n, np.int64)))
+                    out_p = np.concatenate((out_p, np.empty(cap - n, np.int64)))
+                    out_m = np.concatenate((out_m, np.empty(cap - n)))
+                out_o[n] = r
+                out_p[n] = p
+                out_m[n] = best[p]
+                n += 1
+    return out_o[:n], out_p[:n], out_m[:n]
 
 
 def _per_community(report: Results, pairs: pd.DataFrame) -> pd.DataFrame:

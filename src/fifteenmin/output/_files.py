@@ -290,7 +290,8 @@ def write_xlsx(path: Path, sheets: dict[str, Any], about: list[tuple[str, str]])
             if info.filename in rows:  # the rows after the header, as openpyxl writes them
                 clean, lo, hi = rows[info.filename]
                 end = data.rindex(b"</sheetData>")
-                data = data[:end] + sheet_rows(clean, lo, hi, 2, _cell) + data[end:]
+                body = sheet_rows(clean, lo, hi, 2, _cell, plain_floats=True)
+                data = data[:end] + body + data[end:]
             if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
                 data = re.sub(
                     rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",

@@ -91,13 +91,32 @@ def _suffixes(values: list[Any]) -> list[str]:
     return [s or "" for s in out]
 
 
-def _column(s: pd.Series, cell: Any) -> tuple[np.ndarray, list[str]]:
+def _float_suffixes(values: list[float]) -> list[str]:
+    """``_suffixes([_cell(v) for v in values])`` of Python floats, without a call per value.
+
+    A finite value is written as :func:`_suffix` writes it (``"%.16g"``), NaN as no cell,
+    and infinities by openpyxl itself.
+    """
+    out = [
+        f' t="n"><v>{"%.16g" % v}</v></c>' if v - v == 0.0 else ("" if v != v else None)  # noqa: UP031
+        for v in values
+    ]
+    odd = [k for k, s in enumerate(out) if s is None]
+    if odd:
+        for k, s in zip(odd, _suffixes([values[k] for k in odd]), strict=True):
+            out[k] = s
+    return [s or "" for s in out]
+
+
+def _column(s: pd.Series, cell: Any, plain_floats: bool = False) -> tuple[np.ndarray, list[str]]:
     """``(codes, suffixes)`` of a column: ``suffixes[codes]`` is each row's cell XML."""
     dtype = s.dtype
     if dtype == np.float64:
         bits = np.ascontiguousarray(s.to_numpy()).view(np.int64)  # -0.0 is not 0.0 here
         codes, ubits = pd.factorize(bits, sort=False)
         uniq = np.asarray(ubits, dtype=np.int64).view(np.float64).tolist()
+        if plain_floats:  # ``cell`` gives NaN as None (no cell), other floats as they are
+            return codes, _float_suffixes(uniq)
         return codes, _suffixes([cell(v) for v in uniq])
     plain = isinstance(dtype, np.dtype) and dtype.kind in "biu"
     if plain or pd.api.types.infer_dtype(s, skipna=True) in ("string", "empty"):
@@ -113,11 +132,15 @@ def _column(s: pd.Series, cell: Any) -> tuple[np.ndarray, list[str]]:
     return np.arange(len(values)), _suffixes(values)
 
 
-def sheet_rows(df: pd.DataFrame, lo: int, hi: int, first_row: int, cell: Any) -> bytes:
+def sheet_rows(
+    df: pd.DataFrame, lo: int, hi: int, first_row: int, cell: Any, *, plain_floats: bool = False
+) -> bytes:
     """The ``<row>`` elements of rows ``lo:hi`` of ``df``, numbered from ``first_row``.
 
     ``cell`` converts a value as openpyxl gets it (:func:`fifteenmin.output._files._cell`).
     The text is openpyxl's for ``ws.append([cell(v) for v in row])`` of each row.
+    ``plain_floats``: ``cell`` returns a float as it is and NaN as None (as ``_cell`` does),
+    so float columns are written without calling it.
 
     Examples
     --------
@@ -131,10 +154,11 @@ def sheet_rows(df: pd.DataFrame, lo: int, hi: int, first_row: int, cell: Any) ->
     numbers = [str(r) for r in range(first_row, first_row + len(part))]
     cells = []
     for k in range(part.shape[1]):
-        codes, suffixes = _column(part.iloc[:, k], cell)
-        table = np.array(suffixes, dtype=object)[codes].tolist()
+        codes, suffixes = _column(part.iloc[:, k], cell, plain_floats)
+        quoted = ['"' + t if t else "" for t in suffixes]  # once per distinct value
+        table = np.array(quoted, dtype=object)[codes].tolist()
         head = f'<c r="{get_column_letter(k + 1)}'
-        cells.append([head + r + '"' + t if t else "" for r, t in zip(numbers, table, strict=True)])
+        cells.append([head + r + t if t else "" for r, t in zip(numbers, table, strict=True)])
     opens = [f'<row r="{r}">' for r in numbers]
     rows = map("".join, zip(opens, *cells, ["</row>"] * len(part), strict=True))
     return "".join(rows).encode("utf-8")
