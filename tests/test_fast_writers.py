@@ -181,6 +181,7 @@ def test_workbook_is_openpyxl_bytes(tmp_path, monkeypatch):
 
     sheets = {"t": _xlsx_frame(30), "m": pd.DataFrame({"a": ["=x", "y"], "b": [1.5, 2.0]})}
     monkeypatch.setattr(_files, "XLSX_MAX_ROWS", 12)  # "t" continues on "t (2)", "t (3)"
+    monkeypatch.setattr(_files, "XLSX_ROW_BLOCK", 5)  # each sheet's rows made in blocks
     write_xlsx(tmp_path / "fast.xlsx", sheets, [("attribution", "x")])
     monkeypatch.setattr(_xlsx, "sheet_rows", _openpyxl_rows)
     write_xlsx(tmp_path / "openpyxl.xlsx", sheets, [("attribution", "x")])

@@ -28,7 +28,7 @@ import pandas as pd
 __all__ = ["csv_chunks"]
 
 #: Rows formatted and encoded at a time (bounds the memory of the text of a large table).
-CHUNK_ROWS = 250_000
+CHUNK_ROWS = 100_000
 
 #: Two neighbouring fields are merged into one when they have at most this many distinct
 #: pairs per row of the table (then the pair is formatted once and joined once per row).
@@ -115,9 +115,15 @@ def _merge(
     codes, upair = pd.factorize(pair, sort=False)
     if len(upair) > limit:
         return None
+    codes = _small(codes)
     fa, fb = a[1], b[1]
     nb = len(fb)
     return codes, [f"{fa[p // nb]},{fb[p % nb]}" for p in upair.tolist()]
+
+
+def _small(codes: np.ndarray) -> np.ndarray:
+    """Codes as int32 (half the memory of a long table's int64 codes; the same values)."""
+    return codes.astype(np.int32) if len(codes) and codes.max() < 2**31 - 1 else codes
 
 
 def csv_chunks(
@@ -147,7 +153,7 @@ def csv_chunks(
         col = _column(df.iloc[:, k], float_format, prefixes)
         if col is None:
             return None
-        columns.append(col)
+        columns.append((_small(col[0]), col[1]))
     limit = max(64, int(len(df) * MERGE_SHARE))
     merged = [columns[0]]
     for col in columns[1:]:

@@ -280,6 +280,7 @@ def write_xlsx(path: Path, sheets: dict[str, Any], about: list[tuple[str, str]])
     with zipfile.ZipFile(path) as zin:
         entries = [(i, zin.read(i.filename)) for i in zin.infolist()]
     rows = {sheet.path.lstrip("/"): (clean, lo, hi) for sheet, clean, lo, hi in bodies}
+    plain = {"plain_floats": True}  # _cell passes floats through, NaN as None
     # one thread compresses (zlib releases the GIL) while this one makes the next sheet's rows
     with (
         zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout,
@@ -290,7 +291,11 @@ def write_xlsx(path: Path, sheets: dict[str, Any], about: list[tuple[str, str]])
             if info.filename in rows:  # the rows after the header, as openpyxl writes them
                 clean, lo, hi = rows[info.filename]
                 end = data.rindex(b"</sheetData>")
-                body = sheet_rows(clean, lo, hi, 2, _cell, plain_floats=True)
+                # a block of rows at a time: the cells' text of a city's sheet never at once
+                body = b"".join(
+                    sheet_rows(clean, a, min(a + XLSX_ROW_BLOCK, hi), 2 + a - lo, _cell, **plain)
+                    for a in range(lo, hi, XLSX_ROW_BLOCK)
+                )
                 data = data[:end] + body + data[end:]
             if info.filename == "docProps/core.xml":  # openpyxl stamps the save time here
                 data = re.sub(
@@ -307,6 +312,9 @@ def write_xlsx(path: Path, sheets: dict[str, Any], about: list[tuple[str, str]])
         for future in done:
             future.result()  # a failure is raised here
 
+
+#: Rows of a sheet whose XML is made at a time by :func:`write_xlsx` (bounds its memory).
+XLSX_ROW_BLOCK = 8192
 
 #: Rows of data an Excel sheet holds (1,048,576 rows, one of them the header).
 XLSX_MAX_ROWS = 1_048_575
