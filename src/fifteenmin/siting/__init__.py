@@ -34,6 +34,15 @@ as large as possible. Steps:
 :func:`site_facilities` runs these steps for one item of a :class:`fifteenmin.pipeline.Results`;
 :func:`plan_missing` does so for every required item that some community misses.
 
+One site per item (``k=1``, the report's 怎么补 section) needs no coverage sets: the reverse
+searches of step 2 only add each uncovered resident's weight to the candidates it may reach
+(float32 sums with a count of their terms, so each gives a rigorous upper and lower bound of
+the candidate's exact gain; ``siting.bounds``), and only the candidates whose upper bound
+reaches the best lower bound (one to a few dozen) get their exact sets, from their own
+searches, for step 3. No other candidate can match the chosen gain, and with one site the
+swaps never beat the greedy's exact best, so the sites are those of the full sets (tested
+against them); without numba, or with weights float32 cannot hold, the full sets are used.
+
 Weights are the resident weights of :func:`fifteenmin.communities.residents`: residential floor
 area in m² (building footprint x levels) where buildings are mapped, else metres of street, or
 the population of a user's layer. "Residents gained" is therefore a weight, not a head count,
