@@ -24,7 +24,13 @@ def _pandas(df: pd.DataFrame, float_format: str | None) -> str:
 
 def _fast(df: pd.DataFrame, float_format: str | None) -> str | None:
     chunks = _csv.csv_chunks(df, float_format, FORMULA_PREFIXES)
-    return None if chunks is None else "".join(chunks)
+    raw = _csv.csv_bytes(df, float_format, FORMULA_PREFIXES)  # what write_csv writes
+    if chunks is None:
+        assert raw is None
+        return None
+    text = "".join(chunks)
+    assert raw is not None and b"".join(raw) == text.encode("utf-8")
+    return text
 
 
 TRICKY = [
