@@ -91,19 +91,44 @@ def encode_geometries(
         g = shapely.simplify(g, tolerance_m / 111_320.0, preserve_topology=False)
     parts, part_of = shapely.get_parts(g, return_index=True)
     rings, ring_of = shapely.get_rings(parts, return_index=True)
-    coords, coord_of = shapely.get_coordinates(rings, return_index=True)
-    small = np.zeros(len(rings), dtype=bool)
-    if min_hole_m2 > 0 and len(rings):
-        hole = np.r_[False, ring_of[1:] == ring_of[:-1]]  # exterior rings come first
+    if min_hole_m2 > 0 and len(rings):  # leave the small holes out first
+        hole = np.flatnonzero(np.r_[False, ring_of[1:] == ring_of[:-1]])  # exteriors first
         if to_wgs84 is not None:
-            small[hole] = shapely.area(shapely.polygons(rings[hole])) < min_hole_m2
+            small = hole[_ring_areas(rings[hole]) < min_hole_m2]
         else:
-            lat = np.radians(np.clip(shapely.get_y(shapely.centroid(rings)), -89.0, 89.0))
-            m2 = shapely.area(shapely.polygons(rings)) * 111_320.0**2 * np.cos(lat)
-            small = m2 < min_hole_m2
+            lat = np.radians(np.clip(shapely.get_y(shapely.centroid(rings[hole])), -89.0, 89.0))
+            m2 = shapely.area(shapely.polygons(rings[hole])) * 111_320.0**2 * np.cos(lat)
+            small = hole[m2 < min_hole_m2]
+        if len(small):
+            kept = np.ones(len(rings), dtype=bool)
+            kept[small] = False
+            rings, ring_of = rings[kept], ring_of[kept]
+    coords, coord_of = shapely.get_coordinates(rings, return_index=True)
     if to_wgs84 is not None and len(coords):
         lon, lat_ = to_wgs84(coords[:, 0], coords[:, 1])
         coords = np.column_stack([np.asarray(lon, np.float64), np.asarray(lat_, np.float64)])
+    return _encoded_rings(coords, coord_of, ring_of, part_of, ok, out)
+
+
+def _ring_areas(rings: np.ndarray) -> np.ndarray:
+    """The areas enclosed by closed rings (shoelace, each ring about its first point)."""
+    xy, of = shapely.get_coordinates(rings, return_index=True)
+    first = np.r_[0, np.flatnonzero(of[1:] != of[:-1]) + 1]
+    xy = xy - xy[first][np.searchsorted(first, np.arange(len(xy)), side="right") - 1]
+    same = of[1:] == of[:-1]
+    cross = xy[:-1, 0] * xy[1:, 1] - xy[1:, 0] * xy[:-1, 1]
+    return np.abs(np.bincount(of[:-1][same], weights=cross[same], minlength=len(rings))) / 2
+
+
+def _encoded_rings(
+    coords: np.ndarray,
+    coord_of: np.ndarray,
+    ring_of: np.ndarray,
+    part_of: np.ndarray,
+    ok: np.ndarray,
+    out: list[Any],
+) -> list[Any]:
+    """The rings' coordinates (lon, lat) delta-encoded into ``out`` (see encode_geometries)."""
     scale = settings.HTML_CITY_COORD_SCALE
     q = np.rint(coords[:, ::-1] * scale).astype(np.int64)  # (lat, lon) integers
     first = np.r_[True, coord_of[1:] != coord_of[:-1]]
@@ -114,20 +139,20 @@ def encode_geometries(
     last = np.r_[coord_of[1:] != coord_of[:-1], True]
     keep = ~last & (first | np.any(d != 0, axis=1))
     flat = d[keep].ravel().tolist()
-    counts = np.bincount(coord_of[keep], minlength=len(rings)) * 2
-    starts = np.r_[0, np.cumsum(counts)]
+    counts = (np.bincount(coord_of[keep], minlength=len(ring_of)) * 2).tolist()
+    starts = np.r_[0, np.cumsum(counts)].tolist()
+    exterior = np.r_[True, ring_of[1:] != ring_of[:-1]].tolist()
+    owner = ok[part_of[ring_of]].tolist()  # each ring's geometry
     poly: list[Any] = []
     valid = False
-    for r in range(len(rings)):
-        part = ring_of[r]
-        ring = flat[starts[r] : starts[r + 1]]
-        if r == 0 or ring_of[r - 1] != part:  # an exterior ring
+    for r, ext in enumerate(exterior):
+        if ext:
             valid = counts[r] >= 6  # three points at least
             if valid:
-                poly = [ring]
-                out[int(ok[part_of[part]])].append(poly)
-        elif valid and counts[r] >= 6 and not small[r]:  # a hole
-            poly.append(ring)
+                poly = [flat[starts[r] : starts[r + 1]]]
+                out[owner[r]].append(poly)
+        elif valid and counts[r] >= 6:  # a hole
+            poly.append(flat[starts[r] : starts[r + 1]])
     return out
 
 
