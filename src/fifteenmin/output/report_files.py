@@ -1,13 +1,16 @@
 """The files of a coverage report, written together into one output folder.
 
 ``README.txt``, ``summary.json``, ``coverage.csv``, ``coverage.xlsx``, ``opening_hours.csv``,
-``communities.gpkg``, ``facilities.gpkg`` and ``report.html``.
+``communities.gpkg``, ``facilities.gpkg`` and ``report.html``; with the page's city layout,
+its walking areas in ``report_files/areas-NNNN.js`` (:mod:`.html.area_files`), computed,
+encoded and written a chunk at a time on a thread of their own while the page is made.
 
 The folder is one unit: nothing is written until every file's content is computed; every
 file is staged under a temporary name in the output folder and renamed into place, so a
 failure never leaves a half-written file behind; and report files of an earlier run that
 this run does not write (``report.html`` after a ``--no-html`` rerun) are removed, so the
-folder never mixes two runs. Files that are not report files are never touched.
+folder never mixes two runs (nor an earlier run's walking-area files). Files that are not
+report files are never touched.
 """
 
 from __future__ import annotations
@@ -162,8 +165,9 @@ def write_report(
         Language of the HTML report: ``"en"`` or ``"zh"``.
     isochrones
         Walking areas drawn on the HTML map: ``"auto"`` (each community's 15-minute walking
-        area, :meth:`~fifteenmin.pipeline.Results.community_isochrones`), a GeoDataFrame, or
-        None.
+        area, :func:`map_walking_areas`), a GeoDataFrame, or None. In the page's city layout
+        the communities' areas are written into files beside it
+        (:data:`settings.HTML_AREA_FOLDER`), which the page loads when one is opened.
     sites
         Proposed sites listed in the HTML report: ``"auto"`` (one site for every required
         item some community misses, :func:`fifteenmin.siting.plan_missing`), a
@@ -172,7 +176,7 @@ def write_report(
     Returns
     -------
     list of pathlib.Path
-        The files written.
+        The files written (the walking-area files before ``report.html``).
 
     Raises
     ------
