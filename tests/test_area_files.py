@@ -214,3 +214,15 @@ def test_failed_areas_leave_nothing(city, report, tmp_path):
     with pytest.raises(ValueError, match="CRS"):
         write_report(report, tmp_path / "r", isochrones=bad, sites=None)
     assert list((tmp_path / "r").rglob("*")) == []
+
+
+def test_cli_counts_the_area_files(tmp_path):
+    from fifteenmin.cli import _files_text
+
+    folder = tmp_path / "report_files"
+    files = [tmp_path / "a.csv", folder / "areas-0000.js", folder / "areas-0001.js"]
+    files.append(tmp_path / "report.html")
+    assert _files_text(files, folder) == (
+        f"{tmp_path / 'a.csv'}, {folder}/ (2 walking-area files), {tmp_path / 'report.html'}"
+    )
+    assert _files_text(files[:2], folder) == f"{tmp_path / 'a.csv'}, {folder / 'areas-0000.js'}"
