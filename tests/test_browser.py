@@ -770,9 +770,14 @@ def test_city_walking_area_loaded_from_its_file(city_folder, report):
         seventh = _open_row(page, 6)  # the second file's
         first = _open_row(page, 0)  # the first file's
         again = _open_row(page, 6)  # its file is loaded already
-        return before, seventh, first, again
+        # opened twice before its file (the third) arrives: its area is drawn once
+        page.evaluate("() => { fmSelect(10, false); fmSelect(10, false); }")
+        page.wait_for_function("() => document.querySelector('path.fm-area')", timeout=15_000)
+        page.wait_for_timeout(300)
+        twice = page.evaluate(AREA_FACTS_JS)
+        return before, seventh, first, again, twice
 
-    (before, seventh, first, again), errors = _open_city_page(
+    (before, seventh, first, again, twice), errors = _open_city_page(
         city_folder / "report.html", (1280, 900), steps
     )
     assert errors == []
@@ -783,6 +788,8 @@ def test_city_walking_area_loaded_from_its_file(city_folder, report):
     assert first["community"] == ids[0] and first["areas"] == 1
     assert first["scripts"] == ["report_files/areas-0001.js", "report_files/areas-0000.js"]
     assert again["areas"] == 1 and again["scripts"] == first["scripts"]
+    assert twice["community"] == ids[10] and twice["areas"] == 1
+    assert twice["scripts"][-1] == "report_files/areas-0002.js" and len(twice["scripts"]) == 3
 
 
 def test_city_walking_area_file_missing(city_folder, tmp_path):

@@ -291,9 +291,9 @@ function withAreas(i, done) {
   s.src = areaFile(k);
   document.head.appendChild(s);
 }
-var selected = -1;
+var opened = 0;  // counts the openings: an area file that arrives late draws only for the last
 function fmSelect(i, zoom) {
-  selected = i;
+  var mine = ++opened;
   selLayer.clearLayers();
   areaLayer.clearLayers();
   var box = null, outline = null;
@@ -311,7 +311,7 @@ function fmSelect(i, zoom) {
   panel.setAttribute("data-community", C.id[i]);
   if (history.replaceState) { history.replaceState(null, "", "#" + anchor(i)); }
   withAreas(i, function (list, missing) {
-    if (selected !== i) { return; }  // another community was opened meanwhile
+    if (mine !== opened) { return; }  // opened again (this or another one) meanwhile
     if (list === null) {
       var note = document.createElement("p");
       note.className = "fm-note fm-area-missing";
