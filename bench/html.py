@@ -17,15 +17,19 @@ Two commands:
     never ``playwright install``), offline (every request but ``file:``/``data:`` aborted), a
     fresh browser per repetition, and measures:
 
-    * page weight (bytes of the file) and DOM nodes after load;
+    * page weight (bytes of the file, and of the walking-area files beside it) and DOM
+      nodes after load;
     * **load**: navigation start to the load event, and to the first paint of the map after
       it (the next animation frame once Leaflet's overlay pane has a canvas or paths);
     * **open one community**: the city layout: type a community's name in the table search,
-      click its row, until its details are in the DOM (the next animation frame); the full
-      layout: jump to the community's anchor (opens its pre-rendered ``<details>``);
-    * **layer toggles**: every overlay of the layer control off and on again, one by one;
-      the longest task the browser reports (``PerformanceObserver`` ``longtask``: tasks over
-      50 ms) and the longest toggle (click to the next animation frame);
+      click its row, until its details are in the DOM (the next animation frame), and until
+      its walking area is drawn (embedded, or loaded from its file in ``report_files/``, the
+      file's load included); the full layout: jump to the community's anchor (opens its
+      pre-rendered ``<details>``);
+    * **layer toggles** (after a community is opened: its walking area is on the map):
+      every overlay of the layer control off and on again, one by one; the longest task the
+      browser reports (``PerformanceObserver`` ``longtask``: tasks over 50 ms) and the
+      longest toggle (click to the next animation frame), overall and per layer;
     * the JavaScript heap after load (``performance.memory``).
 
 Usage::
@@ -158,10 +162,25 @@ OPEN_JS = """(name) => new Promise(resolve => {
     box.dispatchEvent(new Event("input"));
     const row = document.querySelector("#fm-table tbody tr");
     row.querySelector("a").click();
-    requestAnimationFrame(() => setTimeout(() => resolve({
-        ms: performance.now() - t,
-        detail: document.getElementById("fm-detail").innerText.length,
-    }), 0));
+    const detail = document.getElementById("fm-detail");
+    let ms = null;
+    // the details, then the walking area: drawn at once when embedded, after its file
+    // (report_files/areas-K.js) is loaded when it is beside the page
+    const poll = () => {
+        if (ms === null) { ms = performance.now() - t; }
+        const area = document.querySelector("path.fm-area, .fm-area-missing");
+        if (area || performance.now() - t > 30000) {
+            requestAnimationFrame(() => setTimeout(() => resolve({
+                ms, areaMs: area ? performance.now() - t : null,
+                drawn: !!document.querySelector("path.fm-area"),
+                missing: !!document.querySelector(".fm-area-missing"),
+                files: Array.from(document.querySelectorAll("script[src]"))
+                    .map(s => s.getAttribute("src")),
+                detail: detail.innerText.length,
+            }), 0));
+        } else { setTimeout(poll, 5); }
+    };
+    requestAnimationFrame(() => setTimeout(poll, 0));
 })"""
 
 OPEN_FULL_JS = """() => new Promise(resolve => {
@@ -237,9 +256,15 @@ def cmd_browse(args: argparse.Namespace) -> dict[str, Any]:
     def med(f: Any) -> float:
         return round(statistics.median(f(r) for r in runs), 1)
 
+    sidecars = sorted((path.parent / "report_files").glob("areas-*.js"))
     return {
         "page": str(path),
         "page_mb": round(path.stat().st_size / 1e6, 2),
+        "area_files": len(sidecars),
+        "area_files_mb": round(sum(f.stat().st_size for f in sidecars) / 1e6, 2),
+        "largest_area_file_mb": round(
+            max((f.stat().st_size for f in sidecars), default=0) / 1e6, 2
+        ),
         "viewport": [args.width, args.height],
         "repeat": args.repeat,
         "dom_nodes": runs[0]["dom"],
@@ -249,12 +274,18 @@ def cmd_browse(args: argparse.Namespace) -> dict[str, Any]:
         "script_marks_ms": runs[0]["marks"],
         "load_and_map_ms": med(lambda r: r["paint"]),
         "open_community_ms": med(lambda r: r["open"]["ms"]),
+        "open_with_area_ms": med(lambda r: r["open"].get("areaMs") or 0),
+        "area_drawn": runs[0]["open"].get("drawn"),
+        "area_files_loaded": runs[0]["open"].get("files"),
         "detail_chars": runs[0]["open"]["detail"],
         "toggled_layers": runs[0]["toggles"]["n"],
         "max_toggle_ms": med(lambda r: r["toggles"]["maxToggleMs"]),
         "max_long_task_ms": med(lambda r: r["toggles"]["maxLongTaskMs"]),
         "long_tasks": med(lambda r: r["toggles"]["longTasks"]),
-        "toggle_ms_by_layer": runs[0]["toggles"]["byLayer"],
+        "toggle_ms_by_layer": {
+            k: med(lambda r, k=k: r["toggles"]["byLayer"].get(k, 0))
+            for k in runs[0]["toggles"]["byLayer"]
+        },
         "errors": sorted({e for r in runs for e in r["errors"]}),
         "uptime": os.popen("uptime").read().strip(),
     }

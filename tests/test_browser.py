@@ -716,3 +716,94 @@ def test_city_phone_layout(city_page):
     assert errors == []
     assert not f["controlExpanded"]  # the layer control is a button on a phone
     assert f["scrollWidth"] <= f["innerWidth"] and f["afterWidth"] <= f["innerWidth"]
+
+
+# --- walking areas in files beside the page (output/html/area_files.py) ------------------------
+
+#: The opened community's walking area and the messages and area scripts in the page.
+AREA_FACTS_JS = """() => ({
+    areas: document.querySelectorAll("path.fm-area").length,
+    label: (document.querySelector(".fm-label") || {}).textContent || "",
+    missing: Array.from(document.querySelectorAll(".fm-area-missing")).map(e => e.textContent),
+    scripts: Array.from(document.querySelectorAll("script[src]")).map(
+        s => s.getAttribute("src")),
+    community: document.getElementById("fm-detail").getAttribute("data-community"),
+})"""
+
+
+@pytest.fixture(scope="module")
+def city_folder(report, tmp_path_factory):
+    """The sample's report folder in the city layout, its walking areas in files of 5."""
+    from fifteenmin import settings
+    from fifteenmin.output import write_report
+
+    out = tmp_path_factory.mktemp("city-folder") / "report"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(settings, "HTML_CITY_MIN_COMMUNITIES", 5)
+        mp.setattr(settings, "HTML_AREA_FILE_COMMUNITIES", 5)
+        write_report(report, out, isochrones="auto", sites=None)
+    return out
+
+
+def _open_row(page, k):
+    """Open the community of the table's row ``k``; wait until its area is drawn or missing."""
+    page.locator("#fm-table tbody tr").nth(k).locator("a").click()
+    page.wait_for_selector("#fm-detail:not([hidden])")
+    page.wait_for_function(
+        "() => document.querySelector('path.fm-area, .fm-area-missing')", timeout=15_000
+    )
+    return page.evaluate(AREA_FACTS_JS)
+
+
+def test_city_walking_area_loaded_from_its_file(city_folder, report):
+    ids = sorted(report.coverage.communities["community_id"].astype(str))
+    names = dict(
+        zip(
+            report.coverage.communities["community_id"].astype(str),
+            report.coverage.communities["community_name"],
+            strict=True,
+        )
+    )
+
+    def steps(page):
+        before = page.evaluate(AREA_FACTS_JS)
+        seventh = _open_row(page, 6)  # the second file's
+        first = _open_row(page, 0)  # the first file's
+        again = _open_row(page, 6)  # its file is loaded already
+        # opened twice before its file (the third) arrives: its area is drawn once
+        page.evaluate("() => { fmSelect(10, false); fmSelect(10, false); }")
+        page.wait_for_function("() => document.querySelector('path.fm-area')", timeout=15_000)
+        page.wait_for_timeout(300)
+        twice = page.evaluate(AREA_FACTS_JS)
+        return before, seventh, first, again, twice
+
+    (before, seventh, first, again, twice), errors = _open_city_page(
+        city_folder / "report.html", (1280, 900), steps
+    )
+    assert errors == []
+    assert before["areas"] == 0 and before["scripts"] == []
+    assert seventh["community"] == ids[6] and seventh["areas"] == 1 and seventh["missing"] == []
+    assert seventh["label"] == f"{names[ids[6]]}: walking area, 15 min"
+    assert seventh["scripts"] == ["report_files/areas-0001.js"]
+    assert first["community"] == ids[0] and first["areas"] == 1
+    assert first["scripts"] == ["report_files/areas-0001.js", "report_files/areas-0000.js"]
+    assert again["areas"] == 1 and again["scripts"] == first["scripts"]
+    assert twice["community"] == ids[10] and twice["areas"] == 1
+    assert twice["scripts"][-1] == "report_files/areas-0002.js" and len(twice["scripts"]) == 3
+
+
+def test_city_walking_area_file_missing(city_folder, tmp_path):
+    alone = tmp_path / "report.html"
+    shutil.copyfile(city_folder / "report.html", alone)  # the page copied without its folder
+
+    def steps(page):
+        return _open_row(page, 6), page.locator("#fm-detail table.fm-directory tbody tr").count()
+
+    (facts, directory_rows), errors = _open_city_page(alone, (1280, 900), steps)
+    assert errors == []
+    assert facts["areas"] == 0
+    assert facts["missing"] == [
+        "The walking area could not be loaded: report_files/areas-0001.js is missing or belongs "
+        "to another report. Keep the folder report_files beside report.html."
+    ]
+    assert directory_rows > 0  # the rest of the details are shown

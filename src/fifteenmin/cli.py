@@ -600,8 +600,19 @@ def _cmd_report(args: argparse.Namespace) -> int:
         unmatched = write_poi_unmatched(report, out)
         if unmatched is not None:
             files.append(unmatched)
-    logger.info("wrote " + ", ".join(str(f) for f in files))
+    logger.info("wrote " + _files_text(files, out / settings.HTML_AREA_FOLDER))
     return 0
+
+
+def _files_text(files: list[Path], area_dir: Path) -> str:
+    """The files written, the walking-area files of ``area_dir`` counted instead of listed."""
+    areas = [f for f in files if f.parent == area_dir]
+    if len(areas) <= 1:
+        return ", ".join(str(f) for f in files)
+    rest = [str(f) for f in files if f.parent != area_dir]
+    at = next(k for k, f in enumerate(files) if f.parent == area_dir)
+    rest.insert(at, f"{area_dir}/ ({len(areas)} walking-area files)")
+    return ", ".join(rest)
 
 
 def _report_tiled(args: argparse.Namespace, out: Path) -> int:

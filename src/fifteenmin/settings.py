@@ -36,6 +36,8 @@ __all__ = [
     "ENGINES",
     "FLOOR_AREA_PER_PERSON_M2",
     "GRID_SIZE_M",
+    "HTML_AREA_FILE_COMMUNITIES",
+    "HTML_AREA_FOLDER",
     "HTML_CITY_AREA_MIN_HOLE_M2",
     "HTML_CITY_AREA_SIMPLIFY_M",
     "HTML_CITY_CHUNK",
@@ -351,3 +353,13 @@ HTML_CITY_CHUNK: Final[int] = 256
 #: workbook's writing time (60 of 64 CPU s of all the files at 6,889 communities, bench/SCALE.md)
 #: and repeats coverage.csv. 100,000 rows: about 2,000 communities of the beijing catalogue.
 XLSX_LONG_MAX_ROWS: Final[int] = 100_000
+
+# -- walking areas of the city layout in files beside report.html (v-page) --------------------
+
+#: The city layout's walking areas are not embedded in report.html: write_report writes them
+#: into this folder beside it, as small scripts the page loads when a community is opened
+#: (a city's 27,556 areas are ~40 MB: embedded, they made the page slow to open and to use).
+HTML_AREA_FOLDER: Final[str] = "report_files"
+#: Communities per walking-area file (in the page's community order): opening one community
+#: loads one file of about this many areas (~1.5 KB each on the synthetic cities).
+HTML_AREA_FILE_COMMUNITIES: Final[int] = 512

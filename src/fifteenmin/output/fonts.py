@@ -66,6 +66,10 @@ _FIRST_CJK = 0x2E80
 _NAME_IDS = (0, 1, 2, 3, 4, 5, 6, 13, 14)
 _GENERIC = frozenset({"sans-serif", "serif", "monospace", "cursive", "fantasy"})
 _ESCAPED = re.compile(r"(?:\\u[0-9a-fA-F]{4})+|&#[xX][0-9a-fA-F]+;|&#[0-9]+;")
+#: The same escapes, found in two passes that each start from a fixed prefix (``\u``, ``&#``):
+#: many times faster over a page of tens of MB than the alternation, and the same matches.
+_JSON_ESCAPES = re.compile(r"\\u[0-9a-fA-F]{4}(?:\\u[0-9a-fA-F]{4})*")
+_HTML_ESCAPES = re.compile(r"&#[xX][0-9a-fA-F]+;|&#[0-9]+;")
 _LICENCE_NOTE = (
     "Noto Sans CJK SC (subset of the characters of this page), © 2014-2021 Adobe "
     "(http://www.adobe.com/), SIL Open Font License 1.1 (https://openfontlicense.org)"
@@ -122,7 +126,7 @@ def cjk_characters(text: str) -> str:
     """
     chars = _wide_characters(text)
     # the text an escape stands for: each distinct escape (a run of \uXXXX: surrogate pairs)
-    for escape in set(_ESCAPED.findall(text)):
+    for escape in {*_JSON_ESCAPES.findall(text), *_HTML_ESCAPES.findall(text)}:
         chars.update(c for c in _ESCAPED.sub(_unescape, escape) if ord(c) >= _FIRST_CJK)
     return "".join(sorted(chars))
 

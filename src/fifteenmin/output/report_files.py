@@ -1,21 +1,26 @@
 """The files of a coverage report, written together into one output folder.
 
 ``README.txt``, ``summary.json``, ``coverage.csv``, ``coverage.xlsx``, ``opening_hours.csv``,
-``communities.gpkg``, ``facilities.gpkg`` and ``report.html``.
+``communities.gpkg``, ``facilities.gpkg`` and ``report.html``; with the page's city layout,
+its walking areas in ``report_files/areas-NNNN.js`` (:mod:`.html.area_files`), computed,
+encoded and written a chunk at a time on a thread of their own while the page is made.
 
 The folder is one unit: nothing is written until every file's content is computed; every
 file is staged under a temporary name in the output folder and renamed into place, so a
 failure never leaves a half-written file behind; and report files of an earlier run that
 this run does not write (``report.html`` after a ``--no-html`` rerun) are removed, so the
-folder never mixes two runs. Files that are not report files are never touched.
+folder never mixes two runs (nor an earlier run's walking-area files). Files that are not
+report files are never touched.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +29,7 @@ import geopandas as gpd
 import pandas as pd
 
 from .. import settings
+from .._errors import OutputError
 from .._progress import logger
 from ..siting import plan_missing
 from ._files import (
@@ -39,12 +45,21 @@ from ._files import (
 )
 from .gis import community_layer, community_style, facility_layers
 from .html import render_html
+from .html.area_files import area_files, chunked
+from .html.city import use_city_layout
+from .html.city_data import page_community_ids
 from .rollups import ROLLUP_FILES, district_layer, rollup_table
 
 if TYPE_CHECKING:
     from ..pipeline import Results
 
-__all__ = ["REPORT_FILES", "map_walking_areas", "summary_schema", "write_report"]
+__all__ = [
+    "REPORT_FILES",
+    "map_walking_area_chunks",
+    "map_walking_areas",
+    "summary_schema",
+    "write_report",
+]
 
 #: The files of a report, in the order they are written.
 REPORT_FILES = (
@@ -75,12 +90,56 @@ def map_walking_areas(results: Results) -> gpd.GeoDataFrame:
     >>> import fifteenmin as fm
     >>> areas = map_walking_areas(fm.run_report())  # doctest: +SKIP
     """
+    method, simplify_m = _map_area_method(results)
+    if method == "exact":
+        return results.community_isochrones(simplify_m=simplify_m)
+    return results.community_isochrones(simplify_m=simplify_m, method=method)
+
+
+def _map_area_method(results: Results) -> tuple[str, float]:
+    """The method and simplification (m) of :func:`map_walking_areas`' areas."""
     exact = results.residents["community_id"].nunique() <= settings.WALKING_AREA_MAP_EXACT_MAX
     if exact:
-        return results.community_isochrones(simplify_m=settings.WALKING_AREA_MAP_SIMPLIFY_M)
-    return results.community_isochrones(
-        simplify_m=settings.HTML_CITY_AREA_SIMPLIFY_M, method="raster"
-    )
+        return "exact", settings.WALKING_AREA_MAP_SIMPLIFY_M
+    return "raster", settings.HTML_CITY_AREA_SIMPLIFY_M
+
+
+def map_walking_area_chunks(results: Results) -> Iterator[gpd.GeoDataFrame]:
+    """:func:`map_walking_areas` in chunks of communities, in community id order.
+
+    For the walking-area files of the report's city layout
+    (:func:`~fifteenmin.output.html.area_files.area_files`), which encodes and writes each
+    chunk's areas as they come. :data:`settings.HTML_AREA_FILE_COMMUNITIES` communities a
+    chunk.
+
+    Examples
+    --------
+    >>> import fifteenmin as fm
+    >>> chunks = list(map_walking_area_chunks(fm.run_report()))  # doctest: +SKIP
+    """
+    # the areas are computed here all at once, then handed on a chunk at a time: a generator
+    # of the areas computed a chunk at a time (bounded memory) plugs in here
+    yield from chunked(map_walking_areas(results), settings.HTML_AREA_FILE_COMMUNITIES)
+
+
+def _area_source(
+    results: Results, isochrones: gpd.GeoDataFrame | str | None
+) -> tuple[Callable[[], Iterable[gpd.GeoDataFrame]], float] | None:
+    """Where the city layout's walking-area files come from: (chunks, simplification in m).
+
+    ``None`` when the page draws no community's walking area (``isochrones`` None, or
+    without ``community_id``: those are embedded in the page as a layer).
+    """
+    if isinstance(isochrones, str):
+        done = _map_area_method(results)[1] >= settings.HTML_CITY_AREA_SIMPLIFY_M
+        return (
+            lambda: map_walking_area_chunks(results),
+            0.0 if done else settings.HTML_CITY_AREA_SIMPLIFY_M,
+        )
+    if isochrones is not None and "community_id" in getattr(isochrones, "columns", ()):
+        per = settings.HTML_AREA_FILE_COMMUNITIES
+        return (lambda: chunked(isochrones, per), settings.HTML_CITY_AREA_SIMPLIFY_M)
+    return None
 
 
 def write_report(
@@ -106,8 +165,9 @@ def write_report(
         Language of the HTML report: ``"en"`` or ``"zh"``.
     isochrones
         Walking areas drawn on the HTML map: ``"auto"`` (each community's 15-minute walking
-        area, :meth:`~fifteenmin.pipeline.Results.community_isochrones`), a GeoDataFrame, or
-        None.
+        area, :func:`map_walking_areas`), a GeoDataFrame, or None. In the page's city layout
+        the communities' areas are written into files beside it
+        (:data:`settings.HTML_AREA_FOLDER`), which the page loads when one is opened.
     sites
         Proposed sites listed in the HTML report: ``"auto"`` (one site for every required
         item some community misses, :func:`fifteenmin.siting.plan_missing`), a
@@ -116,7 +176,7 @@ def write_report(
     Returns
     -------
     list of pathlib.Path
-        The files written.
+        The files written (the walking-area files before ``report.html``).
 
     Raises
     ------
@@ -133,21 +193,36 @@ def write_report(
     # timings vary from run to run: keep them out of the file so that outputs are
     # byte-for-byte reproducible
     summary.pop("timings_s")
+    # the city layout's walking areas go into files beside the page, computed, encoded and
+    # written a chunk at a time on a thread of their own while the page is made
+    city = html and use_city_layout(results, "auto")
+    source = _area_source(results, isochrones) if city else None
+    ids = page_community_ids(results) if source is not None else []
+    area_dir = out / settings.HTML_AREA_FOLDER
 
     def page() -> bytes:
         iso, near = isochrones, sites
         if isinstance(iso, str):
-            iso = map_walking_areas(results)
+            iso = None if source is not None else map_walking_areas(results)
         if isinstance(near, str):
             near = plan_missing(results, k=1)
-        return render_html(results, lang=lang, isochrones=iso, sites=near).encode("utf-8")
+        folder = settings.HTML_AREA_FOLDER if source is not None else None
+        text = render_html(results, lang=lang, isochrones=iso, sites=near, area_folder=folder)
+        return text.encode("utf-8")
+
+    def area_writers() -> Iterator[tuple[str, Callable[[Path], None]]]:
+        if source is None or not ids:
+            return
+        make, simplify_m = source
+        for name, text in area_files(make(), ids, simplify_m=simplify_m):
+            yield f"{settings.HTML_AREA_FOLDER}/{name}", _text_writer(text)
 
     table = results.coverage.table
     rollups = {ROLLUP_FILES[by]: rollup_table(results, by) for by in ROLLUP_FILES}
     layers = {"communities": community_layer(results), "districts": district_layer(results)}
     writers = {
         "README.txt": lambda p: write_text(
-            p, readme_text(html, rollups, results.opening_hours is not None)
+            p, readme_text(html, rollups, results.opening_hours is not None, bool(ids))
         ),
         "summary.json": lambda p: write_json(p, summary),
         "coverage.csv": lambda p: write_csv(p, table),
@@ -163,11 +238,64 @@ def write_report(
         ),
         "facilities.gpkg": lambda p: write_gpkg_layers(p, facility_layers(results)),
     }
-    # the page is made on this thread while the other files are written on two others
-    written = commit(_stage_all(out, writers, ("report.html", page) if html else None))
+    made_dir = bool(ids) and not area_dir.exists()
+    if ids:
+        _area_folder(area_dir)
+    try:
+        # the page is made on this thread while the other files are written on three others
+        staged = _stage_all(
+            out, writers, ("report.html", page) if html else None, area_writers() if ids else None
+        )
+    except BaseException:
+        if made_dir:
+            with contextlib.suppress(OSError):
+                area_dir.rmdir()  # only if still empty
+        raise
+    written = commit(staged)
     for stale in set(REPORT_FILES) - {*writers, *(["report.html"] if html else [])}:
         (out / stale).unlink(missing_ok=True)  # an earlier run's file: never mix two runs
+    _remove_stale_area_files(area_dir, {p.name for p in written if p.parent == area_dir})
     return written
+
+
+#: The names of walking-area files (:func:`~fifteenmin.output.html.area_files.area_file_names`).
+_AREA_FILE = re.compile(r"areas-[0-9]{4,}\.js")
+
+
+def _area_folder(folder: Path) -> None:
+    """Create the walking-area folder (:data:`settings.HTML_AREA_FOLDER`) if needed."""
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot create the folder '{folder}' for the map's walking areas "
+            f"({exc.strerror or exc}): remove or rename what is there, or choose another --out."
+        ) from exc
+
+
+def _remove_stale_area_files(folder: Path, keep: set[str]) -> None:
+    """Remove an earlier run's walking-area files from ``folder`` (and it, when left empty).
+
+    Only files named like walking-area files are removed; anything else stays.
+    """
+    if not folder.is_dir():
+        return
+    for p in folder.iterdir():
+        if _AREA_FILE.fullmatch(p.name) and p.name not in keep and p.is_file():
+            p.unlink(missing_ok=True)
+    if not keep:
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only if empty: files that are not report files stay
+
+
+def _text_writer(text: str) -> Callable[[Path], None]:
+    """A writer of ``text`` as UTF-8."""
+    data = text.encode("utf-8")
+
+    def write(p: Path) -> None:
+        p.write_bytes(data)
+
+    return write
 
 
 #: Files written one after the other on a thread of their own, beside the other files: the
@@ -181,27 +309,38 @@ def _stage_all(
     out: Path,
     writers: Mapping[str, Callable[[Path], None]],
     late: tuple[str, Callable[[], bytes]] | None = None,
+    more: Iterator[tuple[str, Callable[[Path], None]]] | None = None,
 ) -> list[tuple[Path, Path]]:
     """Stage every file (:func:`stage_file`) on two threads; in ``writers``' order.
 
     ``late`` is ``(name, make)``: ``make()`` runs on the caller's thread meanwhile, and its
-    bytes are staged as the last file. If anything fails, every staged file is removed and
-    the first failure (in ``writers``' order, ``late`` last) is raised once all have stopped.
+    bytes are staged as the last file. ``more`` yields further ``(name, writer)`` pairs
+    (names relative to ``out``, ``/``-separated; their folders must exist), staged on a third
+    thread as they come, after ``writers`` and before ``late`` in the order returned. If
+    anything fails, every staged file is removed and the first failure (in ``writers``'
+    order, ``more``, ``late`` last) is raised once all have stopped.
     """
     names = list(writers)
-    lanes = [[n for n in names if n not in _SECOND_LANE], [n for n in names if n in _SECOND_LANE]]
+    lanes: list[Iterator[tuple[str, Callable[[Path], None]]]] = [
+        iter([(n, writers[n]) for n in names if n not in _SECOND_LANE]),
+        iter([(n, writers[n]) for n in names if n in _SECOND_LANE]),
+    ]
+    more_names: list[str] = []
+    if more is not None:
+        lanes.append(_recorded(more, more_names))
     staged: dict[str, tuple[Path, Path]] = {}
     failed: dict[str, BaseException] = {}
 
-    def run(lane: list[str]) -> None:
-        for name in lane:
-            if failed:
-                return  # another lane failed: stop
-            try:
-                staged[name] = stage_file(out, name, writers[name])
-            except BaseException as exc:  # re-raised below, on the caller's thread
-                failed[name] = exc
-                return
+    def run(lane: Iterator[tuple[str, Callable[[Path], None]]]) -> None:
+        name = "(walking-area files)"
+        try:
+            for name, writer in lane:
+                if failed:
+                    return  # another lane failed: stop
+                folder, _, base = name.rpartition("/")
+                staged[name] = stage_file(out / folder if folder else out, base, writer)
+        except BaseException as exc:  # re-raised below, on the caller's thread
+            failed[name] = exc
 
     threads = [
         threading.Thread(target=run, args=(lane,), name="fifteenmin-write") for lane in lanes
@@ -211,7 +350,6 @@ def _stage_all(
     try:
         if late is not None:
             name, make = late
-            names.append(name)
             try:
                 data = make()
 
@@ -224,10 +362,22 @@ def _stage_all(
     finally:
         for t in threads:
             t.join()
+    names += more_names
+    if late is not None:
+        names.append(late[0])
     if failed:
         discard(list(staged.values()))
-        raise next(failed[n] for n in names if n in failed)
+        raise next(failed[n] for n in [*names, *failed] if n in failed)
     return [staged[n] for n in names]
+
+
+def _recorded(
+    pairs: Iterator[tuple[str, Callable[[Path], None]]], names: list[str]
+) -> Iterator[tuple[str, Callable[[Path], None]]]:
+    """``pairs``, appending each name to ``names`` as it comes."""
+    for name, writer in pairs:
+        names.append(name)
+        yield name, writer
 
 
 def _csv_writer(table: pd.DataFrame) -> Callable[[Path], None]:
@@ -310,12 +460,16 @@ def _hours_writer(results: Results) -> dict[str, Callable[[Path], None]]:
 
 
 def readme_text(
-    with_html: bool, rollups: Mapping[str, object] | None = None, with_hours: bool = False
+    with_html: bool,
+    rollups: Mapping[str, object] | None = None,
+    with_hours: bool = False,
+    with_area_files: bool = False,
 ) -> str:
     """The README.txt of a report folder: what each file holds, and the data licence.
 
     ``rollups`` maps the roll-up files to their tables (None where not written);
-    ``with_hours``: ``opening_hours.csv`` is written.
+    ``with_hours``: ``opening_hours.csv`` is written; ``with_area_files``: the page's
+    walking areas are in files in :data:`settings.HTML_AREA_FOLDER`.
     """
     from .._version import __version__
 
@@ -347,6 +501,13 @@ def readme_text(
         "  communities.gpkg  community polygons with score, index, band, missing items",
         "  facilities.gpkg   every facility found, with its catalogue item and OSM id",
     ]
-    if with_html:
+    if with_html and with_area_files:
+        folder = settings.HTML_AREA_FOLDER + "/"
+        lines += [
+            "  report.html       the report as a web page that works offline",
+            f"  {folder:<18}the communities' walking areas, which report.html loads when a",
+            "                    community is opened: keep this folder beside report.html",
+        ]
+    elif with_html:
         lines.append("  report.html       the report as one self-contained web page")
     return "\n".join([*lines, ""])

@@ -46,6 +46,7 @@ One module per concern:
 ``city_data``             the city layout's compact data (vectorised)
 ``city_js``               the city layout's script (map, clusters, table, details)
 ``city``                  the city layout's pieces (map, detail panel, table, data)
+``area_files``            the city layout's walking areas in files beside the page
 ``page``                  the page (:func:`render_html`), its sections
                           (:data:`~fifteenmin.output.html.page.SECTIONS`) and its file
                           (:func:`write_html`)
@@ -55,7 +56,9 @@ Above :data:`~fifteenmin.settings.HTML_CITY_MIN_COMMUNITIES` communities the pag
 city layout (:mod:`fifteenmin.output.html.city`): an overview map with clustered
 facilities, a searchable community table and each community's details rendered on demand
 from compact embedded data, instead of one pre-rendered block and map feature per
-community and facility.
+community and facility; :func:`~fifteenmin.output.write_report` puts its walking areas in
+files beside the page (:mod:`fifteenmin.output.html.area_files`), loaded when a community is
+opened.
 
 Examples
 --------

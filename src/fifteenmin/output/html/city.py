@@ -24,7 +24,6 @@ True
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -35,10 +34,11 @@ import pandas as pd
 
 from ... import settings
 from ..._i18n import labels
+from .area_files import area_file_names
 from .assets import NARROW_PX
 from .city_data import city_data, encode_geometries
 from .city_js import CITY_JS
-from .common import esc, unit_label
+from .common import esc, json_for_script, unit_label
 from .labels import LABELS
 from .map import _legend_html, bounds
 
@@ -80,6 +80,7 @@ _JS_LABELS = (
     "residents_share",
     "weight",
     "shown_of",
+    "area_missing",
 )
 #: From this zoom on, facilities are drawn one by one (no clusters).
 _CLUSTER_OFF_ZOOM = 17
@@ -107,20 +108,6 @@ def use_city_layout(report: Results, layout: str) -> bool:
     if layout == "auto":
         return len(report.coverage.communities) > settings.HTML_CITY_MIN_COMMUNITIES
     return layout == "city"
-
-
-def json_for_script(value: Any) -> str:
-    r"""JSON that is safe inside a ``<script>`` element: every ``<`` is ``\u003c``.
-
-    A name such as ``</script>`` cannot end the element, nor ``<!--`` open a comment.
-
-    Examples
-    --------
-    >>> json_for_script({"name": "</script><b>"})
-    '{"name":"\\u003c/script>\\u003cb>"}'
-    """
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
 @dataclass(frozen=True)
@@ -177,11 +164,23 @@ def _check_isochrones(isochrones: gpd.GeoDataFrame | None) -> None:
 
 
 def _page_data(
-    report: Results, lang: str, isochrones: gpd.GeoDataFrame | None
+    report: Results, lang: str, isochrones: gpd.GeoDataFrame | None, area_folder: str | None
 ) -> tuple[dict[str, Any], list[str], list[str]]:
-    """The data the script reads: the compact data, labels, legend, map settings."""
+    """The data the script reads: the compact data, labels, legend, map settings.
+
+    With ``area_folder`` the communities' walking areas are not embedded (their lines are
+    empty): ``data["areaFiles"]`` tells the script where their files are.
+    """
     L = labels(LABELS, lang)
-    data, directory, areas = city_data(report, lang, isochrones)
+    data, directory, areas = city_data(
+        report, lang, None if area_folder is not None else isochrones
+    )
+    if area_folder is not None:
+        data["areaFiles"] = {
+            "folder": area_folder,
+            "per": settings.HTML_AREA_FILE_COMMUNITIES,
+            "names": area_file_names(len(data["com"]["cols"]["id"])),
+        }
     n_per_cat = np.bincount(
         np.asarray(data["fac"]["cat"], dtype=np.int64), minlength=len(data["cats"]["id"])
     )
@@ -240,7 +239,12 @@ def _chunks(kind: str, lines: list[str]) -> list[str]:
     ]
 
 
-def city_parts(report: Results, lang: str, isochrones: gpd.GeoDataFrame | None) -> CityParts:
+def city_parts(
+    report: Results,
+    lang: str,
+    isochrones: gpd.GeoDataFrame | None,
+    area_folder: str | None = None,
+) -> CityParts:
     """The map, detail panel, table, data and script of the city layout.
 
     Parameters
@@ -252,6 +256,10 @@ def city_parts(report: Results, lang: str, isochrones: gpd.GeoDataFrame | None) 
     isochrones
         Optional walking areas: rows with a ``community_id`` are drawn only when their
         community is opened; rows without one form a layer (``minutes`` + polygons, any CRS).
+    area_folder
+        The communities' walking areas are not embedded but in the files of
+        :mod:`~fifteenmin.output.html.area_files` in this folder beside the page (a path
+        relative to the page, ``/``-separated); their rows of ``isochrones`` are not read.
 
     Raises
     ------
@@ -264,7 +272,7 @@ def city_parts(report: Results, lang: str, isochrones: gpd.GeoDataFrame | None) 
     """
     _check_isochrones(isochrones)
     L = labels(LABELS, lang)
-    data, directory, areas = _page_data(report, lang, isochrones)
+    data, directory, areas = _page_data(report, lang, isochrones, area_folder)
     n = len(data["com"]["cols"]["id"])
     data_html = "\n".join(
         [

@@ -31,7 +31,7 @@ Examples
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -52,17 +52,26 @@ from .common import (
 if TYPE_CHECKING:
     from ...pipeline import Results
 
-__all__ = ["city_data", "encode_geometries"]
+__all__ = ["city_data", "community_area_lines", "encode_geometries", "page_community_ids"]
 
 
 def encode_geometries(
-    geoms: Sequence[Any] | np.ndarray, tolerance_m: float, min_hole_m2: float = 0.0
+    geoms: Sequence[Any] | np.ndarray,
+    tolerance_m: float,
+    min_hole_m2: float = 0.0,
+    *,
+    to_wgs84: Callable[[np.ndarray, np.ndarray], tuple[Any, Any]] | None = None,
 ) -> list[Any]:
     """Polygons (WGS-84) as nested lists of delta-encoded integer rings (see the module).
 
     ``None`` or empty geometries give ``[]``. Simplified by ``tolerance_m`` metres (about;
     in degrees of latitude) and rounded to :data:`~fifteenmin.settings.HTML_CITY_COORD_SCALE`;
     holes smaller than ``min_hole_m2`` square metres are left out.
+
+    ``to_wgs84``: the polygons are in a projected CRS in metres, and this function of
+    ``(x, y)`` arrays gives their longitudes and latitudes (e.g. a ``pyproj.Transformer``'s
+    ``transform``): only the coordinates are transformed, no geometry is rebuilt, and the
+    holes' areas are measured in the projected CRS. ``tolerance_m`` must then be 0.
 
     Examples
     --------
@@ -77,15 +86,49 @@ def encode_geometries(
         return out
     g = arr[ok]
     if tolerance_m > 0:
+        if to_wgs84 is not None:
+            raise ValueError("encode_geometries: to_wgs84 needs tolerance_m = 0")
         g = shapely.simplify(g, tolerance_m / 111_320.0, preserve_topology=False)
     parts, part_of = shapely.get_parts(g, return_index=True)
     rings, ring_of = shapely.get_rings(parts, return_index=True)
+    if min_hole_m2 > 0 and len(rings):  # leave the small holes out first
+        hole = np.flatnonzero(np.r_[False, ring_of[1:] == ring_of[:-1]])  # exteriors first
+        if to_wgs84 is not None:
+            small = hole[_ring_areas(rings[hole]) < min_hole_m2]
+        else:
+            lat = np.radians(np.clip(shapely.get_y(shapely.centroid(rings[hole])), -89.0, 89.0))
+            m2 = shapely.area(shapely.polygons(rings[hole])) * 111_320.0**2 * np.cos(lat)
+            small = hole[m2 < min_hole_m2]
+        if len(small):
+            kept = np.ones(len(rings), dtype=bool)
+            kept[small] = False
+            rings, ring_of = rings[kept], ring_of[kept]
     coords, coord_of = shapely.get_coordinates(rings, return_index=True)
-    small = np.zeros(len(rings), dtype=bool)
-    if min_hole_m2 > 0 and len(rings):
-        lat = np.radians(np.clip(shapely.get_y(shapely.centroid(rings)), -89.0, 89.0))
-        m2 = shapely.area(shapely.polygons(rings)) * 111_320.0**2 * np.cos(lat)
-        small = m2 < min_hole_m2
+    if to_wgs84 is not None and len(coords):
+        lon, lat_ = to_wgs84(coords[:, 0], coords[:, 1])
+        coords = np.column_stack([np.asarray(lon, np.float64), np.asarray(lat_, np.float64)])
+    return _encoded_rings(coords, coord_of, ring_of, part_of, ok, out)
+
+
+def _ring_areas(rings: np.ndarray) -> np.ndarray:
+    """The areas enclosed by closed rings (shoelace, each ring about its first point)."""
+    xy, of = shapely.get_coordinates(rings, return_index=True)
+    first = np.r_[0, np.flatnonzero(of[1:] != of[:-1]) + 1]
+    xy = xy - xy[first][np.searchsorted(first, np.arange(len(xy)), side="right") - 1]
+    same = of[1:] == of[:-1]
+    cross = xy[:-1, 0] * xy[1:, 1] - xy[1:, 0] * xy[:-1, 1]
+    return np.abs(np.bincount(of[:-1][same], weights=cross[same], minlength=len(rings))) / 2
+
+
+def _encoded_rings(
+    coords: np.ndarray,
+    coord_of: np.ndarray,
+    ring_of: np.ndarray,
+    part_of: np.ndarray,
+    ok: np.ndarray,
+    out: list[Any],
+) -> list[Any]:
+    """The rings' coordinates (lon, lat) delta-encoded into ``out`` (see encode_geometries)."""
     scale = settings.HTML_CITY_COORD_SCALE
     q = np.rint(coords[:, ::-1] * scale).astype(np.int64)  # (lat, lon) integers
     first = np.r_[True, coord_of[1:] != coord_of[:-1]]
@@ -96,20 +139,20 @@ def encode_geometries(
     last = np.r_[coord_of[1:] != coord_of[:-1], True]
     keep = ~last & (first | np.any(d != 0, axis=1))
     flat = d[keep].ravel().tolist()
-    counts = np.bincount(coord_of[keep], minlength=len(rings)) * 2
-    starts = np.r_[0, np.cumsum(counts)]
+    counts = (np.bincount(coord_of[keep], minlength=len(ring_of)) * 2).tolist()
+    starts = np.r_[0, np.cumsum(counts)].tolist()
+    exterior = np.r_[True, ring_of[1:] != ring_of[:-1]].tolist()
+    owner = ok[part_of[ring_of]].tolist()  # each ring's geometry
     poly: list[Any] = []
     valid = False
-    for r in range(len(rings)):
-        part = ring_of[r]
-        ring = flat[starts[r] : starts[r + 1]]
-        if r == 0 or ring_of[r - 1] != part:  # an exterior ring
+    for r, ext in enumerate(exterior):
+        if ext:
             valid = counts[r] >= 6  # three points at least
             if valid:
-                poly = [ring]
-                out[int(ok[part_of[part]])].append(poly)
-        elif valid and counts[r] >= 6 and not small[r]:  # a hole
-            poly.append(ring)
+                poly = [flat[starts[r] : starts[r + 1]]]
+                out[owner[r]].append(poly)
+        elif valid and counts[r] >= 6:  # a hole
+            poly.append(flat[starts[r] : starts[r + 1]])
     return out
 
 
@@ -444,26 +487,82 @@ def _nearest_beyond(
 
 def _area_lines(isochrones: gpd.GeoDataFrame | None, ids: np.ndarray) -> list[str]:
     """Per community: its walking area(s) as a JSON line ``[[minutes, geometry], ...]``."""
-    out = [""] * len(ids)
-    if isochrones is None or "community_id" not in isochrones.columns or not len(isochrones):
-        return out
-    ci = pd.Index(ids).get_indexer(isochrones["community_id"].astype(str))
+    if isochrones is None or "community_id" not in isochrones.columns:
+        return [""] * len(ids)
+    lines = community_area_lines(isochrones, pd.Index(ids), settings.HTML_CITY_AREA_SIMPLIFY_M)
+    return [lines.get(c, "") for c in range(len(ids))]
+
+
+def community_area_lines(
+    isochrones: gpd.GeoDataFrame, ids: pd.Index, simplify_m: float
+) -> dict[int, str]:
+    """The walking areas of communities as JSON lines ``[[minutes, geometry], ...]``.
+
+    Parameters
+    ----------
+    isochrones
+        ``community_id``, ``minutes`` and polygons (any CRS); rows of communities not in
+        ``ids`` or without finite minutes are left out.
+    ids
+        The page's community ids in its order (:func:`page_community_ids`).
+    simplify_m
+        Simplification in metres (:func:`encode_geometries`); 0 for areas that are already
+        simplified to the page's resolution: the coordinates of areas in metres are then
+        transformed to WGS-84 without rebuilding a geometry.
+
+    Returns
+    -------
+    dict of int to str
+        Position in ``ids`` -> the line (largest minutes first), for the communities with an
+        area.
+
+    Examples
+    --------
+    >>> community_area_lines(areas, pd.Index(page_community_ids(rep)), 8.0)  # doctest: +SKIP
+    {0: '[[15.0,[[[3990812,11634012,...]]]]]', ...}
+    """
+    if not len(isochrones):
+        return {}
+    ci = ids.get_indexer(isochrones["community_id"].astype(str))
     minutes = pd.to_numeric(isochrones["minutes"], errors="coerce").to_numpy(dtype=np.float64)
     keep = np.flatnonzero((ci >= 0) & np.isfinite(minutes))
     keep = keep[np.lexsort((-minutes[keep], ci[keep]))]  # the largest first
     geoms = isochrones.geometry
+    to_wgs84 = _metres_to_wgs84(geoms.crs) if simplify_m <= 0 else None
     enc: list[Any] = []
     step = settings.HTML_CITY_CHUNK * 4  # a few thousand areas at a time: bounded memory
     for k in range(0, len(keep), step):
-        part = geoms.iloc[keep[k : k + step]].to_crs("EPSG:4326")
+        part = geoms.iloc[keep[k : k + step]]
+        if to_wgs84 is None and part.crs is not None:
+            part = part.to_crs("EPSG:4326")
         enc += encode_geometries(
-            part.values, settings.HTML_CITY_AREA_SIMPLIFY_M, settings.HTML_CITY_AREA_MIN_HOLE_M2
+            part.values, simplify_m, settings.HTML_CITY_AREA_MIN_HOLE_M2, to_wgs84=to_wgs84
         )
-
     per: dict[int, list[Any]] = {}
     for c, m, g in zip(ci[keep].tolist(), minutes[keep].tolist(), enc, strict=True):
         if g:
             per.setdefault(c, []).append([m, g])
-    for c, v in per.items():
-        out[c] = json.dumps(v, separators=(",", ":"))
-    return out
+    return {c: json.dumps(v, separators=(",", ":")) for c, v in per.items()}
+
+
+def _metres_to_wgs84(crs: Any) -> Any:
+    """``Transformer.transform`` from ``crs`` to WGS-84 when ``crs`` is projected in metres."""
+    if crs is None or not crs.is_projected:
+        return None
+    if any(a.unit_name not in ("metre", "meter") for a in crs.axis_info[:2]):
+        return None
+    from pyproj import Transformer
+
+    return Transformer.from_crs(crs, "EPSG:4326", always_xy=True).transform
+
+
+def page_community_ids(report: Results) -> list[str]:
+    """The ids of the city layout's communities, in the page's order (sorted as text).
+
+    Examples
+    --------
+    >>> page_community_ids(rep)[:2]  # doctest: +SKIP
+    ['way/1001', 'way/1002']
+    """
+    ids = report.coverage.communities["community_id"].astype(str).to_numpy()
+    return [str(i) for i in ids[np.argsort(ids, kind="stable")]]

@@ -3,7 +3,10 @@
 Plain JavaScript over Leaflet (inlined by the page), reading the compact data of
 :func:`fifteenmin.output.html.city_data.city_data` from ``<script type="application/json"
 id="fm-data">`` and, when a community is opened, its line of ``#fm-dir`` (service
-directory) and ``#fm-areas`` (walking area). Every string from the data is escaped
+directory) and its walking area: from ``#fm-areas`` or, when the page's data has
+``areaFiles``, from the file beside the page that holds it
+(:mod:`~fifteenmin.output.html.area_files`), loaded by a ``<script>`` element (a message
+replaces the area when the file is missing). Every string from the data is escaped
 (``esc``) before it becomes HTML.
 
 * The communities are one canvas layer of polygons coloured by score, one shared tooltip.
@@ -258,32 +261,76 @@ function detailHtml(i) {
     '<div class="fm-scroll"><table class="fm-directory"><thead><tr>' + head +
     "</tr></thead><tbody>" + rows.join("") + "</tbody></table></div>";
 }
+/* walking areas: embedded (#fm-areas-K elements), or in files beside the page
+   (D.areaFiles: report_files/areas-K.js, each calling fmAreas(K, ids, lines)) loaded by a
+   script element when one of their communities is opened (file:// allows no fetch) */
+var AF = D.areaFiles || null, areaFiles = {}, areaWaiting = {};
+window.fmAreas = function (k, ids, list) { areaFiles[k] = {ids: ids, lines: list}; };
+function areaFile(k) { return AF.folder + "/" + AF.names[k]; }
+function withAreas(i, done) {
+  // done(list of [minutes, geometry], or null and the file that could not be read)
+  if (!AF) { done(line("fm-areas", i) || []); return; }
+  var k = Math.floor(i / AF.per), j = i % AF.per;
+  var got = function () {
+    var f = areaFiles[k];
+    if (f && f.ids[j] === C.id[i]) { done(f.lines[j] ? JSON.parse(f.lines[j]) : []); }
+    else { done(null, areaFile(k)); }
+  };
+  if (k in areaFiles) { got(); return; }
+  if (areaWaiting[k]) { areaWaiting[k].push(got); return; }
+  areaWaiting[k] = [got];
+  var s = document.createElement("script");
+  var end = function () {
+    var w = areaWaiting[k];
+    delete areaWaiting[k];
+    if (!(k in areaFiles)) { s.remove(); }  // missing: a later opening tries again
+    w.forEach(function (f) { f(); });
+  };
+  s.onload = end;
+  s.onerror = end;
+  s.src = areaFile(k);
+  document.head.appendChild(s);
+}
+var opened = 0;  // counts the openings: an area file that arrives late draws only for the last
 function fmSelect(i, zoom) {
+  var mine = ++opened;
   selLayer.clearLayers();
   areaLayer.clearLayers();
-  var box = null, label = comName(i);
-  // the walking area is not interactive: the communities under it stay clickable
-  (line("fm-areas", i) || []).forEach(function (a) {
-    var poly = L.polygon(geom(a[1]), {renderer: R, className: "fm-area", color: "#08519c",
-      weight: 2, fillColor: "#3182bd", fillOpacity: 0.15, interactive: false});
-    areaLayer.addLayer(poly);
-    label = fmt(T.iso_community, {name: comName(i), m: a[0]});
-    box = box ? box.extend(poly.getBounds()) : poly.getBounds();
-  });
+  var box = null, outline = null;
   if (C.geom[i].length) {
-    var outline = L.polygon(geom(C.geom[i]), {renderer: R, color: "#000000", weight: 3,
+    outline = L.polygon(geom(C.geom[i]), {renderer: R, color: "#000000", weight: 3,
       fill: false, interactive: false});
     selLayer.addLayer(outline);
-    outline.bindTooltip(esc(label), {permanent: true, direction: "top", className: "fm-label"})
-      .openTooltip();
-    box = box ? box.extend(outline.getBounds()) : outline.getBounds();
+    outline.bindTooltip(esc(comName(i)), {permanent: true, direction: "top",
+      className: "fm-label"}).openTooltip();
+    box = outline.getBounds();
   }
-  if (zoom && box) { map.fitBounds(box, {maxZoom: 17}); }
   var panel = document.getElementById("fm-detail");
   panel.innerHTML = detailHtml(i);
   panel.hidden = false;
   panel.setAttribute("data-community", C.id[i]);
   if (history.replaceState) { history.replaceState(null, "", "#" + anchor(i)); }
+  withAreas(i, function (list, missing) {
+    if (mine !== opened) { return; }  // opened again (this or another one) meanwhile
+    if (list === null) {
+      var note = document.createElement("p");
+      note.className = "fm-note fm-area-missing";
+      note.textContent = fmt(T.area_missing, {file: missing, folder: AF.folder});
+      panel.insertBefore(note, panel.firstChild);
+      list = [];
+    }
+    var label = comName(i);
+    // the walking area is not interactive: the communities under it stay clickable
+    list.forEach(function (a) {
+      var poly = L.polygon(geom(a[1]), {renderer: R, className: "fm-area", color: "#08519c",
+        weight: 2, fillColor: "#3182bd", fillOpacity: 0.15, interactive: false});
+      areaLayer.addLayer(poly);
+      label = fmt(T.iso_community, {name: comName(i), m: a[0]});
+      box = box ? box.extend(poly.getBounds()) : poly.getBounds();
+    });
+    if (outline && list.length) { outline.setTooltipContent(esc(label)).bringToFront(); }
+    if (zoom && box) { map.fitBounds(box, {maxZoom: 17}); }
+  });
 }
 window.fmSelect = fmSelect;
 

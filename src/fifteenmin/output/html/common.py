@@ -13,6 +13,7 @@ Examples
 from __future__ import annotations
 
 import html
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,7 @@ __all__ = [
     "esc",
     "item_figures",
     "item_name",
+    "json_for_script",
     "pct",
     "plural",
     "score_colour",
@@ -258,3 +260,17 @@ def community_units(report: Results) -> dict[str, str]:
         return {}
     first = res.groupby(res["community_id"].astype(str), sort=True)["weight_unit"].first()
     return {str(k): str(v) for k, v in first.items()}
+
+
+def json_for_script(value: Any) -> str:
+    r"""JSON that is safe inside a ``<script>`` element: every ``<`` is ``\u003c``.
+
+    A name such as ``</script>`` cannot end the element, nor ``<!--`` open a comment.
+
+    Examples
+    --------
+    >>> json_for_script({"name": "</script><b>"})
+    '{"name":"\\u003c/script>\\u003cb>"}'
+    """
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c").replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")

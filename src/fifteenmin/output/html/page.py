@@ -207,6 +207,7 @@ def render_html(
     isochrones: gpd.GeoDataFrame | None = None,
     sites: gpd.GeoDataFrame | None = None,
     layout: str = "auto",
+    area_folder: str | None = None,
 ) -> str:
     """The whole report as one self-contained HTML page (works offline, from disk).
 
@@ -229,6 +230,13 @@ def render_html(
         searchable table and details rendered on demand from compact data
         (:mod:`fifteenmin.output.html.city`); ``"auto"`` (default): the city layout above
         :data:`~fifteenmin.settings.HTML_CITY_MIN_COMMUNITIES` communities.
+    area_folder
+        The city layout only: the communities' walking areas are not embedded in the page
+        but read, when a community is opened, from the files of
+        :mod:`~fifteenmin.output.html.area_files` in this folder beside the page (a
+        ``/``-separated path relative to it; :func:`~fifteenmin.output.write_report` writes
+        them into :data:`~fifteenmin.settings.HTML_AREA_FOLDER`). Rows of ``isochrones``
+        with a ``community_id`` are then not read. ``None`` (default): embedded.
 
     Returns
     -------
@@ -254,7 +262,7 @@ def render_html(
     map_header = map_body = map_script = ""
     links: Mapping[str, str] = {}
     if use_city_layout(report, layout):
-        city = city_parts(report, lang, isochrones)
+        city = city_parts(report, lang, isochrones, area_folder)
     else:
         links = anchors(report)
         map_header, map_body, map_script = map_parts(report, lang, isochrones, links)
