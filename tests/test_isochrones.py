@@ -608,6 +608,38 @@ def test_community_walking_areas_deterministic_in_chunks_and_threads(
     _assert_same_areas(other, base, rel=1e-9)
 
 
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"method": "raster"}, {"method": "raster", "simplify_m": 8.0, "grid_m": 8.0}]
+)
+def test_iter_community_walking_areas_chunks_concatenate_to_the_frame(
+    sample_data, sample_net, kwargs
+):
+    """The chunked form: consecutive chunks whose concatenation is community_walking_areas."""
+    import pandas as pd
+    from geopandas.testing import assert_geodataframe_equal
+
+    from fifteenmin import community_walking_areas, iter_community_walking_areas
+
+    homes = _homes(sample_data, sample_net)
+    whole = community_walking_areas(sample_net, homes, 10, **kwargs)
+    chunks = list(iter_community_walking_areas(sample_net, homes, 10, chunk=5, **kwargs))
+    assert [len(c) for c in chunks] == [5, 5, 2]  # the sample's 12 communities
+    for c in chunks:
+        assert list(c.columns) == list(whole.columns) and c.crs == whole.crs
+        assert c.index.tolist() == list(range(len(c)))
+    joined = pd.concat(chunks, ignore_index=True)
+    assert_geodataframe_equal(joined, whole, check_less_precise=False)
+    assert (
+        shapely.to_wkb(joined.geometry.to_numpy()) == shapely.to_wkb(whole.geometry.to_numpy())
+    ).all()
+    # arguments are checked when called, not at the first chunk; no communities: no chunks
+    with pytest.raises(ValueError, match="chunk"):
+        iter_community_walking_areas(sample_net, homes, 10, chunk=0)
+    with pytest.raises(ValueError, match="method"):
+        iter_community_walking_areas(sample_net, homes, 10, method="grid")
+    assert list(iter_community_walking_areas(sample_net, homes.iloc[:0], 10)) == []
+
+
 def test_community_walking_areas_edge_cases(sample_data, sample_net):
     from fifteenmin import community_walking_areas
 

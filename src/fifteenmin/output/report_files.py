@@ -67,8 +67,9 @@ def map_walking_areas(results: Results) -> gpd.GeoDataFrame:
     Drawn only: exact and simplified to the map's resolution
     (:data:`settings.WALKING_AREA_MAP_SIMPLIFY_M`) up to
     :data:`settings.WALKING_AREA_MAP_EXACT_MAX` communities; above that, for a city's many
-    communities, on a grid (``method="raster"``, ~18x faster, within ~3 m of the exact areas)
-    and simplified to the city layout's resolution (:data:`settings.HTML_CITY_AREA_SIMPLIFY_M`).
+    communities, on a grid of :data:`settings.WALKING_AREA_MAP_GRID_M` (``method="raster"``,
+    much faster, within a few metres of the exact areas) and simplified to the city layout's
+    resolution (:data:`settings.HTML_CITY_AREA_SIMPLIFY_M`).
 
     Examples
     --------
@@ -79,7 +80,9 @@ def map_walking_areas(results: Results) -> gpd.GeoDataFrame:
     if exact:
         return results.community_isochrones(simplify_m=settings.WALKING_AREA_MAP_SIMPLIFY_M)
     return results.community_isochrones(
-        simplify_m=settings.HTML_CITY_AREA_SIMPLIFY_M, method="raster"
+        simplify_m=settings.HTML_CITY_AREA_SIMPLIFY_M,
+        method="raster",
+        grid_m=settings.WALKING_AREA_MAP_GRID_M,
     )
 
 
