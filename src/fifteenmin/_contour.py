@@ -825,3 +825,203 @@ def chunk_areas(
         area_ptr,
         valid,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# the reached street pieces of many groups, compiled (the vectorised numpy of
+# isochrones._reached_intervals and isochrones._piece_vertices, one group at a time)
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def running_length(
+    xy: np.ndarray, ptr: np.ndarray, seg: np.ndarray
+) -> np.ndarray:  # pragma: no cover
+    """Length along its own line at every vertex of lines ``xy[ptr[e]:ptr[e + 1]]``.
+
+    ``seg[k]``: the length from vertex ``k - 1`` to ``k`` (``numpy.hypot``); summed vertex by
+    vertex from 0 at every line's first vertex, as ``isochrones._running_length`` does.
+    """
+    cum = np.zeros(len(xy))
+    for e in range(len(ptr) - 1):
+        for k in range(ptr[e] + 1, ptr[e + 1]):
+            cum[k] = cum[k - 1] + seg[k]
+    return cum
+
+
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def _bisect(cum: np.ndarray, lo: int, hi: int, a: float, right: bool) -> int:  # pragma: no cover
+    """``numpy.searchsorted(cum[lo:hi], a, side) + lo`` (``right``: first ``cum > a``)."""
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if (cum[mid] > a) if right else (cum[mid] >= a):
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _emit_piece(
+    gxy: np.ndarray, cum: np.ndarray, fa: int, la: int, f0: float, f1: float,
+    out: np.ndarray, at: int,
+) -> int:  # pragma: no cover - compiled  # fmt: skip
+    """Write the vertices of the part of line ``gxy[fa:la + 1]`` between fractions f0 <= f1.
+
+    The arithmetic of ``isochrones._substring_coords``, point by point.
+    """
+    c0, c1 = cum[fa], cum[la]
+    a0 = c0 if f0 <= 0.0 else (c1 if f0 >= 1.0 else c0 + f0 * (c1 - c0))
+    a1 = c0 if f1 <= 0.0 else (c1 if f1 >= 1.0 else c0 + f1 * (c1 - c0))
+    for end in range(2):
+        a = a0 if end == 0 else a1
+        j = _bisect(cum, fa, la + 1, a, True) - 1
+        j = min(max(j, fa), max(la - 1, fa))
+        jn = min(j + 1, la)
+        span = cum[jn] - cum[j]
+        t = (a - cum[j]) / span if span > 0 else 0.0
+        t = min(max(t, 0.0), 1.0)
+        x = gxy[j, 0] + t * (gxy[jn, 0] - gxy[j, 0])
+        y = gxy[j, 1] + t * (gxy[jn, 1] - gxy[j, 1])
+        if end == 0:
+            out[at, 0], out[at, 1] = x, y
+            at += 1
+            i_lo = min(max(_bisect(cum, fa, la + 1, a0, True), fa + 1), la)
+            i_hi = min(max(_bisect(cum, fa, la + 1, a1, False), i_lo), la)
+            for i in range(i_lo, i_hi):
+                out[at, 0], out[at, 1] = gxy[i, 0], gxy[i, 1]
+                at += 1
+        else:
+            out[at, 0], out[at, 1] = x, y
+            at += 1
+    return at
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def chunk_pieces(
+    net: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    geom: tuple[np.ndarray, np.ndarray, np.ndarray],
+    reach: tuple[np.ndarray, np.ndarray, np.ndarray],
+    seeds: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    band: float,
+    dist_ws: np.ndarray,
+    stamp_ws: np.ndarray,
+    stamp0: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """The reached street pieces of every group, as the segments :func:`chunk_areas` takes.
+
+    Parameters
+    ----------
+    net
+        ``(indptr, arc_edge, edge_u, edge_v, edge_length)`` of the walking network.
+    geom
+        ``(xy, ptr, cum)``: every edge's vertices, edge ``e`` at ``ptr[e]:ptr[e + 1]``, and
+        :func:`running_length`.
+    reach
+        ``(ptr, node, dist)``: group ``g`` reaches ``node[ptr[g]:ptr[g + 1]]`` (the bounded
+        search's rows).
+    seeds
+        ``(ptr, edge, offset, access)``: group ``g``'s points snapped onto edges,
+        ``ptr[g]:ptr[g + 1]``; each reaches its own edge directly.
+    band
+        Metres.
+    dist_ws, stamp_ws
+        Workspaces of ``n_nodes`` floats (all ``inf``, left so) and ``n_edges`` ints (any
+        values below ``stamp0``; group ``g`` writes ``stamp0 + g``).
+
+    Returns
+    -------
+    xy, seg, bounds
+        Group ``g``'s vertices ``xy[bounds[g]:bounds[g + 1]]``; ``seg[k]``: vertex ``k``
+        starts a segment to ``k + 1``. The same segments as ``isochrones._reached_intervals``
+        then ``isochrones._piece_vertices`` (merged intervals cut exactly), piece by piece.
+    """
+    indptr, arc_edge, edge_u, edge_v, edge_length = net
+    gxy, gptr, cum = geom
+    r_ptr, r_node, r_dist = reach
+    s_ptr, s_edge, s_offset, s_access = seeds
+    k = len(r_ptr) - 1
+    out = np.empty((4096, 2))
+    seg = np.zeros(4096, dtype=np.bool_)
+    bounds = np.zeros(k + 1, dtype=np.int64)
+    cand = np.empty(1024, dtype=np.int64)
+    ilo = np.empty(64)
+    ihi = np.empty(64)
+    at = 0
+    for g in range(k):
+        tag = stamp0 + g
+        nc = 0
+        for q in range(r_ptr[g], r_ptr[g + 1]):
+            if r_dist[q] <= band:
+                dist_ws[r_node[q]] = r_dist[q]
+        for q in range(r_ptr[g], r_ptr[g + 1]):
+            if r_dist[q] > band:
+                continue
+            node = r_node[q]
+            for arc in range(indptr[node], indptr[node + 1]):
+                e = arc_edge[arc]
+                if stamp_ws[e] != tag:
+                    stamp_ws[e] = tag
+                    cand = _grow_int(cand, nc + 1)
+                    cand[nc] = e
+                    nc += 1
+        for s in range(s_ptr[g], s_ptr[g + 1]):
+            e = s_edge[s]
+            if stamp_ws[e] != tag:
+                stamp_ws[e] = tag
+                cand = _grow_int(cand, nc + 1)
+                cand[nc] = e
+                nc += 1
+        for c in range(nc):
+            e = cand[c]
+            length = edge_length[e]
+            m = 0
+            ru = band - dist_ws[edge_u[e]]
+            if ru >= 0:
+                ilo[m], ihi[m] = 0.0, min(ru, length)
+                m += 1
+            rv = band - dist_ws[edge_v[e]]
+            if rv >= 0:
+                ilo[m], ihi[m] = max(length - rv, 0.0), length
+                m += 1
+            for s in range(s_ptr[g], s_ptr[g + 1]):
+                r0 = band - s_access[s]
+                if s_edge[s] != e or not r0 >= 0:
+                    continue
+                if m == len(ilo):
+                    ilo, ihi = np.concatenate((ilo, ilo)), np.concatenate((ihi, ihi))
+                ilo[m] = min(max(s_offset[s] - r0, 0.0), length)
+                ihi[m] = min(max(s_offset[s] + r0, 0.0), length)
+                m += 1
+            if m == 0:
+                continue
+            for u in range(1, m):  # insertion sort by lo (stable)
+                v = u
+                while v > 0 and ilo[v - 1] > ilo[v]:
+                    ilo[v - 1], ilo[v] = ilo[v], ilo[v - 1]
+                    ihi[v - 1], ihi[v] = ihi[v], ihi[v - 1]
+                    v -= 1
+            fa, la = gptr[e], gptr[e + 1] - 1
+            u = 0
+            while u < m:  # a run: intervals starting within the running maximum
+                lo, hi = ilo[u], ihi[u]
+                u += 1
+                while u < m and not ilo[u] > hi:
+                    hi = max(hi, ihi[u])
+                    u += 1
+                out = _grow_xy(out, at + la - fa + 3)
+                seg = _grow_int(seg, at + la - fa + 3)
+                first = at
+                if lo <= 0.0 and hi >= length:
+                    for i in range(fa, la + 1):
+                        out[at, 0], out[at, 1] = gxy[i, 0], gxy[i, 1]
+                        at += 1
+                else:
+                    f0 = lo / length if length > 0 else 0.0
+                    f1 = hi / length if length > 0 else 0.0
+                    at = _emit_piece(gxy, cum, fa, la, f0, f1, out, at)
+                seg[first : at - 1] = True
+                seg[at - 1] = False
+        for q in range(r_ptr[g], r_ptr[g + 1]):
+            dist_ws[r_node[q]] = np.inf
+        bounds[g + 1] = at
+    return out[:at].copy(), seg[:at].copy(), bounds

@@ -74,6 +74,7 @@ import collections
 import contextlib
 import functools
 import os
+import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -885,20 +886,60 @@ def _chunk_intervals(
     return group, edge, lo, hi
 
 
+class _StreetPieces:
+    """What the compiled cutting of :func:`_contour.chunk_pieces` needs, for one call.
+
+    The network's arrays, every edge's vertices with the running length along its line
+    (computed once), and per-thread workspaces (a distance per node, a stamp per edge).
+    """
+
+    def __init__(self, net: WalkNetwork) -> None:
+        self.net = (net.indptr, net.arc_edge, net.edge_u, net.edge_v, net.edge_length)
+        xy = shapely.get_coordinates(net.edge_geometry)
+        ptr = np.zeros(net.n_edges + 1, dtype=np.int64)
+        np.cumsum(shapely.get_num_coordinates(net.edge_geometry), out=ptr[1:])
+        step = np.zeros(len(xy))
+        step[1:] = np.hypot(np.diff(xy[:, 0]), np.diff(xy[:, 1]))
+        self.geom = (xy, ptr, _contour.running_length(xy, ptr, step))
+        self.n_nodes, self.n_edges = net.n_nodes, net.n_edges
+        self._local = threading.local()
+
+    def workspaces(self) -> tuple[np.ndarray, np.ndarray]:
+        ws = getattr(self._local, "ws", None)
+        if ws is None:
+            ws = self._local.ws = (
+                np.full(self.n_nodes, np.inf),
+                np.full(self.n_edges, -1, dtype=np.int64),
+            )
+        return ws
+
+
 def _raster_chunk(
-    net: WalkNetwork,
+    pieces: _StreetPieces,
     search: tuple[Any, ...],
-    k: int,
+    c0: int,
     grid_m: float,
     buffer_m: float,
     simplify_m: float,
 ) -> tuple[np.ndarray, int]:
-    """One chunk's raster areas, search included (a task of the worker threads)."""
-    group, edge, lo, hi = _chunk_intervals(*search)
-    xy, piece = _piece_vertices(net, edge, lo, hi)
-    seg = np.zeros(len(xy), dtype=np.bool_)
-    seg[:-1] = piece[1:] == piece[:-1]
-    bounds = np.searchsorted(group[piece], np.arange(k + 1))
+    """One chunk's raster areas, search included (a task of the worker threads).
+
+    The chunk's bounded search, then the reached street pieces cut by the compiled
+    :func:`_contour.chunk_pieces` (the segments of :func:`_reached_intervals` and
+    :func:`_piece_vertices`) and the areas drawn by :func:`_raster_group_areas`.
+    """
+    net, snap, rows, s_group, k, band_m, engine, threads = search
+    s_edge, s_offset, s_access = snap.edge[rows], snap.offset[rows], snap.access[rows]
+    seed_node, seed_dist = edge_seeds(net, s_edge, s_offset, s_access)
+    s_ptr = np.searchsorted(s_group, np.arange(k + 1)).astype(np.int64)
+    reach = _kernel.bounded_search(
+        net.indptr, net.indices, net.lengths, 2 * s_ptr, seed_node, seed_dist, band_m[-1],
+        engine=engine, threads=threads,
+    )  # fmt: skip
+    seeds = (s_ptr, s_edge.astype(np.int64), s_offset, s_access)
+    xy, seg, bounds = _contour.chunk_pieces(
+        pieces.net, pieces.geom, reach, seeds, float(band_m[-1]), *pieces.workspaces(), c0
+    )
     return _raster_group_areas(xy, seg, bounds, grid_m, buffer_m, simplify_m)
 
 
@@ -946,10 +987,13 @@ def _community_chunks(
 
     starts = range(0, n_comm, chunk)
     if grid_m > 0:
-        yield from _raster_chunks(
-            net, starts, lambda c0: search(c0, min(chunk, n_comm - c0), 1 if pool else None),
-            n_comm, chunk, pool, workers, (grid_m, buffer_m, simplify_m),
-        )  # fmt: skip
+        pieces = _StreetPieces(net)
+
+        def task(c0: int) -> tuple[np.ndarray, int]:
+            job = search(c0, min(chunk, n_comm - c0), 1 if pool else None)
+            return _raster_chunk(pieces, job, c0, grid_m, buffer_m, simplify_m)
+
+        yield from _in_order(starts, task, pool, workers)
         return
     pending: tuple[Iterator[Any], int] = (iter(()), 0)  # the previous chunk's unions
     for c0 in starts:
@@ -966,21 +1010,13 @@ def _community_chunks(
         yield _objects(*pending), 0
 
 
-def _raster_chunks(
-    net: WalkNetwork,
+def _in_order(
     starts: range,
-    search: Callable[[int], tuple[Any, ...]],
-    n_comm: int,
-    chunk: int,
+    task: Callable[[int], tuple[np.ndarray, int]],
     pool: ThreadPoolExecutor | None,
     workers: int,
-    grid: tuple[float, float, float],
 ) -> Iterator[tuple[np.ndarray, int]]:
-    """The raster chunks of :func:`_community_chunks`, on the worker threads."""
-
-    def task(c0: int) -> tuple[np.ndarray, int]:
-        return _raster_chunk(net, search(c0), min(chunk, n_comm - c0), *grid)
-
+    """``task(c0)`` for every chunk, in order, ``workers + 1`` at a time on the threads."""
     if pool is None:
         for c0 in starts:
             yield task(c0)
