@@ -767,7 +767,9 @@ def chunk_areas(
     """The areas of many groups of segments in one call (:func:`area_rings` for each).
 
     Group ``g`` is ``xy[bounds[g]:bounds[g + 1]]`` (with ``seg``). With ``simplify > 0`` the
-    rings are simplified (:func:`simplify_rings`).
+    rings are simplified (:func:`simplify_rings`); an area not shown valid so is simplified
+    again at half the tolerance, then at a quarter (the caller handles one still not shown
+    valid: it is simplified at the last of them).
 
     Returns
     -------
@@ -803,8 +805,12 @@ def chunk_areas(
         )
         if simplify > 0.0:
             had = len(pptr) > 1
-            rxy, rptr, pptr = simplify_rings(rxy, rptr, pptr, simplify)
-            valid[g] = rings_valid(rxy, rptr, pptr, True) and (len(pptr) > 1 or not had)
+            for halve in range(3):  # at the tolerance, else at a half, else at a quarter
+                sxy, sptr, spp = simplify_rings(rxy, rptr, pptr, simplify / 2**halve)
+                valid[g] = rings_valid(sxy, sptr, spp, True) and (len(spp) > 1 or not had)
+                if valid[g]:
+                    break
+            rxy, rptr, pptr = sxy, sptr, spp
         else:
             valid[g] = rings_valid(rxy, rptr, pptr, False)
         m, mr, mp = len(rxy), len(rptr) - 1, len(pptr) - 1

@@ -824,8 +824,9 @@ def _raster_group_areas(
 
     Computed in one compiled call (:func:`_contour.chunk_areas`), which also shows most areas
     valid; GEOS checks only the others. Simplified areas (``simplify_m > 0``, Douglas-Peucker
-    ring by ring) that are not valid, or empty, are simplified again from the full area with
-    the topology preserved (:func:`shapely.simplify`). Returns the areas (invalid ones
+    ring by ring, at the tolerance or, where only that is shown valid, at a half or a quarter
+    of it) that are not valid, or empty, are simplified again from the full area with the
+    topology preserved (:func:`shapely.simplify`). Returns the areas (invalid ones
     repaired, :func:`_fix_invalid`) and how many were repaired.
     """
     xy = np.ascontiguousarray(xy, dtype=np.float64)
