@@ -760,28 +760,16 @@ def _ragged_areas(
     """Polygons (one shell) or MultiPolygons of :func:`_contour.chunk_areas`' rings, in bulk.
 
     Area ``g`` is polygons ``area_ptr[g]:area_ptr[g + 1]`` (none: an empty Polygon): the
-    geometries :func:`shapely.from_ragged_array` makes of each area's rings.
+    geometries :func:`shapely.from_ragged_array` makes of each area's rings, read from WKB
+    written by compiled code (one GEOS geometry per area, not one per ring).
     """
-    n_poly = np.diff(area_ptr)
-    out = np.empty(len(n_poly), dtype=object)
-    for i in np.flatnonzero(n_poly == 0):
+    buf, off = _contour.areas_wkb(xy, ring_ptr, poly_ptr, area_ptr)
+    data = buf.tobytes()
+    out = np.empty(len(off) - 1, dtype=object)
+    has = np.flatnonzero(off[1:] > off[:-1])
+    out[has] = shapely.from_wkb([data[off[i] : off[i + 1]] for i in has])
+    for i in np.flatnonzero(off[1:] == off[:-1]):
         out[i] = shapely.Polygon()
-    if len(poly_ptr) < 2:
-        return out
-    rings = shapely.linearrings(
-        xy, indices=np.repeat(np.arange(len(ring_ptr) - 1), np.diff(ring_ptr))
-    )
-    polys = shapely.polygons(
-        rings, indices=np.repeat(np.arange(len(poly_ptr) - 1), np.diff(poly_ptr))
-    )
-    one = n_poly == 1
-    out[one] = polys[area_ptr[:-1][one]]
-    many = np.flatnonzero(n_poly > 1)
-    if len(many):
-        count = n_poly[many]
-        first = np.repeat(area_ptr[many] - (np.cumsum(count) - count), count)
-        parts = polys[first + np.arange(int(count.sum()))]
-        out[many] = shapely.multipolygons(parts, indices=np.repeat(np.arange(len(many)), count))
     return out
 
 
