@@ -712,8 +712,9 @@ def rings_valid(
     polygon but in one of its holes: the OGC rules GEOS checks (rings that do not meet are
     either nested or apart, so one vertex tells which). False means "not shown valid" (the
     caller asks GEOS): near-touching rings, closer than floating point can call, count as
-    meeting. Without ``nesting`` the rings are trusted to be nested as :func:`polygon_rings`
-    grouped them (true of unsimplified contours, whose rings are nested level lines).
+    meeting. Without ``nesting`` the rings are trusted to be nested as their grouping says
+    (not so for every contour: :func:`polygon_rings` can give a hole to the wrong shell, seen
+    on a 10 m grid, so :func:`chunk_areas` always checks the nesting).
     """
     nr = len(ring_ptr) - 1
     for r in range(nr):
@@ -812,7 +813,7 @@ def chunk_areas(
                     break
             rxy, rptr, pptr = sxy, sptr, spp
         else:
-            valid[g] = rings_valid(rxy, rptr, pptr, False)
+            valid[g] = rings_valid(rxy, rptr, pptr, True)
         m, mr, mp = len(rxy), len(rptr) - 1, len(pptr) - 1
         out_xy = _grow_xy(out_xy, at + m)
         ring_ptr = _grow_int(ring_ptr, nr + mr + 1)
