@@ -968,14 +968,16 @@ def chunk_pieces(
                 e = arc_edge[arc]
                 if stamp_ws[e] != tag:
                     stamp_ws[e] = tag
-                    cand = _grow_int(cand, nc + 1)
+                    if nc == len(cand):
+                        cand = _grow_int(cand, nc + 1)
                     cand[nc] = e
                     nc += 1
         for s in range(s_ptr[g], s_ptr[g + 1]):
             e = s_edge[s]
             if stamp_ws[e] != tag:
                 stamp_ws[e] = tag
-                cand = _grow_int(cand, nc + 1)
+                if nc == len(cand):
+                    cand = _grow_int(cand, nc + 1)
                 cand[nc] = e
                 nc += 1
         for c in range(nc):
@@ -1015,8 +1017,9 @@ def chunk_pieces(
                 while u < m and not ilo[u] > hi:
                     hi = max(hi, ihi[u])
                     u += 1
-                out = _grow_xy(out, at + la - fa + 3)
-                seg = _grow_int(seg, at + la - fa + 3)
+                if at + la - fa + 3 > len(seg):  # (a call per piece would cost more)
+                    out = _grow_xy(out, at + la - fa + 3)
+                    seg = _grow_int(seg, at + la - fa + 3)
                 first = at
                 if lo <= 0.0 and hi >= length:
                     for i in range(fa, la + 1):
