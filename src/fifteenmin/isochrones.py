@@ -40,9 +40,13 @@ Raster walking areas. ``community_walking_areas(..., method="raster")`` keeps st
 holes). That is the true round buffer of the pieces except within about half a grid step of the
 corners where two streets' buffers meet (the contour cuts them) and for holes thinner than about
 a grid step; measured against the exact union: 0.2-0.3 % of the area, at most ~3 m
-(``bench/WALKING_AREAS.md``), at ~2 ms of CPU per community instead of ~30-40. The report's map
-uses it for more than :data:`settings.WALKING_AREA_MAP_EXACT_MAX` communities; the API's default
-stays exact.
+(``bench/WALKING_AREAS.md``), at ~1.5 ms of CPU per community instead of ~30-40. A chunk's
+areas are drawn by one compiled call (:func:`_contour.chunk_areas`, on a worker thread, the
+chunk's search included), which also simplifies them for display (Douglas-Peucker ring by
+ring) and shows most of them valid; GEOS checks only the others. The report's map uses it for
+more than :data:`settings.WALKING_AREA_MAP_EXACT_MAX` communities, on a grid of
+:data:`settings.WALKING_AREA_MAP_GRID_M` (within ~7 m, ~0.9 ms per community with the map's
+8 m simplification); the API's default stays exact.
 
 Buffer width. :data:`settings.ISOCHRONE_BUFFER_M` is 25 m: half a street's width (5-10 m) plus the
 short access walk from the kerb to the doors, shop fronts and gates along it, i.e. the strip
@@ -1183,9 +1187,10 @@ def community_walking_areas(
         boundary, which moves by about the tolerance, holes are kept; a 1 m tolerance keeps
         about a third of the vertices). ``0`` (the default) keeps the exact polygons; the
         report's map uses :data:`settings.WALKING_AREA_MAP_SIMPLIFY_M`. Raster areas are
-        simplified with ``preserve_topology=False`` (Douglas-Peucker, several times faster),
-        and with ``True`` where that would leave an invalid area; the report's city map
-        simplifies them to its own resolution, :data:`settings.HTML_CITY_AREA_SIMPLIFY_M`.
+        simplified ring by ring by compiled Douglas-Peucker (a hole that collapses goes), at
+        half or a quarter of the tolerance where the area would not be shown valid, and by
+        ``preserve_topology=True`` where even that fails; the report's city map simplifies
+        them to its own resolution, :data:`settings.HTML_CITY_AREA_SIMPLIFY_M`.
     threads
         Threads for the unions (GEOS releases the GIL); default: every usable core. The
         result does not depend on it.
