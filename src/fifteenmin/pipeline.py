@@ -256,7 +256,7 @@ class Results:
         Examples
         --------
         >>> import fifteenmin as fm
-        >>> res = fm.run_pipeline(fm.RunConfig(fm.sample_path()))  # doctest: +SKIP
+        >>> res = fm.run_report()  # the bundled sample  # doctest: +SKIP
         >>> sum(len(c) for c in res.iter_community_isochrones(chunk=5)) > 0  # doctest: +SKIP
         True
         """
