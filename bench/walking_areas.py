@@ -76,7 +76,9 @@ def _timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, dict[str, float]]:
     return out, {"wall_s": wall, "cpu_s": cpu, "peak_mb": _mem_kb("VmHWM") / 1024}
 
 
-def worker(source: str, exact_k: str, threads: int) -> dict[str, Any]:
+def worker(
+    source: str, exact_k: str, threads: int, grid_m: float = 5.0, simplify_m: float = 0.0
+) -> dict[str, Any]:
     """One city or file: load it, time both methods, compare them."""
     import fifteenmin as fm
     from fifteenmin import _kernel
@@ -99,11 +101,11 @@ def worker(source: str, exact_k: str, threads: int) -> dict[str, Any]:
     del data
     ids = np.unique(homes["community_id"].to_numpy())
     res: dict[str, Any] = {"source": source, "nodes": net.n_nodes, "communities": len(ids)}
-    community_walking_areas(net, homes[homes["community_id"] == ids[0]], 15, method="raster")
+    raster = {"method": "raster", "grid_m": grid_m, "simplify_m": simplify_m}
+    community_walking_areas(net, homes[homes["community_id"] == ids[0]], 15, **raster)
     res["uptime_start"] = _uptime()
-    fast, res["raster"] = _timed(
-        community_walking_areas, net, homes, 15, method="raster", threads=threads
-    )
+    res["grid_m"], res["simplify_m"] = grid_m, simplify_m
+    fast, res["raster"] = _timed(community_walking_areas, net, homes, 15, threads=threads, **raster)
     res["uptime_raster"] = _uptime()
     pick = ids if exact_k == "all" else ids[np.linspace(0, len(ids) - 1, int(exact_k)).astype(int)]
     pick = np.unique(pick)
@@ -132,8 +134,9 @@ def row(r: dict[str, Any]) -> str:
         r[k].split("load average:")[-1].split(",")[0].strip()
         for k in ("uptime_start", "uptime_end")
     ]
+    name = Path(r["source"]).name
     return (
-        f"| {r['source']} | {r['nodes']:,} | {nc:,} | {ra['wall_s']:.1f} | {ra['cpu_s']:.1f} "
+        f"| {name} | {r.get('grid_m', 5.0):g} / {r.get('simplify_m', 0.0):g} | {r['nodes']:,} | {nc:,} | {ra['wall_s']:.1f} | {ra['cpu_s']:.1f} "
         f"| {1e3 * ra['cpu_s'] / nc:.2f} | {ra['peak_mb']:,.0f} | {ke:,} "
         f"| {1e3 * ex['cpu_s'] / ke:.1f} | {ex['cpu_s'] / ke / (ra['cpu_s'] / nc):.1f} "
         f"| {100 * r['symdiff_median']:.2f} / {100 * r['symdiff_max']:.2f} "
@@ -145,11 +148,11 @@ def row(r: dict[str, Any]) -> str:
 
 
 HEADER = (
-    "| city | nodes | communities | raster wall s | raster CPU s | raster ms/community (CPU) "
+    "| city | grid / simplify m | nodes | communities | raster wall s | raster CPU s | raster ms/community (CPU) "
     "| peak MB | exact on | exact ms/community (CPU) | CPU ratio | symdiff/area % median / max "
     "| distance m median / max | area raster/exact | holes raster / exact "
     "| vertices raster / exact | valid | load (start / end) |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -159,16 +162,21 @@ def main() -> None:
     parser.add_argument("--osm", action="append", default=[], help="an OSM file (repeatable)")
     parser.add_argument("--exact", default="200", help="'all' or a number of communities")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--grid", type=float, default=5.0, help="grid step of the raster areas")
+    parser.add_argument(
+        "--simplify", type=float, default=0.0, help="simplify the raster areas (metres)"
+    )
     parser.add_argument("--json", help="save the results here")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.worker, args.exact, args.threads)))
+        print(json.dumps(worker(args.worker, args.exact, args.threads, args.grid, args.simplify)))
         return
     rows = []
     for source in [s for s in args.sizes.split(",") if s] + args.osm:
         cmd = [sys.executable, __file__, "--worker", source, "--exact", args.exact]
-        cmd += ["--threads", str(args.threads)]
+        cmd += ["--threads", str(args.threads), "--grid", str(args.grid)]
+        cmd += ["--simplify", str(args.simplify)]
         out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
         rows.append(json.loads(out.strip().splitlines()[-1]))
         print(json.dumps(rows[-1]), flush=True)

@@ -608,6 +608,38 @@ def test_community_walking_areas_deterministic_in_chunks_and_threads(
     _assert_same_areas(other, base, rel=1e-9)
 
 
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"method": "raster"}, {"method": "raster", "simplify_m": 8.0, "grid_m": 8.0}]
+)
+def test_iter_community_walking_areas_chunks_concatenate_to_the_frame(
+    sample_data, sample_net, kwargs
+):
+    """The chunked form: consecutive chunks whose concatenation is community_walking_areas."""
+    import pandas as pd
+    from geopandas.testing import assert_geodataframe_equal
+
+    from fifteenmin import community_walking_areas, iter_community_walking_areas
+
+    homes = _homes(sample_data, sample_net)
+    whole = community_walking_areas(sample_net, homes, 10, **kwargs)
+    chunks = list(iter_community_walking_areas(sample_net, homes, 10, chunk=5, **kwargs))
+    assert [len(c) for c in chunks] == [5, 5, 2]  # the sample's 12 communities
+    for c in chunks:
+        assert list(c.columns) == list(whole.columns) and c.crs == whole.crs
+        assert c.index.tolist() == list(range(len(c)))
+    joined = pd.concat(chunks, ignore_index=True)
+    assert_geodataframe_equal(joined, whole, check_less_precise=False)
+    assert (
+        shapely.to_wkb(joined.geometry.to_numpy()) == shapely.to_wkb(whole.geometry.to_numpy())
+    ).all()
+    # arguments are checked when called, not at the first chunk; no communities: no chunks
+    with pytest.raises(ValueError, match="chunk"):
+        iter_community_walking_areas(sample_net, homes, 10, chunk=0)
+    with pytest.raises(ValueError, match="method"):
+        iter_community_walking_areas(sample_net, homes, 10, method="grid")
+    assert list(iter_community_walking_areas(sample_net, homes.iloc[:0], 10)) == []
+
+
 def test_community_walking_areas_edge_cases(sample_data, sample_net):
     from fifteenmin import community_walking_areas
 
@@ -821,3 +853,73 @@ def test_simplified_raster_areas_are_valid_and_within_the_tolerance(sample_data,
     assert (shapely.hausdorff_distance(full_outer, outer) <= tol).all()
     diff = shapely.area(shapely.symmetric_difference(a, b)) / shapely.area(a)
     assert diff.max() < 0.05, diff.max()  # 2.3-3.4 % on the sample (measured)
+
+
+def test_compiled_street_pieces_equal_the_vectorised_ones(sample_data, sample_net):
+    """_contour.chunk_pieces cuts the same segments as _reached_intervals + _piece_vertices."""
+    from fifteenmin import _contour, _kernel
+    from fifteenmin.isochrones import _piece_vertices, _reached_intervals, _StreetPieces
+    from fifteenmin.routing import edge_seeds
+
+    net = sample_net
+    homes = _homes(sample_data, net)
+    snap = snap_points(net, homes)
+    code = homes["community_id"].factorize(sort=True)[0]
+    rows = np.argsort(code, kind="stable")
+    s_group = code[rows].astype(np.int64)
+    k = int(s_group.max()) + 1
+    s_edge, s_offset, s_access = snap.edge[rows], snap.offset[rows], snap.access[rows]
+    seed_node, seed_dist = edge_seeds(net, s_edge, s_offset, s_access)
+    s_ptr = np.searchsorted(s_group, np.arange(k + 1)).astype(np.int64)
+    band = 15 * 60 * fm_settings.WALK_SPEED_M_S
+    r_ptr, r_node, r_dist = _kernel.bounded_search(
+        net.indptr, net.indices, net.lengths, 2 * s_ptr, seed_node, seed_dist, band
+    )
+    pieces = _StreetPieces(net)
+    xy, seg, bounds = _contour.chunk_pieces(
+        pieces.net, pieces.geom, (r_ptr, r_node, r_dist),
+        (s_ptr, s_edge.astype(np.int64), s_offset, s_access), band, *pieces.workspaces(), 0,
+    )  # fmt: skip
+    group, _, edge, lo, hi = _reached_intervals(
+        net, np.repeat(np.arange(k), np.diff(r_ptr)), r_node.astype(np.int64), r_dist,
+        s_group, s_edge, s_offset, s_access, np.array([band]),
+    )  # fmt: skip
+    want_xy, piece = _piece_vertices(net, edge, lo, hi)
+    want_seg = np.zeros(len(want_xy), dtype=bool)
+    want_seg[:-1] = piece[1:] == piece[:-1]
+    want_bounds = np.searchsorted(group[piece], np.arange(k + 1))
+    assert (np.diff(bounds) == np.diff(want_bounds)).all()
+
+    def segments(p, s, a, b):  # a group's directed segments, as sorted rows (x0, y0, x1, y1)
+        i = a + np.flatnonzero(s[a:b])
+        out = np.hstack([p[i], p[i + 1]])
+        return out[np.lexsort(out.T[::-1])]
+
+    for g in range(k):
+        got = segments(xy, seg, bounds[g], bounds[g + 1])
+        want = segments(want_xy, want_seg, want_bounds[g], want_bounds[g + 1])
+        assert got.shape == want.shape and (got == want).all()  # bit for bit
+
+
+def test_map_grid_raster_areas_within_the_measured_bounds(sample_data, sample_net):
+    """The report map's coarser grid (settings.WALKING_AREA_MAP_GRID_M): errors scale with it.
+
+    Measured on the sample at 10 m (bench/WALKING_AREAS.md): 0.73 % and 6.6 m unsimplified;
+    3.7 % and 8.8 m simplified by the city layout's 8 m.
+    """
+    from fifteenmin import community_walking_areas
+
+    homes = _homes(sample_data, sample_net)
+    grid = fm_settings.WALKING_AREA_MAP_GRID_M
+    exact = community_walking_areas(sample_net, homes, 15)
+    coarse = community_walking_areas(sample_net, homes, 15, method="raster", grid_m=grid)
+    _assert_raster_close(coarse, exact, sym=0.002 * grid, dist=0.7 * grid + 0.5, grid_m=grid)
+    tol = fm_settings.HTML_CITY_AREA_SIMPLIFY_M
+    shown = community_walking_areas(
+        sample_net, homes, 15, method="raster", grid_m=grid, simplify_m=tol
+    )
+    a, b = shown.geometry.to_numpy(), exact.geometry.to_numpy()
+    assert shapely.is_valid(a).all()
+    assert (shapely.get_num_coordinates(a) < shapely.get_num_coordinates(b)).all()
+    assert max(_region_distance(x, y) for x, y in zip(a, b, strict=True)) <= 0.7 * grid + tol
+    assert (shapely.area(shapely.symmetric_difference(a, b)) <= 0.06 * shapely.area(b)).all()

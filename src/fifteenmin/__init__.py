@@ -64,7 +64,12 @@ from .hours import (
     opening_hours_coverage,
     reference_times,
 )
-from .isochrones import community_walking_areas, facility_isochrones, walking_areas
+from .isochrones import (
+    community_walking_areas,
+    facility_isochrones,
+    iter_community_walking_areas,
+    walking_areas,
+)
 from .network import (
     WalkNetwork,
     from_networkx,
@@ -134,6 +139,7 @@ __all__ = [
     "from_networkx",
     "headline",
     "item_speeds",
+    "iter_community_walking_areas",
     "load_catalogue",
     "match_poi_types",
     "merge_facilities",

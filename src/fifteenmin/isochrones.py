@@ -40,9 +40,13 @@ Raster walking areas. ``community_walking_areas(..., method="raster")`` keeps st
 holes). That is the true round buffer of the pieces except within about half a grid step of the
 corners where two streets' buffers meet (the contour cuts them) and for holes thinner than about
 a grid step; measured against the exact union: 0.2-0.3 % of the area, at most ~3 m
-(``bench/WALKING_AREAS.md``), at ~2 ms of CPU per community instead of ~30-40. The report's map
-uses it for more than :data:`settings.WALKING_AREA_MAP_EXACT_MAX` communities; the API's default
-stays exact.
+(``bench/WALKING_AREAS.md``), at ~1.5 ms of CPU per community instead of ~30-40. A chunk's
+areas are drawn by one compiled call (:func:`_contour.chunk_areas`, on a worker thread, the
+chunk's search included), which also simplifies them for display (Douglas-Peucker ring by
+ring) and shows most of them valid; GEOS checks only the others. The report's map uses it for
+more than :data:`settings.WALKING_AREA_MAP_EXACT_MAX` communities, on a grid of
+:data:`settings.WALKING_AREA_MAP_GRID_M` (within ~7 m, ~0.9 ms per community with the map's
+8 m simplification); the API's default stays exact.
 
 Buffer width. :data:`settings.ISOCHRONE_BUFFER_M` is 25 m: half a street's width (5-10 m) plus the
 short access walk from the kerb to the doors, shop fronts and gates along it, i.e. the strip
@@ -70,13 +74,14 @@ Examples
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import os
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -95,6 +100,7 @@ if TYPE_CHECKING:
 __all__ = [
     "community_walking_areas",
     "facility_isochrones",
+    "iter_community_walking_areas",
     "walking_areas",
 ]
 
@@ -729,26 +735,6 @@ def _union(parts: np.ndarray, simplify_m: float) -> Any:
 _RING_TOL_M = 0.01
 
 
-class _Workspace(threading.local):
-    """Grid workspaces of one thread, grown on demand and reused from area to area."""
-
-    def __init__(self) -> None:
-        self.z = np.empty(0)
-        self.succ = np.empty(0, dtype=np.int64)
-        self.start = np.empty(0, dtype=np.int64)
-
-    def get(self, cells: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if len(self.z) < cells:
-            cells = max(cells, len(self.z) * 5 // 4)
-            self.z = np.empty(cells)
-            self.succ = np.empty(2 * cells, dtype=np.int64)
-            self.start = np.empty(2 * cells, dtype=np.int64)
-        return self.z, self.succ, self.start
-
-
-_WORKSPACE = _Workspace()
-
-
 def _piece_vertices(
     net: WalkNetwork, edge: np.ndarray, lo: np.ndarray, hi: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -772,84 +758,192 @@ def _piece_vertices(
     return np.concatenate([xy_w, xy_p])[order], piece[order]
 
 
-def _ragged_polygon(xy: np.ndarray, ring_ptr: np.ndarray, poly_ptr: np.ndarray) -> Any:
-    """A Polygon (one shell) or MultiPolygon from :func:`_contour.area_rings`' rings."""
-    if len(poly_ptr) < 2:
-        return shapely.Polygon()
-    offsets: tuple[np.ndarray, ...]
-    if len(poly_ptr) == 2:
-        kind, offsets = shapely.GeometryType.POLYGON, (ring_ptr, poly_ptr)
-    else:
-        last = np.array([0, len(poly_ptr) - 1], dtype=np.int64)
-        kind, offsets = shapely.GeometryType.MULTIPOLYGON, (ring_ptr, poly_ptr, last)
-    return shapely.from_ragged_array(kind, xy, offsets)[0]
+def _ragged_areas(
+    xy: np.ndarray, ring_ptr: np.ndarray, poly_ptr: np.ndarray, area_ptr: np.ndarray
+) -> np.ndarray:
+    """Polygons (one shell) or MultiPolygons of :func:`_contour.chunk_areas`' rings, in bulk.
+
+    Area ``g`` is polygons ``area_ptr[g]:area_ptr[g + 1]`` (none: an empty Polygon): the
+    geometries :func:`shapely.from_ragged_array` makes of each area's rings, read from WKB
+    written by compiled code (one GEOS geometry per area, not one per ring).
+    """
+    buf, off = _contour.areas_wkb(xy, ring_ptr, poly_ptr, area_ptr)
+    data = buf.tobytes()
+    out = np.empty(len(off) - 1, dtype=object)
+    has = np.flatnonzero(off[1:] > off[:-1])
+    out[has] = shapely.from_wkb([data[off[i] : off[i + 1]] for i in has])
+    for i in np.flatnonzero(off[1:] == off[:-1]):
+        out[i] = shapely.Polygon()
+    return out
+
+
+def _fix_invalid(areas: np.ndarray, idx: np.ndarray) -> int:
+    """Make the invalid ones of ``areas[idx]`` valid in place; returns how many.
+
+    Rare: rings traced on the grid that touch at a point (seen once in 34,445 areas of the
+    synthetic cities); ``make_valid`` with the ``structure`` method keeps the polygon.
+    """
+    bad = idx[~shapely.is_valid(areas[idx])]
+    if len(bad):
+        areas[bad] = shapely.make_valid(areas[bad], method="structure", keep_collapsed=False)
+    return len(bad)
+
+
+def _warn_repaired(bad: int, total: int, stacklevel: int) -> None:
+    if bad:
+        warnings.warn(
+            f"{bad} of {total} raster walking area(s) were not valid polygons and "
+            "were repaired (shapely.make_valid); use method='exact' for the exact areas",
+            UserWarning,
+            stacklevel=stacklevel + 1,
+        )
+
+
+def _repair(areas: np.ndarray) -> None:
+    """Make every invalid raster area valid in place (counted in a warning)."""
+    _warn_repaired(_fix_invalid(areas, np.arange(len(areas))), len(areas), 2)
+
+
+def _raster_group_areas(
+    xy: np.ndarray,
+    seg: np.ndarray,
+    bounds: np.ndarray,
+    grid_m: float,
+    buffer_m: float,
+    simplify_m: float,
+) -> tuple[np.ndarray, int]:
+    """The raster areas of groups of segments (group ``g``: ``xy[bounds[g]:bounds[g + 1]]``).
+
+    Computed in one compiled call (:func:`_contour.chunk_areas`), which also shows most areas
+    valid; GEOS checks only the others. Simplified areas (``simplify_m > 0``, Douglas-Peucker
+    ring by ring, at the tolerance or, where only that is shown valid, at a half or a quarter
+    of it) that are not valid, or empty, are simplified again from the full area with the
+    topology preserved (:func:`shapely.simplify`). Returns the areas (invalid ones
+    repaired, :func:`_fix_invalid`) and how many were repaired.
+    """
+    xy = np.ascontiguousarray(xy, dtype=np.float64)
+    rings = _contour.chunk_areas(xy, seg, bounds, grid_m, buffer_m, _RING_TOL_M, simplify_m)
+    areas = _ragged_areas(*rings[:4])
+    doubt = np.flatnonzero(~rings[4])
+    if simplify_m > 0 and len(doubt):
+        ok = shapely.is_valid(areas[doubt]) & ~shapely.is_empty(areas[doubt])
+        doubt = doubt[~ok]
+        for i in doubt:
+            a, b = bounds[i], bounds[i + 1]
+            full = _ragged_areas(
+                *_contour.chunk_areas(
+                    xy[a:b], seg[a:b], np.array([0, b - a]), grid_m, buffer_m, _RING_TOL_M, 0.0
+                )[:4]
+            )[0]
+            areas[i] = shapely.simplify(full, simplify_m, preserve_topology=True)
+    return areas, _fix_invalid(areas, doubt)
 
 
 def _raster_area(
     piece: tuple[np.ndarray, np.ndarray], grid_m: float, buffer_m: float, simplify_m: float
 ) -> Any:
-    """The area within ``buffer_m`` of the pieces (vertices, segment flags), on a grid.
-
-    Simplified for display when ``simplify_m > 0``.
-    """
+    """The area within ``buffer_m`` of the pieces (vertices, segment flags), on a grid."""
     xy, seg = piece
-    if len(xy) == 0:
-        return shapely.Polygon()
-    x0, y0, ny, nx = _contour.grid_frame(xy, grid_m, buffer_m + 1.5 * grid_m)
-    z, succ, start = _WORKSPACE.get(ny * nx)
-    rings = _contour.area_rings(
-        xy, seg, grid_m, buffer_m, _RING_TOL_M, x0, y0, ny, nx, z, succ, start
-    )
-    area = _ragged_polygon(*rings)
-    if simplify_m > 0:
-        # Douglas-Peucker (fast); topology-preserving where that would leave an invalid area
-        fast = shapely.simplify(area, simplify_m, preserve_topology=False)
-        if shapely.is_valid(fast) and not shapely.is_empty(fast):
-            return fast
-        area = shapely.simplify(area, simplify_m, preserve_topology=True)
-    return area
+    bounds = np.array([0, len(xy)], dtype=np.int64)
+    return _raster_group_areas(xy, seg, bounds, grid_m, buffer_m, simplify_m)[0][0]
 
 
-def _repair(areas: np.ndarray) -> None:
-    """Make every invalid raster area valid in place (counted in a warning).
-
-    Rare: rings traced on the grid that touch at a point (seen once in 34,445 areas of the
-    synthetic cities); ``make_valid`` with the ``structure`` method keeps the polygon.
-    """
-    bad = np.flatnonzero(~shapely.is_valid(areas))
-    if len(bad):
-        areas[bad] = shapely.make_valid(areas[bad], method="structure", keep_collapsed=False)
-        warnings.warn(
-            f"{len(bad)} of {len(areas)} raster walking area(s) were not valid polygons and "
-            "were repaired (shapely.make_valid); use method='exact' for the exact areas",
-            UserWarning,
-            stacklevel=3,
-        )
-
-
-def _raster_areas(
+def _chunk_intervals(
     net: WalkNetwork,
-    group: np.ndarray,
-    edge: np.ndarray,
-    lo: np.ndarray,
-    hi: np.ndarray,
+    snap: SnapResult,
+    rows: np.ndarray,
+    s_group: np.ndarray,
     k: int,
+    band_m: np.ndarray,
+    engine: str,
+    threads: int | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The reached intervals ``(group, edge, lo, hi)`` of a chunk's ``k`` communities.
+
+    One bounded search for the chunk (each community is one group of seeds: both ends of
+    every joined resident's edge, exactly the merged search of :func:`walking_areas`).
+    """
+    s_edge, s_offset, s_access = snap.edge[rows], snap.offset[rows], snap.access[rows]
+    seed_node, seed_dist = edge_seeds(net, s_edge, s_offset, s_access)
+    ptr = np.zeros(k + 1, dtype=np.int64)
+    np.cumsum(2 * np.bincount(s_group, minlength=k), out=ptr[1:])
+    r_ptr, r_node, r_dist = _kernel.bounded_search(
+        net.indptr, net.indices, net.lengths, ptr, seed_node, seed_dist, band_m[-1],
+        engine=engine, threads=threads,
+    )  # fmt: skip
+    r_group = np.repeat(np.arange(k, dtype=np.int64), np.diff(r_ptr))
+    group, _, edge, lo, hi = _reached_intervals(
+        net, r_group, r_node.astype(np.int64), r_dist, s_group, s_edge, s_offset, s_access,
+        band_m,
+    )  # fmt: skip
+    return group, edge, lo, hi
+
+
+class _StreetPieces:
+    """What the compiled cutting of :func:`_contour.chunk_pieces` needs, for one call.
+
+    The network's arrays, every edge's vertices with the running length along its line
+    (computed once), and per-thread workspaces (a distance per node, a stamp per edge).
+    """
+
+    def __init__(self, net: WalkNetwork) -> None:
+        self.net = (net.indptr, net.arc_edge, net.edge_u, net.edge_v, net.edge_length)
+        xy = shapely.get_coordinates(net.edge_geometry)
+        ptr = np.zeros(net.n_edges + 1, dtype=np.int64)
+        np.cumsum(shapely.get_num_coordinates(net.edge_geometry), out=ptr[1:])
+        step = np.zeros(len(xy))
+        step[1:] = np.hypot(np.diff(xy[:, 0]), np.diff(xy[:, 1]))
+        self.geom = (xy, ptr, _contour.running_length(xy, ptr, step))
+        self.n_nodes, self.n_edges = net.n_nodes, net.n_edges
+        self._local = threading.local()
+
+    def workspaces(self) -> tuple[np.ndarray, np.ndarray]:
+        ws = getattr(self._local, "ws", None)
+        if ws is None:
+            ws = self._local.ws = (
+                np.full(self.n_nodes, np.inf),
+                np.full(self.n_edges, -1, dtype=np.int64),
+            )
+        return ws
+
+
+def _raster_chunk(
+    pieces: _StreetPieces,
+    search: tuple[Any, ...],
+    c0: int,
     grid_m: float,
     buffer_m: float,
     simplify_m: float,
-    pool: ThreadPoolExecutor | None,
-) -> Iterator[Any]:
-    """The raster walking areas of groups ``0 .. k - 1`` from their reached intervals."""
-    xy, piece = _piece_vertices(net, edge, lo, hi)
-    seg = np.zeros(len(xy), dtype=np.bool_)
-    seg[:-1] = piece[1:] == piece[:-1]
-    bounds = np.searchsorted(group[piece], np.arange(k + 1))
-    parts = [(xy[bounds[i] : bounds[i + 1]], seg[bounds[i] : bounds[i + 1]]) for i in range(k)]
-    area = functools.partial(_raster_area, grid_m=grid_m, buffer_m=buffer_m, simplify_m=simplify_m)
-    return iter(_map(pool, area, parts))
+) -> tuple[np.ndarray, int]:
+    """One chunk's raster areas, search included (a task of the worker threads).
+
+    The chunk's bounded search, then the reached street pieces cut by the compiled
+    :func:`_contour.chunk_pieces` (the segments of :func:`_reached_intervals` and
+    :func:`_piece_vertices`) and the areas drawn by :func:`_raster_group_areas`.
+    """
+    net, snap, rows, s_group, k, band_m, engine, threads = search
+    s_edge, s_offset, s_access = snap.edge[rows], snap.offset[rows], snap.access[rows]
+    seed_node, seed_dist = edge_seeds(net, s_edge, s_offset, s_access)
+    s_ptr = np.searchsorted(s_group, np.arange(k + 1)).astype(np.int64)
+    reach = _kernel.bounded_search(
+        net.indptr, net.indices, net.lengths, 2 * s_ptr, seed_node, seed_dist, band_m[-1],
+        engine=engine, threads=threads,
+    )  # fmt: skip
+    seeds = (s_ptr, s_edge.astype(np.int64), s_offset, s_access)
+    xy, seg, bounds = _contour.chunk_pieces(
+        pieces.net, pieces.geom, reach, seeds, float(band_m[-1]), *pieces.workspaces(), c0
+    )
+    return _raster_group_areas(xy, seg, bounds, grid_m, buffer_m, simplify_m)
 
 
-def _community_areas(
+def _objects(items: Iterable[Any], k: int) -> np.ndarray:
+    out = np.empty(k, dtype=object)
+    for i, item in enumerate(items):
+        out[i] = item
+    return out
+
+
+def _community_chunks(
     net: WalkNetwork,
     snap: SnapResult,
     code: np.ndarray,
@@ -861,51 +955,190 @@ def _community_areas(
     max_snap_m: float,
     engine: str,
     pool: ThreadPoolExecutor | None,
-    grid_m: float = 0.0,
-) -> Iterator[Any]:
-    """Walking areas of communities ``0 .. n_comm - 1`` in order, a chunk at a time.
+    workers: int,
+    grid_m: float,
+    chunk: int,
+) -> Iterator[tuple[np.ndarray, int]]:
+    """Walking areas of communities ``0 .. n_comm - 1``, ``chunk`` at a time, in order.
 
-    A chunk's communities share one bounded search (each community is one group of seeds:
-    both ends of every joined resident's edge, exactly the merged search of
-    :func:`walking_areas`), one vectorised cutting of the reached edges and one buffering of
-    the pieces; the unions (GEOS, most of the time) run per community on the worker threads.
-    With ``grid_m > 0`` the areas are drawn on a grid of ``grid_m`` metres instead
-    (:func:`_raster_areas`, the ``"raster"`` method). A chunk's areas are handed to the threads
-    before the previous chunk's are yielded, so that the next chunk's search and cutting run
-    while they are computed.
+    Yields each chunk's areas and how many of them were repaired. Exact areas: one bounded
+    search, one vectorised cutting of the reached edges and one buffering of the pieces per
+    chunk on this thread, then one union per community (GEOS, most of the time) on the worker
+    threads; a chunk's unions are handed to the threads before the previous chunk's are
+    yielded, so the next chunk's search and cutting run meanwhile. Raster areas
+    (``grid_m > 0``): each chunk, search included, is one task of the worker threads
+    (:func:`_raster_chunk`: the compiled code releases the GIL), ``workers + 1`` chunks at a
+    time. Chunking never changes an area.
     """
     joined = np.flatnonzero((code >= 0) & (snap.access <= max_snap_m))
     joined = joined[np.argsort(code[joined], kind="stable")]
     s_code = code[joined]
-    chunk = settings.WALKING_AREA_CHUNK
-    pending: Iterator[Any] = iter(())  # the previous chunk's areas, computing on the threads
-    for c0 in range(0, n_comm, chunk):
-        k = min(chunk, n_comm - c0)
+
+    def search(c0: int, k: int, threads: int | None) -> tuple[Any, ...]:
         rows = joined[np.searchsorted(s_code, c0) : np.searchsorted(s_code, c0 + k)]
-        s_group = code[rows] - c0
-        s_edge, s_offset, s_access = snap.edge[rows], snap.offset[rows], snap.access[rows]
-        seed_node, seed_dist = edge_seeds(net, s_edge, s_offset, s_access)
-        ptr = np.zeros(k + 1, dtype=np.int64)
-        np.cumsum(2 * np.bincount(s_group, minlength=k), out=ptr[1:])
-        r_ptr, r_node, r_dist = _kernel.bounded_search(
-            net.indptr, net.indices, net.lengths, ptr, seed_node, seed_dist, band_m[-1],
-            engine=engine,
+        return net, snap, rows, code[rows] - c0, k, band_m, engine, threads
+
+    starts = range(0, n_comm, chunk)
+    if grid_m > 0:
+        pieces = _StreetPieces(net)
+
+        def task(c0: int) -> tuple[np.ndarray, int]:
+            job = search(c0, min(chunk, n_comm - c0), 1 if pool else None)
+            return _raster_chunk(pieces, job, c0, grid_m, buffer_m, simplify_m)
+
+        yield from _in_order(starts, task, pool, workers)
+        return
+    pending: tuple[Iterator[Any], int] = (iter(()), 0)  # the previous chunk's unions
+    for c0 in starts:
+        k = min(chunk, n_comm - c0)
+        group, edge, lo, hi = _chunk_intervals(*search(c0, k, None))
+        buffered = _buffered_pieces(net, edge, lo, hi, buffer_m, pool)
+        bounds = np.searchsorted(group, np.arange(k + 1))
+        parts = [buffered[bounds[i] : bounds[i + 1]] for i in range(k)]
+        areas = iter(_map(pool, functools.partial(_union, simplify_m=simplify_m), parts))
+        if c0 > 0:
+            yield _objects(*pending), 0
+        pending = (areas, k)
+    if n_comm > 0:
+        yield _objects(*pending), 0
+
+
+def _in_order(
+    starts: range,
+    task: Callable[[int], tuple[np.ndarray, int]],
+    pool: ThreadPoolExecutor | None,
+    workers: int,
+) -> Iterator[tuple[np.ndarray, int]]:
+    """``task(c0)`` for every chunk, in order, ``workers + 1`` at a time on the threads."""
+    if pool is None:
+        for c0 in starts:
+            yield task(c0)
+        return
+    running: collections.deque[Future[tuple[np.ndarray, int]]] = collections.deque()
+    for c0 in starts:
+        running.append(pool.submit(task, c0))
+        if len(running) > workers:
+            yield running.popleft().result()
+    while running:
+        yield running.popleft().result()
+
+
+def _checked(
+    minutes: float,
+    speed: float,
+    buffer_m: float,
+    simplify_m: float,
+    method: str,
+    grid_m: float,
+    chunk: int | None,
+) -> tuple[list[Any], np.ndarray, float, float, float, float, int]:
+    """The arguments of :func:`iter_community_walking_areas`, checked."""
+    bands, band_min = _bands((minutes,))
+    speed = _check_positive("speed", speed)
+    buffer_m = _check_positive("buffer_m", buffer_m)
+    simplify_m = float(simplify_m)
+    if not (np.isfinite(simplify_m) and simplify_m >= 0):
+        raise ValueError(f"simplify_m must be 0 or a positive number of metres, got {simplify_m}")
+    if method not in ("exact", "raster"):
+        raise ValueError(f"method must be 'exact' or 'raster', not {method!r}")
+    grid_m = _check_positive("grid_m", grid_m) if method == "raster" else 0.0
+    chunk = settings.WALKING_AREA_CHUNK if chunk is None else int(chunk)
+    if chunk < 1:
+        raise ValueError(f"chunk must be at least 1 community, got {chunk}")
+    return bands, band_min * 60.0 * speed, buffer_m, simplify_m, grid_m, speed, chunk
+
+
+def iter_community_walking_areas(
+    net: WalkNetwork,
+    residents: gpd.GeoDataFrame,
+    minutes: float = settings.COMMUNITY_WALK_MINUTES,
+    *,
+    speed: float = settings.WALK_SPEED_M_S,
+    engine: str = settings.ENGINE,
+    buffer_m: float = settings.ISOCHRONE_BUFFER_M,
+    max_snap_m: float = settings.MAX_SNAP_M,
+    simplify_m: float = 0.0,
+    threads: int | None = None,
+    method: str = "exact",
+    grid_m: float = settings.WALKING_AREA_GRID_M,
+    chunk: int | None = None,
+) -> Iterator[gpd.GeoDataFrame]:
+    """:func:`community_walking_areas`, a chunk of communities at a time.
+
+    Yields consecutive chunks of ``chunk`` communities (the last one may be smaller), in
+    community id order, each a frame with the columns and CRS of
+    :func:`community_walking_areas` (index from 0 in every chunk); their concatenation is
+    :func:`community_walking_areas`'s frame. Each chunk's areas are final (raster areas that
+    were not valid already repaired; the warning that counts them comes once, after the last
+    chunk). Memory stays bounded by a few chunks whatever the number of communities, and the
+    next chunks are computed on the worker threads while the caller handles one.
+
+    Parameters
+    ----------
+    net, residents, minutes
+        As for :func:`community_walking_areas`.
+    speed, engine, buffer_m, max_snap_m, simplify_m, threads, method, grid_m
+        As for :func:`community_walking_areas` (checked when this is called, not at the
+        first chunk).
+    chunk
+        Communities per chunk (default :data:`settings.WALKING_AREA_CHUNK`); never changes
+        an area.
+
+    Returns
+    -------
+    iterator of geopandas.GeoDataFrame
+        Columns ``origin`` (``"all"``), ``minutes``, ``geometry``, ``community_id``
+        (``net.crs``), one row per community; nothing when ``residents`` has no community.
+
+    Examples
+    --------
+    >>> import fifteenmin as fm
+    >>> data = fm.read_osm(fm.sample_path())
+    >>> net = fm.network_from_file(data)
+    >>> homes = fm.residents(fm.communities_from_osm(data, net), net, data)
+    >>> sizes = [len(c) for c in iter_community_walking_areas(net, homes, 5, chunk=5)]
+    >>> sum(sizes) == homes["community_id"].nunique() and max(sizes) <= 5
+    True
+    """
+    args = _checked(minutes, speed, buffer_m, simplify_m, method, grid_m, chunk)
+    workers = _workers(threads)
+    code, ids = pd.factorize(residents["community_id"], sort=True)
+    snap = snap_points(net, residents) if len(ids) else None
+    return _iter_chunks(
+        net, snap, np.asarray(code), np.asarray(ids), args, max_snap_m, engine, workers
+    )
+
+
+def _iter_chunks(
+    net: WalkNetwork,
+    snap: SnapResult | None,
+    code: np.ndarray,
+    ids: np.ndarray,
+    args: tuple[list[Any], np.ndarray, float, float, float, float, int],
+    max_snap_m: float,
+    engine: str,
+    workers: int,
+) -> Iterator[gpd.GeoDataFrame]:
+    """The generator of :func:`iter_community_walking_areas`."""
+    bands, band_m, buffer_m, simplify_m, grid_m, _, chunk = args
+    if snap is None:
+        return
+    repaired, done = 0, 0
+    with ThreadPoolExecutor(workers) if workers > 1 else contextlib.nullcontext() as pool:
+        chunks = _community_chunks(
+            net, snap, code, len(ids), band_m, buffer_m=buffer_m, simplify_m=simplify_m,
+            max_snap_m=max_snap_m, engine=engine, pool=pool, workers=workers, grid_m=grid_m,
+            chunk=chunk,
         )  # fmt: skip
-        r_group = np.repeat(np.arange(k, dtype=np.int64), np.diff(r_ptr))
-        group, _, edge, lo, hi = _reached_intervals(
-            net, r_group, r_node.astype(np.int64), r_dist, s_group, s_edge, s_offset, s_access,
-            band_m,
-        )  # fmt: skip
-        if grid_m > 0:
-            areas = _raster_areas(net, group, edge, lo, hi, k, grid_m, buffer_m, simplify_m, pool)
-        else:
-            buffered = _buffered_pieces(net, edge, lo, hi, buffer_m, pool)
-            bounds = np.searchsorted(group, np.arange(k + 1))
-            parts = [buffered[bounds[i] : bounds[i + 1]] for i in range(k)]
-            areas = iter(_map(pool, functools.partial(_union, simplify_m=simplify_m), parts))
-        yield from pending
-        pending = areas
-    yield from pending
+        total = -(-len(ids) // chunk)
+        for areas, fixed in bar(chunks, "walking areas", total=total, unit="chunk"):
+            repaired += fixed
+            k = len(areas)
+            out = _frame("origin", ["all"] * k, bands, areas.reshape(-1, 1), net.crs)
+            out["community_id"] = ids[done : done + k]
+            done += k
+            yield out
+    _warn_repaired(repaired, len(ids), 2)
 
 
 def community_walking_areas(
@@ -954,9 +1187,10 @@ def community_walking_areas(
         boundary, which moves by about the tolerance, holes are kept; a 1 m tolerance keeps
         about a third of the vertices). ``0`` (the default) keeps the exact polygons; the
         report's map uses :data:`settings.WALKING_AREA_MAP_SIMPLIFY_M`. Raster areas are
-        simplified with ``preserve_topology=False`` (Douglas-Peucker, several times faster),
-        and with ``True`` where that would leave an invalid area; the report's city map
-        simplifies them to its own resolution, :data:`settings.HTML_CITY_AREA_SIMPLIFY_M`.
+        simplified ring by ring by compiled Douglas-Peucker (a hole that collapses goes), at
+        half or a quarter of the tolerance where the area would not be shown valid, and by
+        ``preserve_topology=True`` where even that fails; the report's city map simplifies
+        them to its own resolution, :data:`settings.HTML_CITY_AREA_SIMPLIFY_M`.
     threads
         Threads for the unions (GEOS releases the GIL); default: every usable core. The
         result does not depend on it.
@@ -994,31 +1228,15 @@ def community_walking_areas(
     >>> len(areas) == homes["community_id"].nunique()
     True
     """
-    bands, band_min = _bands((minutes,))
-    speed = _check_positive("speed", speed)
-    buffer_m = _check_positive("buffer_m", buffer_m)
-    simplify_m = float(simplify_m)
-    if not (np.isfinite(simplify_m) and simplify_m >= 0):
-        raise ValueError(f"simplify_m must be 0 or a positive number of metres, got {simplify_m}")
-    if method not in ("exact", "raster"):
-        raise ValueError(f"method must be 'exact' or 'raster', not {method!r}")
-    grid_m = _check_positive("grid_m", grid_m) if method == "raster" else 0.0
-    code, ids = pd.factorize(residents["community_id"], sort=True)
-    if len(ids) == 0:
+    frames = list(
+        iter_community_walking_areas(
+            net, residents, minutes, speed=speed, engine=engine, buffer_m=buffer_m,
+            max_snap_m=max_snap_m, simplify_m=simplify_m, threads=threads, method=method,
+            grid_m=grid_m,
+        )
+    )  # fmt: skip
+    if not frames:
         return gpd.GeoDataFrame({"community_id": [], "minutes": []}, geometry=[], crs=net.crs)
-    snap = snap_points(net, residents)
-    polys = np.empty((len(ids), 1), dtype=object)
-    workers = _workers(threads)
-    with ThreadPoolExecutor(workers) if workers > 1 else contextlib.nullcontext() as pool:
-        areas = _community_areas(
-            net, snap, np.asarray(code), len(ids), band_min * 60.0 * speed,
-            buffer_m=buffer_m, simplify_m=simplify_m, max_snap_m=max_snap_m, engine=engine,
-            pool=pool, grid_m=grid_m,
-        )  # fmt: skip
-        for i, area in enumerate(bar(areas, "walking areas", total=len(ids), unit="community")):
-            polys[i, 0] = area
-    if method == "raster":
-        _repair(polys[:, 0])
-    out = _frame("origin", ["all"] * len(ids), bands, polys, net.crs)
-    out["community_id"] = np.asarray(ids)
+    out = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    assert isinstance(out, gpd.GeoDataFrame)
     return out

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,7 @@ from .facilities import (
     merge_facilities,
 )
 from .hours import HoursResult, opening_hours_coverage, reference_times
-from .isochrones import community_walking_areas
+from .isochrones import community_walking_areas, iter_community_walking_areas
 from .network import WalkNetwork, network_from_file
 from .online import OnlineArea, read_online, source_name
 from .poi import facilities_from_poi
@@ -219,12 +219,14 @@ class Results:
         *,
         simplify_m: float = 0.0,
         method: str = "exact",
+        grid_m: float = settings.WALKING_AREA_GRID_M,
     ) -> gpd.GeoDataFrame:
         """Each community's walking area within ``minutes`` from its resident origins.
 
         See :func:`fifteenmin.isochrones.community_walking_areas`; the walking speed and the
         engine are the run's; ``simplify_m`` simplifies the areas for display (0: exact);
-        ``method="raster"`` draws them on a grid (about 10x faster, within ~3 m).
+        ``method="raster"`` draws them on a grid of ``grid_m`` metres (about 10x faster,
+        within ~3 m at 5 m).
         """
         return community_walking_areas(
             self.network,
@@ -234,6 +236,40 @@ class Results:
             engine=self.config.engine,
             simplify_m=simplify_m,
             method=method,
+            grid_m=grid_m,
+        )
+
+    def iter_community_isochrones(
+        self,
+        minutes: float = settings.COMMUNITY_WALK_MINUTES,
+        *,
+        simplify_m: float = 0.0,
+        method: str = "exact",
+        grid_m: float = settings.WALKING_AREA_GRID_M,
+        chunk: int | None = None,
+    ) -> Iterator[gpd.GeoDataFrame]:
+        """:meth:`community_isochrones`, a chunk of ``chunk`` communities at a time.
+
+        See :func:`fifteenmin.isochrones.iter_community_walking_areas`: consecutive frames
+        in community id order whose concatenation is :meth:`community_isochrones`'s.
+
+        Examples
+        --------
+        >>> import fifteenmin as fm
+        >>> res = fm.run_report()  # the bundled sample  # doctest: +SKIP
+        >>> sum(len(c) for c in res.iter_community_isochrones(chunk=5)) > 0  # doctest: +SKIP
+        True
+        """
+        return iter_community_walking_areas(
+            self.network,
+            self.residents,
+            minutes,
+            speed=float(self.config.speed),
+            engine=self.config.engine,
+            simplify_m=simplify_m,
+            method=method,
+            grid_m=grid_m,
+            chunk=chunk,
         )
 
     def __repr__(self) -> str:

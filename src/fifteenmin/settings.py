@@ -72,6 +72,7 @@ __all__ = [
     "WALKING_AREA_CHUNK",
     "WALKING_AREA_GRID_M",
     "WALKING_AREA_MAP_EXACT_MAX",
+    "WALKING_AREA_MAP_GRID_M",
     "WALKING_AREA_MAP_SIMPLIFY_M",
     "WALK_SPEED_M_S",
     "XLSX_LONG_MAX_ROWS",
@@ -180,6 +181,14 @@ WALKING_AREA_GRID_M: Final[float] = 5.0
 #: of up to this many communities (~30-40 ms of CPU each), and raster ones (about 10x faster,
 #: within ~3 m; not simplified: the city layout simplifies them by 8 m) of more.
 WALKING_AREA_MAP_EXACT_MAX: Final[int] = 500
+
+# -- the report map's raster walking areas (v-areas) -------------------------------------------
+
+#: Grid step in metres of the raster walking areas drawn on the report's map (above
+#: WALKING_AREA_MAP_EXACT_MAX communities), which simplifies them by HTML_CITY_AREA_SIMPLIFY_M
+#: = 8 m anyway: within ~6 m of the exact union before that simplification, at a third of the
+#: 5 m grid's cost (bench/WALKING_AREAS.md, "The map's grid").
+WALKING_AREA_MAP_GRID_M: Final[float] = 10.0
 
 # -- outputs ----------------------------------------------------------------------------------
 

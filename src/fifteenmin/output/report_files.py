@@ -82,26 +82,28 @@ def map_walking_areas(results: Results) -> gpd.GeoDataFrame:
     Drawn only: exact and simplified to the map's resolution
     (:data:`settings.WALKING_AREA_MAP_SIMPLIFY_M`) up to
     :data:`settings.WALKING_AREA_MAP_EXACT_MAX` communities; above that, for a city's many
-    communities, on a grid (``method="raster"``, ~18x faster, within ~3 m of the exact areas)
-    and simplified to the city layout's resolution (:data:`settings.HTML_CITY_AREA_SIMPLIFY_M`).
+    communities, on a grid of :data:`settings.WALKING_AREA_MAP_GRID_M` (``method="raster"``,
+    much faster, within a few metres of the exact areas) and simplified to the city layout's
+    resolution (:data:`settings.HTML_CITY_AREA_SIMPLIFY_M`).
 
     Examples
     --------
     >>> import fifteenmin as fm
     >>> areas = map_walking_areas(fm.run_report())  # doctest: +SKIP
     """
-    method, simplify_m = _map_area_method(results)
-    if method == "exact":
-        return results.community_isochrones(simplify_m=simplify_m)
-    return results.community_isochrones(simplify_m=simplify_m, method=method)
+    return results.community_isochrones(**_map_area_method(results))
 
 
-def _map_area_method(results: Results) -> tuple[str, float]:
-    """The method and simplification (m) of :func:`map_walking_areas`' areas."""
+def _map_area_method(results: Results) -> dict[str, Any]:
+    """The method, simplification (m) and grid of :func:`map_walking_areas`' areas."""
     exact = results.residents["community_id"].nunique() <= settings.WALKING_AREA_MAP_EXACT_MAX
     if exact:
-        return "exact", settings.WALKING_AREA_MAP_SIMPLIFY_M
-    return "raster", settings.HTML_CITY_AREA_SIMPLIFY_M
+        return {"simplify_m": settings.WALKING_AREA_MAP_SIMPLIFY_M}
+    return {
+        "simplify_m": settings.HTML_CITY_AREA_SIMPLIFY_M,
+        "method": "raster",
+        "grid_m": settings.WALKING_AREA_MAP_GRID_M,
+    }
 
 
 def map_walking_area_chunks(results: Results) -> Iterator[gpd.GeoDataFrame]:
@@ -109,17 +111,16 @@ def map_walking_area_chunks(results: Results) -> Iterator[gpd.GeoDataFrame]:
 
     For the walking-area files of the report's city layout
     (:func:`~fifteenmin.output.html.area_files.area_files`), which encodes and writes each
-    chunk's areas as they come. :data:`settings.HTML_AREA_FILE_COMMUNITIES` communities a
-    chunk.
+    chunk's areas as they come; the areas are computed a chunk at a time
+    (:meth:`~fifteenmin.pipeline.Results.iter_community_isochrones`), so memory stays
+    bounded whatever the number of communities.
 
     Examples
     --------
     >>> import fifteenmin as fm
     >>> chunks = list(map_walking_area_chunks(fm.run_report()))  # doctest: +SKIP
     """
-    # the areas are computed here all at once, then handed on a chunk at a time: a generator
-    # of the areas computed a chunk at a time (bounded memory) plugs in here
-    yield from chunked(map_walking_areas(results), settings.HTML_AREA_FILE_COMMUNITIES)
+    yield from results.iter_community_isochrones(**_map_area_method(results))
 
 
 def _area_source(
@@ -131,7 +132,7 @@ def _area_source(
     without ``community_id``: those are embedded in the page as a layer).
     """
     if isinstance(isochrones, str):
-        done = _map_area_method(results)[1] >= settings.HTML_CITY_AREA_SIMPLIFY_M
+        done = _map_area_method(results)["simplify_m"] >= settings.HTML_CITY_AREA_SIMPLIFY_M
         return (
             lambda: map_walking_area_chunks(results),
             0.0 if done else settings.HTML_CITY_AREA_SIMPLIFY_M,
