@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -28,10 +29,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import _kernel, settings
+from . import _kernel, _snap, settings
 from .catalogue import Catalogue, Item, load_catalogue
 from .facilities import access_points
-from .network import SnapResult, WalkNetwork, snap_points
+from .network import SnapResult, WalkNetwork, _segment_grid, snap_points
 
 __all__ = [
     "Reach",
@@ -648,7 +649,12 @@ def travel_times(
     fac = facilities.reset_index(drop=True)
     fac_k = fac["item_id"].map(k_of) if len(fac) else pd.Series([], dtype=float)
     usable = fac_k.notna().to_numpy()
-    pts = access_points(fac[usable], net.crs, entrances=entrances)
+    with ThreadPoolExecutor(1) as pool:
+        # beside the facilities' access points (GEOS, which releases the GIL): the grid that
+        # snaps them and the (items, nodes) result, whose fresh pages are slow to fault in
+        ahead = pool.submit(_ahead, net, len(items), engine)
+        pts = access_points(fac[usable], net.crs, entrances=entrances)
+        out = ahead.result()
     pts["facility"] = np.flatnonzero(usable)[pts["facility"].to_numpy()]
     snapped = snap_points(net, pts[["x", "y"]].to_numpy())
     acc = pd.DataFrame(
@@ -692,6 +698,7 @@ def travel_times(
         seed_label,
         cutoff_m,
         engine=engine,
+        out=out,
     )
     return TravelTimes(
         items=items,
@@ -702,6 +709,20 @@ def travel_times(
         facilities=fac,
         access=acc,
     )
+
+
+def _ahead(net: WalkNetwork, n_items: int, engine: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """What :func:`travel_times` prepares on a second thread: the segment grid and the result.
+
+    The grid of ``net``'s edges (:func:`fifteenmin.network.snap_points` builds it once per
+    network) and, for the compiled kernel, the ``(n_items, n_nodes)`` result, filled as
+    :func:`fifteenmin._kernel.multi_source_nearest` fills a new one.
+    """
+    if _snap.HAVE_NUMBA and net.n_edges:
+        _segment_grid(net)
+    if _kernel._resolve_engine(engine) != "numba":
+        return None
+    return np.full((n_items, net.n_nodes), np.inf), np.full((n_items, net.n_nodes), -1, np.int32)
 
 
 def origin_times(
