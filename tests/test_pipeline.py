@@ -30,8 +30,8 @@ def test_results_are_plain_data(results):
         "read_osm",
         "network",
         "facilities",
-        "travel_times",
         "residents",
+        "travel_times",
         "coverage",
         "opening_hours",
     ]
