@@ -299,9 +299,8 @@ def access_points(
             pts.append(shapely.get_coordinates(p))
     facility = np.concatenate(fac_idx).astype(np.int64)
     xy = np.concatenate(pts)
-    # by facility, x, y (stable: numpy's lexsort orders as pandas' sort_values(kind="stable"))
-    order = np.lexsort((xy[:, 1], xy[:, 0], facility))
-    return pd.DataFrame({"facility": facility[order], "x": xy[order, 0], "y": xy[order, 1]})
+    out = pd.DataFrame({"facility": facility, "x": xy[:, 0], "y": xy[:, 1]})
+    return out.sort_values(["facility", "x", "y"], kind="stable").reset_index(drop=True)
 
 
 def facility_counts(facilities: gpd.GeoDataFrame, catalogue: str | Catalogue) -> pd.DataFrame:
