@@ -30,8 +30,8 @@ def test_results_are_plain_data(results):
         "read_osm",
         "network",
         "facilities",
-        "residents",
         "travel_times",
+        "residents",
         "coverage",
         "opening_hours",
     ]

@@ -464,6 +464,13 @@ def run_pipeline(
     )
     speeds = item_speeds(cat, cfg.speed, per_item=cfg.item_profiles)
     entrances = entrances_from_osm(data)
+    tt = None
+    if router is None:
+        tt = travel_times(net, fac, cat, speed=speeds, entrances=entrances, engine=cfg.engine)
+        clock.lap(
+            "travel_times",
+            lambda sec: f"travel times: {len(cat)} items x {net.n_nodes:,} nodes in {sec:.2f} s",
+        )
     com = com_user if com_user is not None else communities_from_osm(data, net)
     if from_osm:
         districts = _osm_districts(data, net)
@@ -471,17 +478,12 @@ def run_pipeline(
         com = assign_districts(com, districts)
     homes = _residents(cfg, com, net, data)
     osm_source = str(data.source)
-    del data  # not needed past the residents: freed before routing (the peak held both)
+    del data  # the OSM data is not needed past the residents: its memory serves the later stages
+    if tt is not None:
+        minutes, nearest = origin_times(net, tt, homes)
     src = ", ".join(sorted(set(com["source"]))) if len(com) else "none"
     clock.lap("residents", f"communities: {len(com):,} ({src}); resident origins: {len(homes):,}")
-    if router is None:
-        tt = travel_times(net, fac, cat, speed=speeds, entrances=entrances, engine=cfg.engine)
-        minutes, nearest = origin_times(net, tt, homes)
-        clock.lap(
-            "travel_times",
-            lambda sec: f"travel times: {len(cat)} items x {net.n_nodes:,} nodes in {sec:.2f} s",
-        )
-    else:
+    if router is not None:
         tt, minutes, nearest = router(
             RouteInputs(net, fac, cat, speeds, entrances, com, homes, cfg)
         )
@@ -492,6 +494,7 @@ def run_pipeline(
                 f"routed by {getattr(router, '__name__', 'the router')} in {sec:.2f} s"
             ),
         )
+    assert tt is not None
     counts = facility_counts(fac, cat)
     cov = score_coverage(
         com,
