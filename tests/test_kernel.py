@@ -620,3 +620,15 @@ def test_real_osm_graph_numba_equals_scipy():
     np.testing.assert_array_equal(got[0], ref[0])
     np.testing.assert_array_equal(got[1], ref[1])
     np.testing.assert_allclose(got[2], ref[2], rtol=0, atol=1e-6)
+
+
+@needs_numba
+def test_spatial_order_compiled_hilbert_index_equals_the_numpy_loop():
+    """The compiled Hilbert index against the numpy loop it replaces (random cells, corners)."""
+    rng = np.random.default_rng(7)
+    side = 1 << 16
+    xi = np.r_[rng.integers(0, side, 20_000), 0, side - 1, 0, side - 1]
+    yi = np.r_[rng.integers(0, side, 20_000), 0, 0, side - 1, side - 1]
+    want = K._hilbert_numpy(xi, yi, side)
+    assert np.array_equal(K.hilbert_index(xi, yi, side), want)
+    assert np.unique(want).size == np.unique(np.c_[xi, yi], axis=0).shape[0]

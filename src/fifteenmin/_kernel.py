@@ -54,6 +54,7 @@ from ._kernel_jit import (
     OVERFLOW,
     Q_SIZE,
     bounded_worker,
+    hilbert_index,
     nearest_worker,
     numba,
     run_workers,
@@ -470,6 +471,7 @@ def warmup() -> float:
         indptr, indices, weights, [0, 1, 2], [0, 2], [0.0, 0.5], [0, 1], 10.0, engine="numba"
     )
     bounded_search(indptr, indices, weights, [0, 1, 2], [0, 2], [0.0, 0.5], 10.0, engine="numba")
+    spatial_order([0.0, 1.0], [0.0, 1.0])
     _snap.warmup()  # snapping points onto edges (network.snap_points)
     return time.perf_counter() - t0
 
@@ -717,21 +719,26 @@ def spatial_order(x: Any, y: Any) -> np.ndarray:
         scale = (side - 1) / span if span > 0 else 0.0
         xi = ((xs - xs.min()) * scale).astype(np.int64)
         yi = ((ys - ys.min()) * scale).astype(np.int64)
-        d = np.zeros(xi.shape[0], np.int64)
-        s = side >> 1
-        while s > 0:
-            rx = (xi & s) > 0
-            ry = (yi & s) > 0
-            d += s * s * ((3 * rx) ^ ry)
-            # rotate the quadrant
-            flip = ~ry & rx
-            xi = np.where(flip, s - 1 - xi, xi)
-            yi = np.where(flip, s - 1 - yi, yi)
-            swap = ~ry
-            xi, yi = np.where(swap, yi, xi), np.where(swap, xi, yi)
-            s >>= 1
-        h[ok] = d
+        h[ok] = hilbert_index(xi, yi, side) if HAVE_NUMBA else _hilbert_numpy(xi, yi, side)
     return np.argsort(h, kind="stable").astype(np.int64)
+
+
+def _hilbert_numpy(xi: np.ndarray, yi: np.ndarray, side: int) -> np.ndarray:
+    """:func:`fifteenmin._kernel_jit.hilbert_index` in numpy (without numba; its test oracle)."""
+    d = np.zeros(xi.shape[0], np.int64)
+    s = side >> 1
+    while s > 0:
+        rx = (xi & s) > 0
+        ry = (yi & s) > 0
+        d += s * s * ((3 * rx) ^ ry)
+        # rotate the quadrant
+        flip = ~ry & rx
+        xi = np.where(flip, s - 1 - xi, xi)
+        yi = np.where(flip, s - 1 - yi, yi)
+        swap = ~ry
+        xi, yi = np.where(swap, yi, xi), np.where(swap, xi, yi)
+        s >>= 1
+    return d
 
 
 # ---------------------------------------------------------------------------------------------

@@ -158,6 +158,7 @@ __all__ = [
     "OVERFLOW",
     "Q_SIZE",
     "bounded_worker",
+    "hilbert_index",
     "nearest_worker",
     "numba",
     "run_workers",
@@ -668,3 +669,31 @@ def bounded_worker(
             used += r
             p += 1
         chunk_next[c] = p
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def hilbert_index(xi: IntArray, yi: IntArray, side: int) -> IntArray:  # pragma: no cover
+    """Distance along the Hilbert curve of a ``side`` x ``side`` grid of every cell ``(xi, yi)``.
+
+    The loop of :func:`fifteenmin._kernel.spatial_order`'s numpy fallback, one cell at a
+    time in integers (the same result, without its ~15 whole-array passes per level).
+    """
+    n = xi.shape[0]
+    out = np.empty(n, np.int64)
+    for i in range(n):
+        x = xi[i]
+        y = yi[i]
+        h = np.int64(0)
+        s = side >> 1
+        while s > 0:
+            rx = 1 if (x & s) > 0 else 0
+            ry = 1 if (y & s) > 0 else 0
+            h += s * s * ((3 * rx) ^ ry)
+            if ry == 0:  # rotate the quadrant
+                if rx == 1:
+                    x = s - 1 - x
+                    y = s - 1 - y
+                x, y = y, x
+            s >>= 1
+        out[i] = h
+    return out

@@ -7,7 +7,10 @@ layer (:mod:`fifteenmin.report`, :mod:`fifteenmin.output`) only reads :class:`Re
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import os
+import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
@@ -560,7 +563,26 @@ def run_pipeline(
     if times:
         res.opening_hours = opening_hours_coverage(res)
         clock.lap("opening_hours", lambda sec: _hours_message(res.opening_hours, sec))
+    _release_memory()  # the stages' freed memory: the output stages start from Results alone
     return res
+
+
+def _release_memory() -> None:
+    """Give the memory the stages freed back to the system (glibc's ``malloc_trim``).
+
+    glibc keeps freed small and medium blocks in its heaps; after the stages' temporaries are
+    gone that is hundreds of megabytes at a million nodes, counted in the process's RSS until
+    reused. Elsewhere (no glibc) nothing happens.
+    """
+    if sys.platform != "linux":
+        return
+    try:
+        libc = ctypes.CDLL(None)
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):  # not glibc (e.g. musl)
+        return
+    gc.collect()
+    trim(0)
 
 
 def _user_districts(cfg: RunConfig) -> tuple[bool, gpd.GeoDataFrame | None]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -28,10 +29,10 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import _kernel, settings
+from . import _kernel, _snap, settings
 from .catalogue import Catalogue, Item, load_catalogue
 from .facilities import access_points
-from .network import SnapResult, WalkNetwork, snap_points
+from .network import SnapResult, WalkNetwork, _segment_grid, snap_points
 
 __all__ = [
     "Reach",
@@ -648,7 +649,12 @@ def travel_times(
     fac = facilities.reset_index(drop=True)
     fac_k = fac["item_id"].map(k_of) if len(fac) else pd.Series([], dtype=float)
     usable = fac_k.notna().to_numpy()
-    pts = access_points(fac[usable], net.crs, entrances=entrances)
+    with ThreadPoolExecutor(1) as pool:
+        # beside the facilities' access points (GEOS, which releases the GIL): the grid that
+        # snaps them and the (items, nodes) result, whose fresh pages are slow to fault in
+        ahead = pool.submit(_ahead, net, len(items), engine)
+        pts = access_points(fac[usable], net.crs, entrances=entrances)
+        out = ahead.result()
     pts["facility"] = np.flatnonzero(usable)[pts["facility"].to_numpy()]
     snapped = snap_points(net, pts[["x", "y"]].to_numpy())
     acc = pd.DataFrame(
@@ -692,6 +698,7 @@ def travel_times(
         seed_label,
         cutoff_m,
         engine=engine,
+        out=out,
     )
     return TravelTimes(
         items=items,
@@ -702,6 +709,20 @@ def travel_times(
         facilities=fac,
         access=acc,
     )
+
+
+def _ahead(net: WalkNetwork, n_items: int, engine: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """What :func:`travel_times` prepares on a second thread: the segment grid and the result.
+
+    The grid of ``net``'s edges (:func:`fifteenmin.network.snap_points` builds it once per
+    network) and, for the compiled kernel, the ``(n_items, n_nodes)`` result, filled as
+    :func:`fifteenmin._kernel.multi_source_nearest` fills a new one.
+    """
+    if _snap.HAVE_NUMBA and net.n_edges:
+        _segment_grid(net)
+    if _kernel._resolve_engine(engine) != "numba":
+        return None
+    return np.full((n_items, net.n_nodes), np.inf), np.full((n_items, net.n_nodes), -1, np.int32)
 
 
 def origin_times(
@@ -745,23 +766,46 @@ def origin_times(
     """
     if snap is None:
         snap = snap_points(net, origins)
+    n_o, k = len(snap), len(tt.items)
+    minutes = np.empty((n_o, k))
+    nearest = np.empty((n_o, k), dtype=np.int64)
+    by_edge = np.argsort(tt.access["edge"].to_numpy(), kind="stable")
+    for lo in range(0, n_o, _ORIGIN_BLOCK):  # blocks of origins: small temporaries
+        part = slice(lo, min(lo + _ORIGIN_BLOCK, n_o))
+        block = SnapResult(snap.edge[part], snap.offset[part], snap.access[part])
+        minutes[part], nearest[part] = _origin_block(net, tt, block, max_snap_m, by_edge)
+    return minutes, nearest
+
+
+_ORIGIN_BLOCK = 8192  # origins per block of origin_times (each value is computed on its own)
+
+
+def _origin_block(
+    net: WalkNetwork, tt: TravelTimes, snap: SnapResult, max_snap_m: float, by_edge: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`origin_times` of a block of snapped origins, ``(n, K)``.
+
+    ``by_edge`` is the order of ``tt.access`` by edge.
+    """
     ends, legs = end_legs(net, snap)
-    straight, straight_fac = _nearest_on_edge(tt, snap)
-    best, route = rule_metres(legs, tt.metres[:, ends], straight)  # (K, n_o)
+    straight, straight_fac = _nearest_on_edge(tt, snap, by_edge)
+    best, route = rule_metres(legs, tt.metres[:, ends], straight)  # (K, n)
     label = tt.facility[:, ends]
     fac = np.where(route == 2, straight_fac, np.where(route == 1, label[..., 1], label[..., 0]))
     best[best > tt.cutoff_m[:, None]] = np.inf
     best[:, snap.access > max_snap_m] = np.inf
     fac[~np.isfinite(best)] = -1
     minutes = best / tt.speed[:, None] / 60.0
-    return minutes.T.copy(), fac.T.astype(np.int64)
+    return minutes.T, fac.T
 
 
-def _nearest_on_edge(tt: TravelTimes, snap: SnapResult) -> tuple[np.ndarray, np.ndarray]:
+def _nearest_on_edge(
+    tt: TravelTimes, snap: SnapResult, by_edge: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """``(K, n)`` straight walk to the nearest facility of each item on each point's edge.
 
     ``inf`` and -1 where no facility of the item shares the edge; ties go to the facility
-    listed first in ``tt.facilities``.
+    listed first in ``tt.facilities``. ``by_edge``: the order of ``tt.access`` by edge.
     """
     n_items = len(tt.items)
     metres = np.full((n_items, len(snap)), np.inf)
@@ -770,7 +814,7 @@ def _nearest_on_edge(tt: TravelTimes, snap: SnapResult) -> tuple[np.ndarray, np.
     if len(acc) == 0 or len(snap) == 0:
         return metres, facility
     on_edge = SnapResult(acc["edge"].to_numpy(), acc["offset"].to_numpy(), acc["access"].to_numpy())
-    oi, ai, d = along_edge(snap, on_edge)
+    oi, ai, d = _along_edge_sorted(snap, on_edge, by_edge)
     item = acc["item"].to_numpy()[ai]
     fac = acc["facility"].to_numpy()[ai]
     order = np.lexsort((fac, d, item, oi))  # per origin and item: shortest, then first listed
