@@ -109,6 +109,7 @@ class Pipeline:
         self.cfg = fm.RunConfig()
         self.path, self.out = path, out
         self.iso: Any = None
+        self.area_texts: list[tuple[str, str]] = []
         self.sites: Any = None
         self.page: str | None = None
 
@@ -191,11 +192,21 @@ class Pipeline:
         return {"times": len(hours.summary["times"])}
 
     def isochrones(self) -> dict[str, Any]:
-        # as write_report(isochrones="auto"): simplified to the map's resolution
-        from fifteenmin.output.report_files import map_walking_areas
+        # as write_report(isochrones="auto"): the map's walking areas; in the city layout
+        # computed a chunk at a time and encoded into the walking-area files beside the page
+        from fifteenmin.output.html.area_files import area_files
+        from fifteenmin.output.html.city import use_city_layout
+        from fifteenmin.output.html.city_data import page_community_ids
+        from fifteenmin.output.report_files import _area_source, map_walking_areas
 
-        self.iso = map_walking_areas(self.rep)
-        return {"areas": len(self.iso)}
+        source = _area_source(self.rep, "auto") if use_city_layout(self.rep, "auto") else None
+        if source is None:
+            self.iso = map_walking_areas(self.rep)
+            return {"areas": len(self.iso), "area_files": 0}
+        make, simplify_m = source
+        ids = page_community_ids(self.rep)
+        self.area_texts = list(area_files(make(), ids, simplify_m=simplify_m))
+        return {"areas": len(ids), "area_files": len(self.area_texts)}
 
     def siting(self) -> dict[str, Any]:
         self.sites = self.fm.plan_missing(self.rep, k=1)
@@ -205,7 +216,10 @@ class Pipeline:
         from fifteenmin.output import render_html
 
         lang = self.fm.settings.LANG
-        self.page = render_html(self.rep, lang=lang, isochrones=self.iso, sites=self.sites)
+        folder = self.fm.settings.HTML_AREA_FOLDER if self.area_texts else None
+        self.page = render_html(
+            self.rep, lang=lang, isochrones=self.iso, sites=self.sites, area_folder=folder
+        )
         return {"html_mb": round(len(self.page.encode("utf-8")) / 1e6, 2)}
 
     def writing(self) -> dict[str, Any]:
@@ -217,12 +231,18 @@ class Pipeline:
             from fifteenmin.output.report_files import readme_text
 
             (self.out / "report.html").write_bytes(self.page.encode("utf-8"))
+            folder = self.out / self.fm.settings.HTML_AREA_FOLDER
+            for name, text in self.area_texts:
+                folder.mkdir(exist_ok=True)
+                (folder / name).write_text(text, encoding="utf-8")
             # README.txt as write_report(html=True) writes it: with its report.html line
             written = {f.name: f for f in files}
             hours = self.rep.opening_hours is not None
-            write_text(self.out / "README.txt", readme_text(True, written, hours))
-        size = sum(f.stat().st_size for f in self.out.iterdir())
-        return {"files": len(files) + (self.page is not None), "mb": round(size / 1e6, 2)}
+            readme = readme_text(True, written, hours, bool(self.area_texts))
+            write_text(self.out / "README.txt", readme)
+        size = sum(f.stat().st_size for f in self.out.rglob("*") if f.is_file())
+        files_n = len(files) + (self.page is not None) + len(self.area_texts)
+        return {"files": files_n, "mb": round(size / 1e6, 2)}
 
     def stages(self, skip: Set[str] = frozenset()) -> list[tuple[str, Callable[[], dict]]]:
         """``(name, method)`` of every stage not in ``skip``, in pipeline order."""
