@@ -226,3 +226,39 @@ def test_cli_counts_the_area_files(tmp_path):
         f"{tmp_path / 'a.csv'}, {folder}/ (2 walking-area files), {tmp_path / 'report.html'}"
     )
     assert _files_text(files[:2], folder) == f"{tmp_path / 'a.csv'}, {folder / 'areas-0000.js'}"
+
+
+def test_kept_rings_equal_shapelys_rings_without_the_small_holes():
+    """_rings.kept_rings reads the rings shapely gives, and drops the holes _ring_areas does."""
+    from fifteenmin.output.html import _rings
+    from fifteenmin.output.html.city_data import _ring_areas
+
+    if not _rings.HAVE_NUMBA:
+        pytest.skip("numba is not installed: encode_geometries reads the rings with shapely")
+    rng = np.random.default_rng(0)
+    geoms = []
+    for i in range(120):
+        c = rng.uniform(0, 1000, 2)
+        p = shapely.Point(c).buffer(rng.uniform(50, 200), quad_segs=int(rng.integers(2, 10)))
+        for _ in range(int(rng.integers(0, 4))):
+            hole = shapely.Point(c + rng.uniform(-40, 40, 2)).buffer(rng.uniform(1, 25), 3)
+            p = p.difference(hole)
+        if i % 3 == 0:  # a MultiPolygon with a holed second part
+            q = shapely.Point(c + 500).buffer(20).difference(shapely.Point(c + 500).buffer(5))
+            p = shapely.MultiPolygon([*shapely.get_parts(p), q])
+        geoms.append(p)
+    g = np.array(geoms)
+    for min_hole in (0.0, 100.0, 1000.0):
+        xy, coord_ring, ring_part, part_geom = _rings.kept_rings(g, min_hole)
+        parts, part_of = shapely.get_parts(g, return_index=True)
+        rings, ring_of = shapely.get_rings(parts, return_index=True)
+        hole = np.flatnonzero(np.r_[False, ring_of[1:] == ring_of[:-1]])
+        kept = np.ones(len(rings), dtype=bool)
+        kept[hole[_ring_areas(rings[hole]) < min_hole]] = False
+        coords, coord_of = shapely.get_coordinates(rings[kept], return_index=True)
+        assert np.array_equal(xy, coords)
+        assert np.array_equal(coord_ring, coord_of)
+        assert np.array_equal(ring_part, ring_of[kept])
+        assert np.array_equal(part_geom, part_of)
+        if min_hole > 0:
+            assert kept.sum() < len(rings)  # some holes were small enough to drop

@@ -41,6 +41,7 @@ import shapely
 
 from ... import settings
 from ...directory import facility_frame, service_directory
+from . import _rings
 from .common import (
     CATEGORY_COLOURS,
     community_name,
@@ -89,6 +90,12 @@ def encode_geometries(
         if to_wgs84 is not None:
             raise ValueError("encode_geometries: to_wgs84 needs tolerance_m = 0")
         g = shapely.simplify(g, tolerance_m / 111_320.0, preserve_topology=False)
+    if to_wgs84 is not None and _rings.HAVE_NUMBA and _plain_polygons(g):
+        # the same rings and coordinates from the WKB, the small holes left out on the way
+        coords, coord_of, ring_of, part_of = _rings.kept_rings(g, min_hole_m2)
+        lon, lat_ = to_wgs84(coords[:, 0], coords[:, 1])
+        coords = np.column_stack([np.asarray(lon, np.float64), np.asarray(lat_, np.float64)])
+        return _encoded_rings(coords, coord_of, ring_of, part_of, ok, out)
     parts, part_of = shapely.get_parts(g, return_index=True)
     rings, ring_of = shapely.get_rings(parts, return_index=True)
     if min_hole_m2 > 0 and len(rings):  # leave the small holes out first
@@ -108,6 +115,12 @@ def encode_geometries(
         lon, lat_ = to_wgs84(coords[:, 0], coords[:, 1])
         coords = np.column_stack([np.asarray(lon, np.float64), np.asarray(lat_, np.float64)])
     return _encoded_rings(coords, coord_of, ring_of, part_of, ok, out)
+
+
+def _plain_polygons(geoms: np.ndarray) -> bool:
+    """Every geometry a 2-D Polygon or MultiPolygon (what :func:`_rings.kept_rings` reads)."""
+    kinds = shapely.get_type_id(geoms)
+    return bool(np.isin(kinds, (3, 6)).all() and not shapely.has_z(geoms).any())
 
 
 def _ring_areas(rings: np.ndarray) -> np.ndarray:
