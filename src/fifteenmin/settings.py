@@ -162,7 +162,7 @@ ISOCHRONE_QUAD_SEGS: Final[int] = 8
 #: Minutes of the communities' walking areas drawn on the report's map.
 COMMUNITY_WALK_MINUTES: Final[float] = 15.0
 
-# -- walking areas at scale (t-iso) -------------------------------------------------------------
+# -- walking areas at scale ---------------------------------------------------------------------
 
 #: Communities whose walking areas are computed together (one bounded search for all of them,
 #: vectorised edge cutting): bounds the memory of the working arrays, never changes a result.
@@ -171,7 +171,7 @@ WALKING_AREA_CHUNK: Final[int] = 256
 #: (about a pixel at zoom 17); the analysis API does not simplify unless asked.
 WALKING_AREA_MAP_SIMPLIFY_M: Final[float] = 1.0
 
-# -- walking areas on a grid (u-iso) -----------------------------------------------------------
+# -- walking areas on a grid -------------------------------------------------------------------
 
 #: Grid step in metres of the fast ("raster") walking areas: the distance to the reached
 #: streets is sampled every this many metres and contoured at the buffer width; boundaries
@@ -182,7 +182,7 @@ WALKING_AREA_GRID_M: Final[float] = 5.0
 #: within ~3 m; not simplified: the city layout simplifies them by 8 m) of more.
 WALKING_AREA_MAP_EXACT_MAX: Final[int] = 500
 
-# -- the report map's raster walking areas (v-areas) -------------------------------------------
+# -- the report map's raster walking areas -----------------------------------------------------
 
 #: Grid step in metres of the raster walking areas drawn on the report's map (above
 #: WALKING_AREA_MAP_EXACT_MAX communities), which simplifies them by HTML_CITY_AREA_SIMPLIFY_M
@@ -363,7 +363,7 @@ HTML_CITY_CHUNK: Final[int] = 256
 #: and repeats coverage.csv. 100,000 rows: about 2,000 communities of the beijing catalogue.
 XLSX_LONG_MAX_ROWS: Final[int] = 100_000
 
-# -- walking areas of the city layout in files beside report.html (v-page) --------------------
+# -- walking areas of the city layout in files beside report.html -----------------------------
 
 #: The city layout's walking areas are not embedded in report.html: write_report writes them
 #: into this folder beside it, as small scripts the page loads when a community is opened
