@@ -358,7 +358,7 @@ def polygon_rings(
 
 
 # ---------------------------------------------------------------------------------------------
-# many areas in one call: the areas of a chunk, simplified and checked (v-areas)
+# many areas in one call: the areas of a chunk, simplified and checked
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
