@@ -161,6 +161,7 @@ __all__ = [
     "hilbert_index",
     "nearest_worker",
     "numba",
+    "row_walks",
     "run_workers",
 ]
 
@@ -697,3 +698,70 @@ def hilbert_index(xi: IntArray, yi: IntArray, side: int) -> IntArray:  # pragma:
             s >>= 1
         out[i] = h
     return out
+
+
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def _keep_best(
+    p: int, m: float, r: int, best: FloatArray, stamp: IntArray, touched: IntArray, k: int
+) -> int:  # pragma: no cover - compiled
+    """``m`` as target ``p``'s walk from row ``r`` if it is the first or shorter; the new ``k``."""
+    if stamp[p] != r:
+        stamp[p] = r
+        best[p] = m
+        touched[k] = p
+        return k + 1
+    if m < best[p]:
+        best[p] = m
+    return k
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def row_walks(
+    r: int,
+    reach: tuple[IntArray, IntArray, FloatArray],
+    ends: tuple[IntArray, IntArray, FloatArray, IntArray],
+    origin: tuple[int, float, float],
+    along: tuple[IntArray, IntArray, FloatArray, FloatArray],
+    best: FloatArray,
+    stamp: IntArray,
+    touched: IntArray,
+) -> int:  # pragma: no cover - compiled
+    """Every target's shortest walk from search row ``r``; returns how many were touched.
+
+    ``reach`` = ``(ptr, node, dist)``: the rows' reached nodes (:class:`fifteenmin.routing.Reach`).
+    ``ends`` = ``(node_ptr, by_node, legs, target_of)``: at a reached node ``x``, slots
+    ``node_ptr[x]:node_ptr[x + 1]`` of ``by_node`` are the ends of target edges there; slot
+    ``s`` is target ``target_of[s >> 1]`` with leg ``legs[s]``: a walk of ``dist + leg``.
+    ``origin`` = ``(edge, offset, access)`` of the row's origin (``edge < 0``: none), and
+    ``along`` = ``(edges, by_edge, offset, access)`` the targets sorted by edge: one on the
+    origin's own edge is also reached straight along it, ``access + |offset - offset| +
+    access``. Each target's shortest walk goes into ``best[target]``, the targets touched
+    into ``touched[:k]``; ``stamp[target] == r`` marks them (the caller resets the stamps).
+    """
+    ptr, node, dist = reach
+    node_ptr, by_node, legs, target_of = ends
+    k = 0
+    for j in range(ptr[r], ptr[r + 1]):
+        d = dist[j]
+        x = node[j]
+        for q in range(node_ptr[x], node_ptr[x + 1]):
+            s = by_node[q]
+            k = _keep_best(target_of[s >> 1], d + legs[s], r, best, stamp, touched, k)
+    e, o_offset, o_access = origin
+    if e < 0:
+        return k
+    t_edges, t_by_edge, t_offset, t_access = along
+    n_e = len(t_edges)
+    lo, hi = 0, n_e
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if t_edges[mid] < e:
+            lo = mid + 1
+        else:
+            hi = mid
+    while lo < n_e and t_edges[lo] == e:
+        p = t_by_edge[lo]
+        m = o_access + abs(o_offset - t_offset[p]) + t_access[p]
+        k = _keep_best(p, m, r, best, stamp, touched, k)
+        lo += 1
+    return k

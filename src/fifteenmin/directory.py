@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from . import settings
-from ._kernel_jit import HAVE_NUMBA, njit
+from ._kernel_jit import HAVE_NUMBA, njit, row_walks
 from .network import SnapResult, snap_points
 from .routing import _EndIndex, _reach_snapped, reach_walks, reachable
 
@@ -200,43 +200,13 @@ def _near_walks(
     out_p = np.empty(cap, np.int64)
     out_m = np.empty(cap)
     n = 0
-    n_e = len(p_edges)
+    reach = (ptr, node, dist)
+    ends = (node_ptr, by_node, legs, np.arange(len(p_offset)))
+    along = (p_edges, p_by_edge, p_offset, p_access)
     for r in range(len(ptr) - 1):
-        k = 0
-        for j in range(ptr[r], ptr[r + 1]):
-            d = dist[j]
-            x = node[j]
-            for q in range(node_ptr[x], node_ptr[x + 1]):
-                s = by_node[q]
-                p = s >> 1
-                m = d + legs[s]
-                if stamp[p] != r:
-                    stamp[p] = r
-                    best[p] = m
-                    touched[k] = p
-                    k += 1
-                elif m < best[p]:
-                    best[p] = m
-        if joined[r]:
-            e = s_edge[r]
-            lo, hi = 0, n_e
-            while lo < hi:
-                mid = (lo + hi) >> 1
-                if p_edges[mid] < e:
-                    lo = mid + 1
-                else:
-                    hi = mid
-            while lo < n_e and p_edges[lo] == e:
-                p = p_by_edge[lo]
-                m = s_access[r] + abs(s_offset[r] - p_offset[p]) + p_access[p]
-                if stamp[p] != r:
-                    stamp[p] = r
-                    best[p] = m
-                    touched[k] = p
-                    k += 1
-                elif m < best[p]:
-                    best[p] = m
-                lo += 1
+        e = s_edge[r] if joined[r] else -1
+        origin = (e, s_offset[r], s_access[r])
+        k = row_walks(r, reach, ends, origin, along, best, stamp, touched)
         for q in range(k):
             p = touched[q]
             stamp[p] = -1

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._kernel_jit import HAVE_NUMBA, njit
+from .._kernel_jit import HAVE_NUMBA, njit, row_walks
 
 __all__ = ["HAVE_NUMBA", "best_lower", "reaching", "scatter_gains"]
 
@@ -59,48 +59,17 @@ def scatter_gains(
     n_t = len(maybe)
     ok_lo = np.zeros(n_t, dtype=np.bool_)
     ok_hi = np.zeros(n_t, dtype=np.bool_)
-    n_e = len(c_edges)
     maybe_max = maybe.max()
+    reach = (ptr, node, dist)
+    ends = (node_ptr, by_node, legs, c_of)
+    along = (c_edges, c_by_edge, c_offset, c_access)
     for r in range(len(rows)):
         o = rows[r]
         i0, i1 = o_items_ptr[o], o_items_ptr[o + 1]
         if i0 == i1:
             continue
-        k = 0
-        for j in range(ptr[r], ptr[r + 1]):
-            x = node[j]
-            d = dist[j]
-            for p in range(node_ptr[x], node_ptr[x + 1]):
-                s = by_node[p]
-                c = c_of[s >> 1]
-                m = d + legs[s]
-                if stamp[c] != r:
-                    stamp[c] = r
-                    best[c] = m
-                    touched[k] = c
-                    k += 1
-                elif m < best[c]:
-                    best[c] = m
-        # candidates on the origin's own edge: the straight walk along it
-        e = o_edge[r]
-        lo, hi = 0, n_e
-        while lo < hi:
-            mid = (lo + hi) >> 1
-            if c_edges[mid] < e:
-                lo = mid + 1
-            else:
-                hi = mid
-        while lo < n_e and c_edges[lo] == e:
-            c = c_by_edge[lo]
-            m = o_access[r] + abs(o_offset[r] - c_offset[c]) + c_access[c]
-            if stamp[c] != r:
-                stamp[c] = r
-                best[c] = m
-                touched[k] = c
-                k += 1
-            elif m < best[c]:
-                best[c] = m
-            lo += 1
+        origin = (o_edge[r], o_offset[r], o_access[r])
+        k = row_walks(r, reach, ends, origin, along, best, stamp, touched)
         wo = w32[o]
         for q in range(k):
             c = touched[q]
