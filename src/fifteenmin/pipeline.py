@@ -232,14 +232,7 @@ class Results:
         within ~3 m at 5 m).
         """
         return community_walking_areas(
-            self.network,
-            self.residents,
-            minutes,
-            speed=float(self.config.speed),
-            engine=self.config.engine,
-            simplify_m=simplify_m,
-            method=method,
-            grid_m=grid_m,
+            self.network, self.residents, minutes, **self._walking(simplify_m, method, grid_m)
         )
 
     def iter_community_isochrones(
@@ -267,13 +260,19 @@ class Results:
             self.network,
             self.residents,
             minutes,
-            speed=float(self.config.speed),
-            engine=self.config.engine,
-            simplify_m=simplify_m,
-            method=method,
-            grid_m=grid_m,
             chunk=chunk,
+            **self._walking(simplify_m, method, grid_m),
         )
+
+    def _walking(self, simplify_m: float, method: str, grid_m: float) -> dict[str, Any]:
+        """The walking areas' keyword arguments: the run's speed and engine, and these."""
+        return {
+            "speed": float(self.config.speed),
+            "engine": self.config.engine,
+            "simplify_m": simplify_m,
+            "method": method,
+            "grid_m": grid_m,
+        }
 
     def __repr__(self) -> str:
         return (
