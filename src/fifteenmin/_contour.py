@@ -379,6 +379,20 @@ def _grow_int(a: np.ndarray, need: int) -> np.ndarray:  # pragma: no cover - com
     return b
 
 
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def _add_once(
+    e: int, tag: int, stamp: np.ndarray, cand: np.ndarray, nc: int
+) -> tuple[np.ndarray, int]:  # pragma: no cover - compiled
+    """Edge ``e`` appended to ``cand[:nc]`` unless ``stamp[e] == tag`` already (then stamped)."""
+    if stamp[e] != tag:
+        stamp[e] = tag
+        if nc == len(cand):
+            cand = _grow_int(cand, nc + 1)
+        cand[nc] = e
+        nc += 1
+    return cand, nc
+
+
 @njit(cache=True, nogil=True, boundscheck=False)
 def _seg_dist2(px: float, py: float, ax: float, ay: float, bx: float, by: float) -> float:
     """Squared distance from a point to a segment (to its end when the segment is a point)."""
@@ -965,21 +979,9 @@ def chunk_pieces(
                 continue
             node = r_node[q]
             for arc in range(indptr[node], indptr[node + 1]):
-                e = arc_edge[arc]
-                if stamp_ws[e] != tag:
-                    stamp_ws[e] = tag
-                    if nc == len(cand):
-                        cand = _grow_int(cand, nc + 1)
-                    cand[nc] = e
-                    nc += 1
+                cand, nc = _add_once(arc_edge[arc], tag, stamp_ws, cand, nc)
         for s in range(s_ptr[g], s_ptr[g + 1]):
-            e = s_edge[s]
-            if stamp_ws[e] != tag:
-                stamp_ws[e] = tag
-                if nc == len(cand):
-                    cand = _grow_int(cand, nc + 1)
-                cand[nc] = e
-                nc += 1
+            cand, nc = _add_once(s_edge[s], tag, stamp_ws, cand, nc)
         for c in range(nc):
             e = cand[c]
             length = edge_length[e]
