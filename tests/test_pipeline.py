@@ -53,6 +53,18 @@ def test_stages_by_hand_give_the_same_results(results):
     np.testing.assert_array_equal(minutes, results.origin_minutes)
 
 
+def test_edge_tree_is_let_go_and_rebuilt_the_same(results):
+    """The network's STRtree is not kept past the pipeline; built again, it finds the same."""
+    import pandas as pd
+
+    assert "edge_tree" not in vars(results.network)
+    data = fm.read_osm(SAMPLE, keys=fm.load_catalogue("beijing").osm_keys())
+    again = fm.communities_from_osm(data, results.network)  # queries the rebuilt tree
+    assert "edge_tree" in vars(results.network)
+    pd.testing.assert_frame_equal(again, results.communities)
+    vars(results.network).pop("edge_tree")
+
+
 def test_params_follow_the_config(results):
     p = results.params
     assert p["osm_file"] == SAMPLE.name

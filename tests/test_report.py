@@ -43,6 +43,21 @@ def test_write_report_equals_report_write(report, tmp_path):
         assert pa.read_bytes() == pb.read_bytes()
 
 
+def test_report_for_writing_writes_the_same_files(report, tmp_path):
+    """Without the travel times' node arrays the report files are the same, byte for byte."""
+    from fifteenmin.report import for_writing
+
+    light = for_writing(report)
+    assert light.travel.metres.shape == light.travel.facility.shape == (len(report.catalogue), 0)
+    assert report.travel.metres.shape[1] == report.network.n_nodes  # the original keeps them
+    assert light.travel.access is report.travel.access and light.network is report.network
+    a = report.write(tmp_path / "a")
+    b = light.write(tmp_path / "b")
+    assert [p.name for p in a] == [p.name for p in b]
+    for pa, pb in zip(a, b, strict=True):
+        assert pa.read_bytes() == pb.read_bytes(), pa.name
+
+
 def test_plain_results_can_be_written(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

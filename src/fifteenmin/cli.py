@@ -572,7 +572,7 @@ def _positive_int(text: str) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     from .output import output_folder
     from .output.poi_files import write_poi_unmatched
-    from .report import run_report
+    from .report import for_writing, run_report
 
     # fail fast on an unwritable output folder, before the long steps; a folder this run
     # created is removed again if the run fails
@@ -587,7 +587,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
     with output_folder(args.out) as out:
         if args.tiles is not None:
             return _report_tiled(args, out)
-        report = run_report(_report_source(args), config=_report_config(args))
+        # only written: without the arrays no report file reads (the largest part in memory)
+        report = for_writing(run_report(_report_source(args), config=_report_config(args)))
         if not args.no_html:
             logger.info("drawing the HTML report (15-minute walking areas of the communities)")
         files = report.write(

@@ -562,17 +562,20 @@ def run_pipeline(
     if times:
         res.opening_hours = opening_hours_coverage(res)
         clock.lap("opening_hours", lambda sec: _hours_message(res.opening_hours, sec))
-    _release_memory()  # the stages' freed memory: the output stages start from Results alone
+    _release_memory(net)  # the stages' freed memory: the output stages start from Results alone
     return res
 
 
-def _release_memory() -> None:
+def _release_memory(net: WalkNetwork) -> None:
     """Give the memory the stages freed back to the system (glibc's ``malloc_trim``).
 
     glibc keeps freed small and medium blocks in its heaps; after the stages' temporaries are
     gone that is hundreds of megabytes at a million nodes, counted in the process's RSS until
-    reused. Elsewhere (no glibc) nothing happens.
+    reused. Elsewhere (no glibc) nothing is trimmed. The network's STRtree of edges
+    (:attr:`~fifteenmin.network.WalkNetwork.edge_tree`, about 230 MB at a million nodes),
+    which placed the communities and residents, is let go first: it is built again if used.
     """
+    vars(net).pop("edge_tree", None)
     if sys.platform != "linux":
         return
     try:

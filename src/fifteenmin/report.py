@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 
 from . import settings
 from ._osm import OSMData
@@ -23,7 +24,7 @@ from .online import OnlineArea
 from .output import report_html_fragment, write_report
 from .pipeline import Progress, Results, run_pipeline, sample_path
 
-__all__ = ["Report", "run_report", "sample_path"]
+__all__ = ["Report", "for_writing", "run_report", "sample_path"]
 
 
 @dataclasses.dataclass(eq=False, repr=False)
@@ -56,6 +57,33 @@ class Report(Results):
     def explore(self, **kwargs: Any) -> Any:
         """Map of the communities coloured by score (:meth:`CoverageResult.explore`)."""
         return self.coverage.explore(**kwargs)
+
+
+def for_writing(report: Report) -> Report:
+    """``report`` without what its files never read: for a report that is only written.
+
+    The travel times' ``(items, nodes)`` arrays (``metres``, ``facility``; about 740 MB at a
+    million nodes, the largest part of a report in memory) served the origins' minutes and
+    the opening hours, and no report file reads them: the copy's are empty (``(items, 0)``),
+    everything else is shared. :meth:`Report.write` of the copy writes the same files; the
+    command line writes its report this way and holds no other reference to it. Keep the
+    original for anything else (:meth:`~fifteenmin.routing.TravelTimes.summary`,
+    :func:`~fifteenmin.isochrones.facility_isochrones`, ...).
+
+    Examples
+    --------
+    >>> rep = for_writing(run_report())  # doctest: +SKIP
+    >>> rep.travel.metres.shape[1]  # doctest: +SKIP
+    0
+    """
+    tt = report.travel
+    none = (len(tt.items), 0)
+    light = dataclasses.replace(
+        tt,
+        metres=np.empty(none, dtype=tt.metres.dtype),
+        facility=np.empty(none, dtype=tt.facility.dtype),
+    )
+    return dataclasses.replace(report, travel=light)
 
 
 def run_report(
