@@ -838,6 +838,49 @@ def test_distance_grid_and_cell_links_equal_plain_references(pts, grid_m, level)
     assert (succ >= 0).sum() == len(ref_succ)
 
 
+def _keep_reference(px, py, tol):
+    """The oracle of ``_contour._keep``: the chord test with math.hypot, in plain Python."""
+    import math
+
+    n = len(px)
+    keep = [True] * n
+    a = 0
+    for k in range(1, n):
+        e = (k + 1) % n
+        dx, dy = px[e] - px[a], py[e] - py[a]
+        ll = math.hypot(dx, dy)
+        if ll > 0.0 and abs((px[k] - px[a]) * dy - (py[k] - py[a]) * dx) <= tol * ll:
+            keep[k] = False
+        else:
+            a = k
+    return [True] * n if sum(keep) < 3 else keep
+
+
+def test_collinear_vertices_dropped_as_with_hypot():
+    """_contour._keep (sqrt first, hypot in the thin band) decides as math.hypot does."""
+    from fifteenmin import _contour
+
+    rng = np.random.default_rng(3)
+    tol = 0.01
+    for case in range(300):
+        n = int(rng.integers(3, 40))
+        t = np.sort(rng.uniform(0, 100, n))
+        px = X0 + t * 0.6
+        py = Y0 + t * 0.8
+        # off the line by about the tolerance (both sides of it, some exactly on it), and a
+        # few points repeated or pushed far off
+        side = rng.choice([0.0, tol * (1 - 1e-13), tol * (1 + 1e-13), tol, 0.5 * tol, 3 * tol], n)
+        px, py = px + 0.8 * side, py - 0.6 * side
+        if case % 5 == 0:
+            px[n // 2], py[n // 2] = px[n // 2 - 1], py[n // 2 - 1]
+        if case % 7 == 0:
+            px[0] += 50.0
+        got = _contour._keep(px, py, tol)
+        assert got.tolist() == _keep_reference(px.tolist(), py.tolist(), tol)
+    tiny = np.array([0.0, 1e-160, 2e-160, 0.0]), np.array([0.0, 1e-160, 3e-160, 1e-160])
+    assert _contour._keep(*tiny, 1e-170).tolist() == _keep_reference(*map(list, tiny), 1e-170)
+
+
 def test_raster_community_areas_close_to_exact_on_sample(sample_data, sample_net):
     from fifteenmin import community_walking_areas
 

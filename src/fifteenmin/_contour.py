@@ -199,8 +199,21 @@ def _keep(px: np.ndarray, py: np.ndarray, tol: float) -> np.ndarray:  # pragma: 
     for k in range(1, n):
         e = (k + 1) % n
         dx, dy = px[e] - px[a], py[e] - py[a]
-        ll = np.hypot(dx, dy)
-        if ll > 0.0 and abs((px[k] - px[a]) * dy - (py[k] - py[a]) * dx) <= tol * ll:
+        off = abs((px[k] - px[a]) * dy - (py[k] - py[a]) * dx)
+        # the test is against tol * hypot(dx, dy); sqrt(dx² + dy²) is within 1e-15 of the
+        # hypot (away from under- and overflow), so it decides but in a thin band, where the
+        # slower hypot does
+        s2 = dx * dx + dy * dy
+        near = tol * np.sqrt(s2)
+        plain = 1e-290 < s2 < 1e290
+        if plain and off < near * (1.0 - 1e-12):
+            drop = True
+        elif plain and off > near * (1.0 + 1e-12):
+            drop = False
+        else:
+            ll = np.hypot(dx, dy)
+            drop = ll > 0.0 and off <= tol * ll
+        if drop:
             keep[k] = False
         else:
             a = k
