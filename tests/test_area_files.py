@@ -262,3 +262,41 @@ def test_kept_rings_equal_shapelys_rings_without_the_small_holes():
         assert np.array_equal(part_geom, part_of)
         if min_hole > 0:
             assert kept.sum() < len(rings)  # some holes were small enough to drop
+
+
+def test_geometries_as_json_equal_json_dumps_of_the_lists():
+    """encode_geometries(as_json=True) (compiled writer) is json.dumps of its nested lists."""
+    from pyproj import Transformer
+
+    from fifteenmin.output.html import _rings
+    from fifteenmin.output.html.city_data import encode_geometries
+
+    rng = np.random.default_rng(1)
+    x0, y0 = 440_000.0, 4_420_000.0  # UTM 50N
+    geoms = [None, shapely.Polygon()]
+    for i in range(150):
+        c = rng.uniform(0, 3000, 2) + np.array([x0, y0])
+        p = shapely.Point(c).buffer(rng.uniform(0.5, 300), quad_segs=int(rng.integers(1, 8)))
+        for _ in range(int(rng.integers(0, 4))):  # holes, some tiny (left out), some collapse
+            hole = shapely.Point(c + rng.uniform(-40, 40, 2)).buffer(rng.uniform(0.2, 25), 2)
+            p = p.difference(hole)
+        if i % 4 == 0:  # a MultiPolygon with a tiny first part (collapses when rounded)
+            tiny = shapely.box(c[0] - 900, c[1], c[0] - 899.99, c[1] + 0.01)
+            p = shapely.MultiPolygon([tiny, *shapely.get_parts(p)])
+        geoms.append(p)
+    g = np.array(geoms, dtype=object)
+    to_wgs84 = Transformer.from_crs("EPSG:32650", "EPSG:4326", always_xy=True).transform
+    for min_hole in (0.0, 50.0):
+        lists = encode_geometries(g, 0.0, min_hole, to_wgs84=to_wgs84)
+        texts = encode_geometries(g, 0.0, min_hole, to_wgs84=to_wgs84, as_json=True)
+        assert texts == [json.dumps(v, separators=(",", ":")) if v else "" for v in lists]
+        assert texts[:2] == ["", ""] and all(texts[2:])
+    # the writer alone: negative numbers, a geometry without rings between two with some,
+    # a hole of a collapsed exterior left out with it
+    flat = np.array([-12, 0, 345, -6789, 10, 9_223_372_036_854_775, *range(10)])
+    got = _rings.json_geometries(
+        flat, np.array([6, 4, 6]), np.array([True, True, False]), np.array([0, 2, 2]), 3
+    )
+    assert got == ["[[[-12,0,345,-6789,10,9223372036854775]]]", "", ""]
+    with pytest.raises(ValueError, match="rings"):
+        _rings.json_geometries(flat, np.array([6, 10]), np.array([True]), np.array([0]), 1)

@@ -761,6 +761,126 @@ def test_raster_equals_round_buffer_of_random_segments(segs, grid_m):
     assert shapely.symmetric_difference(got, ref).area <= 0.5 * grid_m * ref.length
 
 
+def _fill_reference(xy, seg, h, reach, x0, y0, shape):
+    """The oracle of ``_contour._fill``: numpy over each segment's box, the same float steps."""
+    z2 = np.full(shape, reach * reach)
+    ny, nx = shape
+    for k in np.flatnonzero(seg[:-1]):
+        (ax, ay), (bx, by) = xy[k], xy[k + 1]
+        dx, dy = bx - ax, by - ay
+        ll = dx * dx + dy * dy
+        i0 = max(0, int(np.floor((min(ay, by) - reach - y0) / h)))
+        i1 = min(ny - 1, int(np.ceil((max(ay, by) + reach - y0) / h)))
+        j0 = max(0, int(np.floor((min(ax, bx) - reach - x0) / h)))
+        j1 = min(nx - 1, int(np.ceil((max(ax, bx) + reach - x0) / h)))
+        inv = 1.0 / ll if ll > 0.0 else 0.0
+        py = (y0 + np.arange(i0, i1 + 1) * h - ay)[:, None]
+        px = (x0 + np.arange(j0, j1 + 1) * h - ax)[None, :]
+        t = np.minimum(1.0, np.maximum(0.0, (px * dx + py * dy) * inv))
+        ex, ey = px - t * dx, py - t * dy
+        box = z2[i0 : i1 + 1, j0 : j1 + 1]
+        np.minimum(box, ex * ex + ey * ey, out=box)
+    return z2
+
+
+def _link_reference(z2, level):
+    """The oracle of ``_contour._link``: each cell's corners counted, in plain Python."""
+    ny, nx = z2.shape
+    inside = z2 < level * level
+    succ, starts = {}, []
+    for i in range(ny - 1):
+        for j in range(nx - 1):
+            c = [inside[i, j], inside[i, j + 1], inside[i + 1, j + 1], inside[i + 1, j]]
+            if sum(c) in (0, 4):
+                continue
+            edges = [i * nx + j, ny * nx + i * nx + j + 1, (i + 1) * nx + j, ny * nx + i * nx + j]
+            kind = [0 if c[a] == c[(a + 1) % 4] else (1 if c[a] else -1) for a in range(4)]
+            step = 1
+            if c[0] == c[2] and c[1] == c[3]:
+                corners = (z2[i, j], z2[i, j + 1], z2[i + 1, j + 1], z2[i + 1, j])
+                mean = 0.25 * sum(float(np.sqrt(v)) for v in corners)
+                step = 3 if (mean < level) != c[0] else 1
+            for a in range(4):
+                if kind[a] == 1:
+                    b = (a + step) % 4
+                    while kind[b] != -1:
+                        b = (b + step) % 4
+                    succ[edges[a]] = edges[b]
+                    starts.append(edges[a])
+    return succ, starts
+
+
+@given(
+    st.lists(st.tuples(*[st.floats(0.0, 200.0, allow_nan=False)] * 2), min_size=1, max_size=10),
+    st.sampled_from([2.0, 5.0, 10.0]),
+    st.sampled_from([5.0, 25.0]),
+)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_distance_grid_and_cell_links_equal_plain_references(pts, grid_m, level):
+    """_contour._fill and _link (vectorised loops) against plain numpy / Python, exactly."""
+    from fifteenmin import _contour
+
+    xy = np.array(pts, dtype=np.float64) + np.array([X0, Y0])
+    seg = np.ones(len(xy), dtype=np.bool_)
+    seg[len(xy) // 2] = False  # a gap between two polylines
+    reach = level + 1.5 * grid_m
+    x0, y0, ny, nx = _contour.grid_frame(xy, grid_m, reach)
+    z2 = np.empty((ny, nx))
+    _contour._fill(xy, seg, grid_m, reach, x0, y0, z2)
+    ref = _fill_reference(xy, seg, grid_m, reach, x0, y0, (ny, nx))
+    assert np.array_equal(z2, ref)
+    succ = np.full(2 * ny * nx, -1, dtype=np.int64)
+    starts = np.full(2 * ny * nx, -1, dtype=np.int64)
+    count = _contour._link(z2, level, succ, starts)
+    ref_succ, ref_starts = _link_reference(ref, level)
+    assert starts[:count].tolist() == ref_starts
+    assert {int(e): int(succ[e]) for e in starts[:count]} == ref_succ
+    assert (succ >= 0).sum() == len(ref_succ)
+
+
+def _keep_reference(px, py, tol):
+    """The oracle of ``_contour._keep``: the chord test with math.hypot, in plain Python."""
+    import math
+
+    n = len(px)
+    keep = [True] * n
+    a = 0
+    for k in range(1, n):
+        e = (k + 1) % n
+        dx, dy = px[e] - px[a], py[e] - py[a]
+        ll = math.hypot(dx, dy)
+        if ll > 0.0 and abs((px[k] - px[a]) * dy - (py[k] - py[a]) * dx) <= tol * ll:
+            keep[k] = False
+        else:
+            a = k
+    return [True] * n if sum(keep) < 3 else keep
+
+
+def test_collinear_vertices_dropped_as_with_hypot():
+    """_contour._keep (sqrt first, hypot in the thin band) decides as math.hypot does."""
+    from fifteenmin import _contour
+
+    rng = np.random.default_rng(3)
+    tol = 0.01
+    for case in range(300):
+        n = int(rng.integers(3, 40))
+        t = np.sort(rng.uniform(0, 100, n))
+        px = X0 + t * 0.6
+        py = Y0 + t * 0.8
+        # off the line by about the tolerance (both sides of it, some exactly on it), and a
+        # few points repeated or pushed far off
+        side = rng.choice([0.0, tol * (1 - 1e-13), tol * (1 + 1e-13), tol, 0.5 * tol, 3 * tol], n)
+        px, py = px + 0.8 * side, py - 0.6 * side
+        if case % 5 == 0:
+            px[n // 2], py[n // 2] = px[n // 2 - 1], py[n // 2 - 1]
+        if case % 7 == 0:
+            px[0] += 50.0
+        got = _contour._keep(px, py, tol)
+        assert got.tolist() == _keep_reference(px.tolist(), py.tolist(), tol)
+    tiny = np.array([0.0, 1e-160, 2e-160, 0.0]), np.array([0.0, 1e-160, 3e-160, 1e-160])
+    assert _contour._keep(*tiny, 1e-170).tolist() == _keep_reference(*map(list, tiny), 1e-170)
+
+
 def test_raster_community_areas_close_to_exact_on_sample(sample_data, sample_net):
     from fifteenmin import community_walking_areas
 

@@ -75,6 +75,7 @@ def _fill(
     ny, nx = z2.shape
     r2 = reach * reach
     z2[:, :] = r2
+    xs = np.empty(nx)  # a segment's columns' x offsets, shared by its rows
     for k in range(xy.shape[0] - 1):
         if not seg[k]:
             continue
@@ -86,15 +87,21 @@ def _fill(
         j0 = max(0, int(np.floor((min(ax, bx) - reach - x0) / h)))
         j1 = min(nx - 1, int(np.ceil((max(ax, bx) + reach - x0) / h)))
         inv = 1.0 / ll if ll > 0.0 else 0.0
+        m = j1 + 1 - j0
+        if m <= 0:
+            continue
+        for u in range(m):
+            xs[u] = x0 + (j0 + u) * h - ax
+        px = xs[:m]
         for i in range(i0, i1 + 1):
+            # a row slice indexed from 0 (no negative-index wrap): the loop vectorises
             py = y0 + i * h - ay
-            row = z2[i]
-            for j in range(j0, j1 + 1):
-                px = x0 + j * h - ax
-                t = min(1.0, max(0.0, (px * dx + py * dy) * inv))
-                ex = px - t * dx
+            row = z2[i, j0 : j1 + 1]
+            for u in range(m):
+                t = min(1.0, max(0.0, (px[u] * dx + py * dy) * inv))
+                ex = px[u] - t * dx
                 ey = py - t * dy
-                row[j] = min(row[j], ex * ex + ey * ey)
+                row[u] = min(row[u], ex * ex + ey * ey)
 
 
 @njit(cache=True, nogil=True, boundscheck=False, inline="always")
@@ -133,15 +140,19 @@ def _link(
     count = 0
     below = np.empty(nx, dtype=np.uint8)  # inside flags of rows i and i + 1
     above = np.empty(nx, dtype=np.uint8)
+    mixed = np.empty(nx, dtype=np.uint8)  # cells of the row with inside and outside corners
+    row = z2[0]
     for j in range(nx):
-        above[j] = z2[0, j] < lv2
+        above[j] = row[j] < lv2
     for i in range(ny - 1):
         below, above = above, below
+        row = z2[i + 1]
         for j in range(nx):
-            above[j] = z2[i + 1, j] < lv2
+            above[j] = row[j] < lv2
+        for j in range(nx - 1):  # branch-free (vectorised); the few mixed cells follow
+            mixed[j] = (below[j] ^ below[j + 1]) | (above[j] ^ above[j + 1]) | (below[j] ^ above[j])
         for j in range(nx - 1):
-            n_in = below[j] + below[j + 1] + above[j] + above[j + 1]
-            if n_in == 0 or n_in == 4:
+            if mixed[j] == 0:
                 continue
             c0 = below[j] == 1
             c1 = below[j + 1] == 1
@@ -188,8 +199,21 @@ def _keep(px: np.ndarray, py: np.ndarray, tol: float) -> np.ndarray:  # pragma: 
     for k in range(1, n):
         e = (k + 1) % n
         dx, dy = px[e] - px[a], py[e] - py[a]
-        ll = np.hypot(dx, dy)
-        if ll > 0.0 and abs((px[k] - px[a]) * dy - (py[k] - py[a]) * dx) <= tol * ll:
+        off = abs((px[k] - px[a]) * dy - (py[k] - py[a]) * dx)
+        # the test is against tol * hypot(dx, dy); sqrt(dx² + dy²) is within 1e-15 of the
+        # hypot (away from under- and overflow), so it decides but in a thin band, where the
+        # slower hypot does
+        s2 = dx * dx + dy * dy
+        near = tol * np.sqrt(s2)
+        plain = 1e-290 < s2 < 1e290
+        if plain and off < near * (1.0 - 1e-12):
+            drop = True
+        elif plain and off > near * (1.0 + 1e-12):
+            drop = False
+        else:
+            ll = np.hypot(dx, dy)
+            drop = ll > 0.0 and off <= tol * ll
+        if drop:
             keep[k] = False
         else:
             a = k

@@ -13,6 +13,7 @@ shapely instead.
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,7 @@ import shapely
 
 from ..._kernel_jit import HAVE_NUMBA, njit
 
-__all__ = ["HAVE_NUMBA", "kept_rings"]
+__all__ = ["HAVE_NUMBA", "json_geometries", "kept_rings"]
 
 
 @njit(cache=True, nogil=True, boundscheck=False)
@@ -145,3 +146,125 @@ def kept_rings(
     )
     _walk(buf, starts, float(min_hole_m2), keep, out, scratch)
     return out
+
+
+@njit(cache=True, nogil=True, boundscheck=False, inline="always")
+def _put_int(buf: np.ndarray, at: int, v: int, digits: np.ndarray) -> int:  # pragma: no cover
+    """Write the decimal text of ``v`` (as ``str(int)``) at ``buf[at]``; returns the end."""
+    if v < 0:
+        buf[at] = 45  # "-"
+        at += 1
+        v = -v
+    n = 0
+    while True:
+        digits[n] = 48 + v % 10
+        n += 1
+        v //= 10
+        if v == 0:
+            break
+    for k in range(n):
+        buf[at + k] = digits[n - 1 - k]
+    return at + n
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _json_rings(
+    flat: np.ndarray,
+    starts: np.ndarray,
+    emit: np.ndarray,
+    exterior: np.ndarray,
+    owner: np.ndarray,
+    n_geoms: int,
+) -> tuple[np.ndarray, np.ndarray]:  # pragma: no cover - compiled
+    """The JSON text of every geometry's polygons (see :func:`json_geometries`), in one buffer.
+
+    Geometry ``g`` is ``buf[off[g]:off[g + 1]]`` (ASCII; empty when none of its rings is
+    emitted).
+    """
+    nr = len(emit)
+    buf = np.empty(21 * len(flat) + 8 * nr + 16, dtype=np.uint8)
+    off = np.zeros(n_geoms + 1, dtype=np.int64)
+    digits = np.empty(24, dtype=np.uint8)
+    at = 0
+    r = 0
+    for g in range(n_geoms):
+        poly_open = False
+        while r < nr and owner[r] == g:
+            if emit[r]:
+                if exterior[r]:
+                    buf[at] = 93 if poly_open else 91  # "]" closes a polygon, "[" opens g
+                    at += 1
+                    if poly_open:
+                        buf[at] = 44  # ","
+                        at += 1
+                    buf[at] = 91  # "[" opens a polygon
+                    at += 1
+                    poly_open = True
+                else:
+                    buf[at] = 44
+                    at += 1
+                buf[at] = 91
+                at += 1
+                for k in range(starts[r], starts[r + 1]):
+                    if k > starts[r]:
+                        buf[at] = 44
+                        at += 1
+                    at = _put_int(buf, at, flat[k], digits)
+                buf[at] = 93
+                at += 1
+            r += 1
+        if poly_open:
+            buf[at] = 93
+            buf[at + 1] = 93
+            at += 2
+        off[g + 1] = at
+    return buf[:at], off
+
+
+def json_geometries(
+    flat: np.ndarray,
+    counts: np.ndarray,
+    exterior: np.ndarray,
+    owner: np.ndarray,
+    n_geoms: int,
+) -> list[str]:
+    """Rings of delta-encoded integers as each geometry's JSON text, written by compiled code.
+
+    Ring ``r`` is the next ``counts[r]`` integers of ``flat``, of geometry ``owner[r]``
+    (non-decreasing); ``exterior[r]``: it starts a polygon, else it is a hole of the last one.
+    Rings of fewer than 6 integers (3 points) are left out, and so are the holes of a polygon
+    whose exterior is. The text of a geometry is ``json.dumps`` of its list of polygons
+    (each a list of rings, each a list of integers) with ``separators=(",", ":")``, the same
+    bytes; ``""`` for a geometry without a polygon.
+
+    Examples
+    --------
+    >>> json_geometries(np.arange(-2, 8), np.array([6, 4]), np.array([True, False]),
+    ...                 np.array([1, 1]), 3)
+    ['', '[[[-2,-1,0,1,2,3]]]', '']
+    """
+    counts = np.asarray(counts, dtype=np.int64)
+    exterior = np.asarray(exterior, dtype=np.bool_)
+    owner = np.asarray(owner, dtype=np.int64)
+    if not len(counts) == len(exterior) == len(owner) or counts.sum() != len(flat):
+        raise ValueError(
+            f"json_geometries: {len(counts)} ring counts (of {counts.sum()} integers, "
+            f"{len(flat)} given), {len(exterior)} exterior flags and {len(owner)} owners of rings"
+        )
+    if len(owner) and (owner.min() < 0 or owner.max() >= n_geoms or np.any(np.diff(owner) < 0)):
+        raise ValueError("json_geometries: the rings' owners must be sorted geometries")
+    starts = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=starts[1:])
+    ext = np.maximum.accumulate(np.where(exterior, np.arange(len(counts)), 0))  # r's exterior
+    emit = (counts >= 6) & (counts[ext] >= 6) if len(counts) else np.zeros(0, np.bool_)
+    buf, off = _json_rings(
+        np.ascontiguousarray(flat, dtype=np.int64),
+        starts,
+        emit,
+        exterior,
+        owner,
+        int(n_geoms),
+    )
+    text = buf.tobytes().decode("ascii")
+    bounds = off.tolist()
+    return [text[a:b] for a, b in itertools.pairwise(bounds)]

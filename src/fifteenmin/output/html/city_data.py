@@ -62,6 +62,7 @@ def encode_geometries(
     min_hole_m2: float = 0.0,
     *,
     to_wgs84: Callable[[np.ndarray, np.ndarray], tuple[Any, Any]] | None = None,
+    as_json: bool = False,
 ) -> list[Any]:
     """Polygons (WGS-84) as nested lists of delta-encoded integer rings (see the module).
 
@@ -74,6 +75,10 @@ def encode_geometries(
     ``transform``): only the coordinates are transformed, no geometry is rebuilt, and the
     holes' areas are measured in the projected CRS. ``tolerance_m`` must then be 0.
 
+    ``as_json``: each geometry's list as its JSON text instead (``json.dumps`` with
+    ``separators=(",", ":")``, written by compiled code when numba is there), ``""`` for
+    ``[]``.
+
     Examples
     --------
     >>> import shapely
@@ -84,7 +89,7 @@ def encode_geometries(
     out: list[Any] = [[] for _ in range(len(arr))]
     ok = np.flatnonzero(~(shapely.is_missing(arr) | shapely.is_empty(arr)))
     if not len(ok):
-        return out
+        return [""] * len(arr) if as_json else out
     g = arr[ok]
     if tolerance_m > 0:
         if to_wgs84 is not None:
@@ -95,7 +100,7 @@ def encode_geometries(
         coords, coord_of, ring_of, part_of = _rings.kept_rings(g, min_hole_m2)
         lon, lat_ = to_wgs84(coords[:, 0], coords[:, 1])
         coords = np.column_stack([np.asarray(lon, np.float64), np.asarray(lat_, np.float64)])
-        return _encoded_rings(coords, coord_of, ring_of, part_of, ok, out)
+        return _encoded(coords, (coord_of, ring_of, part_of, ok), out, as_json)
     parts, part_of = shapely.get_parts(g, return_index=True)
     rings, ring_of = shapely.get_rings(parts, return_index=True)
     if min_hole_m2 > 0 and len(rings):  # leave the small holes out first
@@ -114,7 +119,24 @@ def encode_geometries(
     if to_wgs84 is not None and len(coords):
         lon, lat_ = to_wgs84(coords[:, 0], coords[:, 1])
         coords = np.column_stack([np.asarray(lon, np.float64), np.asarray(lat_, np.float64)])
-    return _encoded_rings(coords, coord_of, ring_of, part_of, ok, out)
+    return _encoded(coords, (coord_of, ring_of, part_of, ok), out, as_json)
+
+
+def _encoded(
+    coords: np.ndarray,
+    index: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    out: list[Any],
+    as_json: bool,
+) -> list[Any]:
+    """:func:`_encoded_rings` into ``out``, or as JSON texts (see encode_geometries)."""
+    if not as_json:
+        return _encoded_rings(coords, *index, out)
+    if _rings.HAVE_NUMBA:
+        return _rings.json_geometries(*_ring_deltas(coords, *index), len(out))
+    return [
+        json.dumps(g, separators=(",", ":")) if g else ""
+        for g in _encoded_rings(coords, *index, out)
+    ]
 
 
 def _plain_polygons(geoms: np.ndarray) -> bool:
@@ -133,15 +155,19 @@ def _ring_areas(rings: np.ndarray) -> np.ndarray:
     return np.abs(np.bincount(of[:-1][same], weights=cross[same], minlength=len(rings))) / 2
 
 
-def _encoded_rings(
+def _ring_deltas(
     coords: np.ndarray,
     coord_of: np.ndarray,
     ring_of: np.ndarray,
     part_of: np.ndarray,
     ok: np.ndarray,
-    out: list[Any],
-) -> list[Any]:
-    """The rings' coordinates (lon, lat) delta-encoded into ``out`` (see encode_geometries)."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The rings' coordinates (lon, lat) delta-encoded (see :func:`encode_geometries`).
+
+    Returns ``(flat, counts, exterior, owner)``: the integers of every ring one after the
+    other, each ring's count of them, whether it is the first ring of its polygon, and its
+    geometry (a position of ``ok``).
+    """
     scale = settings.HTML_CITY_COORD_SCALE
     q = np.rint(coords[:, ::-1] * scale).astype(np.int64)  # (lat, lon) integers
     first = np.r_[True, coord_of[1:] != coord_of[:-1]]
@@ -151,14 +177,27 @@ def _encoded_rings(
     # drop a closed ring's last point (Leaflet closes polygons) and repeated points
     last = np.r_[coord_of[1:] != coord_of[:-1], True]
     keep = ~last & (first | np.any(d != 0, axis=1))
-    flat = d[keep].ravel().tolist()
-    counts = (np.bincount(coord_of[keep], minlength=len(ring_of)) * 2).tolist()
-    starts = np.r_[0, np.cumsum(counts)].tolist()
-    exterior = np.r_[True, ring_of[1:] != ring_of[:-1]].tolist()
-    owner = ok[part_of[ring_of]].tolist()  # each ring's geometry
+    counts = np.bincount(coord_of[keep], minlength=len(ring_of)) * 2
+    exterior = np.r_[True, ring_of[1:] != ring_of[:-1]]
+    return d[keep].ravel(), counts, exterior, ok[part_of[ring_of]]
+
+
+def _encoded_rings(
+    coords: np.ndarray,
+    coord_of: np.ndarray,
+    ring_of: np.ndarray,
+    part_of: np.ndarray,
+    ok: np.ndarray,
+    out: list[Any],
+) -> list[Any]:
+    """The rings' coordinates (lon, lat) delta-encoded into ``out`` (see encode_geometries)."""
+    flat_a, counts_a, exterior_a, owner_a = _ring_deltas(coords, coord_of, ring_of, part_of, ok)
+    flat, counts = flat_a.tolist(), counts_a.tolist()
+    starts = np.r_[0, np.cumsum(counts_a)].tolist()
+    owner = owner_a.tolist()  # each ring's geometry
     poly: list[Any] = []
     valid = False
-    for r, ext in enumerate(exterior):
+    for r, ext in enumerate(exterior_a.tolist()):
         if ext:
             valid = counts[r] >= 6  # three points at least
             if valid:
@@ -542,20 +581,25 @@ def community_area_lines(
     keep = keep[np.lexsort((-minutes[keep], ci[keep]))]  # the largest first
     geoms = isochrones.geometry
     to_wgs84 = _metres_to_wgs84(geoms.crs) if simplify_m <= 0 else None
-    enc: list[Any] = []
+    enc: list[str] = []
     step = settings.HTML_CITY_CHUNK * 4  # a few thousand areas at a time: bounded memory
     for k in range(0, len(keep), step):
         part = geoms.iloc[keep[k : k + step]]
         if to_wgs84 is None and part.crs is not None:
             part = part.to_crs("EPSG:4326")
         enc += encode_geometries(
-            part.values, simplify_m, settings.HTML_CITY_AREA_MIN_HOLE_M2, to_wgs84=to_wgs84
+            part.values,
+            simplify_m,
+            settings.HTML_CITY_AREA_MIN_HOLE_M2,
+            to_wgs84=to_wgs84,
+            as_json=True,
         )
-    per: dict[int, list[Any]] = {}
+    # json.dumps of [[minutes, geometry], ...], the geometries' texts already made
+    per: dict[int, list[str]] = {}
     for c, m, g in zip(ci[keep].tolist(), minutes[keep].tolist(), enc, strict=True):
         if g:
-            per.setdefault(c, []).append([m, g])
-    return {c: json.dumps(v, separators=(",", ":")) for c, v in per.items()}
+            per.setdefault(c, []).append(f"[{json.dumps(m)},{g}]")
+    return {c: f"[{','.join(v)}]" for c, v in per.items()}
 
 
 def _metres_to_wgs84(crs: Any) -> Any:
