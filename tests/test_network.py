@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bz2
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import networkx as nx
 import numpy as np
@@ -267,3 +268,34 @@ def test_edge_and_arc_order_equal_lexsort():
     assert np.array_equal(arc_edge, want_edge[order]) and arc_edge.dtype == np.int32
     assert np.array_equal(arc_len, np.concatenate([elen, elen])[order])
     assert np.array_equal(indptr, np.r_[0, np.cumsum(np.bincount(tail, minlength=n))])
+
+
+def test_packed_sorts_equal_numpy():
+    """The packed-key sorts are numpy's stable argsort, lexsort and unique: keys that pack
+    with their positions, pairs that need two passes, and keys too wide to pack."""
+    from fifteenmin.network import _order_by, _stable_order, _unique_ids
+
+    rng = np.random.default_rng(3)
+    for n, m in [(40, 3000), (1 << 21, 5000), (1 << 40, 5000), (5, 0), (1, 4)]:
+        a = rng.integers(0, n, m)
+        b = rng.integers(0, n, m).astype(np.int32)
+        assert np.array_equal(_stable_order(a, n), np.argsort(a, kind="stable"))
+        assert np.array_equal(_order_by(a, b, n), np.lexsort((b, a)))
+    wide = np.array([-(2**62), 2**62, 5, -(2**62)])
+    for ids in [rng.integers(-5, 10**10, 20000)[rng.integers(0, 20000, 30000)], wide, wide[:0]]:
+        got = _unique_ids(ids)
+        want = np.unique(ids, return_inverse=True, return_counts=True)
+        for g, w in zip(got, want, strict=True):
+            assert np.array_equal(g, w) and g.dtype == w.dtype
+
+
+def test_segment_lengths_in_halves_equal_one_call():
+    """The geodesic segment lengths measured in two halves are those of one call."""
+    from fifteenmin.network import _GEOD, _segment_lengths
+
+    rng = np.random.default_rng(4)
+    for n in (1, 2, 3, 1001):
+        lon, lat = 116 + rng.random(n) / 100, 40 + rng.random(n) / 100
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            got = np.concatenate([np.asarray(f.result()) for f in _segment_lengths(pool, lon, lat)])
+        assert np.array_equal(got, np.asarray(_GEOD.line_lengths(lon, lat)))

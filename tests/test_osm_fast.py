@@ -268,3 +268,13 @@ def test_unsorted_pbf_falls_back() -> None:
     with pytest.raises(_pbf.UnsupportedPBFError):
         _pbf.decode_pbf(path)
     assert _osm._fast_read(path, KEYS, force=True) is None
+
+
+def test_searchsorted_in_halves_is_numpys() -> None:
+    """The node lookup split over two threads is np.searchsorted, missing ids and ends too."""
+    from fifteenmin._osm import _searchsorted
+
+    rng = np.random.default_rng(5)
+    ids = np.unique(rng.integers(1, 10**9, 5000))
+    for refs in [rng.integers(0, 10**9 + 5, 7777), ids[:1], ids[:0], np.r_[0, ids, 10**10]]:
+        assert np.array_equal(_searchsorted(ids, refs), np.searchsorted(ids, refs))

@@ -936,7 +936,7 @@ class _FastPass(_Pass):
             raise UnsupportedPBFError("a tagged way without nodes")
         self.counts["nodes"] = int(np.count_nonzero(np.diff(a.node_tag_ptr)))
         self.counts["ways"] = int(np.count_nonzero(tagged))
-        node_idx = np.searchsorted(a.node_id, a.way_ref)
+        node_idx = _searchsorted(a.node_id, a.way_ref)
         node_idx[node_idx == len(a.node_id)] = 0
         found = a.node_id[node_idx] == a.way_ref if len(a.node_id) else np.zeros(0, bool)
         self.node_idx, self.found = node_idx, found
@@ -946,18 +946,23 @@ class _FastPass(_Pass):
         first = ends[np.minimum(a.way_ref_ptr[:-1], cap)]
         last = ends[np.minimum(np.maximum(a.way_ref_ptr[1:] - 1, 0), cap)]
         closed = (nref > 0) & (first == last)
-        cols, fk_other = self.way_columns()
-        walkable, pedestrian, keep = self.way_rules(cols, fk_other, tagged)
-        self.pedestrian_ways(np.flatnonzero(pedestrian & closed))
+        self.fk_any = self.feature_key_ways()
         # pyosmium builds the areas on a second thread (its C++ and the numpy work here share
-        # the two cores); it writes only the _Pass lists (feat_*, pedestrian_areas, counts of
-        # relations, broken areas), which the work here leaves alone
+        # the two cores), as soon as it can; it writes only the _Pass lists (feat_*,
+        # pedestrian_areas, counts of relations, broken areas), which the work here leaves
+        # alone (the closed pedestrian ways join pedestrian_areas after it)
         with ThreadPoolExecutor(max_workers=1) as pool:
             areas = pool.submit(self.areas, p, tagged, nref, closed)
+            cols, fk_other = self.way_columns()
+            walkable, pedestrian, keep = self.way_rules(cols, fk_other, tagged)
+            ped_ways = self.pedestrian_ways(np.flatnonzero(pedestrian & closed))
             self.node_features()
             self.way_features(np.flatnonzero(keep & ~closed), cols)
             self.walkable_ways(np.flatnonzero(walkable), cols)
             areas.result()
+        for key, area in ped_ways:  # placed by their keys below, whatever the list order
+            self.pedestrian_areas.append(area)
+            self.ped_keys.append(key)
         self.way_areas()
         self.short_ways = a.way_id[np.flatnonzero(walkable & (nref < 2))].tolist()
         order = np.argsort(np.asarray(self.ped_keys, dtype=np.int64), kind="stable")
@@ -1000,13 +1005,19 @@ class _FastPass(_Pass):
         """The ways' values of ``_COLUMN_KEYS``, and whether they carry another feature key."""
         a = self.a
         cols = self.columns(a.way_tag_ptr, a.way_key, a.way_val, _COLUMN_KEYS)
-        other = self.key_flags(self.feature_keys - {"highway"} - set(_RULE_KEYS))
+        return cols, self.ways_with(self.feature_keys - {"highway"} - set(_RULE_KEYS))
+
+    def ways_with(self, keys: set[str]) -> np.ndarray:
+        """Per way, whether it carries one of ``keys``."""
+        a = self.a
         owner = np.repeat(np.arange(len(a.way_id)), np.diff(a.way_tag_ptr))
-        fk_other = np.zeros(len(a.way_id), dtype=bool)
-        fk_other[owner[other[a.way_key]]] = True
-        self.fk_any = np.zeros(len(a.way_id), dtype=bool)  # _Pass.interesting, per way
-        self.fk_any[owner[self.key_flags(self.feature_keys)[a.way_key]]] = True
-        return cols, fk_other
+        out = np.zeros(len(a.way_id), dtype=bool)
+        out[owner[self.key_flags(keys)[a.way_key]]] = True
+        return out
+
+    def feature_key_ways(self) -> np.ndarray:
+        """Per way, whether it carries a feature key (``_Pass.interesting``)."""
+        return self.ways_with(self.feature_keys)
 
     def way_rules(
         self, cols: np.ndarray, fk_other: np.ndarray, tagged: np.ndarray
@@ -1082,9 +1093,10 @@ class _FastPass(_Pass):
         self.add_items(2 * rows, "way", a.way_id[rows], tags, np.asarray(geoms, dtype=object))
         del cols
 
-    def pedestrian_ways(self, rows: np.ndarray) -> None:
-        """Closed ways that are pedestrian areas (``_Pass.pedestrian_way``)."""
+    def pedestrian_ways(self, rows: np.ndarray) -> list[tuple[int, PedestrianArea]]:
+        """Closed ways that are pedestrian areas (``_Pass.pedestrian_way``), with their keys."""
         a = self.a
+        found: list[tuple[int, PedestrianArea]] = []
         tags = self.tag_dicts(rows, a.way_tag_ptr, a.way_key, a.way_val)
         for r, t in zip(rows.tolist(), tags, strict=True):
             s, e = int(a.way_ref_ptr[r]), int(a.way_ref_ptr[r + 1])
@@ -1095,8 +1107,8 @@ class _FastPass(_Pass):
             geom = shapely.make_valid(shapely.Polygon(np.column_stack([ring[1], ring[2]])))
             if not geom.is_empty and geom.area > 0:
                 area = PedestrianArea("way", int(a.way_id[r]), t, [ring], [False], geom)
-                self.pedestrian_areas.append(area)
-                self.ped_keys.append(2 * r)
+                found.append((2 * r, area))
+        return found
 
     def walkable_ways(self, rows: np.ndarray, cols: np.ndarray) -> None:
         """The walkable ways' runs of present nodes (``_Pass.walkable_way``)."""
@@ -1257,6 +1269,18 @@ class _FastPass(_Pass):
             tags = [tags[i] for i in order.tolist()]
             id_arr, geoms = id_arr[order], geoms[order]
         return _features_frame(types, id_arr, tags, geoms)
+
+
+def _searchsorted(sorted_ids: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(sorted_ids, ids)``, the two halves of ``ids`` on two threads.
+
+    numpy releases the GIL while it searches.
+    """
+    half = len(ids) // 2
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        second = pool.submit(np.searchsorted, sorted_ids, ids[half:])
+        first = np.searchsorted(sorted_ids, ids[:half])
+        return np.concatenate([first, second.result()])
 
 
 def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:

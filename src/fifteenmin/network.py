@@ -53,7 +53,7 @@ import os
 import warnings
 import weakref
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -371,9 +371,8 @@ def _edge_order(
     Sorted stably by (u, v) as one integer; the few runs of equal (u, v) (parallel edges)
     are then ordered by length and way.
     """
-    uv = eu.astype(np.int64) * max(n, 1) + ev
-    order = np.argsort(uv, kind="stable")
-    k = uv[order]
+    order = _order_by(eu, ev, n)
+    k = eu.astype(np.int64)[order] * max(n, 1) + ev[order]
     dup = k[1:] == k[:-1]
     if dup.any():
         tied = np.zeros(len(k), dtype=bool)
@@ -383,6 +382,66 @@ def _edge_order(
         sub = order[at]
         order[at] = sub[np.lexsort((eway[sub], elen[sub], k[at]))]
     return order
+
+
+def _position_bits(n: int) -> int:
+    """Bits that hold a position in ``range(n)``."""
+    return max(n - 1, 1).bit_length()
+
+
+def _packs(n: int, bound: int) -> bool:
+    """Whether ``n`` keys in ``[0, bound)`` and their positions fit in one int64 each."""
+    return bound <= 1 << (63 - _position_bits(n))
+
+
+def _stable_order(key: np.ndarray, bound: int) -> np.ndarray:
+    """``np.argsort(key, kind="stable")`` for integer keys in ``[0, bound)``.
+
+    Each key is packed with its position into one int64 (when both fit) and the packed
+    values sorted by value (numpy's vectorised sort, several times faster than a stable
+    argsort); the positions, read back, are the stable order, as no two packed values tie.
+    """
+    n = len(key)
+    if not _packs(n, bound):
+        return np.argsort(key, kind="stable")
+    bits = _position_bits(n)
+    packed = key.astype(np.int64) << bits
+    packed |= np.arange(n, dtype=np.int64)
+    packed.sort()
+    packed &= (1 << bits) - 1
+    return packed
+
+
+def _order_by(major: np.ndarray, minor: np.ndarray, n: int) -> np.ndarray:
+    """The stable order of sorting by ``(major, minor)``, both integers in ``[0, n)``.
+
+    One sort of ``major * n + minor`` when that fits :func:`_stable_order`, else two stable
+    sorts (by ``minor``, then by ``major``).
+    """
+    n = max(n, 1)
+    if _packs(len(major), n * n):
+        return _stable_order(major.astype(np.int64) * n + minor, n * n)
+    by_minor = _stable_order(minor, n)
+    return by_minor[_stable_order(major[by_minor], n)]
+
+
+def _unique_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``np.unique(ids, return_inverse=True, return_counts=True)`` of int64 ids.
+
+    The same three arrays, from :func:`_stable_order` (any order that sorts gives them).
+    """
+    lo, hi = (int(ids.min()), int(ids.max())) if len(ids) else (0, 0)
+    if len(ids) == 0 or not _packs(len(ids), hi - lo + 1):
+        return np.unique(ids, return_inverse=True, return_counts=True)
+    order = _stable_order(ids - lo, hi - lo + 1)
+    s = ids[order]
+    new = np.empty(len(s), dtype=bool)
+    new[0] = True
+    np.not_equal(s[1:], s[:-1], out=new[1:])
+    inverse = np.empty(len(s), dtype=np.intp)
+    inverse[order] = np.cumsum(new) - 1
+    starts = np.flatnonzero(new)
+    return s[starts], inverse, np.diff(np.append(starts, len(s)))
 
 
 def _arcs(
@@ -397,7 +456,7 @@ def _arcs(
     head = np.empty(2 * m, dtype=np.int64)
     tail[0::2], tail[1::2] = eu, ev
     head[0::2], head[1::2] = ev, eu
-    aorder = np.argsort(tail * max(n, 1) + head, kind="stable")
+    aorder = _order_by(tail, head, n)
     tail, head = tail[aorder], head[aorder]
     arc_edge = (aorder // 2).astype(np.int32)
     arc_len = elen[arc_edge]
@@ -407,11 +466,14 @@ def _arcs(
 
 
 def _kept_lines(
-    coords: np.ndarray, line: np.ndarray, keep: np.ndarray
+    point: np.ndarray, line: np.ndarray, keep: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The coordinates of the lines ``keep`` (a mask), lines renumbered 0..k-1 in order."""
+    """The vertices (points) of the lines ``keep`` (a mask), lines renumbered 0..k-1 in order.
+
+    ``point`` and ``line``: per vertex of every line, its point and its line.
+    """
     at = keep[line]
-    return coords[at], (np.cumsum(keep) - 1)[line[at]]
+    return point[at], (np.cumsum(keep) - 1)[line[at]]
 
 
 def _assemble(
@@ -421,7 +483,7 @@ def _assemble(
     edge_u: np.ndarray,
     edge_v: np.ndarray,
     edge_length: np.ndarray,
-    edge_lonlat: tuple[np.ndarray, np.ndarray],
+    edge_points: tuple[np.ndarray, np.ndarray, np.ndarray],
     edge_way: np.ndarray,
     edge_name: np.ndarray,
     edge_highway: np.ndarray,
@@ -431,8 +493,10 @@ def _assemble(
 ) -> WalkNetwork:
     """Build a :class:`WalkNetwork` from nodes and undirected edges.
 
-    ``edge_lonlat`` holds the edges' WGS-84 coordinates, ``(n, 2)``, and the edge of each
-    (ascending), as :func:`shapely.get_coordinates` gives them with ``return_index=True``.
+    ``edge_points`` holds WGS-84 points, ``(p, 2)``, and per vertex of the edges' lines its
+    point and its edge (ascending): the edges' coordinates are ``points[point]``, as
+    :func:`shapely.get_coordinates` gives them with ``return_index=True``. A point shared by
+    several lines (a way's node at the end of two edges) is projected once.
     """
     n = len(node_osm)
     if len(edge_u) == 0 or n == 0:
@@ -449,7 +513,8 @@ def _assemble(
     crs = area.crs if area is not None else local_crs(float(np.mean(lon)), float(np.mean(lat)))
     # the kept edges' lines, in a second thread (pyproj and much of GEOS release the GIL)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        lines = pool.submit(_local_lines, crs, *_kept_lines(*edge_lonlat, keep_edge))
+        points, point, line = edge_points
+        lines = pool.submit(_local_lines, crs, points, *_kept_lines(point, line, keep_edge))
         eway = edge_way[keep_edge].astype(np.int64)
         edges = (edge_u[keep_edge], edge_v[keep_edge], edge_length[keep_edge], eway)
         net = _ordered(crs, lon, lat, old, node_osm, n, *edges, area=area)
@@ -478,15 +543,17 @@ def _assemble(
     )
 
 
-def _local_lines(crs: pyproj.CRS, lonlat: np.ndarray, line: np.ndarray) -> np.ndarray:
-    """Lines from WGS-84 coordinates and their line numbers, projected to ``crs``.
+def _local_lines(
+    crs: pyproj.CRS, lonlat: np.ndarray, point: np.ndarray, line: np.ndarray
+) -> np.ndarray:
+    """Lines projected to ``crs``: per vertex its WGS-84 point (``lonlat[point]``) and line.
 
-    The coordinates are transformed at once (no WGS-84 lines made and transformed), by a
-    transformer of this thread's own.
+    The points are transformed at once, each once (no WGS-84 lines made and transformed), by
+    a transformer of this thread's own.
     """
     to_local = pyproj.Transformer.from_crs("EPSG:4326", crs, always_xy=True)
     ex, ey = to_local.transform(lonlat[:, 0], lonlat[:, 1])
-    return shapely.linestrings(np.column_stack([ex, ey]), indices=line)
+    return shapely.linestrings(np.column_stack([ex, ey])[point], indices=line)
 
 
 def _ordered(
@@ -555,11 +622,9 @@ def _from_ways(
         )
     ptr = ways.ptr
     part_of = np.repeat(np.arange(len(ptr) - 1), np.diff(ptr))
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        # segment lengths between consecutive positions (geodesic: the distances of
-        # Geod.inv, without its azimuths; pyproj releases the GIL)
-        geod = pool.submit(_GEOD.line_lengths, ways.lon, ways.lat)
-        uniq, inverse, counts = np.unique(ways.node_id, return_inverse=True, return_counts=True)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        geod = _segment_lengths(pool, ways.lon, ways.lat)
+        uniq, inverse, counts = _unique_ids(ways.node_id)
         kept = counts[inverse] >= 2  # shared by several ways (or twice in one way)
         kept[ptr[:-1]] = True  # part start
         kept[ptr[1:] - 1] = True  # part end
@@ -572,12 +637,11 @@ def _from_ways(
         edge_idx = np.repeat(np.arange(len(a)), npts)
         pos = np.repeat(a - np.concatenate([[0], np.cumsum(npts)[:-1]]), npts)
         pos += np.arange(npts.sum())
-        coords = np.column_stack([ways.lon[pos], ways.lat[pos]])
         part = part_of[a]
         # names and highway values per way part, then per edge (the same str objects)
         names = np.array([t.get("name", "") for t in ways.tags], dtype=object)[part]
         hws = np.array([t.get("highway", "") for t in ways.tags], dtype=object)[part]
-        seg = np.array(geod.result(), dtype=np.float64)
+        seg = np.concatenate([np.asarray(f.result(), dtype=np.float64) for f in geod])
     seg[part_of[:-1] != part_of[1:]] = 0.0
     cum = _cumulative(seg, ptr, cum_start)
     length = cum[b] - cum[a]
@@ -596,7 +660,7 @@ def _from_ways(
         edge_u=u[ok],
         edge_v=v[ok],
         edge_length=length[ok],
-        edge_lonlat=_kept_lines(coords, edge_idx, ok),
+        edge_points=(np.column_stack([ways.lon, ways.lat]), *_kept_lines(pos, edge_idx, ok)),
         edge_way=ways.way_id[part][ok],
         edge_name=names[ok],
         edge_highway=hws[ok],
@@ -604,6 +668,21 @@ def _from_ways(
         retain_all=retain_all,
         area=area,
     )
+
+
+def _segment_lengths(
+    pool: ThreadPoolExecutor, lon: np.ndarray, lat: np.ndarray
+) -> list[Future[list[float]]]:
+    """The geodesic lengths between consecutive points, in two halves on ``pool``'s threads.
+
+    The distances of ``Geod.inv`` without its azimuths (``Geod.line_lengths``, which releases
+    the GIL); each segment is measured alone, so the halves join into the whole's lengths.
+    """
+    half = max(len(lon) // 2, 1)
+    return [
+        pool.submit(_GEOD.line_lengths, lon[: half + 1], lat[: half + 1]),
+        pool.submit(_GEOD.line_lengths, lon[half:], lat[half:]),
+    ]
 
 
 def _cumulative(seg: np.ndarray, ptr: np.ndarray, start: np.ndarray | None) -> np.ndarray:
@@ -1106,6 +1185,7 @@ def from_networkx(
         ways.append(int(osmid) if str(osmid).lstrip("-").isdigit() else -1)
         names.append(str(name) if name is not None else "")
         hws.append(str(hw))
+    coords, line = shapely.get_coordinates(np.asarray(geoms, dtype=object), return_index=True)
     return _assemble(
         node_osm=osm_ids,
         node_lon=lon,
@@ -1113,7 +1193,7 @@ def from_networkx(
         edge_u=np.asarray(us, dtype=np.int64),
         edge_v=np.asarray(vs, dtype=np.int64),
         edge_length=np.asarray(lens, dtype=np.float64),
-        edge_lonlat=shapely.get_coordinates(np.asarray(geoms, dtype=object), return_index=True),
+        edge_points=(coords, np.arange(len(coords)), line),
         edge_way=np.asarray(ways, dtype=np.int64),
         edge_name=np.asarray(names, dtype=object),
         edge_highway=np.asarray(hws, dtype=object),
