@@ -10,7 +10,10 @@ residents (``residents``), origin times (``origin_times``), coverage (``facility
 ``score_coverage``), opening hours (``opening_hours_coverage``, on by default), isochrones
 (``community_walking_areas``, the communities' 15-minute walking areas of the HTML map,
 simplified as ``write_report`` does), siting (``plan_missing(k=1)``), html (``render_html``) and
-writing (``write_report`` + ``report.html``).
+writing (``write_report`` + ``report.html``). Between the opening hours and the isochrones it
+lets go what ``run_pipeline`` and the command line let go (the edge tree, the OSM data, the
+travel times' arrays: ``fifteenmin.report.for_writing``), so the output stages' memory is the
+command line's.
 
 Per stage: wall seconds, CPU seconds (``time.process_time``: numba's threads count, so CPU
 can exceed wall) and the peak resident memory (Linux: the peak is reset with
@@ -187,9 +190,21 @@ class Pipeline:
     def opening_hours(self) -> dict[str, Any]:
         # run_pipeline's last stage (on by default: settings.OPENING_HOURS_AT)
         if not self.fm.reference_times(self.cfg.opening_hours_at):
+            self._as_the_command_line()
             return {"times": 0}
         hours = self.rep.opening_hours = self.fm.opening_hours_coverage(self.rep)
+        self._as_the_command_line()
         return {"times": len(hours.summary["times"])}
+
+    def _as_the_command_line(self) -> None:
+        # the end of run_pipeline (the edge tree let go, malloc_trim), then the command
+        # line's for_writing: the output stages run without the travel arrays, as there
+        from fifteenmin.pipeline import _release_memory
+        from fifteenmin.report import for_writing
+
+        self.rep = for_writing(self.rep)
+        self.tt = self.data = None
+        _release_memory(self.net)
 
     def isochrones(self) -> dict[str, Any]:
         # as write_report(isochrones="auto"): the map's walking areas; in the city layout
