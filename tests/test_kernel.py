@@ -496,11 +496,8 @@ def test_bounded_search_equals_dense_scipy(prob):
         )
 
 
-@needs_numba
-def test_bounded_search_many_origins_threads_agree():
-    rng = np.random.default_rng(7)
-    side = 30
-    n = side * side
+def grid_graph(rng, side):
+    """A side x side street grid with random two-way arc lengths (5-20 m), as CSR."""
     arcs = []
     for i in range(side):
         for j in range(side):
@@ -511,7 +508,14 @@ def test_bounded_search_many_origins_threads_agree():
             if i + 1 < side:
                 w = float(rng.uniform(5, 20))
                 arcs += [(a, a + side, w), (a + side, a, w)]
-    g = csr(n, arcs)
+    return csr(side * side, arcs)
+
+
+@needs_numba
+def test_bounded_search_many_origins_threads_agree():
+    rng = np.random.default_rng(7)
+    n = 30 * 30
+    g = grid_graph(rng, 30)
     n_orig = 200
     optr = np.arange(0, 2 * n_orig + 1, 2)
     onode = rng.integers(0, n, 2 * n_orig)
@@ -525,6 +529,47 @@ def test_bounded_search_many_origins_threads_agree():
         np.testing.assert_allclose(got[2], ref[2], rtol=0, atol=1e-6)
     empty = bounded_search(*g, [0], [], [], 10.0)
     assert empty[0].tolist() == [0] and empty[1].size == 0 and empty[2].size == 0
+
+
+@needs_numba
+def test_bounded_search_reuses_clean_rows_across_calls_and_threads():
+    # the per-node rows of one call are kept for the next (_take_node_rows): calls one after
+    # another, and more concurrent calls than kept rows, all equal scipy; the kept rows are clean
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fifteenmin import _kernel
+
+    rng = np.random.default_rng(11)
+    n = 25 * 25
+    g = grid_graph(rng, 25)
+    calls = []
+    for _ in range(8):
+        k = int(rng.integers(1, 80))
+        calls.append(
+            (
+                np.arange(0, 2 * k + 1, 2),
+                rng.integers(0, n, 2 * k),
+                rng.uniform(0, 10, 2 * k),
+                rng.uniform(0, 250, k),
+            )
+        )
+    refs = [bounded_search(*g, *c, engine="scipy") for c in calls]
+
+    def same(got, ref):
+        np.testing.assert_array_equal(got[0], ref[0])
+        np.testing.assert_array_equal(got[1], ref[1])
+        np.testing.assert_allclose(got[2], ref[2], rtol=0, atol=1e-6)
+
+    for c, ref in zip(calls, refs, strict=True):
+        same(bounded_search(*g, *c, engine="numba", threads=2), ref)
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda c: bounded_search(*g, *c, engine="numba", threads=2), calls * 3))
+    for res, ref in zip(got, refs * 3, strict=True):
+        same(res, ref)
+    kept = [r for r in _kernel._FREE_NODE_ROWS if r[0].shape[0] == n]
+    assert 0 < len(kept) <= _kernel._KEEP_NODE_ROWS
+    for dist, label, inq, _, _ in kept:
+        assert np.all(dist == np.inf) and np.all(label == -1) and not inq.any()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -40,6 +40,7 @@ numba is optional: without it the module imports and ``engine="auto"`` uses scip
 from __future__ import annotations
 
 import math
+import threading
 import time
 from typing import Any
 
@@ -523,14 +524,17 @@ def _nearest_numba(
 
 
 def _workspaces(
-    inq: np.ndarray,
+    inq: np.ndarray | list[np.ndarray],
     head: np.ndarray,
     entries: np.ndarray,
     pend: np.ndarray,
-    touched: np.ndarray,
+    touched: np.ndarray | list[np.ndarray],
     qs: np.ndarray,
 ) -> list[tuple[np.ndarray, ...]]:
-    """The workspace tuple of every slot (rows of the per-slot arrays; ``entries``: 3 x slots)."""
+    """The workspace tuple of every slot (rows of the per-slot arrays; ``entries``: 3 x slots).
+
+    ``inq`` and ``touched`` may also be lists of one row per slot.
+    """
     return [
         (inq[t], head[t], entries[0, t], entries[1, t], entries[2, t], pend[t], touched[t], qs[t])
         for t in range(qs.shape[0])
@@ -560,9 +564,11 @@ def _bounded_numba(
     csize = int(np.clip(n_orig // (nslots * 16), 1, 64))
     starts = np.arange(0, n_orig, csize, dtype=np.int64)
     pending = np.stack([starts, np.minimum(starts + csize, n_orig)], axis=1)
-    rows = (np.full((nslots, n), np.inf), np.full((nslots, n), -1, np.int32))
-    fixed = (np.zeros((nslots, n), np.uint8), np.full((nslots, mask + 1), -1, np.int32))
-    scratch = (np.empty((2, nslots, n), np.int32), np.empty((nslots, 2048), np.int64))
+    node_rows = _take_node_rows(n, nslots)
+    rows = ([r[0] for r in node_rows], [r[1] for r in node_rows])
+    fixed = ([r[2] for r in node_rows], np.full((nslots, mask + 1), -1, np.int32))
+    touched = [r[3] for r in node_rows]
+    sorts = ([r[4] for r in node_rows], np.empty((nslots, 2048), np.int64))
     all_origins = (*origins, np.zeros(origin_node.shape[0], np.int32))
     pool = _pool_size(min(n, 4096), int(np.diff(origin_ptr).max(initial=0)))
     cap = _BUF_CAP0
@@ -571,14 +577,14 @@ def _bounded_numba(
     while pending.shape[0]:
         entries = np.empty((3, nslots, pool), np.int32)
         qs = np.zeros((nslots, Q_SIZE), np.int64)
-        ws = _workspaces(*fixed, entries, np.empty((nslots, 0), np.int32), scratch[0][0], qs)
+        ws = _workspaces(*fixed, entries, np.empty((nslots, 0), np.int32), touched, qs)
         bufs = (np.empty((nslots, cap), np.int32), np.empty((nslots, cap)))
         slots = [
             (
                 t,
                 (rows[0][t], rows[1][t]),
                 ws[t],
-                (scratch[0][1, t], scratch[1][t], _radix_passes(n)),
+                (sorts[0][t], sorts[1][t], _radix_passes(n)),
                 (bufs[0][t], bufs[1][t]),
             )
             for t in range(nslots)
@@ -590,7 +596,49 @@ def _bounded_numba(
         if (counts == FULL).any():
             cap = _grow_buffers(counts, pending, cap, nslots, n * n_orig)
         counts[counts < 0] = 0
+    _give_node_rows(node_rows)  # clean again (see _take_node_rows)
     return _gather(pieces, counts, order)
+
+
+_NodeRows = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+_FREE_NODE_ROWS: list[_NodeRows] = []
+_FREE_NODE_ROWS_LOCK = threading.Lock()
+_KEEP_NODE_ROWS = 4  # two concurrent calls of two slots each
+
+
+def _take_node_rows(n: int, k: int) -> list[_NodeRows]:
+    """``k`` slots' per-node arrays for :func:`_bounded_numba`: free ones reused, else new.
+
+    One slot's rows are (dist = inf, label = -1, queue flags = 0, touched, sorter). Every
+    search leaves dist, label and the flags as it found them (:func:`_kernel_jit._bounded_origin`,
+    :func:`_kernel_jit._search`), so rows given back by :func:`_give_node_rows` after a call
+    are ready for the next call on a graph of ``n`` nodes. The walking areas and the service
+    directory call :func:`bounded_search` a chunk of communities at a time (100+ calls at a
+    million nodes); new rows at every call meant ~40 MB allocated and faulted in each time.
+    """
+    with _FREE_NODE_ROWS_LOCK:
+        mine = [i for i, r in enumerate(_FREE_NODE_ROWS) if r[0].shape[0] == n][:k]
+        got = [_FREE_NODE_ROWS[i] for i in mine]
+        _FREE_NODE_ROWS[:] = [r for i, r in enumerate(_FREE_NODE_ROWS) if i not in mine]
+    while len(got) < k:
+        got.append(
+            (
+                np.full(n, np.inf),
+                np.full(n, -1, np.int32),
+                np.zeros(n, np.uint8),
+                np.empty(n, np.int32),
+                np.empty(n, np.int32),
+            )
+        )
+    return got
+
+
+def _give_node_rows(rows: list[_NodeRows]) -> None:
+    """Keep clean rows for the next call (rows of other graph sizes are let go)."""
+    n = rows[0][0].shape[0]
+    with _FREE_NODE_ROWS_LOCK:
+        same = [r for r in _FREE_NODE_ROWS if r[0].shape[0] == n]
+        _FREE_NODE_ROWS[:] = (rows + same)[:_KEEP_NODE_ROWS]
 
 
 def _bounded_round(
