@@ -260,8 +260,9 @@ def _sort_seeds(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The seeds of every item ordered by node (stable), as tiled searches need them."""
     ptr, node, dist, label = seeds
-    item = np.repeat(np.arange(ptr.shape[0] - 1), np.diff(ptr))
-    o = np.lexsort((node, item))
+    item = np.repeat(np.arange(ptr.shape[0] - 1, dtype=np.int64), np.diff(ptr))
+    # one stable sort of (item, node) as one key: node ids are below 2**31
+    o = np.argsort((item << 31) | node, kind="stable")
     return ptr, node[o], dist[o], label[o]
 
 
