@@ -27,6 +27,7 @@ from . import _snap, settings
 from ._coords import normalize_system, out_of_china, to_wgs84
 from ._errors import ConfigError, FacilityFileError, LayerTypeError, require_type
 from ._geom import points_along
+from ._kernel import lexsort_grouped
 from ._osm import OSMData, read_osm
 from .catalogue import Catalogue, Item, load_catalogue
 from .readers import read_facility_table
@@ -284,8 +285,8 @@ def access_points(
         pts.append(ring_xy)
     facility = np.concatenate(fac_idx).astype(np.int64)
     xy = np.concatenate(pts)
-    # by facility, x, y (np.lexsort is stable, as sort_values(kind="stable"))
-    order = np.lexsort((xy[:, 1], xy[:, 0], facility))
+    # by facility, x, y (stable, as sort_values(kind="stable"))
+    order = lexsort_grouped(facility, xy[:, 0], xy[:, 1])
     return pd.DataFrame({"facility": facility[order], "x": xy[order, 0], "y": xy[order, 1]})
 
 

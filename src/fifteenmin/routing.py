@@ -726,7 +726,8 @@ def _snapped_access(
         "access": snapped.access[ok],
     }
     # by item, facility, edge, offset (stable: ties stay in access_points' order, by x, y)
-    order = np.lexsort([cols[c] for c in ("offset", "edge", "facility", "item")])
+    item_facility = cols["item"] * max(len(fac), 1) + cols["facility"]
+    order = _kernel.lexsort_grouped(item_facility, cols["edge"], cols["offset"])
     return pd.DataFrame({c: v[order] for c, v in cols.items()})
 
 
