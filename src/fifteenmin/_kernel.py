@@ -506,6 +506,7 @@ def warmup() -> float:
     )
     bounded_search(indptr, indices, weights, [0, 1, 2], [0, 2], [0.0, 0.5], 10.0, engine="numba")
     spatial_order([0.0, 1.0], [0.0, 1.0])
+    lexsort_grouped(np.array([0, 0]), np.array([1.0, 0.0]), np.zeros(2))
     _snap.warmup()  # snapping points onto edges (network.snap_points)
     return time.perf_counter() - t0
 

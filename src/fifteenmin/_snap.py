@@ -241,7 +241,7 @@ def points_along_lines(
 
 
 def warmup() -> None:
-    """Compile (or load from numba's cache) the workers on three lines and two points.
+    """Compile (or load from numba's cache) the workers on two lines and two points.
 
     Examples
     --------
@@ -254,6 +254,7 @@ def warmup() -> None:
         ]
         g = segment_grid(np.array(lines, dtype=object))
         nearest_edges(g, np.array([3.0, 2.0]), np.array([1.0, 8.0]), threads=1)
+        points_along_lines(g.x, g.y, g.line_ptr, 4.0, 4)  # boundary points (access_points)
 
 
 def _threads(threads: int | None) -> int:
