@@ -16,6 +16,7 @@ from conftest import BEIJING, HELSINKI, SAMPLE, needs_shared
 from fifteenmin import (
     FacilityFileError,
     InputFileError,
+    _snap,
     communities_from_osm,
     facilities_from_osm,
     load_catalogue,
@@ -26,6 +27,7 @@ from fifteenmin import (
     travel_times,
 )
 from fifteenmin._coords import bd09_to_wgs84, gcj02_to_wgs84
+from fifteenmin._geom import points_along
 from fifteenmin.facilities import (
     FACILITY_COLUMNS,
     MERGED_COLUMNS,
@@ -212,6 +214,60 @@ def test_access_points_holes_parts_entrances_points_lines():
     wide = access_points(fac, UTM35, entrances, entrance_tolerance_m=6.0)
     assert _xy(wide[wide["facility"] == 4]) == [(995.0, 50.0), (1050.0, -1.0)]
     assert len(access_points(fac.iloc[:0], UTM35)) == 0
+
+
+def _access_points_geos(
+    facilities: gpd.GeoDataFrame, crs, entrances: gpd.GeoSeries | None
+) -> pd.DataFrame:
+    """access_points as it was before the compiled boundary points: a shapely point each."""
+    geoms = np.asarray(facilities.geometry.to_crs(crs).values, dtype=object)
+    tid = shapely.get_type_id(geoms)
+    fac_idx, pts = [], []
+    for types in ((0, 4), (1, 2, 5)):
+        idx = np.flatnonzero(np.isin(tid, types))
+        c, ci = shapely.get_coordinates(geoms[idx], return_index=True)
+        fac_idx.append(idx[ci])
+        pts.append(c)
+    idx = np.flatnonzero(np.isin(tid, (3, 6)))
+    polys = geoms[idx]
+    has_entrance = np.zeros(len(idx), dtype=bool)
+    if entrances is not None and len(entrances):
+        ent = np.asarray(entrances.to_crs(crs).values, dtype=object)
+        pi, ei = shapely.STRtree(ent).query(shapely.boundary(polys), "dwithin", distance=2.0)
+        fac_idx.append(idx[pi])
+        pts.append(shapely.get_coordinates(ent[ei]).reshape(-1, 2))
+        has_entrance[pi] = True
+    rest = ~has_entrance
+    parts, owner = shapely.get_parts(polys[rest], return_index=True)
+    p, ring, _ = points_along(
+        shapely.get_exterior_ring(parts), 25.0, minimum=4, rounding="ceil", centred=False
+    )
+    fac_idx.append(idx[np.flatnonzero(rest)[owner[ring]]])
+    pts.append(shapely.get_coordinates(p).reshape(-1, 2))
+    xy = np.concatenate(pts)
+    out = pd.DataFrame({"facility": np.concatenate(fac_idx).astype(np.int64), "x": xy[:, 0]})
+    out["y"] = xy[:, 1]
+    return out.sort_values(["facility", "x", "y"], kind="stable").reset_index(drop=True)
+
+
+@pytest.mark.parametrize("data", ["sample_data", pytest.param("beijing_data", marks=needs_shared)])
+def test_access_points_equal_the_geos_path(data, request):
+    osm = request.getfixturevalue(data)
+    fac = facilities_from_osm(osm, "beijing")
+    crs = fac.geometry.estimate_utm_crs()
+    entrances = entrances_from_osm(osm)
+    for ent in (entrances, None):
+        pd.testing.assert_frame_equal(
+            access_points(fac, crs, ent), _access_points_geos(fac, crs, ent), check_exact=True
+        )
+
+
+def test_access_points_without_numba_equal(sample_data, monkeypatch):
+    fac = facilities_from_osm(sample_data, "beijing")
+    crs = fac.geometry.estimate_utm_crs()
+    fast = access_points(fac, crs)
+    monkeypatch.setattr(_snap, "HAVE_NUMBA", False)
+    pd.testing.assert_frame_equal(access_points(fac, crs), fast, check_exact=True)
 
 
 # ============================================================================================

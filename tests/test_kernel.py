@@ -677,3 +677,32 @@ def test_spatial_order_compiled_hilbert_index_equals_the_numpy_loop():
     want = K._hilbert_numpy(xi, yi, side)
     assert np.array_equal(K.hilbert_index(xi, yi, side), want)
     assert np.unique(want).size == np.unique(np.c_[xi, yi], axis=0).shape[0]
+
+
+def test_lexsort_grouped_equals_numpy_lexsort():
+    rng = np.random.default_rng(11)
+    for trial in range(120):
+        n = int(rng.integers(0, 2000))
+        groups = int(rng.integers(1, 300))
+        g = rng.integers(0, groups, n)
+        if trial % 2:
+            g.sort()  # in order, as access points come
+        k1 = rng.integers(0, 4, n).astype(float) if trial % 3 else rng.normal(size=n)
+        k2 = rng.integers(0, 3, n) if trial % 5 else rng.normal(size=n)
+        np.testing.assert_array_equal(K.lexsort_grouped(g, k1, k2), np.lexsort((k2, k1, g)))
+    big = np.zeros(500, np.int64)  # one group beyond insertion sorting, ties included
+    k1, k2 = rng.integers(0, 9, 500).astype(float), rng.integers(0, 9, 500).astype(float)
+    np.testing.assert_array_equal(K.lexsort_grouped(big, k1, k2), np.lexsort((k2, k1, big)))
+    k1[3] = np.nan  # NaN keys: numpy's own order
+    np.testing.assert_array_equal(K.lexsort_grouped(big, k1, k2), np.lexsort((k2, k1, big)))
+
+
+def test_sort_seeds_equals_lexsort():
+    rng = np.random.default_rng(12)
+    ptr = np.array([0, 5, 5, 400, 1000], np.int64)
+    node = rng.integers(0, 50, 1000).astype(np.int32)
+    dist, label = rng.uniform(0, 9, 1000), rng.integers(0, 99, 1000).astype(np.int32)
+    o = np.lexsort((node, np.repeat(np.arange(4), np.diff(ptr))))
+    out = K._sort_seeds((ptr, node, dist, label))
+    for got, want in zip(out, (ptr, node[o], dist[o], label[o]), strict=True):
+        np.testing.assert_array_equal(got, want)

@@ -18,6 +18,7 @@ import shapely
 import fifteenmin as fm
 from conftest import SHARED, load_bench_city, needs_shared
 from fifteenmin import _snap, network
+from fifteenmin._geom import points_along
 from fifteenmin.facilities import access_points
 
 
@@ -189,3 +190,42 @@ def test_snap_points_without_numba_keeps_to_geos(
     monkeypatch.setattr(_snap, "HAVE_NUMBA", False)
     monkeypatch.setattr(_snap, "nearest_edges", None)  # not called
     _assert_same(fm.snap_points(sample_net, xy), _old_snap(sample_net, xy))
+
+
+def _random_lines(rng: np.random.Generator) -> list[np.ndarray]:
+    """Vertex arrays: random walks (some closed), repeated vertices, lengths of whole steps."""
+    lines = []
+    for _ in range(300):
+        m = int(rng.integers(2, 12))
+        xy = np.cumsum(rng.normal(0, 30, size=(m, 2)), axis=0) + rng.uniform(3e5, 4e5, 2)
+        if m > 2 and rng.random() < 0.3:
+            xy = np.vstack([xy, xy[:1]])  # a ring
+        if m > 1 and rng.random() < 0.2:
+            xy = np.insert(xy, 1, xy[1], axis=0)  # a zero-length segment
+        lines.append(xy)
+    lines += [np.array([[0.0, 0.0], [100.0, 0.0]]), np.array([[0.0, 0.0], [0.0, 75.0]])]
+    lines += [np.array([[1.0, 1.0], [1.0, 1.0]]), np.array([[2.0, 3.0]])]  # no length
+    return lines
+
+
+@pytest.mark.parametrize("minimum", [1, 4])
+def test_points_along_lines_equal_geos(minimum: int) -> None:
+    lines = _random_lines(np.random.default_rng(5))
+    geoms = np.array([shapely.LineString(c) for c in lines[:-1]])  # no one-vertex line
+    xy = np.concatenate(lines)
+    ptr = np.concatenate([[0], np.cumsum([len(c) for c in lines])])
+    px, py, owner = _snap.points_along_lines(xy[:, 0], xy[:, 1], ptr, 25.0, minimum)
+    pts, line, _ = points_along(geoms, 25.0, minimum=minimum, rounding="ceil", centred=False)
+    ref = shapely.get_coordinates(pts)
+    mine = owner < len(lines) - 1
+    np.testing.assert_array_equal(owner[mine], line)
+    assert np.array_equal(px[mine], ref[:, 0]) and np.array_equal(py[mine], ref[:, 1])
+    last = lines[-1][0]
+    assert (px[~mine] == last[0]).all() and (py[~mine] == last[1]).all()
+    assert (~mine).sum() == minimum  # length 0: the minimum of points, all on its vertex
+
+
+def test_points_along_lines_empty() -> None:
+    nothing = np.zeros(0)
+    px, py, owner = _snap.points_along_lines(nothing, nothing, np.zeros(3, np.int64), 25.0, 4)
+    assert len(px) == len(py) == len(owner) == 0

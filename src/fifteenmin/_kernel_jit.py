@@ -765,3 +765,33 @@ def row_walks(
         k = _keep_best(p, m, r, best, stamp, touched, k)
         lo += 1
     return k
+
+
+_SMALL_GROUP = 32  # sort_groups: groups up to this size are insertion-sorted
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def sort_groups(
+    order: IntArray, ptr: IntArray, k1: np.ndarray, k2: np.ndarray
+) -> None:  # pragma: no cover - compiled
+    """Sort each group ``order[ptr[g]:ptr[g+1]]`` stably by ``(k1, k2)`` of its rows, in place.
+
+    Small groups by insertion (a row moves only past rows with strictly greater keys), larger
+    ones by two stable merge sorts (``k2``, then ``k1``). Keys must not be NaN.
+    """
+    for g in range(ptr.shape[0] - 1):
+        a, b = ptr[g], ptr[g + 1]
+        if b - a > _SMALL_GROUP:
+            rows = order[a:b].copy()
+            rows = rows[np.argsort(k2[rows], kind="mergesort")]
+            order[a:b] = rows[np.argsort(k1[rows], kind="mergesort")]
+            continue
+        for i in range(a + 1, b):
+            o = order[i]
+            j = i - 1
+            while j >= a and (
+                k1[order[j]] > k1[o] or (k1[order[j]] == k1[o] and k2[order[j]] > k2[o])
+            ):
+                order[j + 1] = order[j]
+                j -= 1
+            order[j + 1] = o

@@ -37,7 +37,15 @@ import shapely
 
 from ._kernel_jit import HAVE_NUMBA, njit, numba, run_workers
 
-__all__ = ["HAVE_NUMBA", "MAX_RINGS", "SegmentGrid", "nearest_edges", "segment_grid", "warmup"]
+__all__ = [
+    "HAVE_NUMBA",
+    "MAX_RINGS",
+    "SegmentGrid",
+    "nearest_edges",
+    "points_along_lines",
+    "segment_grid",
+    "warmup",
+]
 
 MAX_RINGS = 24
 """Rings of cells a point searches before it is left to GEOS (far from every street)."""
@@ -179,8 +187,61 @@ def nearest_edges(
     return line, dist, along, length, line >= 0
 
 
+def points_along_lines(
+    x: np.ndarray, y: np.ndarray, line_ptr: np.ndarray, spacing: float, minimum: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points every ``spacing`` along lines given as vertex arrays, as GEOS places them.
+
+    The points of :func:`fifteenmin._geom.points_along` with ``rounding="ceil"`` and
+    ``centred=False`` (a line of length ``L`` gets ``n = max(minimum, ceil(L / spacing))``
+    points at ``k * (L / n)``, ``k = 0 .. n - 1``), computed bit for bit as shapely does
+    (``length``: ``Length::ofLine``; ``line_interpolate_point``: ``LengthIndexedLine
+    .extractPoint``) but without a geometry per point. Lines without vertices get no points.
+
+    Parameters
+    ----------
+    x, y
+        Vertex coordinates (float64), line after line.
+    line_ptr
+        Line ``i`` has the vertices ``line_ptr[i]:line_ptr[i+1]`` (int64).
+    spacing
+        Target distance between points (``> 0``).
+    minimum
+        Fewest points per line.
+
+    Returns
+    -------
+    px, py : numpy.ndarray
+        The points' coordinates, line by line.
+    owner : numpy.ndarray
+        int64 index of each point's line.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> xy = np.array([[0.0, 0.0], [100.0, 0.0], [0.0, 5.0], [0.0, 25.0], [40.0, 25.0]])
+    >>> px, py, owner = points_along_lines(xy[:, 0], xy[:, 1], np.array([0, 2, 5]), 40.0, 4)
+    >>> px.tolist(), owner.tolist()
+    ([0.0, 25.0, 50.0, 75.0, 0.0, 0.0, 10.0, 25.0], [0, 0, 0, 0, 1, 1, 1, 1])
+    >>> py.tolist()[4:]
+    [5.0, 20.0, 25.0, 25.0]
+    """
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    line_ptr = np.ascontiguousarray(line_ptr, dtype=np.int64)
+    count = np.zeros(len(line_ptr), np.int64)
+    step = np.zeros(max(len(line_ptr) - 1, 0))
+    _count_line_points(x, y, line_ptr, float(spacing), int(minimum), count, step)
+    np.cumsum(count, out=count)
+    px = np.empty(int(count[-1]))
+    py = np.empty(int(count[-1]))
+    _fill_line_points(x, y, line_ptr, count, step, px, py)
+    owner = np.repeat(np.arange(len(step), dtype=np.int64), np.diff(count))
+    return px, py, owner
+
+
 def warmup() -> None:
-    """Compile (or load from numba's cache) the workers on three lines and two points.
+    """Compile (or load from numba's cache) the workers on two lines and two points.
 
     Examples
     --------
@@ -193,6 +254,7 @@ def warmup() -> None:
         ]
         g = segment_grid(np.array(lines, dtype=object))
         nearest_edges(g, np.array([3.0, 2.0]), np.array([1.0, 8.0]), threads=1)
+        points_along_lines(g.x, g.y, g.line_ptr, 4.0, 4)  # boundary points (access_points)
 
 
 def _threads(threads: int | None) -> int:
@@ -329,12 +391,87 @@ def _locate(
             measure = m
             min_dist = d
         start += seg_len
+    return measure, _line_length(x, y, a, b)
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _line_length(x: np.ndarray, y: np.ndarray, a: int, b: int) -> float:  # pragma: no cover
+    """GEOS ``Length::ofLine`` of the line of vertices ``a:b``."""
     total = 0.0
     for j in range(a + 1, b):
         dx = x[j] - x[j - 1]
         dy = y[j] - y[j - 1]
         total += math.sqrt(dx * dx + dy * dy)
-    return measure, total
+    return total
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _count_line_points(
+    x: np.ndarray,
+    y: np.ndarray,
+    line_ptr: np.ndarray,
+    spacing: float,
+    minimum: int,
+    count: np.ndarray,
+    step: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """``count[i + 1]``: points of line ``i`` (none without vertices); ``step[i]``: their gap."""
+    for i in range(line_ptr.shape[0] - 1):
+        a, b = line_ptr[i], line_ptr[i + 1]
+        if b == a:
+            continue
+        length = _line_length(x, y, a, b)
+        n = max(minimum, int(np.ceil(length / spacing)))
+        count[i + 1] = n
+        step[i] = length / n
+
+
+@njit(cache=True, nogil=True, boundscheck=False)
+def _fill_line_points(
+    x: np.ndarray,
+    y: np.ndarray,
+    line_ptr: np.ndarray,
+    start: np.ndarray,
+    step: np.ndarray,
+    px: np.ndarray,
+    py: np.ndarray,
+) -> None:  # pragma: no cover - compiled
+    """The points of every line, ``start[i]:start[i+1]`` for line ``i``.
+
+    The point at ``d = k * step`` is GEOS's ``LengthIndexedLine.extractPoint(d)``: the first
+    vertex for ``d <= 0``; else on the first segment whose end lies beyond ``d``
+    (``LengthLocationMap::getLocationForward``, the running length summed as there), at the
+    fraction ``(d - before) / segment`` (``LinearLocation::pointAlongSegmentByFraction``);
+    the last vertex when no segment ends beyond ``d``. ``d`` grows with ``k``, so one walk
+    along the line serves all its points.
+    """
+    for i in range(line_ptr.shape[0] - 1):
+        a, b = line_ptr[i], line_ptr[i + 1]
+        seg = a
+        before = 0.0
+        seg_len = 0.0
+        for o in range(start[i], start[i + 1]):
+            d = (o - start[i]) * step[i]
+            if d <= 0.0:
+                px[o], py[o] = x[a], y[a]
+                continue
+            while seg < b - 1:
+                seg_len = _point_distance(x[seg + 1], y[seg + 1], x[seg], y[seg])
+                if before + seg_len > d:
+                    break
+                before += seg_len
+                seg += 1
+            if seg >= b - 1:
+                px[o], py[o] = x[b - 1], y[b - 1]
+                continue
+            frac = (d - before) / seg_len
+            if frac <= 0.0:
+                px[o], py[o] = x[seg], y[seg]
+            elif frac >= 1.0:
+                px[o], py[o] = x[seg + 1], y[seg + 1]
+            else:
+                px[o] = (x[seg + 1] - x[seg]) * frac + x[seg]
+                py[o] = (y[seg + 1] - y[seg]) * frac + y[seg]
 
 
 @njit(cache=True, nogil=True, boundscheck=False)

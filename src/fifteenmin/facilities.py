@@ -23,10 +23,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import settings
+from . import _snap, settings
 from ._coords import normalize_system, out_of_china, to_wgs84
 from ._errors import ConfigError, FacilityFileError, LayerTypeError, require_type
 from ._geom import points_along
+from ._kernel import lexsort_grouped
 from ._osm import OSMData, read_osm
 from .catalogue import Catalogue, Item, load_catalogue
 from .readers import read_facility_table
@@ -260,47 +261,64 @@ def access_points(
         return pd.DataFrame({"facility": np.zeros(0, np.int64), "x": [], "y": []})
     geoms = np.asarray(facilities.geometry.to_crs(crs).values, dtype=object)
     tid = shapely.get_type_id(geoms)
-    fac_idx: list[np.ndarray] = []
-    pts: list[np.ndarray] = []
-
-    point_mask = np.isin(tid, (0, 4))  # Point, MultiPoint
-    if point_mask.any():
-        idx = np.flatnonzero(point_mask)
-        c, ci = shapely.get_coordinates(geoms[idx], return_index=True)
-        fac_idx.append(idx[ci])
-        pts.append(c)
-    line_mask = np.isin(tid, (1, 2, 5))  # LineString, LinearRing, MultiLineString
-    if line_mask.any():
-        idx = np.flatnonzero(line_mask)
-        c, ci = shapely.get_coordinates(geoms[idx], return_index=True)
-        fac_idx.append(idx[ci])
-        pts.append(c)
-    poly_mask = np.isin(tid, (3, 6))
-    if poly_mask.any():
-        idx = np.flatnonzero(poly_mask)
+    # (multi)points and (multi)lines: their own vertices
+    own = np.flatnonzero(np.isin(tid, (0, 1, 2, 4, 5)))
+    xy, which = shapely.get_coordinates(geoms[own], return_index=True)
+    fac_idx, pts = [own[which]], [xy]
+    idx = np.flatnonzero(np.isin(tid, (3, 6)))  # (multi)polygons
+    if len(idx):
         polys = geoms[idx]
-        bounds = shapely.boundary(polys)
         has_entrance = np.zeros(len(idx), dtype=bool)
         if entrances is not None and len(entrances) > 0:
             ent = np.asarray(entrances.to_crs(crs).values, dtype=object)
             tree = shapely.STRtree(ent)
+            bounds = shapely.boundary(polys)
             pi, ei = tree.query(bounds, predicate="dwithin", distance=entrance_tolerance_m)
-            if len(pi):
-                fac_idx.append(idx[pi])
-                pts.append(shapely.get_coordinates(ent[ei]))
-                has_entrance[np.unique(pi)] = True
-        rest = ~has_entrance
-        if rest.any():
-            # exterior rings of every part: one cannot walk in through a hole
-            part_polys, part_owner = shapely.get_parts(polys[rest], return_index=True)
-            rings = shapely.get_exterior_ring(part_polys)
-            p, ring, _ = points_along(rings, spacing_m, minimum=4, rounding="ceil", centred=False)
-            fac_idx.append(idx[np.flatnonzero(rest)[part_owner[ring]]])
-            pts.append(shapely.get_coordinates(p))
+            fac_idx.append(idx[pi])
+            pts.append(shapely.get_coordinates(ent[ei]).reshape(-1, 2))
+            has_entrance[pi] = True
+        rest = np.flatnonzero(~has_entrance)
+        # exterior rings of every part: one cannot walk in through a hole
+        part_polys, part_owner = shapely.get_parts(polys[rest], return_index=True)
+        ring_xy, ring = _ring_points(shapely.get_exterior_ring(part_polys), spacing_m)
+        fac_idx.append(idx[rest[part_owner[ring]]])
+        pts.append(ring_xy)
     facility = np.concatenate(fac_idx).astype(np.int64)
     xy = np.concatenate(pts)
-    out = pd.DataFrame({"facility": facility, "x": xy[:, 0], "y": xy[:, 1]})
-    return out.sort_values(["facility", "x", "y"], kind="stable").reset_index(drop=True)
+    # by facility, x, y (stable, as sort_values(kind="stable"))
+    order = lexsort_grouped(facility, xy[:, 0], xy[:, 1])
+    return pd.DataFrame({"facility": facility[order], "x": xy[order, 0], "y": xy[order, 1]})
+
+
+_MIN_BOUNDARY_POINTS = 4  # access points along a polygon's boundary, at least
+
+
+def _ring_points(rings: np.ndarray, spacing_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Points every ``spacing_m`` along closed rings (at least four each), from their start.
+
+    The points of :func:`fifteenmin._geom.points_along` (``rounding="ceil"``,
+    ``centred=False``), computed without a shapely point each when numba is available
+    (:func:`fifteenmin._snap.points_along_lines`, the same coordinates to the bit).
+
+    Returns
+    -------
+    xy : numpy.ndarray
+        ``(n, 2)`` coordinates of the points, ring by ring.
+    ring : numpy.ndarray
+        Index into ``rings`` of each point.
+    """
+    if not _snap.HAVE_NUMBA:  # the compiled loops would run as plain Python
+        p, ring, _ = points_along(
+            rings, spacing_m, minimum=_MIN_BOUNDARY_POINTS, rounding="ceil", centred=False
+        )
+        return shapely.get_coordinates(p).reshape(-1, 2), ring
+    xy, vertex_ring = shapely.get_coordinates(rings, return_index=True)
+    ptr = np.zeros(len(rings) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(vertex_ring, minlength=len(rings)), out=ptr[1:])
+    px, py, ring = _snap.points_along_lines(
+        xy[:, 0], xy[:, 1], ptr, spacing_m, _MIN_BOUNDARY_POINTS
+    )
+    return np.column_stack([px, py]), ring
 
 
 def facility_counts(facilities: gpd.GeoDataFrame, catalogue: str | Catalogue) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -645,48 +645,24 @@ def travel_times(
         cutoff_min = np.full(len(items), float(cutoff_minutes))
     cutoff_m = cutoff_min * 60.0 * speeds
 
-    k_of = {it.id: k for k, it in enumerate(items)}
     fac = facilities.reset_index(drop=True)
-    fac_k = fac["item_id"].map(k_of) if len(fac) else pd.Series([], dtype=float)
-    usable = fac_k.notna().to_numpy()
     with ThreadPoolExecutor(1) as pool:
-        # beside the facilities' access points (GEOS, which releases the GIL): the grid that
-        # snaps them and the (items, nodes) result, whose fresh pages are slow to fault in
-        ahead = pool.submit(_ahead, net, len(items), engine)
-        pts = access_points(fac[usable], net.crs, entrances=entrances)
-        out = ahead.result()
-    pts["facility"] = np.flatnonzero(usable)[pts["facility"].to_numpy()]
-    snapped = snap_points(net, pts[["x", "y"]].to_numpy())
-    acc = pd.DataFrame(
-        {
-            "facility": pts["facility"].to_numpy(),
-            "item": fac_k.to_numpy()[pts["facility"].to_numpy()].astype(np.int64),
-            "edge": snapped.edge,
-            "offset": snapped.offset,
-            "access": snapped.access,
-        }
-    )
-    before = acc["facility"].nunique()
-    acc = acc[acc["access"].to_numpy() <= max_snap_m]
-    lost = before - acc["facility"].nunique()
-    if lost:
-        warnings.warn(
-            f"{lost} facilities lie more than {max_snap_m:g} m from every walkable street "
-            "and cannot be reached; they are left out.",
-            stacklevel=2,
-        )
-    # by item, facility, edge, offset (a stable sort, as pandas' sort_values(kind="stable"))
-    order = np.lexsort([acc[c].to_numpy() for c in ("offset", "edge", "facility", "item")])
-    acc = acc.iloc[order].reset_index(drop=True)
+        # beside the facilities' access points and their snapping (this thread), in order: the
+        # (items, nodes) result, whose fresh pages can take a second to fault in, then the grid
+        # that snaps the points unless this thread gets to it first; both release the GIL
+        result = pool.submit(_new_result, len(items), net.n_nodes, engine)
+        grid = pool.submit(_segment_grid, net) if _snap.HAVE_NUMBA and net.n_edges else None
+        acc = _snapped_access(net, fac, items, entrances, max_snap_m, grid)
+        out = result.result()
 
     # two seeds per access point: the edge's u end and v end
+    item = acc["item"].to_numpy()
     seed_node, seed_dist = edge_seeds(
         net, acc["edge"].to_numpy(), acc["offset"].to_numpy(), acc["access"].to_numpy()
     )
-    item_of_seed = np.repeat(acc["item"].to_numpy(), 2)
     seed_label = np.repeat(acc["facility"].to_numpy(), 2).astype(np.int32)
     seed_ptr = np.zeros(len(items) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(item_of_seed, minlength=len(items)), out=seed_ptr[1:])
+    np.cumsum(np.bincount(item, minlength=len(items)) * 2, out=seed_ptr[1:])
 
     metres, label = _kernel.multi_source_nearest(
         net.indptr,
@@ -711,18 +687,65 @@ def travel_times(
     )
 
 
-def _ahead(net: WalkNetwork, n_items: int, engine: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """What :func:`travel_times` prepares on a second thread: the segment grid and the result.
+def _snapped_access(
+    net: WalkNetwork,
+    fac: gpd.GeoDataFrame,
+    items: tuple[Item, ...],
+    entrances: gpd.GeoSeries | None,
+    max_snap_m: float,
+    grid: Future[_snap.SegmentGrid] | None,
+) -> pd.DataFrame:
+    """:attr:`TravelTimes.access`: the facilities' access points snapped onto edges.
 
-    The grid of ``net``'s edges (:func:`fifteenmin.network.snap_points` builds it once per
-    network) and, for the compiled kernel, the ``(n_items, n_nodes)`` result, filled as
-    :func:`fifteenmin._kernel.multi_source_nearest` fills a new one.
+    Facilities of items not in ``items`` have none; points farther than ``max_snap_m`` from
+    every street are left out (with a warning naming how many facilities lost them all).
+    Rows are ordered by item, facility, edge and offset (ties: by the points' x, y). ``grid``:
+    the network's segment grid, due on another thread: built here if not started yet, else
+    waited for.
     """
-    if _snap.HAVE_NUMBA and net.n_edges:
-        _segment_grid(net)
+    k = pd.Index([it.id for it in items]).get_indexer(fac["item_id"]) if len(fac) else []
+    usable = np.flatnonzero(np.asarray(k) >= 0)
+    pts = access_points(fac.iloc[usable], net.crs, entrances=entrances)
+    facility = usable[pts["facility"].to_numpy()]
+    if grid is not None and not grid.cancel():
+        grid.result()
+    snapped = snap_points(net, pts[["x", "y"]].to_numpy())
+    ok = snapped.access <= max_snap_m
+    lost = _count_distinct(facility, len(fac)) - _count_distinct(facility[ok], len(fac))
+    if lost:
+        warnings.warn(
+            f"{lost} facilities lie more than {max_snap_m:g} m from every walkable street "
+            "and cannot be reached; they are left out.",
+            stacklevel=3,
+        )
+    cols = {
+        "facility": facility[ok],
+        "item": np.asarray(k, dtype=np.int64)[facility[ok]],
+        "edge": snapped.edge[ok],
+        "offset": snapped.offset[ok],
+        "access": snapped.access[ok],
+    }
+    # by item, facility, edge, offset (stable: ties stay in access_points' order, by x, y)
+    item_facility = cols["item"] * max(len(fac), 1) + cols["facility"]
+    order = _kernel.lexsort_grouped(item_facility, cols["edge"], cols["offset"])
+    return pd.DataFrame({c: v[order] for c, v in cols.items()})
+
+
+def _count_distinct(values: np.ndarray, n: int) -> int:
+    """How many distinct values in ``range(n)`` ``values`` holds."""
+    seen = np.zeros(n, dtype=bool)
+    seen[values] = True
+    return int(np.count_nonzero(seen))
+
+
+def _new_result(n_items: int, n_nodes: int, engine: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """The compiled kernel's new ``(n_items, n_nodes)`` result (None for scipy).
+
+    Filled as :func:`fifteenmin._kernel.multi_source_nearest` fills a new one.
+    """
     if _kernel._resolve_engine(engine) != "numba":
         return None
-    return np.full((n_items, net.n_nodes), np.inf), np.full((n_items, net.n_nodes), -1, np.int32)
+    return np.full((n_items, n_nodes), np.inf), np.full((n_items, n_nodes), -1, np.int32)
 
 
 def origin_times(
