@@ -62,7 +62,7 @@ def test_edge_tree_is_let_go_and_rebuilt_the_same(results):
     again = fm.communities_from_osm(data, results.network)  # queries the rebuilt tree
     assert "edge_tree" in vars(results.network)
     pd.testing.assert_frame_equal(again, results.communities)
-    vars(results.network).pop("edge_tree")
+    results.network.release_edge_tree()
 
 
 def test_params_follow_the_config(results):

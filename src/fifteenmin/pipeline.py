@@ -575,7 +575,7 @@ def _release_memory(net: WalkNetwork) -> None:
     (:attr:`~fifteenmin.network.WalkNetwork.edge_tree`, about 230 MB at a million nodes),
     which placed the communities and residents, is let go first: it is built again if used.
     """
-    vars(net).pop("edge_tree", None)
+    net.release_edge_tree()
     if sys.platform != "linux":
         return
     try:
